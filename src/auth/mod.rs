@@ -1,0 +1,48 @@
+//! Authentication, DESIGN §3 mode A: gateway-issued JWTs, rotating refresh tokens, and
+//! encrypted IMAP credentials. No axum types live here. Mode B (trusted external issuer with an
+//! IMAP master login) plugs in beside [`Auth::verify_access`] and [`flows`] later.
+
+pub mod crypto;
+pub mod flows;
+pub mod jwt;
+pub mod tokens;
+
+use crate::config::{AuthSettings, ConfigError, decode_key};
+
+/// Name of the one upstream server profile (DESIGN §3: callers never supply a host).
+pub const DEFAULT_SERVER: &str = "default";
+
+/// Field name used as associated data for stored IMAP passwords.
+pub const PASSWORD_FIELD: &str = "password";
+
+/// Signing keys, encryption keys and token lifetimes.
+#[derive(Debug)]
+pub struct Auth {
+    /// Access-token signer and verifier.
+    pub jwt: jwt::Jwt,
+    /// Credential encryption.
+    pub keyring: crypto::Keyring,
+    /// Refresh-token lifetime in seconds.
+    pub refresh_ttl_secs: i64,
+}
+
+impl Auth {
+    /// Builds from settings already checked by `validate_for_serve`.
+    pub fn from_settings(s: &AuthSettings) -> Result<Self, ConfigError> {
+        let secret = s.jwt_secret.as_ref().ok_or_else(|| ConfigError::Secret("IMAP_GATEWAY__AUTH__JWT_SECRET is not set".into()))?;
+        let key = s
+            .encryption_key
+            .as_ref()
+            .ok_or_else(|| ConfigError::Secret("IMAP_GATEWAY__AUTH__ENCRYPTION_KEY is not set".into()))?;
+        let current = decode_key(key).map_err(ConfigError::Secret)?;
+        let mut previous = Vec::new();
+        for (id, k) in &s.previous_encryption_keys {
+            previous.push((id.clone(), decode_key(k).map_err(ConfigError::Secret)?));
+        }
+        Ok(Self {
+            jwt: jwt::Jwt::new(secret.expose().as_bytes(), &s.issuer, &s.audience, s.access_ttl_secs, s.leeway_secs),
+            keyring: crypto::Keyring::new(&s.encryption_key_id, current, previous),
+            refresh_ttl_secs: s.refresh_ttl_secs as i64,
+        })
+    }
+}

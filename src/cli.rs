@@ -1,0 +1,77 @@
+//! Command line: `serve`, `migrate`, `openapi`.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+use crate::{config::Settings, startup, store::Store, telemetry};
+
+/// HTTP/JSON gateway in front of an IMAP server.
+#[derive(Debug, Parser)]
+#[command(name = "imap-gateway", version, about)]
+pub struct Cli {
+    /// TOML configuration file; `IMAP_GATEWAY__SECTION__KEY` variables override it.
+    #[arg(long, short, global = true, env = "IMAP_GATEWAY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations and serve the API.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        print!("{}", crate::http::openapi::spec_json());
+        return ExitCode::SUCCESS;
+    }
+    telemetry::init();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("imap-gateway: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("imap-gateway: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve => {
+                let app = startup::Application::build(settings).await.map_err(|e| e.to_string())?;
+                tracing::info!(port = app.port(), "listening");
+                app.run_until_stopped(startup::shutdown_signal()).await.map_err(|e| e.to_string())
+            }
+            Command::Migrate => {
+                let store = Store::connect(&settings.database.url, 2).await.map_err(|e| e.to_string())?;
+                store.migrate().await.map_err(|e| e.to_string())?;
+                println!("migrations applied");
+                Ok(())
+            }
+            Command::Openapi => Ok(()),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("imap-gateway: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

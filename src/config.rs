@@ -1,0 +1,300 @@
+//! Typed settings: a TOML file (`--config`) overlaid with `IMAP_GATEWAY__*` environment variables.
+
+use std::{fmt, path::PathBuf, time::Duration};
+
+use base64::Engine as _;
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+
+/// Prefix of every environment override; `__` separates nesting levels.
+pub const ENV_PREFIX: &str = "IMAP_GATEWAY__";
+
+/// All settings of one gateway process.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// HTTP listener and request limits.
+    pub http: HttpSettings,
+    /// The database holding accounts, refresh tokens and revocations.
+    pub database: DatabaseSettings,
+    /// The upstream IMAP server.
+    pub imap: ImapSettings,
+    /// Token signing and credential encryption.
+    pub auth: AuthSettings,
+    /// Connection pool sizes and lifetimes.
+    pub pool: PoolSettings,
+}
+
+/// HTTP listener settings.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Address to listen on, `host:port`; port 0 picks a free port.
+    pub listen: String,
+    /// Deadline for a whole request, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Largest accepted JSON request body, in bytes.
+    pub max_json_body: usize,
+    /// Deadline for in-flight requests once shutdown starts, in milliseconds.
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            request_timeout_ms: 30_000,
+            max_json_body: 64 * 1024,
+            shutdown_grace_ms: 10_000,
+        }
+    }
+}
+
+/// Database settings.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://path.db` (created if missing) or `postgres://user@host/db`.
+    pub url: String,
+    /// Largest number of database connections.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self { url: "sqlite://imap-gateway.db".into(), max_connections: 10 }
+    }
+}
+
+/// How the gateway secures its IMAP connections.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// TLS from the first byte (port 993).
+    Implicit,
+    /// Plain TCP upgraded with STARTTLS before login (port 143).
+    Starttls,
+    /// No TLS at all; only sensible on loopback.
+    Plain,
+}
+
+/// Upstream IMAP server and per-phase deadlines.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImapSettings {
+    /// Host name or address of the IMAP server.
+    pub host: String,
+    /// Port; defaults to 993 for implicit TLS and 143 otherwise.
+    pub port: Option<u16>,
+    /// `implicit`, `starttls` or `plain`.
+    pub tls: TlsMode,
+    /// PEM file with the CA certificates to trust; the public web roots when absent.
+    pub ca_file: Option<PathBuf>,
+    /// Name checked against the server certificate; defaults to `host`.
+    pub tls_server_name: Option<String>,
+    /// TCP connect deadline, in milliseconds.
+    pub connect_timeout_ms: u64,
+    /// TLS handshake deadline, in milliseconds.
+    pub tls_timeout_ms: u64,
+    /// Deadline for the server greeting, in milliseconds.
+    pub greeting_timeout_ms: u64,
+    /// Deadline for LOGIN/AUTHENTICATE, in milliseconds.
+    pub login_timeout_ms: u64,
+    /// Deadline for every other command, in milliseconds.
+    pub command_timeout_ms: u64,
+}
+
+impl Default for ImapSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: None,
+            tls: TlsMode::Starttls,
+            ca_file: None,
+            tls_server_name: None,
+            connect_timeout_ms: 10_000,
+            tls_timeout_ms: 10_000,
+            greeting_timeout_ms: 10_000,
+            login_timeout_ms: 15_000,
+            command_timeout_ms: 30_000,
+        }
+    }
+}
+
+impl ImapSettings {
+    /// The port actually used.
+    pub fn effective_port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            TlsMode::Implicit => 993,
+            _ => 143,
+        })
+    }
+}
+
+/// Token and credential-encryption settings.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// HS256 secret for gateway-issued access tokens (at least 32 bytes).
+    pub jwt_secret: Option<Secret>,
+    /// `iss` of issued tokens, and the only issuer accepted.
+    pub issuer: String,
+    /// `aud` of issued tokens, and the only audience accepted.
+    pub audience: String,
+    /// Access-token lifetime in seconds (60–900).
+    pub access_ttl_secs: u64,
+    /// Refresh-token lifetime in seconds.
+    pub refresh_ttl_secs: u64,
+    /// Clock leeway when checking `exp`/`nbf`, in seconds (at most 30).
+    pub leeway_secs: u64,
+    /// Base64 of the 32-byte key that encrypts stored IMAP passwords.
+    pub encryption_key: Option<Secret>,
+    /// Id stored beside each ciphertext so that keys can rotate.
+    pub encryption_key_id: String,
+    /// Older keys, `id = base64 key`, still accepted for decryption during a rotation.
+    pub previous_encryption_keys: std::collections::BTreeMap<String, Secret>,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            issuer: "imap-gateway".into(),
+            audience: "imap-gateway".into(),
+            access_ttl_secs: 600,
+            refresh_ttl_secs: 30 * 24 * 3600,
+            leeway_secs: 30,
+            encryption_key: None,
+            encryption_key_id: "k1".into(),
+            previous_encryption_keys: Default::default(),
+        }
+    }
+}
+
+/// Connection pool settings (DESIGN §4).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PoolSettings {
+    /// Most IMAP connections one account may hold.
+    pub per_account_max: usize,
+    /// Most IMAP connections the whole process may hold.
+    pub global_max: usize,
+    /// How long a request waits for a free connection, in milliseconds (then 503).
+    pub wait_timeout_ms: u64,
+    /// Connections idle longer than this are closed with LOGOUT, in seconds.
+    pub idle_timeout_secs: u64,
+    /// A connection idle longer than this is checked with NOOP before reuse, in seconds.
+    pub health_check_after_secs: u64,
+    /// How often the reaper runs, in seconds.
+    pub reap_interval_secs: u64,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            per_account_max: 3,
+            global_max: 2000,
+            wait_timeout_ms: 5_000,
+            idle_timeout_secs: 600,
+            health_check_after_secs: 30,
+            reap_interval_secs: 30,
+        }
+    }
+}
+
+/// A string that never shows up in `Debug` output or logs.
+#[derive(Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret itself; call sites are easy to audit.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// A setting that makes `serve` refuse to start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or environment could not be parsed.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    /// A required secret is missing or malformed.
+    #[error("{0}")]
+    Secret(String),
+}
+
+impl Settings {
+    /// Loads defaults, then the TOML file (if any), then `IMAP_GATEWAY__*` variables.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::Invalid(format!("config file {} not found", path.display())));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
+        figment.extract().map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
+    /// Checks what `serve` needs: secrets present and well-formed, sane lifetimes.
+    pub fn validate_for_serve(&self) -> Result<(), ConfigError> {
+        let secret = self.auth.jwt_secret.as_ref().ok_or_else(|| {
+            ConfigError::Secret(
+                "IMAP_GATEWAY__AUTH__JWT_SECRET is not set: give at least 32 random bytes, e.g. `openssl rand -base64 48`".into(),
+            )
+        })?;
+        if secret.expose().len() < 32 {
+            return Err(ConfigError::Secret("IMAP_GATEWAY__AUTH__JWT_SECRET must be at least 32 bytes long".into()));
+        }
+        let key = self.auth.encryption_key.as_ref().ok_or_else(|| {
+            ConfigError::Secret(
+                "IMAP_GATEWAY__AUTH__ENCRYPTION_KEY is not set: give base64 of 32 random bytes, e.g. `openssl rand -base64 32`".into(),
+            )
+        })?;
+        decode_key(key).map_err(ConfigError::Secret)?;
+        for (id, key) in &self.auth.previous_encryption_keys {
+            decode_key(key).map_err(|e| ConfigError::Secret(format!("previous key {id}: {e}")))?;
+        }
+        if !(60..=900).contains(&self.auth.access_ttl_secs) {
+            return Err(ConfigError::Invalid("auth.access_ttl_secs must be between 60 and 900".into()));
+        }
+        if self.auth.leeway_secs > 30 {
+            return Err(ConfigError::Invalid("auth.leeway_secs must be at most 30".into()));
+        }
+        if self.pool.per_account_max == 0 || self.pool.global_max == 0 {
+            return Err(ConfigError::Invalid("pool sizes must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Decodes a base64 AEAD key and checks that it is 32 bytes.
+pub fn decode_key(key: &Secret) -> Result<[u8; 32], String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(key.expose().trim())
+        .map_err(|_| "IMAP_GATEWAY__AUTH__ENCRYPTION_KEY is not valid base64".to_string())?;
+    bytes
+        .try_into()
+        .map_err(|_| "IMAP_GATEWAY__AUTH__ENCRYPTION_KEY must decode to exactly 32 bytes".to_string())
+}
+
+/// Milliseconds to a [`Duration`].
+pub fn ms(value: u64) -> Duration {
+    Duration::from_millis(value)
+}

@@ -1,0 +1,121 @@
+//! LIST/STATUS/EXAMINE data to mailbox views, with roles from SPECIAL-USE.
+
+use crate::{
+    imap::mailbox::{CountsSource, ListEntry, SelectState, StatusData},
+    views::mailbox::{Mailbox, MailboxCounts, MailboxList, MailboxState, MailboxStatus},
+};
+
+const ROLES: [&str; 7] = ["all", "archive", "drafts", "flagged", "junk", "sent", "trash"];
+
+fn has(attrs: &[String], name: &str) -> bool {
+    attrs.iter().any(|a| a.eq_ignore_ascii_case(name))
+}
+
+/// The mailbox role: `inbox` for INBOX, else the first SPECIAL-USE attribute lower-cased.
+pub fn role(name: &str, attributes: &[String]) -> Option<String> {
+    if name.eq_ignore_ascii_case("INBOX") {
+        return Some("inbox".into());
+    }
+    attributes.iter().find_map(|a| {
+        let lower = a.strip_prefix('\\')?.to_ascii_lowercase();
+        ROLES.contains(&lower.as_str()).then_some(lower)
+    })
+}
+
+/// STATUS data to counts.
+pub fn counts(s: &StatusData) -> MailboxCounts {
+    MailboxCounts {
+        messages: s.messages,
+        unseen: s.unseen,
+        uid_next: s.uid_next,
+        uid_validity: s.uid_validity,
+        highest_mod_seq: s.highest_mod_seq.map(|m| m.to_string()),
+    }
+}
+
+/// One LIST entry to a view.
+pub fn mailbox(e: &ListEntry) -> Mailbox {
+    let a = &e.attributes;
+    Mailbox {
+        name: e.name.clone(),
+        delimiter: e.delimiter.clone(),
+        role: role(&e.name, a),
+        is_subscribed: has(a, "\\Subscribed"),
+        is_selectable: !has(a, "\\Noselect") && !has(a, "\\NonExistent"),
+        has_children: if has(a, "\\HasChildren") {
+            Some(true)
+        } else if has(a, "\\HasNoChildren") || has(a, "\\Noinferiors") {
+            Some(false)
+        } else {
+            None
+        },
+        attributes: a.clone(),
+        counts: e.status.as_ref().map(counts),
+    }
+}
+
+/// A LIST result to the list view.
+pub fn mailbox_list(entries: &[ListEntry], source: CountsSource) -> MailboxList {
+    MailboxList {
+        items: entries.iter().map(mailbox).collect(),
+        counts_source: match source {
+            CountsSource::ListStatus => "listStatus",
+            CountsSource::Status => "status",
+            CountsSource::None => "none",
+        }
+        .into(),
+    }
+}
+
+/// EXAMINE state to a view.
+pub fn mailbox_state(name: &str, s: &SelectState) -> MailboxState {
+    MailboxState {
+        name: name.to_string(),
+        exists: s.exists,
+        recent: s.recent,
+        unseen: s.unseen,
+        uid_validity: s.uid_validity,
+        uid_next: s.uid_next,
+        highest_mod_seq: s.highest_mod_seq.map(|m| m.to_string()),
+        flags: s.flags.clone(),
+        permanent_flags: s.permanent_flags.clone(),
+        read_only: s.read_only,
+    }
+}
+
+/// STATUS to a view.
+pub fn mailbox_status(name: &str, s: &StatusData) -> MailboxStatus {
+    MailboxStatus { name: name.to_string(), counts: counts(s) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, attrs: &[&str]) -> ListEntry {
+        ListEntry {
+            name: name.into(),
+            delimiter: Some("/".into()),
+            attributes: attrs.iter().map(|s| s.to_string()).collect(),
+            status: None,
+        }
+    }
+
+    #[test]
+    fn roles_come_from_special_use_in_any_case() {
+        assert_eq!(mailbox(&entry("INBOX", &[])).role.as_deref(), Some("inbox"));
+        assert_eq!(mailbox(&entry("Sent", &["\\HasNoChildren", "\\Sent"])).role.as_deref(), Some("sent"));
+        assert_eq!(mailbox(&entry("Papierkorb", &["\\trash"])).role.as_deref(), Some("trash"));
+        assert_eq!(mailbox(&entry("Sent", &["\\HasNoChildren"])).role, None);
+    }
+
+    #[test]
+    fn attributes_become_booleans() {
+        let m = mailbox(&entry("A", &["\\Noselect", "\\HasChildren", "\\Subscribed"]));
+        assert!(!m.is_selectable && m.is_subscribed);
+        assert_eq!(m.has_children, Some(true));
+        let m = mailbox(&entry("B", &[]));
+        assert!(m.is_selectable && !m.is_subscribed);
+        assert_eq!(m.has_children, None);
+    }
+}

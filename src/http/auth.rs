@@ -1,0 +1,51 @@
+//! `POST /v1/auth/login`, `/refresh` and `/logout`.
+
+use axum::{Json, extract::State, http::StatusCode};
+
+use super::extract::{ApiJson, AuthUser};
+use crate::{
+    auth::flows,
+    error::ApiError,
+    state::AppState,
+    views::{
+        auth::{LoginRequest, LogoutRequest, RefreshRequest, TokenResponse},
+        problem::Problem,
+    },
+};
+
+/// Log in with IMAP credentials; answers an access token and a refresh token.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest, responses(
+    (status = 200, body = TokenResponse),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json", description = "IMAP login refused"),
+    (status = 502, body = Problem, content_type = "application/problem+json", description = "IMAP server unreachable"),
+    (status = 503, body = Problem, content_type = "application/problem+json", description = "IMAP connection limit"),
+    (status = 504, body = Problem, content_type = "application/problem+json", description = "IMAP server timed out"),
+))]
+pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> Result<Json<TokenResponse>, ApiError> {
+    Ok(Json(flows::login(&state, &body.username, &body.password).await?))
+}
+
+/// Exchange a refresh token for a new pair; the old refresh token is spent.
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest, responses(
+    (status = 200, body = TokenResponse),
+    (status = 401, body = Problem, content_type = "application/problem+json", description = "invalid, expired or reused token"),
+))]
+pub async fn refresh(State(state): State<AppState>, ApiJson(body): ApiJson<RefreshRequest>) -> Result<Json<TokenResponse>, ApiError> {
+    Ok(Json(flows::refresh(&state, &body.refresh_token).await?))
+}
+
+/// Revoke the access token and its refresh family, and close the account's IMAP connections.
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body(content = Option<LogoutRequest>), security(("bearer" = [])), responses(
+    (status = 204, description = "logged out"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn logout(State(state): State<AppState>, user: AuthUser, body: axum::body::Bytes) -> Result<StatusCode, ApiError> {
+    let body: LogoutRequest = if body.is_empty() {
+        LogoutRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid-body", "The request body is not valid").detail(e.to_string()))?
+    };
+    flows::logout(&state, &user.claims, body.refresh_token.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

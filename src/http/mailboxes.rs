@@ -1,0 +1,101 @@
+//! `GET /v1/mailboxes`, `GET /v1/mailboxes/{mailbox}` and `GET /v1/mailboxes/{mailbox}/status`.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+};
+
+use super::extract::{ApiQuery, AuthUser};
+use crate::{
+    convert,
+    error::ApiError,
+    imap::{
+        encode::{ListPattern, MailboxName},
+        mailbox, run,
+    },
+    state::AppState,
+    views::{
+        mailbox::{ListQuery, MailboxList, MailboxState, MailboxStatus},
+        problem::Problem,
+    },
+};
+
+/// List mailboxes with attributes, role, subscription and counts.
+#[utoipa::path(get, path = "/v1/mailboxes", tag = "mailboxes", params(ListQuery), security(("bearer" = [])), responses(
+    (status = 200, body = MailboxList),
+    (status = 400, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 502, body = Problem, content_type = "application/problem+json"),
+    (status = 503, body = Problem, content_type = "application/problem+json"),
+    (status = 504, body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn list_mailboxes(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<MailboxList>, ApiError> {
+    let pattern = match q.pattern.as_deref() {
+        Some(p) => ListPattern::parse(p)?,
+        None => ListPattern::all(),
+    };
+    let subscribed = q.subscribed.unwrap_or(false);
+    let counts = q.counts.unwrap_or(true);
+    let pool = state.pool_for(&user.claims.sub).await?;
+    let (entries, source) = run::read(&pool, |c| {
+        let pattern = pattern.clone();
+        Box::pin(async move { mailbox::list(c, &pattern, subscribed, counts).await })
+    })
+    .await?;
+    Ok(Json(convert::mailbox::mailbox_list(&entries, source)))
+}
+
+/// Examine a mailbox read-only: exists, recent, unseen, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, flags.
+#[utoipa::path(get, path = "/v1/mailboxes/{mailbox}", tag = "mailboxes", security(("bearer" = [])),
+    params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment (`Archive%2F2024`)")),
+    responses(
+        (status = 200, body = MailboxState),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 502, body = Problem, content_type = "application/problem+json"),
+        (status = 504, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_mailbox(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(name): Path<String>,
+) -> Result<Json<MailboxState>, ApiError> {
+    let name = MailboxName::parse(&name)?;
+    let pool = state.pool_for(&user.claims.sub).await?;
+    let selected = run::read(&pool, |c| {
+        let name = name.clone();
+        Box::pin(async move { mailbox::examine(c, &name).await })
+    })
+    .await?;
+    Ok(Json(convert::mailbox::mailbox_state(name.as_str(), &selected)))
+}
+
+/// STATUS of a mailbox without selecting it.
+#[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/status", tag = "mailboxes", security(("bearer" = [])),
+    params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
+    responses(
+        (status = 200, body = MailboxStatus),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 502, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_mailbox_status(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(name): Path<String>,
+) -> Result<Json<MailboxStatus>, ApiError> {
+    let name = MailboxName::parse(&name)?;
+    let pool = state.pool_for(&user.claims.sub).await?;
+    let status = run::read(&pool, |c| {
+        let name = name.clone();
+        Box::pin(async move { mailbox::status(c, &name).await })
+    })
+    .await?;
+    Ok(Json(convert::mailbox::mailbox_status(name.as_str(), &status)))
+}

@@ -1,0 +1,45 @@
+//! The base OpenAPI document: info, bearer security scheme and tags. Paths are added by
+//! `utoipa_axum::routes!` in `http::api_router`.
+
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+/// Base document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "imap-gateway",
+        description = "HTTP/JSON API in front of any IMAP4rev1 server. Errors are RFC 9457 problem documents.",
+        license(name = "Apache-2.0"),
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Log in with IMAP credentials; access and refresh tokens"),
+        (name = "mailboxes", description = "LIST, STATUS, EXAMINE"),
+        (name = "server", description = "Server capabilities"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The complete document as pretty JSON with a trailing newline (what `openapi/openapi.json` holds).
+pub fn spec_json() -> String {
+    let (_, api) = super::api_router().split_for_parts();
+    let mut s = api.to_pretty_json().expect("OpenAPI serializes");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,192 @@
+//! TCP, implicit TLS and STARTTLS to the upstream server, each phase under its own deadline.
+
+use std::{
+    io,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use async_imap::{Client, imap_proto::Response};
+use rustls_pki_types::ServerName;
+use tokio::{
+    io::{AsyncRead, AsyncWrite, ReadBuf},
+    net::TcpStream,
+    time::timeout,
+};
+use tokio_rustls::{TlsConnector, client::TlsStream, rustls};
+
+use super::{
+    encode,
+    error::{ImapError, Phase},
+};
+use crate::config::{ImapSettings, TlsMode, ms};
+
+/// One transport type for every pooled session, plain or TLS.
+#[derive(Debug)]
+pub enum Conn {
+    /// Plain TCP (only with `tls = "plain"`).
+    Plain(TcpStream),
+    /// TLS over TCP.
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_flush(cx),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// Where and how to connect; built once from the settings.
+#[derive(Clone)]
+pub struct Target {
+    host: String,
+    port: u16,
+    mode: TlsMode,
+    server_name: ServerName<'static>,
+    tls: Option<TlsConnector>,
+    /// Deadline for TCP connect.
+    pub connect_timeout: Duration,
+    /// Deadline for a TLS handshake.
+    pub tls_timeout: Duration,
+    /// Deadline for the greeting.
+    pub greeting_timeout: Duration,
+    /// Deadline for LOGIN/AUTHENTICATE.
+    pub login_timeout: Duration,
+    /// Deadline for each command after login.
+    pub command_timeout: Duration,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target").field("host", &self.host).field("port", &self.port).field("mode", &self.mode).finish()
+    }
+}
+
+impl Target {
+    /// Builds the target, loading the CA file when one is configured.
+    pub fn from_settings(s: &ImapSettings) -> Result<Self, String> {
+        let name = s.tls_server_name.clone().unwrap_or_else(|| s.host.clone());
+        let server_name = ServerName::try_from(name).map_err(|e| format!("invalid IMAP TLS server name: {e}"))?;
+        let tls = match s.tls {
+            TlsMode::Plain => None,
+            _ => Some(TlsConnector::from(Arc::new(tls_config(s.ca_file.as_deref())?))),
+        };
+        Ok(Self {
+            host: s.host.clone(),
+            port: s.effective_port(),
+            mode: s.tls,
+            server_name,
+            tls,
+            connect_timeout: ms(s.connect_timeout_ms),
+            tls_timeout: ms(s.tls_timeout_ms),
+            greeting_timeout: ms(s.greeting_timeout_ms),
+            login_timeout: ms(s.login_timeout_ms),
+            command_timeout: ms(s.command_timeout_ms),
+        })
+    }
+
+    /// Opens a connection and reads the greeting; the result is ready for login.
+    pub async fn open(&self) -> Result<Client<Conn>, ImapError> {
+        let tcp = timeout(self.connect_timeout, TcpStream::connect((self.host.as_str(), self.port)))
+            .await
+            .map_err(|_| ImapError::Timeout(Phase::Connect))?
+            .map_err(ImapError::Connect)?;
+        let _ = tcp.set_nodelay(true);
+        let conn = match self.mode {
+            TlsMode::Implicit => Conn::Tls(Box::new(self.handshake(tcp).await?)),
+            _ => Conn::Plain(tcp),
+        };
+        let mut client = Client::new(conn);
+        self.read_greeting(&mut client).await?;
+        if self.mode == TlsMode::Starttls {
+            timeout(self.command_timeout, client.run_command_and_check_ok(encode::starttls().as_str(), None))
+                .await
+                .map_err(|_| ImapError::Timeout(Phase::Tls))?
+                .map_err(|e| ImapError::Tls(format!("STARTTLS refused: {e}")))?;
+            let Conn::Plain(tcp) = client.into_inner() else {
+                return Err(ImapError::Tls("STARTTLS on a TLS stream".into()));
+            };
+            client = Client::new(Conn::Tls(Box::new(self.handshake(tcp).await?)));
+        }
+        Ok(client)
+    }
+
+    async fn handshake(&self, tcp: TcpStream) -> Result<TlsStream<TcpStream>, ImapError> {
+        let connector = self.tls.as_ref().ok_or_else(|| ImapError::Tls("TLS is not configured".into()))?;
+        timeout(self.tls_timeout, connector.connect(self.server_name.clone(), tcp))
+            .await
+            .map_err(|_| ImapError::Timeout(Phase::Tls))?
+            .map_err(|e| ImapError::Tls(e.to_string()))
+    }
+
+    async fn read_greeting(&self, client: &mut Client<Conn>) -> Result<(), ImapError> {
+        let greeting = timeout(self.greeting_timeout, client.read_response())
+            .await
+            .map_err(|_| ImapError::Timeout(Phase::Greeting))?
+            .map_err(|e| ImapError::ConnectionLost(e.to_string()))?
+            .ok_or_else(|| ImapError::ConnectionLost("closed before greeting".into()))?;
+        match greeting.parsed() {
+            Response::Data { status: async_imap::imap_proto::Status::Ok, .. } => Ok(()),
+            Response::Data { status: async_imap::imap_proto::Status::Bye, outcome } => {
+                let text = outcome.information.as_deref().unwrap_or("");
+                Err(ImapError::Limit(super::error::server_reply("GREETING", "BYE", None, text)))
+            }
+            other => Err(ImapError::Protocol(format!("unexpected greeting: {:?}", short(other)))),
+        }
+    }
+}
+
+fn short(r: &Response<'_>) -> String {
+    format!("{r:?}").chars().take(120).collect()
+}
+
+fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_file {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?;
+            let mut count = 0;
+            for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+                let cert = cert.map_err(|e| format!("bad certificate in {}: {e}", path.display()))?;
+                roots.add(cert).map_err(|e| format!("bad CA in {}: {e}", path.display()))?;
+                count += 1;
+            }
+            if count == 0 {
+                return Err(format!("no certificates in {}", path.display()));
+            }
+        }
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}

@@ -1,0 +1,305 @@
+//! PURE: the only producer of IMAP command text (DESIGN §5). Caller data reaches the wire only
+//! as an atom, a quoted string or a literal built here, and mailbox names only as modified UTF-7.
+
+use std::fmt::Write as _;
+
+use super::mutf7;
+
+/// Longest mailbox name accepted, in UTF-8 bytes.
+pub const MAX_MAILBOX_BYTES: usize = 1000;
+
+/// Command text without tag and final CRLF, ready for the raw-command path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    name: &'static str,
+    text: String,
+}
+
+impl Command {
+    fn new(name: &'static str) -> Self {
+        Self { name, text: name.to_string() }
+    }
+    fn arg(mut self, encoded: &str) -> Self {
+        self.text.push(' ');
+        self.text.push_str(encoded);
+        self
+    }
+    /// The command name, for logs and metrics (never carries caller data).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+    /// The full text to send after the tag.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// Why caller data cannot be put on the wire.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    /// The value is empty where IMAP needs something.
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+    /// The value holds a control character (CR, LF, NUL, …).
+    #[error("{0} must not contain control characters")]
+    Control(&'static str),
+    /// The value is longer than the gateway allows.
+    #[error("{0} is too long")]
+    TooLong(&'static str),
+    /// The value is not a valid IMAP atom.
+    #[error("{0} is not a valid atom")]
+    NotAtom(&'static str),
+    /// 8-bit or control data needs a literal, and the server has no LITERAL+.
+    #[error("{0} needs a literal, which this server cannot take inline")]
+    NeedsLiteral(&'static str),
+}
+
+/// A validated mailbox name, UTF-8 as the API sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MailboxName(String);
+
+impl MailboxName {
+    /// Validates a caller-supplied mailbox name.
+    pub fn parse(name: &str) -> Result<Self, EncodeError> {
+        validate_name(name, "mailbox name")?;
+        Ok(Self(name.to_string()))
+    }
+    /// The UTF-8 name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// True for INBOX in any case (RFC 3501 §5.1).
+    pub fn is_inbox(&self) -> bool {
+        self.0.eq_ignore_ascii_case("INBOX")
+    }
+    /// The quoted modified UTF-7 form sent on the wire.
+    fn wire(&self) -> String {
+        quote_7bit(&mutf7::encode(&self.0))
+    }
+}
+
+/// A validated LIST pattern: a mailbox name that may hold the wildcards `*` and `%`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListPattern(String);
+
+impl ListPattern {
+    /// Validates a caller-supplied pattern.
+    pub fn parse(pattern: &str) -> Result<Self, EncodeError> {
+        validate_name(pattern, "pattern")?;
+        Ok(Self(pattern.to_string()))
+    }
+    /// Every mailbox.
+    pub fn all() -> Self {
+        Self("*".into())
+    }
+    fn wire(&self) -> String {
+        quote_7bit(&mutf7::encode(&self.0))
+    }
+}
+
+fn validate_name(name: &str, what: &'static str) -> Result<(), EncodeError> {
+    if name.is_empty() {
+        return Err(EncodeError::Empty(what));
+    }
+    if name.len() > MAX_MAILBOX_BYTES {
+        return Err(EncodeError::TooLong(what));
+    }
+    if name.chars().any(|c| c.is_control()) {
+        return Err(EncodeError::Control(what));
+    }
+    Ok(())
+}
+
+/// Quotes a string whose bytes are all 7-bit TEXT-CHAR (callers guarantee it).
+fn quote_7bit(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// True for ATOM-CHAR (RFC 3501 §9).
+fn is_atom_char(b: u8) -> bool {
+    (0x21..0x7f).contains(&b) && !b"(){%*\"\\]".contains(&b)
+}
+
+/// Validates an atom (keywords, capability names).
+pub fn atom(s: &str, what: &'static str) -> Result<String, EncodeError> {
+    if s.is_empty() {
+        return Err(EncodeError::Empty(what));
+    }
+    if s.len() > 256 {
+        return Err(EncodeError::TooLong(what));
+    }
+    if !s.bytes().all(is_atom_char) {
+        return Err(EncodeError::NotAtom(what));
+    }
+    Ok(s.to_string())
+}
+
+/// Encodes any string argument as an atom, a quoted string or, for 8-bit or control data,
+/// a non-synchronizing literal (`{n+}`, only when the server offers LITERAL+). The literal's
+/// count is computed on the exact bytes that follow it.
+pub fn astring(s: &str, literal_plus: bool, what: &'static str) -> Result<String, EncodeError> {
+    if !s.is_empty() && s.bytes().all(is_atom_char) {
+        return Ok(s.to_string());
+    }
+    if s.bytes().all(|b| (0x01..0x80).contains(&b) && b != b'\r' && b != b'\n') {
+        return Ok(quote_7bit(s));
+    }
+    if s.as_bytes().contains(&0) {
+        return Err(EncodeError::Control(what));
+    }
+    if !literal_plus {
+        return Err(EncodeError::NeedsLiteral(what));
+    }
+    let mut out = String::with_capacity(s.len() + 12);
+    let _ = write!(out, "{{{}+}}\r\n{}", s.len(), s);
+    Ok(out)
+}
+
+/// Items a STATUS command may ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusItem {
+    /// MESSAGES
+    Messages,
+    /// RECENT
+    Recent,
+    /// UIDNEXT
+    UidNext,
+    /// UIDVALIDITY
+    UidValidity,
+    /// UNSEEN
+    Unseen,
+    /// HIGHESTMODSEQ (CONDSTORE)
+    HighestModSeq,
+}
+
+impl StatusItem {
+    fn atom(self) -> &'static str {
+        match self {
+            Self::Messages => "MESSAGES",
+            Self::Recent => "RECENT",
+            Self::UidNext => "UIDNEXT",
+            Self::UidValidity => "UIDVALIDITY",
+            Self::Unseen => "UNSEEN",
+            Self::HighestModSeq => "HIGHESTMODSEQ",
+        }
+    }
+}
+
+fn status_list(items: &[StatusItem]) -> String {
+    let names: Vec<&str> = items.iter().map(|i| i.atom()).collect();
+    format!("({})", names.join(" "))
+}
+
+/// What a LIST command returns beyond names (RFC 5258, RFC 5819, RFC 6154).
+#[derive(Clone, Debug, Default)]
+pub struct ListOptions {
+    /// `LIST (SUBSCRIBED)`: only subscribed mailboxes (LIST-EXTENDED).
+    pub subscribed_only: bool,
+    /// `RETURN (SUBSCRIBED)`: mark subscribed mailboxes (LIST-EXTENDED).
+    pub return_subscribed: bool,
+    /// `RETURN (SPECIAL-USE)`: role attributes (SPECIAL-USE with LIST-EXTENDED).
+    pub return_special_use: bool,
+    /// `RETURN (CHILDREN)`: `\HasChildren` / `\HasNoChildren` (CHILDREN with LIST-EXTENDED).
+    pub return_children: bool,
+    /// `RETURN (STATUS (...))`: counts in the same round trip (LIST-STATUS).
+    pub return_status: Vec<StatusItem>,
+}
+
+/// `CAPABILITY`
+pub fn capability() -> Command {
+    Command::new("CAPABILITY")
+}
+
+/// `NOOP`
+pub fn noop() -> Command {
+    Command::new("NOOP")
+}
+
+/// `LOGOUT`
+pub fn logout() -> Command {
+    Command::new("LOGOUT")
+}
+
+/// `STARTTLS`
+pub fn starttls() -> Command {
+    Command::new("STARTTLS")
+}
+
+/// `UNSELECT` (RFC 3691)
+pub fn unselect() -> Command {
+    Command::new("UNSELECT")
+}
+
+/// `ENABLE CONDSTORE` (RFC 5161, RFC 7162)
+pub fn enable_condstore() -> Command {
+    Command::new("ENABLE").arg("CONDSTORE")
+}
+
+/// `EXAMINE "name"`: read-only selection.
+pub fn examine(mailbox: &MailboxName) -> Command {
+    Command::new("EXAMINE").arg(&mailbox.wire())
+}
+
+/// `SELECT "name"`: read-write selection.
+pub fn select(mailbox: &MailboxName) -> Command {
+    Command::new("SELECT").arg(&mailbox.wire())
+}
+
+/// `CREATE "name"`
+pub fn create(mailbox: &MailboxName) -> Command {
+    Command::new("CREATE").arg(&mailbox.wire())
+}
+
+/// `DELETE "name"`
+pub fn delete(mailbox: &MailboxName) -> Command {
+    Command::new("DELETE").arg(&mailbox.wire())
+}
+
+/// `STATUS "name" (items)`
+pub fn status(mailbox: &MailboxName, items: &[StatusItem]) -> Command {
+    Command::new("STATUS").arg(&mailbox.wire()).arg(&status_list(items))
+}
+
+/// `LIST ["(SUBSCRIBED)"] "" "pattern" [RETURN (...)]`
+pub fn list(pattern: &ListPattern, options: &ListOptions) -> Command {
+    let mut cmd = Command::new("LIST");
+    if options.subscribed_only {
+        cmd = cmd.arg("(SUBSCRIBED)");
+    }
+    cmd = cmd.arg("\"\"").arg(&pattern.wire());
+    let mut ret: Vec<String> = Vec::new();
+    if options.return_subscribed {
+        ret.push("SUBSCRIBED".into());
+    }
+    if options.return_special_use {
+        ret.push("SPECIAL-USE".into());
+    }
+    if options.return_children {
+        ret.push("CHILDREN".into());
+    }
+    if !options.return_status.is_empty() {
+        ret.push(format!("STATUS {}", status_list(&options.return_status)));
+    }
+    if !ret.is_empty() {
+        cmd = cmd.arg(&format!("RETURN ({})", ret.join(" ")));
+    }
+    cmd
+}
+
+/// `LSUB "" "pattern"` (servers without LIST-EXTENDED)
+pub fn lsub(pattern: &ListPattern) -> Command {
+    Command::new("LSUB").arg("\"\"").arg(&pattern.wire())
+}
+
+#[cfg(test)]
+#[path = "encode_tests.rs"]
+mod tests;

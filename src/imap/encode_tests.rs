@@ -1,0 +1,201 @@
+//! Tests of the encoder: fixed cases plus property tests over hostile Unicode.
+
+use proptest::prelude::*;
+
+use super::*;
+
+/// One parsed argument of a command line.
+#[derive(Debug, PartialEq)]
+enum Arg {
+    Atom(Vec<u8>),
+    Quoted(Vec<u8>),
+    Literal(Vec<u8>),
+    List(Vec<u8>),
+}
+
+impl Arg {
+    fn value(&self) -> &[u8] {
+        match self {
+            Arg::Atom(v) | Arg::Quoted(v) | Arg::Literal(v) | Arg::List(v) => v,
+        }
+    }
+}
+
+/// Splits command text into its name and arguments, following RFC 3501 §9, and fails
+/// unless the whole text is exactly one command (no stray CR/LF, balanced quotes, exact
+/// literal counts).
+fn parse_command(text: &str) -> Result<(String, Vec<Arg>), String> {
+    let b = text.as_bytes();
+    let mut i = b.iter().position(|&c| c == b' ').unwrap_or(b.len());
+    let name = String::from_utf8(b[..i].to_vec()).map_err(|e| e.to_string())?;
+    if name.is_empty() || !name.bytes().all(|c| c.is_ascii_uppercase() || c == b'-') {
+        return Err(format!("bad command name {name:?}"));
+    }
+    let mut args = Vec::new();
+    while i < b.len() {
+        if b[i] != b' ' {
+            return Err(format!("expected SP at {i}"));
+        }
+        i += 1;
+        match b.get(i) {
+            Some(b'"') => {
+                let mut v = Vec::new();
+                i += 1;
+                loop {
+                    match b.get(i) {
+                        None => return Err("unterminated quoted".into()),
+                        Some(b'"') => break,
+                        Some(b'\\') => match b.get(i + 1) {
+                            Some(&c @ (b'"' | b'\\')) => {
+                                v.push(c);
+                                i += 2;
+                            }
+                            _ => return Err("bad escape".into()),
+                        },
+                        Some(b'\r' | b'\n' | 0) => return Err("CR/LF/NUL in quoted".into()),
+                        Some(&c) if c >= 0x80 => return Err("8-bit in quoted".into()),
+                        Some(&c) => {
+                            v.push(c);
+                            i += 1;
+                        }
+                    }
+                }
+                i += 1;
+                args.push(Arg::Quoted(v));
+            }
+            Some(b'{') => {
+                let close = b[i..].iter().position(|&c| c == b'}').ok_or("no }")? + i;
+                let head = std::str::from_utf8(&b[i + 1..close]).map_err(|e| e.to_string())?;
+                let n: usize = head.strip_suffix('+').ok_or("literal without +")?.parse().map_err(|_| "bad count")?;
+                if b.get(close + 1..close + 3) != Some(b"\r\n") {
+                    return Err("literal header not followed by CRLF".into());
+                }
+                let start = close + 3;
+                let data = b.get(start..start + n).ok_or("literal shorter than its count")?;
+                args.push(Arg::Literal(data.to_vec()));
+                i = start + n;
+            }
+            Some(b'(') => {
+                let close = b[i..].iter().position(|&c| c == b')').ok_or("no )")? + i;
+                let inner = &b[i + 1..close];
+                if inner.iter().any(|&c| c == b'\r' || c == b'\n' || c == b'"') {
+                    return Err("bad list".into());
+                }
+                args.push(Arg::List(inner.to_vec()));
+                i = close + 1;
+            }
+            Some(_) => {
+                let end = b[i..].iter().position(|&c| c == b' ').map_or(b.len(), |p| p + i);
+                let v = b[i..end].to_vec();
+                if v.is_empty() || !v.iter().all(|&c| is_atom_char(c)) {
+                    return Err(format!("bad atom {v:?}"));
+                }
+                args.push(Arg::Atom(v));
+                i = end;
+            }
+            None => return Err("trailing SP".into()),
+        }
+    }
+    Ok((name, args))
+}
+
+/// Arbitrary Unicode, weighted towards the characters that break IMAP syntax.
+fn hostile() -> impl Strategy<Value = String> {
+    let special = prop::sample::select(vec![
+        '\r', '\n', '\0', '"', '\\', '{', '}', '*', '%', ']', '(', ')', ' ', '&', '+', '-', '~',
+    ]);
+    prop::collection::vec(prop_oneof![3 => special, 2 => any::<char>(), 1 => "[a-zA-Z0-9]"
+        .prop_map(|s| s.chars().next().unwrap_or('a'))], 0..48)
+        .prop_map(String::from_iter)
+}
+
+#[test]
+fn injection_attempt_in_a_mailbox_name_is_rejected() {
+    let evil = "x\"\r\nA1 DELETE \"victim";
+    assert_eq!(MailboxName::parse(evil), Err(EncodeError::Control("mailbox name")));
+}
+
+#[test]
+fn quotes_and_backslashes_are_escaped_inside_one_argument() {
+    let name = MailboxName::parse("a\"b\\c").expect("valid");
+    assert_eq!(examine(&name).as_str(), "EXAMINE \"a\\\"b\\\\c\"");
+}
+
+#[test]
+fn mailbox_names_go_out_as_modified_utf7() {
+    let name = MailboxName::parse("Entwürfe").expect("valid");
+    assert_eq!(select(&name).as_str(), "SELECT \"Entw&APw-rfe\"");
+    let name = MailboxName::parse("A&B").expect("valid");
+    assert_eq!(status(&name, &[StatusItem::Messages, StatusItem::UidNext]).as_str(), "STATUS \"A&-B\" (MESSAGES UIDNEXT)");
+}
+
+#[test]
+fn list_builds_return_options() {
+    let opts = ListOptions {
+        subscribed_only: true,
+        return_subscribed: false,
+        return_special_use: true,
+        return_children: true,
+        return_status: vec![StatusItem::Messages, StatusItem::Unseen],
+    };
+    assert_eq!(
+        list(&ListPattern::all(), &opts).as_str(),
+        "LIST (SUBSCRIBED) \"\" \"*\" RETURN (SPECIAL-USE CHILDREN STATUS (MESSAGES UNSEEN))"
+    );
+}
+
+#[test]
+fn astring_picks_atom_quoted_or_literal() {
+    assert_eq!(astring("alice", false, "x").as_deref(), Ok("alice"));
+    assert_eq!(astring("a b", false, "x").as_deref(), Ok("\"a b\""));
+    assert_eq!(astring("", false, "x").as_deref(), Ok("\"\""));
+    assert_eq!(astring("pässword", false, "x"), Err(EncodeError::NeedsLiteral("x")));
+    assert_eq!(astring("pässword", true, "x").as_deref(), Ok("{9+}\r\npässword"));
+    assert_eq!(astring("a\0b", true, "x"), Err(EncodeError::Control("x")));
+}
+
+#[test]
+fn atoms_reject_specials() {
+    assert!(atom("$Label1", "keyword").is_ok());
+    for bad in ["", "a b", "a(b", "a]", "a\"", "a\r\n", "a*", "ü"] {
+        assert!(atom(bad, "keyword").is_err(), "{bad:?} accepted");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn any_mailbox_name_yields_one_well_formed_command_or_an_error(name in hostile()) {
+        let Ok(mailbox) = MailboxName::parse(&name) else { return Ok(()); };
+        for cmd in [examine(&mailbox), select(&mailbox), create(&mailbox), delete(&mailbox),
+                    status(&mailbox, &[StatusItem::Messages])] {
+            let (verb, args) = parse_command(cmd.as_str()).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(verb, cmd.name());
+            prop_assert!(matches!(args[0], Arg::Quoted(_)));
+            let wire = String::from_utf8(args[0].value().to_vec()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(mutf7::decode(&wire), name.clone());
+            prop_assert!(!cmd.as_str().contains(['\r', '\n', '\0']));
+        }
+    }
+
+    #[test]
+    fn any_pattern_yields_one_list_command(pattern in hostile(), sub in any::<bool>()) {
+        let Ok(p) = ListPattern::parse(&pattern) else { return Ok(()); };
+        let opts = ListOptions { subscribed_only: sub, return_special_use: true, ..Default::default() };
+        let (verb, args) = parse_command(list(&p, &opts).as_str()).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(verb, "LIST");
+        prop_assert_eq!(args.len(), if sub { 4 } else { 3 });
+    }
+
+    #[test]
+    fn any_string_argument_round_trips_through_astring(value in hostile(), plus in any::<bool>()) {
+        let Ok(encoded) = astring(&value, plus, "value") else {
+            prop_assert!(value.contains('\0') || (!plus && value.bytes().any(|b| b >= 0x80 || b == b'\r' || b == b'\n')));
+            return Ok(());
+        };
+        let (_, args) = parse_command(&format!("LOGIN {encoded}")).map_err(TestCaseError::fail)?;
+        prop_assert_eq!(args.len(), 1);
+        prop_assert_eq!(args[0].value(), value.as_bytes());
+    }
+}

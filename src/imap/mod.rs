@@ -1,0 +1,15 @@
+//! The only code that talks to an IMAP server: connections, pooled sessions, the command
+//! encoder and typed operations. Nothing outside this module sends IMAP text.
+
+pub mod connect;
+pub mod encode;
+pub mod error;
+pub mod mailbox;
+pub mod mutf7;
+pub mod pool;
+pub mod run;
+pub mod session;
+
+pub use error::ImapError;
+pub use pool::{AccountPool, Pools};
+pub use session::{Credentials, ImapConn};

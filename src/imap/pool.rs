@@ -1,0 +1,263 @@
+//! Keyed registry of per-account deadpool pools with a global cap, health checks, the
+//! in-flight discard rule and an idle reaper (DESIGN §4).
+
+use std::{
+    collections::BTreeSet,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use dashmap::DashMap;
+use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult, Timeouts};
+use tokio::sync::Semaphore;
+
+use super::{
+    connect::Target,
+    error::ImapError,
+    session::{Credentials, ImapConn},
+};
+use crate::config::PoolSettings;
+
+/// Counters shared by one account's pool; tests and metrics read them.
+#[derive(Debug, Default)]
+pub struct PoolStats {
+    /// Connections currently open.
+    pub open: AtomicUsize,
+    /// Highest number of connections ever open at once.
+    pub peak_open: AtomicUsize,
+    /// Successful logins.
+    pub logins: AtomicU64,
+    /// Connections thrown away because a command did not complete.
+    pub discarded_in_flight: AtomicU64,
+    /// Connections thrown away because the health check failed.
+    pub discarded_unhealthy: AtomicU64,
+}
+
+/// deadpool manager for one account.
+#[derive(Debug)]
+pub struct Manager {
+    target: Arc<Target>,
+    creds: Credentials,
+    global: Arc<Semaphore>,
+    stats: Arc<PoolStats>,
+    capabilities: Arc<Mutex<Arc<BTreeSet<String>>>>,
+    health_after: Duration,
+}
+
+impl managed::Manager for Manager {
+    type Type = ImapConn;
+    type Error = ImapError;
+
+    async fn create(&self) -> Result<ImapConn, ImapError> {
+        let permit = self.global.clone().try_acquire_owned().map_err(|_| ImapError::GlobalLimit)?;
+        let mut conn = ImapConn::login(&self.target, &self.creds, Some(permit)).await?;
+        self.stats.logins.fetch_add(1, Ordering::Relaxed);
+        let open = self.stats.open.fetch_add(1, Ordering::SeqCst) + 1;
+        self.stats.peak_open.fetch_max(open, Ordering::SeqCst);
+        conn.attach_guard(OpenGuard(self.stats.clone()));
+        if let Ok(mut caps) = self.capabilities.lock() {
+            *caps = conn.capabilities().clone();
+        }
+        Ok(conn)
+    }
+
+    async fn recycle(&self, conn: &mut ImapConn, metrics: &Metrics) -> RecycleResult<ImapError> {
+        if conn.is_in_flight() {
+            self.stats.discarded_in_flight.fetch_add(1, Ordering::Relaxed);
+            return Err(RecycleError::message("a command did not complete"));
+        }
+        conn.drain_unsolicited();
+        if metrics.last_used() > self.health_after
+            && let Err(e) = conn.check_alive(Duration::from_secs(5)).await
+        {
+            self.stats.discarded_unhealthy.fetch_add(1, Ordering::Relaxed);
+            return Err(RecycleError::Backend(e));
+        }
+        Ok(())
+    }
+
+}
+
+/// Lives inside a connection and keeps [`PoolStats::open`] true however it ends.
+#[derive(Debug)]
+pub struct OpenGuard(Arc<PoolStats>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A checked-out connection; dropping it returns it to the pool (or discards it).
+pub type Pooled = Object<Manager>;
+
+/// One account's pool and what is known about it.
+#[derive(Debug)]
+pub struct AccountPool {
+    pool: managed::Pool<Manager>,
+    /// Credential version the pool logs in with; a new password gives a new pool.
+    pub credential_version: i64,
+    /// Counters.
+    pub stats: Arc<PoolStats>,
+    capabilities: Arc<Mutex<Arc<BTreeSet<String>>>>,
+}
+
+impl AccountPool {
+    /// Checks out a connection, waiting at most the configured time.
+    pub async fn get(&self) -> Result<Pooled, ImapError> {
+        self.pool.get().await.map_err(|e| match e {
+            PoolError::Backend(e) => e,
+            PoolError::Timeout(managed::TimeoutType::Wait) => ImapError::PoolBusy,
+            PoolError::Timeout(_) => ImapError::Timeout(super::error::Phase::Login),
+            PoolError::Closed => ImapError::ConnectionLost("pool closed".into()),
+            other => ImapError::Protocol(other.to_string()),
+        })
+    }
+
+    /// Capabilities seen on the most recent login (empty before the first).
+    pub fn capabilities(&self) -> Arc<BTreeSet<String>> {
+        self.capabilities.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Drops every idle connection (after a connection failure they are likely dead too).
+    pub fn drop_idle(&self) -> Vec<ImapConn> {
+        self.pool.retain(|_, _| false).removed
+    }
+
+    /// Current deadpool status.
+    pub fn status(&self) -> deadpool::Status {
+        self.pool.status()
+    }
+}
+
+/// The registry: account id → pool.
+#[derive(Debug)]
+pub struct Pools {
+    target: Arc<Target>,
+    settings: PoolSettings,
+    global: Arc<Semaphore>,
+    accounts: DashMap<String, Arc<AccountPool>>,
+}
+
+impl Pools {
+    /// An empty registry.
+    pub fn new(target: Target, settings: PoolSettings) -> Self {
+        Self {
+            target: Arc::new(target),
+            global: Arc::new(Semaphore::new(settings.global_max)),
+            settings,
+            accounts: DashMap::new(),
+        }
+    }
+
+    /// The upstream target.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The pool of `account` if one exists with at least `min_version`.
+    pub fn existing(&self, account: &str, min_version: i64) -> Option<Arc<AccountPool>> {
+        self.accounts.get(account).filter(|p| p.credential_version >= min_version).map(|p| p.clone())
+    }
+
+    /// Installs a pool for `account` logging in with `creds`, replacing (and draining) an
+    /// older one. An existing pool of the same version is kept.
+    pub fn install(&self, account: &str, version: i64, creds: Credentials) -> Arc<AccountPool> {
+        let stats = Arc::new(PoolStats::default());
+        let capabilities = Arc::new(Mutex::new(Arc::default()));
+        let manager = Manager {
+            target: self.target.clone(),
+            creds,
+            global: self.global.clone(),
+            stats: stats.clone(),
+            capabilities: capabilities.clone(),
+            health_after: Duration::from_secs(self.settings.health_check_after_secs),
+        };
+        let timeouts = Timeouts {
+            wait: Some(Duration::from_millis(self.settings.wait_timeout_ms)),
+            create: None, // every phase of create has its own deadline
+            recycle: Some(Duration::from_secs(10)),
+        };
+        let pool = managed::Pool::builder(manager)
+            .max_size(self.settings.per_account_max)
+            .timeouts(timeouts)
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .expect("runtime and sizes are set");
+        let fresh = Arc::new(AccountPool { pool, credential_version: version, stats, capabilities });
+        let mut old = None;
+        let installed = self
+            .accounts
+            .entry(account.to_string())
+            .and_modify(|p| {
+                if p.credential_version < version {
+                    old = Some(std::mem::replace(p, fresh.clone()));
+                }
+            })
+            .or_insert_with(|| fresh.clone())
+            .clone();
+        if let Some(old) = old {
+            tokio::spawn(close_pool(old));
+        }
+        installed
+    }
+
+    /// Removes an account's pool and LOGOUTs its idle connections (logout, revocation).
+    pub async fn close_account(&self, account: &str) {
+        if let Some((_, pool)) = self.accounts.remove(account) {
+            close_pool(pool).await;
+        }
+    }
+
+    /// Closes every pool (shutdown).
+    pub async fn close_all(&self) {
+        let keys: Vec<String> = self.accounts.iter().map(|e| e.key().clone()).collect();
+        for key in keys {
+            self.close_account(&key).await;
+        }
+    }
+
+    /// One reaper pass: LOGOUT connections idle too long, forget empty pools.
+    pub async fn reap(&self) {
+        let idle = Duration::from_secs(self.settings.idle_timeout_secs);
+        let mut goodbye = Vec::new();
+        self.accounts.retain(|_, pool| {
+            goodbye.extend(pool.pool.retain(|_, m| m.last_used() < idle).removed);
+            let s = pool.pool.status();
+            s.size > 0 || s.waiting > 0
+        });
+        for conn in goodbye {
+            conn.logout().await;
+        }
+    }
+
+    /// Runs [`Pools::reap`] every `reap_interval_secs` until the registry is dropped.
+    pub fn spawn_reaper(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let every = Duration::from_secs(self.settings.reap_interval_secs.max(1));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(pools) = weak.upgrade() else { break };
+                pools.reap().await;
+            }
+        });
+    }
+
+    /// Number of accounts with a pool.
+    pub fn account_count(&self) -> usize {
+        self.accounts.len()
+    }
+}
+
+async fn close_pool(pool: Arc<AccountPool>) {
+    pool.pool.close();
+    for conn in pool.pool.retain(|_, _| false).removed {
+        conn.logout().await;
+    }
+}

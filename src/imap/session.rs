@@ -1,0 +1,239 @@
+//! One authenticated IMAP connection: login, the raw command path that checks the tagged
+//! status, the in-flight guard, unsolicited-response draining and selection tracking.
+
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
+
+use async_imap::{
+    Authenticator, Session,
+    imap_proto::{Response, ResponseCode, Status},
+};
+use tokio::{sync::OwnedSemaphorePermit, time::timeout};
+
+use super::{
+    connect::{Conn, Target},
+    encode::{self, Command, MailboxName},
+    error::{ImapError, Phase, server_reply},
+};
+use crate::config::Secret;
+
+/// The credentials a pooled connection logs in with.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    /// IMAP user name.
+    pub username: String,
+    /// IMAP password (never logged).
+    pub password: Secret,
+}
+
+/// The mailbox a connection currently has selected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selected {
+    /// The mailbox.
+    pub mailbox: MailboxName,
+    /// True after EXAMINE, false after SELECT.
+    pub read_only: bool,
+}
+
+/// An authenticated connection as the pool hands it out.
+#[derive(Debug)]
+pub struct ImapConn {
+    session: Session<Conn>,
+    /// Set before a command is written and cleared only after its tagged completion: a
+    /// connection whose flag is still set must never be reused (DESIGN §4).
+    in_flight: bool,
+    selected: Option<Selected>,
+    capabilities: Arc<BTreeSet<String>>,
+    command_timeout: Duration,
+    _permit: Option<OwnedSemaphorePermit>,
+    _guard: Option<super::pool::OpenGuard>,
+}
+
+struct Plain<'a>(&'a Credentials);
+
+impl Authenticator for Plain<'_> {
+    type Response = Vec<u8>;
+    fn process(&mut self, _challenge: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.push(0);
+        out.extend_from_slice(self.0.username.as_bytes());
+        out.push(0);
+        out.extend_from_slice(self.0.password.expose().as_bytes());
+        out
+    }
+}
+
+impl ImapConn {
+    /// Connects, authenticates (AUTHENTICATE PLAIN, else LOGIN) and reads the capabilities.
+    pub async fn login(target: &Target, creds: &Credentials, permit: Option<OwnedSemaphorePermit>) -> Result<Self, ImapError> {
+        let client = target.open().await?;
+        let login = async {
+            // PLAIN carries any UTF-8 password in base64; LOGIN would need quoting rules.
+            client.authenticate("PLAIN", Plain(creds)).await.map_err(|(e, _)| classify_login_error(e))
+        };
+        let session = timeout(target.login_timeout, login).await.map_err(|_| ImapError::Timeout(Phase::Login))??;
+        let mut conn = Self {
+            session,
+            in_flight: false,
+            selected: None,
+            capabilities: Arc::default(),
+            command_timeout: target.command_timeout,
+            _permit: permit,
+            _guard: None,
+        };
+        let mut caps = BTreeSet::new();
+        conn.execute(&encode::capability(), |r| {
+            if let Response::Capabilities(list) = r {
+                caps.extend(list.iter().map(capability_name));
+            }
+        })
+        .await?;
+        conn.capabilities = Arc::new(caps);
+        if conn.has("CONDSTORE") && conn.has("ENABLE") {
+            // HIGHESTMODSEQ is reported on every EXAMINE/STATUS once CONDSTORE is enabled.
+            conn.execute(&encode::enable_condstore(), |_| ()).await?;
+        }
+        Ok(conn)
+    }
+
+    /// Ties the pool's open-connection counter to this connection's lifetime.
+    pub fn attach_guard(&mut self, guard: super::pool::OpenGuard) {
+        self._guard = Some(guard);
+    }
+
+    /// Capabilities the server advertised after login (upper case).
+    pub fn capabilities(&self) -> &Arc<BTreeSet<String>> {
+        &self.capabilities
+    }
+
+    /// True if the server advertised `name` after login.
+    pub fn has(&self, name: &str) -> bool {
+        self.capabilities.contains(name)
+    }
+
+    /// True while a command has been started but not completed.
+    pub fn is_in_flight(&self) -> bool {
+        self.in_flight
+    }
+
+    /// The mailbox currently selected, if any.
+    pub fn selected(&self) -> Option<&Selected> {
+        self.selected.as_ref()
+    }
+
+    /// Records a new selection (or none); called by the operations that change it.
+    pub fn set_selected(&mut self, selected: Option<Selected>) {
+        self.selected = selected;
+    }
+
+    /// Runs one command through the raw path. Every untagged response is handed to
+    /// `on_data` before the next is read, so nothing is copied. Tagged NO/BAD become errors
+    /// (async-imap swallows them on its typed paths); I/O failures, BYE and timeouts leave
+    /// the in-flight flag set so that the pool discards the connection.
+    pub async fn execute<F>(&mut self, cmd: &Command, mut on_data: F) -> Result<(), ImapError>
+    where
+        F: FnMut(&Response<'_>),
+    {
+        self.in_flight = true;
+        let name = cmd.name();
+        let session = &mut self.session;
+        let run = async {
+            let tag = session.run_command(cmd.as_str()).await.map_err(|e| ImapError::ConnectionLost(e.to_string()))?;
+            loop {
+                let resp = session
+                    .read_response()
+                    .await
+                    .map_err(|e| ImapError::ConnectionLost(e.to_string()))?
+                    .ok_or_else(|| ImapError::ConnectionLost("server closed the connection".into()))?;
+                match resp.parsed() {
+                    Response::Done { tag: t, status, outcome } => {
+                        if *t != tag {
+                            return Err(ImapError::Protocol("tagged response for another command".into()));
+                        }
+                        let text = outcome.information.as_deref().unwrap_or("");
+                        let code = outcome.code.as_ref().map(code_name);
+                        return match status {
+                            Status::Ok => Ok(Ok(())),
+                            Status::No => Ok(Err(ImapError::No(server_reply(name, "NO", code, text)))),
+                            _ => Ok(Err(ImapError::Bad(server_reply(name, "BAD", code, text)))),
+                        };
+                    }
+                    Response::Data { status: Status::Bye, outcome } if name != "LOGOUT" => {
+                        let text = outcome.information.as_deref().unwrap_or("BYE");
+                        return Err(ImapError::ConnectionLost(server_reply(name, "BYE", None, text).text));
+                    }
+                    other => on_data(other),
+                }
+            }
+        };
+        let outcome = timeout(self.command_timeout, run).await.map_err(|_| ImapError::Timeout(Phase::Command))??;
+        // The tagged response arrived: the wire is clean again, whatever the status was.
+        self.in_flight = false;
+        self.drain_unsolicited();
+        outcome
+    }
+
+    /// Empties async-imap's bounded unsolicited channel so that it never fills and drops.
+    pub fn drain_unsolicited(&mut self) {
+        while self.session.unsolicited_responses.try_recv().is_ok() {}
+    }
+
+    /// Health check through the raw path, which notices a dead stream (`Session::noop` may not).
+    pub async fn check_alive(&mut self, deadline: Duration) -> Result<(), ImapError> {
+        timeout(deadline, self.execute(&encode::noop(), |_| ())).await.map_err(|_| ImapError::Timeout(Phase::Command))?
+    }
+
+    /// Says goodbye politely, bounded by a short deadline; errors are irrelevant here.
+    pub async fn logout(mut self) {
+        let _ = timeout(Duration::from_secs(2), self.execute(&encode::logout(), |_| ())).await;
+    }
+}
+
+fn classify_login_error(e: async_imap::error::Error) -> ImapError {
+    use async_imap::error::Error;
+    match e {
+        Error::No(text) | Error::Bad(text) => {
+            // async-imap formats the reply as `code: .., info: Some("[CODE] text")`.
+            let info = text.split("info: ").nth(1).unwrap_or("").trim_start_matches("Some(\"").trim_end_matches("\")");
+            let reply = server_reply("AUTHENTICATE", "NO", None, info);
+            match reply.code.as_deref() {
+                Some("LIMIT" | "UNAVAILABLE" | "INUSE") => ImapError::Limit(reply),
+                _ => ImapError::AuthFailed(reply),
+            }
+        }
+        Error::Io(e) => ImapError::ConnectionLost(e.to_string()),
+        Error::ConnectionLost => ImapError::ConnectionLost("closed during login".into()),
+        other => ImapError::Protocol(other.to_string()),
+    }
+}
+
+fn capability_name(c: &async_imap::imap_proto::Capability<'_>) -> String {
+    use async_imap::imap_proto::Capability;
+    match c {
+        Capability::Imap4rev1 => "IMAP4REV1".into(),
+        Capability::Auth(m) => format!("AUTH={}", m.to_ascii_uppercase()),
+        Capability::Atom(a) => a.to_ascii_uppercase(),
+    }
+}
+
+/// Name of a response code imap-proto understood.
+pub fn code_name(code: &ResponseCode<'_>) -> String {
+    let name = match code {
+        ResponseCode::Alert => "ALERT",
+        ResponseCode::BadCharset(_) => "BADCHARSET",
+        ResponseCode::Capabilities(_) => "CAPABILITY",
+        ResponseCode::HighestModSeq(_) => "HIGHESTMODSEQ",
+        ResponseCode::Parse => "PARSE",
+        ResponseCode::PermanentFlags(_) => "PERMANENTFLAGS",
+        ResponseCode::ReadOnly => "READ-ONLY",
+        ResponseCode::ReadWrite => "READ-WRITE",
+        ResponseCode::TryCreate => "TRYCREATE",
+        ResponseCode::UidNext(_) => "UIDNEXT",
+        ResponseCode::UidValidity(_) => "UIDVALIDITY",
+        ResponseCode::Unseen(_) => "UNSEEN",
+        ResponseCode::AppendUid(..) => "APPENDUID",
+        ResponseCode::CopyUid(..) => "COPYUID",
+        ResponseCode::UidNotSticky => "UIDNOTSTICKY",
+        _ => "METADATA",
+    };
+    name.to_string()
+}

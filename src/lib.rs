@@ -1,0 +1,23 @@
+//! imap-gateway: an HTTP/JSON API in front of any IMAP4rev1 server.
+//!
+//! # Layout
+//! - [`http`]: routes, extractors and the OpenAPI document. No SQL, no IMAP syntax.
+//! - [`imap`]: the only code that talks to an IMAP server (connect, pooled sessions, encoder).
+//! - [`convert`]: pure mapping from IMAP data to API views.
+//! - [`views`]: request and response types shared by `http` and `convert`.
+//! - [`auth`]: JWT issue and verify, credential encryption, refresh tokens, login flows.
+//! - [`store`]: sqlx repositories; the only code that names a table.
+//! - [`config`], [`startup`], [`error`], [`telemetry`], [`cli`]: process plumbing.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod convert;
+pub mod error;
+pub mod http;
+pub mod imap;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod views;

@@ -1,0 +1,133 @@
+//! Builds the application (store, migrations, pools, router), binds its listener and runs it
+//! until a shutdown signal, then drains: readiness off, in-flight requests finish within the
+//! grace period, pooled connections LOGOUT.
+
+use std::{
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use tokio::net::TcpListener;
+
+use crate::{
+    auth::Auth,
+    config::{ConfigError, Settings},
+    imap::{Pools, connect::Target},
+    state::{App, AppState},
+    store::{Store, StoreError},
+};
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// Bad or missing settings.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Database unreachable or migration failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The listener could not bind.
+    #[error("cannot listen on {0}: {1}")]
+    Bind(String, std::io::Error),
+}
+
+/// A built application with a bound listener.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    port: u16,
+}
+
+impl Application {
+    /// Validates settings, connects and migrates the store, and binds the listener.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        settings.validate_for_serve()?;
+        let store = Store::connect(&settings.database.url, settings.database.max_connections).await?;
+        store.migrate().await?;
+        let target = Target::from_settings(&settings.imap).map_err(ConfigError::Invalid)?;
+        let auth = Auth::from_settings(&settings.auth)?;
+        let pools = Arc::new(Pools::new(target, settings.pool.clone()));
+        pools.spawn_reaper();
+        let listener = TcpListener::bind(&settings.http.listen)
+            .await
+            .map_err(|e| StartupError::Bind(settings.http.listen.clone(), e))?;
+        let port = listener.local_addr().map_err(|e| StartupError::Bind(settings.http.listen.clone(), e))?.port();
+        let state = AppState(Arc::new(App { settings, store, pools, auth, ready: AtomicBool::new(true) }));
+        spawn_sweeper(&state);
+        Ok(Self { listener, state, port })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The shared state (tests inspect pools through it).
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` completes, then drains.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let state = self.state.clone();
+        let grace = Duration::from_millis(state.settings.http.shutdown_grace_ms);
+        let app = crate::http::router(self.state.clone());
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let flag = state.clone();
+        let signal = async move {
+            shutdown.await;
+            flag.ready.store(false, Ordering::SeqCst);
+            tracing::info!("shutdown requested; draining");
+            let _ = stop_tx.send(());
+        };
+        let server = axum::serve(self.listener, app).with_graceful_shutdown(signal);
+        let mut server = std::pin::pin!(server.into_future());
+        tokio::select! {
+            res = &mut server => res?,
+            _ = async { let _ = stop_rx.await; tokio::time::sleep(grace).await; } => {
+                tracing::warn!("grace period over; abandoning in-flight requests");
+            }
+        }
+        state.pools.close_all().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn spawn_sweeper(state: &AppState) {
+    let weak = Arc::downgrade(&state.0);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let Some(app) = weak.upgrade() else { break };
+            if let Err(e) = app.store.sweep_revocations().await {
+                tracing::warn!(error = %e, "revocation sweep failed");
+            }
+        }
+    });
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,62 @@
+//! Shared application state, and the step from an authenticated account to its IMAP pool.
+
+use std::{
+    ops::Deref,
+    sync::{Arc, atomic::AtomicBool},
+};
+
+use crate::{
+    auth::{Auth, PASSWORD_FIELD},
+    config::{Secret, Settings},
+    error::ApiError,
+    imap::{AccountPool, Credentials, Pools},
+    store::Store,
+};
+
+/// Everything a request may need.
+#[derive(Debug)]
+pub struct App {
+    /// Settings the process started with.
+    pub settings: Settings,
+    /// Accounts, refresh tokens, revocations.
+    pub store: Store,
+    /// IMAP connection pools.
+    pub pools: Arc<Pools>,
+    /// Tokens and credential encryption.
+    pub auth: Auth,
+    /// False once shutdown has begun (`/readyz` answers 503).
+    pub ready: AtomicBool,
+}
+
+/// Cheap-to-clone handle for axum.
+#[derive(Clone, Debug)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl App {
+    /// The pool of `account_id`, rebuilt from the stored encrypted credential when this
+    /// instance has none (after a restart, or on another instance).
+    pub async fn pool_for(&self, account_id: &str) -> Result<Arc<AccountPool>, ApiError> {
+        if let Some(pool) = self.pools.existing(account_id, 0) {
+            return Ok(pool);
+        }
+        let account = self
+            .store
+            .account(account_id)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
+        let password = self
+            .auth
+            .keyring
+            .open(&account.id, PASSWORD_FIELD, &account.secret)
+            .map_err(|e| ApiError::internal(format!("cannot decrypt credentials of account {}: {e}", account.id)))?;
+        let creds = Credentials { username: account.username, password: Secret::new(password) };
+        Ok(self.pools.install(&account.id, account.credential_version, creds))
+    }
+}

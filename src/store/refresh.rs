@@ -1,0 +1,100 @@
+//! The `refresh_tokens` table: hashed, single-use refresh tokens grouped in families, so that
+//! reuse of a spent token revokes the whole family.
+
+use sqlx::Row;
+
+use super::{Store, StoreError, now};
+
+/// What consuming a refresh token found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Consumed {
+    /// The token was valid and is now spent.
+    Ok {
+        /// Its family.
+        family_id: String,
+        /// Its account.
+        account_id: String,
+    },
+    /// The token was already spent (or its family revoked): the family is now revoked.
+    Reused,
+    /// Unknown or expired.
+    Invalid,
+}
+
+impl Store {
+    /// Stores a new refresh token (by hash) in `family_id`.
+    pub async fn insert_refresh(&self, hash: &str, family_id: &str, account_id: &str, expires_at: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, family_id, account_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(hash)
+        .bind(family_id)
+        .bind(account_id)
+        .bind(expires_at)
+        .bind(now())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Spends a refresh token atomically: of two racing uses exactly one wins; a second use
+    /// of a spent token revokes its family.
+    pub async fn consume_refresh(&self, hash: &str) -> Result<Consumed, StoreError> {
+        let t = now();
+        let won = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $1 \
+             WHERE token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+        )
+        .bind(t)
+        .bind(hash)
+        .execute(self.pool())
+        .await?
+        .rows_affected()
+            == 1;
+        let row = sqlx::query("SELECT family_id, account_id, expires_at FROM refresh_tokens WHERE token_hash = $1")
+            .bind(hash)
+            .fetch_optional(self.pool())
+            .await?;
+        let Some(row) = row else { return Ok(Consumed::Invalid) };
+        let family_id: String = row.try_get("family_id")?;
+        if won {
+            return Ok(Consumed::Ok { family_id, account_id: row.try_get("account_id")? });
+        }
+        if row.try_get::<i64, _>("expires_at")? <= t {
+            return Ok(Consumed::Invalid);
+        }
+        self.revoke_family(&family_id).await?;
+        Ok(Consumed::Reused)
+    }
+
+    /// Revokes every token of a family.
+    pub async fn revoke_family(&self, family_id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+            .bind(now())
+            .bind(family_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// True if the family has been revoked (access tokens carry their family id).
+    pub async fn family_revoked(&self, family_id: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NOT NULL")
+            .bind(family_id)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
+    /// The family a refresh token belongs to, if it exists.
+    pub async fn refresh_family(&self, hash: &str) -> Result<Option<(String, String)>, StoreError> {
+        let row = sqlx::query("SELECT family_id, account_id FROM refresh_tokens WHERE token_hash = $1")
+            .bind(hash)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(r) => Some((r.try_get("family_id")?, r.try_get("account_id")?)),
+            None => None,
+        })
+    }
+}

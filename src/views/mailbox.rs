@@ -1,0 +1,105 @@
+//! Mailbox views: LIST entries, EXAMINE state and STATUS counts.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// One mailbox as LIST reports it.
+#[derive(Debug, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Mailbox {
+    /// Full name, hierarchy included, UTF-8 (`Projects/2026`); percent-encode it as one path segment.
+    #[schema(example = "Projects/2026")]
+    pub name: String,
+    /// Hierarchy delimiter, if any.
+    #[schema(example = "/")]
+    pub delimiter: Option<String>,
+    /// `inbox`, or the SPECIAL-USE role lower-cased (`sent`, `trash`, `drafts`, `junk`, `archive`, `all`, `flagged`).
+    pub role: Option<String>,
+    /// Subscribed (LSUB / `\Subscribed`).
+    pub is_subscribed: bool,
+    /// False for `\Noselect` and `\NonExistent` names.
+    pub is_selectable: bool,
+    /// From `\HasChildren` / `\HasNoChildren` when the server says.
+    pub has_children: Option<bool>,
+    /// Attributes exactly as the server sent them.
+    pub attributes: Vec<String>,
+    /// Counts, unless `counts=false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counts: Option<MailboxCounts>,
+}
+
+/// STATUS counts.
+#[derive(Debug, Serialize, ToSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct MailboxCounts {
+    /// Number of messages.
+    pub messages: Option<u32>,
+    /// Number of messages without `\Seen`.
+    pub unseen: Option<u32>,
+    /// The UID the next message will get.
+    pub uid_next: Option<u32>,
+    /// UIDVALIDITY.
+    pub uid_validity: Option<u32>,
+    /// HIGHESTMODSEQ as a string (CONDSTORE servers).
+    pub highest_mod_seq: Option<String>,
+}
+
+/// `GET /v1/mailboxes`
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MailboxList {
+    /// The mailboxes, in server order.
+    pub items: Vec<Mailbox>,
+    /// `listStatus` (one round trip), `status` (one STATUS per mailbox, capped) or `none`.
+    pub counts_source: String,
+}
+
+/// Query of `GET /v1/mailboxes`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only subscribed mailboxes.
+    pub subscribed: Option<bool>,
+    /// LIST pattern: `*` matches anything, `%` anything but the delimiter. Default `*`.
+    pub pattern: Option<String>,
+    /// Include counts (default true).
+    pub counts: Option<bool>,
+}
+
+/// `GET /v1/mailboxes/{mailbox}`: what EXAMINE reports.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MailboxState {
+    /// Full name.
+    pub name: String,
+    /// Number of messages.
+    pub exists: u32,
+    /// Messages with `\Recent`.
+    pub recent: u32,
+    /// Messages without `\Seen` (from STATUS).
+    pub unseen: Option<u32>,
+    /// UIDVALIDITY.
+    pub uid_validity: Option<u32>,
+    /// UIDNEXT.
+    pub uid_next: Option<u32>,
+    /// HIGHESTMODSEQ as a string.
+    pub highest_mod_seq: Option<String>,
+    /// Flags defined in the mailbox.
+    pub flags: Vec<String>,
+    /// Flags that can be stored permanently (empty for a read-only examination).
+    pub permanent_flags: Vec<String>,
+    /// True: the gateway examined the mailbox read-only.
+    pub read_only: bool,
+}
+
+/// `GET /v1/mailboxes/{mailbox}/status`
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MailboxStatus {
+    /// Full name.
+    pub name: String,
+    /// The counts.
+    #[serde(flatten)]
+    pub counts: MailboxCounts,
+}

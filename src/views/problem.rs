@@ -1,0 +1,37 @@
+//! The RFC 9457 problem document every error uses.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An error, as `application/problem+json`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    /// Stable URI naming the kind of problem, e.g. `https://imap-gateway.dev/problems/mailbox-not-found`.
+    pub r#type: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// Explanation of this occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// What the IMAP server answered, when it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imap: Option<ProblemImap>,
+}
+
+/// The IMAP server's part of a problem.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProblemImap {
+    /// Command name, e.g. `SELECT`.
+    pub command: String,
+    /// `NO`, `BAD` or `BYE`.
+    pub status: String,
+    /// Response code without arguments, e.g. `NONEXISTENT`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The server's text (sanitized, truncated).
+    pub text: String,
+}
