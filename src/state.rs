@@ -55,8 +55,18 @@ impl App {
             .auth
             .keyring
             .open(&account.id, PASSWORD_FIELD, &account.secret)
-            .map_err(|e| ApiError::internal(format!("cannot decrypt credentials of account {}: {e}", account.id)))?;
-        let creds = Credentials { username: account.username, password: Secret::new(password) };
-        Ok(self.pools.install(&account.id, account.credential_version, creds))
+            .map_err(|e| {
+                ApiError::internal(format!(
+                    "cannot decrypt credentials of account {}: {e}",
+                    account.id
+                ))
+            })?;
+        let creds = Credentials {
+            username: account.username,
+            password: Secret::new(password),
+        };
+        Ok(self
+            .pools
+            .install(&account.id, account.credential_version, creds))
     }
 }

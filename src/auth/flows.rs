@@ -12,16 +12,24 @@ use crate::{
 use super::{DEFAULT_SERVER, PASSWORD_FIELD, jwt::Claims, tokens};
 
 fn invalid_credentials(detail: &str) -> ApiError {
-    ApiError::new(axum::http::StatusCode::UNAUTHORIZED, "authentication-failed", "The IMAP server refused the credentials")
-        .detail(detail.to_string())
+    ApiError::new(
+        axum::http::StatusCode::UNAUTHORIZED,
+        "authentication-failed",
+        "The IMAP server refused the credentials",
+    )
+    .detail(detail.to_string())
 }
 
 fn check_input(username: &str, password: &str) -> Result<(), ApiError> {
     if username.is_empty() || username.len() > 256 || username.chars().any(char::is_control) {
-        return Err(ApiError::bad_request("username must be 1-256 characters without control characters"));
+        return Err(ApiError::bad_request(
+            "username must be 1-256 characters without control characters",
+        ));
     }
     if password.is_empty() || password.len() > 1024 || password.contains('\0') {
-        return Err(ApiError::bad_request("password must be 1-1024 bytes without NUL"));
+        return Err(ApiError::bad_request(
+            "password must be 1-1024 bytes without NUL",
+        ));
     }
     Ok(())
 }
@@ -30,19 +38,26 @@ fn check_input(username: &str, password: &str) -> Result<(), ApiError> {
 /// account's pool and issues a token pair.
 pub async fn login(app: &App, username: &str, password: &str) -> Result<TokenResponse, ApiError> {
     check_input(username, password)?;
-    let creds = Credentials { username: username.to_string(), password: Secret::new(password) };
+    let creds = Credentials {
+        username: username.to_string(),
+        password: Secret::new(password),
+    };
     match ImapConn::login(app.pools.target(), &creds, None).await {
         Ok(conn) => {
             tokio::spawn(conn.logout());
         }
-        Err(ImapError::AuthFailed(_)) => return Err(invalid_credentials("username or password is wrong")),
+        Err(ImapError::AuthFailed(_)) => {
+            return Err(ApiError::auth_failed("username or password is wrong"));
+        }
         Err(e) => return Err(e.into()),
     }
     let account = app.store.ensure_account(DEFAULT_SERVER, username).await?;
     let keyring = &app.auth.keyring;
     let unchanged = !account.secret.is_empty()
         && !keyring.needs_rotation(&account.secret)
-        && keyring.open(&account.id, PASSWORD_FIELD, &account.secret).is_ok_and(|p| p == password);
+        && keyring
+            .open(&account.id, PASSWORD_FIELD, &account.secret)
+            .is_ok_and(|p| p == password);
     let version = if unchanged {
         account.credential_version
     } else {
@@ -57,9 +72,21 @@ pub async fn login(app: &App, username: &str, password: &str) -> Result<TokenRes
 async fn issue(app: &App, account_id: &str, family_id: &str) -> Result<TokenResponse, ApiError> {
     let t = now();
     let refresh = tokens::new_refresh_token();
-    app.store.insert_refresh(&tokens::hash(&refresh), family_id, account_id, t + app.auth.refresh_ttl_secs).await?;
+    app.store
+        .insert_refresh(
+            &tokens::hash(&refresh),
+            family_id,
+            account_id,
+            t + app.auth.refresh_ttl_secs,
+        )
+        .await?;
     let (access, claims) = app.auth.jwt.issue(account_id, family_id, t);
-    Ok(TokenResponse { access_token: access, token_type: "Bearer", expires_in: claims.exp - t, refresh_token: refresh })
+    Ok(TokenResponse {
+        access_token: access,
+        token_type: "Bearer",
+        expires_in: claims.exp - t,
+        refresh_token: refresh,
+    })
 }
 
 /// Spends a refresh token and issues a new pair in the same family. Reuse of a spent token
@@ -68,12 +95,23 @@ pub async fn refresh(app: &App, refresh_token: &str) -> Result<TokenResponse, Ap
     if refresh_token.len() > 512 {
         return Err(ApiError::unauthorized("invalid refresh token"));
     }
-    match app.store.consume_refresh(&tokens::hash(refresh_token)).await? {
-        Consumed::Ok { family_id, account_id } => issue(app, &account_id, &family_id).await,
+    match app
+        .store
+        .consume_refresh(&tokens::hash(refresh_token))
+        .await?
+    {
+        Consumed::Ok {
+            family_id,
+            account_id,
+        } => issue(app, &account_id, &family_id).await,
         Consumed::Reused => {
             tracing::warn!("refresh token reused; family revoked");
-            Err(ApiError::new(axum::http::StatusCode::UNAUTHORIZED, "refresh-token-reused", "Refresh token was already used")
-                .detail("the token family has been revoked; log in again"))
+            Err(ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "refresh-token-reused",
+                "Refresh token was already used",
+            )
+            .detail("the token family has been revoked; log in again"))
         }
         Consumed::Invalid => Err(ApiError::unauthorized("invalid or expired refresh token")),
     }
@@ -81,7 +119,11 @@ pub async fn refresh(app: &App, refresh_token: &str) -> Result<TokenResponse, Ap
 
 /// Revokes the access token and its refresh family (and the family of `refresh_token`, if it
 /// belongs to the same account), then LOGOUTs the account's pooled connections.
-pub async fn logout(app: &App, claims: &Claims, refresh_token: Option<&str>) -> Result<(), ApiError> {
+pub async fn logout(
+    app: &App,
+    claims: &Claims,
+    refresh_token: Option<&str>,
+) -> Result<(), ApiError> {
     app.store.revoke_jti(&claims.jti, claims.exp).await?;
     app.store.revoke_family(&claims.fid).await?;
     if let Some(token) = refresh_token

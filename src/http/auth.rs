@@ -22,8 +22,13 @@ use crate::{
     (status = 503, body = Problem, content_type = "application/problem+json", description = "IMAP connection limit"),
     (status = 504, body = Problem, content_type = "application/problem+json", description = "IMAP server timed out"),
 ))]
-pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> Result<Json<TokenResponse>, ApiError> {
-    Ok(Json(flows::login(&state, &body.username, &body.password).await?))
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    Ok(Json(
+        flows::login(&state, &body.username, &body.password).await?,
+    ))
 }
 
 /// Exchange a refresh token for a new pair; the old refresh token is spent.
@@ -31,7 +36,10 @@ pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginRe
     (status = 200, body = TokenResponse),
     (status = 401, body = Problem, content_type = "application/problem+json", description = "invalid, expired or reused token"),
 ))]
-pub async fn refresh(State(state): State<AppState>, ApiJson(body): ApiJson<RefreshRequest>) -> Result<Json<TokenResponse>, ApiError> {
+pub async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
     Ok(Json(flows::refresh(&state, &body.refresh_token).await?))
 }
 
@@ -40,11 +48,22 @@ pub async fn refresh(State(state): State<AppState>, ApiJson(body): ApiJson<Refre
     (status = 204, description = "logged out"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
-pub async fn logout(State(state): State<AppState>, user: AuthUser, body: axum::body::Bytes) -> Result<StatusCode, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    user: AuthUser,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, ApiError> {
     let body: LogoutRequest = if body.is_empty() {
         LogoutRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid-body", "The request body is not valid").detail(e.to_string()))?
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-body",
+                "The request body is not valid",
+            )
+            .detail(e.to_string())
+        })?
     };
     flows::logout(&state, &user.claims, body.refresh_token.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)

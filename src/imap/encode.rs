@@ -17,7 +17,10 @@ pub struct Command {
 
 impl Command {
     fn new(name: &'static str) -> Self {
-        Self { name, text: name.to_string() }
+        Self {
+            name,
+            text: name.to_string(),
+        }
     }
     fn arg(mut self, encoded: &str) -> Self {
         self.text.push(' ');
@@ -150,7 +153,9 @@ pub fn astring(s: &str, literal_plus: bool, what: &'static str) -> Result<String
     if !s.is_empty() && s.bytes().all(is_atom_char) {
         return Ok(s.to_string());
     }
-    if s.bytes().all(|b| (0x01..0x80).contains(&b) && b != b'\r' && b != b'\n') {
+    if s.bytes()
+        .all(|b| (0x01..0x80).contains(&b) && b != b'\r' && b != b'\n')
+    {
         return Ok(quote_7bit(s));
     }
     if s.as_bytes().contains(&0) {
@@ -266,7 +271,9 @@ pub fn delete(mailbox: &MailboxName) -> Command {
 
 /// `STATUS "name" (items)`
 pub fn status(mailbox: &MailboxName, items: &[StatusItem]) -> Command {
-    Command::new("STATUS").arg(&mailbox.wire()).arg(&status_list(items))
+    Command::new("STATUS")
+        .arg(&mailbox.wire())
+        .arg(&status_list(items))
 }
 
 /// `LIST ["(SUBSCRIBED)"] "" "pattern" [RETURN (...)]`

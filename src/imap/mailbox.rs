@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use async_imap::imap_proto::{MailboxDatum, NameAttribute, Response, ResponseCode, Status, StatusAttribute};
+use async_imap::imap_proto::{
+    MailboxDatum, NameAttribute, Response, ResponseCode, Status, StatusAttribute,
+};
 
 use super::{
     encode::{self, ListOptions, ListPattern, MailboxName, StatusItem},
@@ -80,7 +82,12 @@ pub struct SelectState {
 }
 
 fn status_items(conn: &ImapConn) -> Vec<StatusItem> {
-    let mut items = vec![StatusItem::Messages, StatusItem::Unseen, StatusItem::UidNext, StatusItem::UidValidity];
+    let mut items = vec![
+        StatusItem::Messages,
+        StatusItem::Unseen,
+        StatusItem::UidNext,
+        StatusItem::UidValidity,
+    ];
     if conn.has("CONDSTORE") {
         items.push(StatusItem::HighestModSeq);
     }
@@ -152,16 +159,25 @@ pub async fn list(
             return_subscribed: true,
             return_special_use: conn.has("SPECIAL-USE"),
             return_children: conn.has("CHILDREN"),
-            return_status: if list_status { status_items(conn) } else { Vec::new() },
+            return_status: if list_status {
+                status_items(conn)
+            } else {
+                Vec::new()
+            },
         };
-        conn.execute(&encode::list(pattern, &options), &mut collect).await?;
+        conn.execute(&encode::list(pattern, &options), &mut collect)
+            .await?;
     } else if subscribed_only {
         conn.execute(&encode::lsub(pattern), &mut collect).await?;
         for (_, e) in entries.iter_mut() {
             e.attributes.push("\\Subscribed".into());
         }
     } else {
-        conn.execute(&encode::list(pattern, &ListOptions::default()), &mut collect).await?;
+        conn.execute(
+            &encode::list(pattern, &ListOptions::default()),
+            &mut collect,
+        )
+        .await?;
         let mut subscribed = Vec::new();
         conn.execute(&encode::lsub(pattern), |r| {
             if let Response::MailboxData(MailboxDatum::List(l)) = r {
@@ -199,10 +215,14 @@ async fn status_each(
     statuses: &mut HashMap<String, StatusData>,
 ) -> Result<(), ImapError> {
     let selectable = entries.iter().filter(|(_, e)| {
-        !e.attributes.iter().any(|a| a.eq_ignore_ascii_case("\\Noselect") || a.eq_ignore_ascii_case("\\NonExistent"))
+        !e.attributes.iter().any(|a| {
+            a.eq_ignore_ascii_case("\\Noselect") || a.eq_ignore_ascii_case("\\NonExistent")
+        })
     });
     for (wire, entry) in selectable.take(MAX_STATUS_FALLBACK) {
-        let Ok(name) = MailboxName::parse(&entry.name) else { continue };
+        let Ok(name) = MailboxName::parse(&entry.name) else {
+            continue;
+        };
         let data = status(conn, &name).await?;
         statuses.insert(wire.clone(), data);
     }
@@ -231,12 +251,21 @@ pub async fn status(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<Status
 pub async fn examine(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<SelectState, ImapError> {
     let unseen = status(conn, mailbox).await?.unseen;
     conn.set_selected(None);
-    let mut state = SelectState { read_only: true, unseen, ..Default::default() };
+    let mut state = SelectState {
+        read_only: true,
+        unseen,
+        ..Default::default()
+    };
     conn.execute(&encode::examine(mailbox), |r| match r {
-        Response::MailboxData(MailboxDatum::Flags(f)) => state.flags = f.iter().map(|s| s.to_string()).collect(),
+        Response::MailboxData(MailboxDatum::Flags(f)) => {
+            state.flags = f.iter().map(|s| s.to_string()).collect()
+        }
         Response::MailboxData(MailboxDatum::Exists(n)) => state.exists = *n,
         Response::MailboxData(MailboxDatum::Recent(n)) => state.recent = *n,
-        Response::Data { status: Status::Ok, outcome } => match &outcome.code {
+        Response::Data {
+            status: Status::Ok,
+            outcome,
+        } => match &outcome.code {
             Some(ResponseCode::UidValidity(n)) => state.uid_validity = Some(*n),
             Some(ResponseCode::UidNext(n)) => state.uid_next = Some(*n),
             Some(ResponseCode::HighestModSeq(n)) => state.highest_mod_seq = Some(*n),
@@ -248,6 +277,9 @@ pub async fn examine(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<Selec
         _ => {}
     })
     .await?;
-    conn.set_selected(Some(Selected { mailbox: mailbox.clone(), read_only: true }));
+    conn.set_selected(Some(Selected {
+        mailbox: mailbox.clone(),
+        read_only: true,
+    }));
     Ok(state)
 }

@@ -64,13 +64,22 @@ impl Authenticator for Plain<'_> {
 
 impl ImapConn {
     /// Connects, authenticates (AUTHENTICATE PLAIN, else LOGIN) and reads the capabilities.
-    pub async fn login(target: &Target, creds: &Credentials, permit: Option<OwnedSemaphorePermit>) -> Result<Self, ImapError> {
+    pub async fn login(
+        target: &Target,
+        creds: &Credentials,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> Result<Self, ImapError> {
         let client = target.open().await?;
         let login = async {
             // PLAIN carries any UTF-8 password in base64; LOGIN would need quoting rules.
-            client.authenticate("PLAIN", Plain(creds)).await.map_err(|(e, _)| classify_login_error(e))
+            client
+                .authenticate("PLAIN", Plain(creds))
+                .await
+                .map_err(|(e, _)| classify_login_error(e))
         };
-        let session = timeout(target.login_timeout, login).await.map_err(|_| ImapError::Timeout(Phase::Login))??;
+        let session = timeout(target.login_timeout, login)
+            .await
+            .map_err(|_| ImapError::Timeout(Phase::Login))??;
         let mut conn = Self {
             session,
             in_flight: false,
@@ -137,35 +146,55 @@ impl ImapConn {
         let name = cmd.name();
         let session = &mut self.session;
         let run = async {
-            let tag = session.run_command(cmd.as_str()).await.map_err(|e| ImapError::ConnectionLost(e.to_string()))?;
+            let tag = session
+                .run_command(cmd.as_str())
+                .await
+                .map_err(|e| ImapError::ConnectionLost(e.to_string()))?;
             loop {
                 let resp = session
                     .read_response()
                     .await
                     .map_err(|e| ImapError::ConnectionLost(e.to_string()))?
-                    .ok_or_else(|| ImapError::ConnectionLost("server closed the connection".into()))?;
+                    .ok_or_else(|| {
+                        ImapError::ConnectionLost("server closed the connection".into())
+                    })?;
                 match resp.parsed() {
-                    Response::Done { tag: t, status, outcome } => {
+                    Response::Done {
+                        tag: t,
+                        status,
+                        outcome,
+                    } => {
                         if *t != tag {
-                            return Err(ImapError::Protocol("tagged response for another command".into()));
+                            return Err(ImapError::Protocol(
+                                "tagged response for another command".into(),
+                            ));
                         }
                         let text = outcome.information.as_deref().unwrap_or("");
                         let code = outcome.code.as_ref().map(code_name);
                         return match status {
                             Status::Ok => Ok(Ok(())),
-                            Status::No => Ok(Err(ImapError::No(server_reply(name, "NO", code, text)))),
+                            Status::No => {
+                                Ok(Err(ImapError::No(server_reply(name, "NO", code, text))))
+                            }
                             _ => Ok(Err(ImapError::Bad(server_reply(name, "BAD", code, text)))),
                         };
                     }
-                    Response::Data { status: Status::Bye, outcome } if name != "LOGOUT" => {
+                    Response::Data {
+                        status: Status::Bye,
+                        outcome,
+                    } if name != "LOGOUT" => {
                         let text = outcome.information.as_deref().unwrap_or("BYE");
-                        return Err(ImapError::ConnectionLost(server_reply(name, "BYE", None, text).text));
+                        return Err(ImapError::ConnectionLost(
+                            server_reply(name, "BYE", None, text).text,
+                        ));
                     }
                     other => on_data(other),
                 }
             }
         };
-        let outcome = timeout(self.command_timeout, run).await.map_err(|_| ImapError::Timeout(Phase::Command))??;
+        let outcome = timeout(self.command_timeout, run)
+            .await
+            .map_err(|_| ImapError::Timeout(Phase::Command))??;
         // The tagged response arrived: the wire is clean again, whatever the status was.
         self.in_flight = false;
         self.drain_unsolicited();
@@ -179,12 +208,18 @@ impl ImapConn {
 
     /// Health check through the raw path, which notices a dead stream (`Session::noop` may not).
     pub async fn check_alive(&mut self, deadline: Duration) -> Result<(), ImapError> {
-        timeout(deadline, self.execute(&encode::noop(), |_| ())).await.map_err(|_| ImapError::Timeout(Phase::Command))?
+        timeout(deadline, self.execute(&encode::noop(), |_| ()))
+            .await
+            .map_err(|_| ImapError::Timeout(Phase::Command))?
     }
 
     /// Says goodbye politely, bounded by a short deadline; errors are irrelevant here.
     pub async fn logout(mut self) {
-        let _ = timeout(Duration::from_secs(2), self.execute(&encode::logout(), |_| ())).await;
+        let _ = timeout(
+            Duration::from_secs(2),
+            self.execute(&encode::logout(), |_| ()),
+        )
+        .await;
     }
 }
 
@@ -193,7 +228,12 @@ fn classify_login_error(e: async_imap::error::Error) -> ImapError {
     match e {
         Error::No(text) | Error::Bad(text) => {
             // async-imap formats the reply as `code: .., info: Some("[CODE] text")`.
-            let info = text.split("info: ").nth(1).unwrap_or("").trim_start_matches("Some(\"").trim_end_matches("\")");
+            let info = text
+                .split("info: ")
+                .nth(1)
+                .unwrap_or("")
+                .trim_start_matches("Some(\"")
+                .trim_end_matches("\")");
             let reply = server_reply("AUTHENTICATE", "NO", None, info);
             match reply.code.as_deref() {
                 Some("LIMIT" | "UNAVAILABLE" | "INUSE") => ImapError::Limit(reply),

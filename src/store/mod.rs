@@ -31,7 +31,11 @@ impl Store {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
-        let url = if sqlite { sqlite_url(url) } else { url.to_string() };
+        let url = if sqlite {
+            sqlite_url(url)
+        } else {
+            url.to_string()
+        };
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))
@@ -39,7 +43,9 @@ impl Store {
             .await?;
         if sqlite && !url.contains(":memory:") {
             // WAL lets readers run beside the single writer; the setting persists in the file.
-            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
+            sqlx::query("PRAGMA journal_mode=WAL")
+                .execute(&pool)
+                .await?;
         }
         Ok(Self { pool })
     }
@@ -74,4 +80,12 @@ fn sqlite_url(url: &str) -> String {
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+impl Store {
+    /// The underlying pool, for tests that need raw SQL (database creation).
+    #[doc(hidden)]
+    pub fn any_pool(&self) -> &AnyPool {
+        &self.pool
+    }
 }

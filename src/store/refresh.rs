@@ -23,7 +23,13 @@ pub enum Consumed {
 
 impl Store {
     /// Stores a new refresh token (by hash) in `family_id`.
-    pub async fn insert_refresh(&self, hash: &str, family_id: &str, account_id: &str, expires_at: i64) -> Result<(), StoreError> {
+    pub async fn insert_refresh(
+        &self,
+        hash: &str,
+        family_id: &str,
+        account_id: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO refresh_tokens (token_hash, family_id, account_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -51,14 +57,21 @@ impl Store {
         .await?
         .rows_affected()
             == 1;
-        let row = sqlx::query("SELECT family_id, account_id, expires_at FROM refresh_tokens WHERE token_hash = $1")
-            .bind(hash)
-            .fetch_optional(self.pool())
-            .await?;
-        let Some(row) = row else { return Ok(Consumed::Invalid) };
+        let row = sqlx::query(
+            "SELECT family_id, account_id, expires_at FROM refresh_tokens WHERE token_hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else {
+            return Ok(Consumed::Invalid);
+        };
         let family_id: String = row.try_get("family_id")?;
         if won {
-            return Ok(Consumed::Ok { family_id, account_id: row.try_get("account_id")? });
+            return Ok(Consumed::Ok {
+                family_id,
+                account_id: row.try_get("account_id")?,
+            });
         }
         if row.try_get::<i64, _>("expires_at")? <= t {
             return Ok(Consumed::Invalid);
@@ -69,11 +82,13 @@ impl Store {
 
     /// Revokes every token of a family.
     pub async fn revoke_family(&self, family_id: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
-            .bind(now())
-            .bind(family_id)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now())
+        .bind(family_id)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
@@ -88,10 +103,11 @@ impl Store {
 
     /// The family a refresh token belongs to, if it exists.
     pub async fn refresh_family(&self, hash: &str) -> Result<Option<(String, String)>, StoreError> {
-        let row = sqlx::query("SELECT family_id, account_id FROM refresh_tokens WHERE token_hash = $1")
-            .bind(hash)
-            .fetch_optional(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT family_id, account_id FROM refresh_tokens WHERE token_hash = $1")
+                .bind(hash)
+                .fetch_optional(self.pool())
+                .await?;
         Ok(match row {
             Some(r) => Some((r.try_get("family_id")?, r.try_get("account_id")?)),
             None => None,

@@ -1,0 +1,352 @@
+//! Test harness: a real Dovecot (started on demand through the project's script), a gateway
+//! per test on a random port with its own SQLite file, HTTP helpers, and a separate IMAP client
+//! for arranging mailboxes behind the gateway's back.
+
+use std::{
+    path::PathBuf,
+    process::Command,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
+
+use base64::Engine as _;
+use imap_gateway::{
+    config::{Secret, Settings, TlsMode},
+    imap::AccountPool,
+    startup::Application,
+    state::AppState,
+};
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+use tokio::net::TcpStream;
+
+/// Connection facts of a Dovecot instance.
+#[derive(Clone, Debug)]
+pub struct Dovecot {
+    pub host: String,
+    pub port: u16,
+    pub tls_port: u16,
+    pub ca: PathBuf,
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn parse_env(text: &str) -> Dovecot {
+    let get = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("{key} missing from dovecot env output:\n{text}"))
+            .to_string()
+    };
+    Dovecot {
+        host: get("IMAP_HOST"),
+        port: get("IMAP_PORT").parse().expect("port"),
+        tls_port: get("IMAPS_PORT").parse().expect("port"),
+        ca: get("IMAP_TLS_CA").into(),
+    }
+}
+
+/// Runs the project's Dovecot script with `action` for an instance in `dir` on `port`/`tls_port`.
+pub fn dovecot_script(
+    action: &str,
+    dir: &str,
+    port: u16,
+    tls_port: u16,
+    extra: &[(&str, &str)],
+) -> Dovecot {
+    let out_path =
+        std::env::temp_dir().join(format!("dovecot-{port}-{}.out", uuid::Uuid::new_v4()));
+    let out = std::fs::File::create(&out_path).expect("temp file");
+    // The daemon inherits stdout: write to a file, never a pipe (the pipe would never close).
+    let status = Command::new("bash")
+        .arg(repo().join("scripts/dovecot-test-server.sh"))
+        .arg(action)
+        .env("DOVECOT_TEST_DIR", dir)
+        .env("DOVECOT_IMAP_PORT", port.to_string())
+        .env("DOVECOT_IMAPS_PORT", tls_port.to_string())
+        .envs(extra.iter().copied())
+        .stdout(out.try_clone().expect("dup"))
+        .stderr(out)
+        .status()
+        .expect("run dovecot-test-server.sh");
+    let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&out_path);
+    assert!(
+        status.success(),
+        "dovecot-test-server.sh {action} failed:\n{text}"
+    );
+    if action == "stop" {
+        return Dovecot {
+            host: "127.0.0.1".into(),
+            port,
+            tls_port,
+            ca: PathBuf::new(),
+        };
+    }
+    parse_env(&text)
+}
+
+/// The shared Dovecot: from `IMAP_*` variables (set by `scripts/test`), else started here.
+pub fn dovecot() -> &'static Dovecot {
+    static D: OnceLock<Dovecot> = OnceLock::new();
+    D.get_or_init(|| match std::env::var("IMAP_PORT") {
+        Ok(port) => Dovecot {
+            host: std::env::var("IMAP_HOST").unwrap_or_else(|_| "127.0.0.1".into()),
+            port: port.parse().expect("IMAP_PORT"),
+            tls_port: std::env::var("IMAPS_PORT")
+                .expect("IMAPS_PORT")
+                .parse()
+                .expect("IMAPS_PORT"),
+            ca: std::env::var("IMAP_TLS_CA").expect("IMAP_TLS_CA").into(),
+        },
+        Err(_) => dovecot_script("start", "/tmp/dovecot-test", 10143, 10993, &[]),
+    })
+}
+
+/// Settings for a test gateway in front of `d`: random secrets, its own SQLite file, port 0.
+pub fn settings_for(d: &Dovecot) -> Settings {
+    let mut s = Settings::default();
+    s.http.listen = "127.0.0.1:0".into();
+    let db = std::env::temp_dir().join(format!("igw-test-{}.db", uuid::Uuid::new_v4()));
+    s.database.url = format!("sqlite://{}", db.display());
+    s.imap.host = d.host.clone();
+    s.imap.port = Some(d.port);
+    s.imap.tls = TlsMode::Starttls;
+    s.imap.ca_file = Some(d.ca.clone());
+    s.imap.command_timeout_ms = 5_000;
+    s.imap.greeting_timeout_ms = 2_000;
+    s.imap.login_timeout_ms = 5_000;
+    s.imap.connect_timeout_ms = 2_000;
+    s.auth.jwt_secret = Some(Secret::new(random_b64(48)));
+    s.auth.encryption_key = Some(Secret::new(random_b64(32)));
+    s
+}
+
+pub fn random_b64(n: usize) -> String {
+    let bytes: Vec<u8> = (0..n).map(|_| rand_byte()).collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn rand_byte() -> u8 {
+    uuid::Uuid::new_v4().as_bytes()[3]
+}
+
+/// A running gateway.
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub http: reqwest::Client,
+    pub settings: Settings,
+}
+
+impl TestApp {
+    /// A gateway in front of the shared Dovecot.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A gateway in front of the shared Dovecot, with settings adjusted by `adjust`.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let mut s = settings_for(dovecot());
+        adjust(&mut s);
+        Self::start(s).await
+    }
+
+    /// A gateway with exactly these settings.
+    pub async fn start(settings: Settings) -> Self {
+        let app = Application::build(settings.clone())
+            .await
+            .expect("application builds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state();
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        Self {
+            base,
+            state,
+            http,
+            settings,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn login_raw(&self, user: &str, password: &str) -> Response {
+        self.http
+            .post(self.url("/v1/auth/login"))
+            .json(&serde_json::json!({"username": user, "password": password}))
+            .send()
+            .await
+            .expect("login request")
+    }
+
+    /// Logs in as a test user (`<user>-pass`) and returns the token response.
+    pub async fn login(&self, user: &str) -> Tokens {
+        let resp = self.login_raw(user, &format!("{user}-pass")).await;
+        assert_eq!(resp.status(), StatusCode::OK, "login as {user}");
+        let body: Value = resp.json().await.expect("json");
+        Tokens {
+            access: body["accessToken"]
+                .as_str()
+                .expect("accessToken")
+                .to_string(),
+            refresh: body["refreshToken"]
+                .as_str()
+                .expect("refreshToken")
+                .to_string(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// GET that must answer 200 with JSON.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let resp = self.get(path, token).await;
+        let status = resp.status();
+        let body = resp.text().await.expect("body");
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        serde_json::from_str(&body).expect("JSON body")
+    }
+
+    /// The account id a token names.
+    pub fn account_of(&self, token: &str) -> String {
+        self.state.auth.jwt.verify(token).expect("valid token").sub
+    }
+
+    /// The account's pool in this gateway, if one exists.
+    pub fn pool_of(&self, token: &str) -> Option<Arc<AccountPool>> {
+        self.state.pools.existing(&self.account_of(token), 0)
+    }
+}
+
+/// Tokens of one login.
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+/// Checks a problem response: status, content type, `type` slug; returns the body.
+pub async fn expect_problem(resp: Response, status: StatusCode, slug: &str) -> Value {
+    assert_eq!(resp.status(), status, "status");
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(ct, "application/problem+json");
+    let body: Value = resp.json().await.expect("problem JSON");
+    assert_eq!(
+        body["type"],
+        format!("https://imap-gateway.dev/problems/{slug}"),
+        "problem: {body}"
+    );
+    assert_eq!(body["status"], status.as_u16());
+    body
+}
+
+/// Percent-encodes a mailbox name as one path segment.
+pub fn seg(name: &str) -> String {
+    let mut out = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A unique mailbox-safe suffix.
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}
+
+/// A plain IMAP client independent of the gateway, for arranging and checking server state.
+pub struct Admin {
+    session: async_imap::Session<TcpStream>,
+}
+
+impl Admin {
+    pub async fn connect(d: &Dovecot, user: &str) -> Self {
+        let tcp = TcpStream::connect((d.host.as_str(), d.port))
+            .await
+            .expect("connect");
+        let mut client = async_imap::Client::new(tcp);
+        client
+            .read_response()
+            .await
+            .expect("greeting")
+            .expect("greeting");
+        let session = client
+            .login(user, format!("{user}-pass"))
+            .await
+            .map_err(|(e, _)| e)
+            .expect("admin login");
+        Self { session }
+    }
+
+    /// CREATE with a name already in modified UTF-7 (as the server stores it).
+    pub async fn create(&mut self, wire_name: &str) {
+        self.session
+            .create(wire_name)
+            .await
+            .unwrap_or_else(|e| panic!("CREATE {wire_name}: {e}"));
+    }
+
+    pub async fn delete(&mut self, wire_name: &str) {
+        let _ = self.session.delete(wire_name).await;
+    }
+
+    /// Wire names of all mailboxes.
+    pub async fn list(&mut self) -> Vec<String> {
+        use futures_util::TryStreamExt;
+        let names: Vec<_> = self
+            .session
+            .list(Some(""), Some("*"))
+            .await
+            .expect("LIST")
+            .try_collect()
+            .await
+            .expect("LIST");
+        names.iter().map(|n| n.name().to_string()).collect()
+    }
+
+    pub async fn append(&mut self, wire_name: &str, flags: Option<&str>, message: &str) {
+        self.session
+            .append(wire_name, flags, None, message.as_bytes())
+            .await
+            .expect("APPEND");
+    }
+
+    pub async fn logout(mut self) {
+        let _ = self.session.logout().await;
+    }
+}
+
+/// A small RFC 5322 message.
+pub fn message(subject: &str) -> String {
+    format!(
+        "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: {subject}\r\n\
+         Date: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <{}@example.com>\r\n\r\nHello.\r\n",
+        uuid::Uuid::new_v4()
+    )
+}

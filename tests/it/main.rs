@@ -1,0 +1,10 @@
+//! The one integration-test binary: real Dovecot, real SQLite and PostgreSQL.
+
+mod auth;
+mod helpers;
+mod mailboxes;
+mod openapi;
+mod pool;
+mod resilience;
+mod service;
+mod store;

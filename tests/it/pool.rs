@@ -1,0 +1,136 @@
+//! The connection pool: per-account cap, cancelled commands, wait deadline.
+
+use std::{sync::atomic::Ordering, time::Duration};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{Admin, TestApp, dovecot, expect_problem, unique};
+
+#[tokio::test]
+async fn twenty_concurrent_requests_never_hold_more_than_the_per_account_cap() {
+    let app = TestApp::spawn().await;
+    let token = app.login("dave").await.access;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (http, url, token) = (app.http.clone(), app.url("/v1/mailboxes"), token.clone());
+        tasks.push(tokio::spawn(async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("send")
+                .status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.expect("task"), StatusCode::OK);
+    }
+    let pool = app.pool_of(&token).expect("pool");
+    let peak = pool.stats.peak_open.load(Ordering::SeqCst);
+    let logins = pool.stats.logins.load(Ordering::SeqCst);
+    assert!(peak <= 3, "peak {peak} connections for one account");
+    assert!(logins <= 3, "{logins} logins: connections are reused");
+    assert!(peak >= 2, "the requests did run concurrently (peak {peak})");
+    assert!(pool.status().size <= 3);
+}
+
+/// Arranges `n` mailboxes so that a LIST with counts takes a while.
+async fn many_mailboxes(user: &str, n: usize) -> (Admin, String) {
+    let tag = unique("many");
+    let mut admin = Admin::connect(dovecot(), user).await;
+    for i in 0..n {
+        admin.create(&format!("{tag}/m{i:04}")).await;
+    }
+    (admin, tag)
+}
+
+#[tokio::test]
+async fn a_request_cancelled_mid_command_leaves_no_trace_in_the_next_answer() {
+    let (mut admin, tag) = many_mailboxes("eve", 300).await;
+    // One connection only, so the next request would inherit a dirty one if it were recycled.
+    let app = TestApp::spawn_with(|s| s.pool.per_account_max = 1).await;
+    let token = app.login("eve").await.access;
+    let expected: Value = app.get_json("/v1/mailboxes/INBOX", &token).await;
+    let pool = app.pool_of(&token).expect("pool");
+
+    let mut cancelled = 0;
+    for attempt in 0..20 {
+        // The HTTP client gives up while the gateway is reading the LIST-STATUS answer.
+        let give_up = Duration::from_millis(5 + attempt * 3);
+        let slow = app
+            .http
+            .get(app.url("/v1/mailboxes"))
+            .bearer_auth(&token)
+            .timeout(give_up)
+            .send()
+            .await;
+        assert!(slow.is_err() || slow.as_ref().is_ok_and(|r| r.status() == StatusCode::OK));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let next: Value = app.get_json("/v1/mailboxes/INBOX", &token).await;
+        assert_eq!(
+            next, expected,
+            "attempt {attempt}: the next answer is exactly INBOX's state"
+        );
+        let listed = app
+            .get_json(
+                &format!("/v1/mailboxes?pattern={tag}%2Fm000%25&counts=false"),
+                &token,
+            )
+            .await;
+        assert_eq!(
+            listed["items"].as_array().expect("items").len(),
+            10,
+            "attempt {attempt}"
+        );
+        cancelled = pool.stats.discarded_in_flight.load(Ordering::SeqCst);
+        if cancelled >= 3 {
+            break;
+        }
+    }
+    assert!(
+        cancelled >= 1,
+        "no request was cut mid-command; the test proved nothing"
+    );
+    for i in 0..300 {
+        admin.delete(&format!("{tag}/m{i:04}")).await;
+    }
+    admin.logout().await;
+}
+
+#[tokio::test]
+async fn pool_wait_past_the_deadline_is_503_with_retry_after() {
+    let (mut admin, tag) = many_mailboxes("bob", 150).await;
+    let app = TestApp::spawn_with(|s| {
+        s.pool.per_account_max = 1;
+        s.pool.wait_timeout_ms = 1;
+    })
+    .await;
+    let token = app.login("bob").await.access;
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let (http, url, token) = (app.http.clone(), app.url("/v1/mailboxes"), token.clone());
+        tasks.push(tokio::spawn(async move {
+            http.get(url).bearer_auth(token).send().await.expect("send")
+        }));
+    }
+    let mut busy = 0;
+    for t in tasks {
+        let resp = t.await.expect("task");
+        if resp.status() == StatusCode::SERVICE_UNAVAILABLE {
+            assert_eq!(resp.headers()["retry-after"], "1");
+            expect_problem(resp, StatusCode::SERVICE_UNAVAILABLE, "connection-limit").await;
+            busy += 1;
+        } else {
+            assert_eq!(resp.status(), StatusCode::OK);
+        }
+    }
+    assert!(
+        busy >= 1,
+        "with one connection and no wait, some of six requests must be refused"
+    );
+    for i in 0..150 {
+        admin.delete(&format!("{tag}/m{i:04}")).await;
+    }
+    admin.logout().await;
+}

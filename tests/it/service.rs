@@ -1,0 +1,101 @@
+//! The binary and the service around the API: CLI, refusal without secrets, health, docs.
+
+use std::process::Command;
+
+use reqwest::StatusCode;
+
+use crate::helpers::TestApp;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_imap-gateway"))
+}
+
+#[test]
+fn help_lists_the_subcommands() {
+    let out = bin().arg("--help").output().expect("run");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for sub in ["serve", "migrate", "openapi"] {
+        assert!(text.contains(sub), "{sub} in --help:\n{text}");
+    }
+}
+
+#[test]
+fn serve_refuses_to_start_without_secrets() {
+    let out = bin()
+        .arg("serve")
+        .env_remove("IMAP_GATEWAY__AUTH__JWT_SECRET")
+        .env_remove("IMAP_GATEWAY__AUTH__ENCRYPTION_KEY")
+        .env("IMAP_GATEWAY__DATABASE__URL", "sqlite::memory:")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("IMAP_GATEWAY__AUTH__JWT_SECRET is not set"),
+        "{err}"
+    );
+
+    let out = bin()
+        .arg("serve")
+        .env("IMAP_GATEWAY__AUTH__JWT_SECRET", "x".repeat(40))
+        .env("IMAP_GATEWAY__AUTH__ENCRYPTION_KEY", "dG9vLXNob3J0")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exactly 32 bytes"));
+}
+
+#[test]
+fn openapi_subcommand_prints_the_spec() {
+    let out = bin().arg("openapi").output().expect("run");
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        imap_gateway::http::openapi::spec_json()
+    );
+}
+
+#[tokio::test]
+async fn health_readiness_and_docs_are_served() {
+    let app = TestApp::spawn().await;
+    let ok = app
+        .http
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(ok.status(), StatusCode::OK);
+    let ready = app
+        .http
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), StatusCode::OK);
+    let spec = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("spec");
+    assert_eq!(spec.status(), StatusCode::OK);
+    let spec: serde_json::Value = spec.json().await.expect("json");
+    assert!(spec["paths"]["/v1/mailboxes"].is_object());
+    let docs = app.http.get(app.url("/docs/")).send().await.expect("docs");
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(
+        docs.text().await.expect("html").contains("swagger"),
+        "Swagger UI page"
+    );
+    app.state
+        .ready
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let draining = app
+        .http
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(draining.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
