@@ -11,15 +11,6 @@ use crate::{
 
 use super::{DEFAULT_SERVER, PASSWORD_FIELD, jwt::Claims, tokens};
 
-fn invalid_credentials(detail: &str) -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::UNAUTHORIZED,
-        "authentication-failed",
-        "The IMAP server refused the credentials",
-    )
-    .detail(detail.to_string())
-}
-
 fn check_input(username: &str, password: &str) -> Result<(), ApiError> {
     if username.is_empty() || username.len() > 256 || username.chars().any(char::is_control) {
         return Err(ApiError::bad_request(
@@ -106,12 +97,7 @@ pub async fn refresh(app: &App, refresh_token: &str) -> Result<TokenResponse, Ap
         } => issue(app, &account_id, &family_id).await,
         Consumed::Reused => {
             tracing::warn!("refresh token reused; family revoked");
-            Err(ApiError::new(
-                axum::http::StatusCode::UNAUTHORIZED,
-                "refresh-token-reused",
-                "Refresh token was already used",
-            )
-            .detail("the token family has been revoked; log in again"))
+            Err(ApiError::refresh_reused())
         }
         Consumed::Invalid => Err(ApiError::unauthorized("invalid or expired refresh token")),
     }

@@ -56,14 +56,8 @@ pub async fn logout(
     let body: LogoutRequest = if body.is_empty() {
         LogoutRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid-body",
-                "The request body is not valid",
-            )
-            .detail(e.to_string())
-        })?
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::invalid_body(StatusCode::BAD_REQUEST, e.to_string()))?
     };
     flows::logout(&state, &user.claims, body.refresh_token.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)

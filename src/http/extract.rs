@@ -53,12 +53,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(rejection) => Err(ApiError::new(
+            Err(rejection) => Err(ApiError::invalid_body(
                 rejection.status(),
-                "invalid-body",
-                "The request body is not valid",
-            )
-            .detail(rejection.body_text())),
+                rejection.body_text(),
+            )),
         }
     }
 }
