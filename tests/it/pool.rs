@@ -100,13 +100,13 @@ async fn a_request_cancelled_mid_command_leaves_no_trace_in_the_next_answer() {
 
 #[tokio::test]
 async fn pool_wait_past_the_deadline_is_503_with_retry_after() {
-    let (mut admin, tag) = many_mailboxes("bob", 150).await;
+    let (mut admin, tag) = many_mailboxes("frank", 150).await;
     let app = TestApp::spawn_with(|s| {
         s.pool.per_account_max = 1;
         s.pool.wait_timeout_ms = 1;
     })
     .await;
-    let token = app.login("bob").await.access;
+    let token = app.login("frank").await.access;
     let mut tasks = Vec::new();
     for _ in 0..6 {
         let (http, url, token) = (app.http.clone(), app.url("/v1/mailboxes"), token.clone());
