@@ -46,7 +46,7 @@ impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
-            request_timeout_ms: 30_000,
+            request_timeout_ms: 45_000,
             max_json_body: 64 * 1024,
             shutdown_grace_ms: 10_000,
         }

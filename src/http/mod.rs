@@ -10,8 +10,14 @@ pub mod openapi;
 
 use std::time::Duration;
 
-use axum::{Router, extract::DefaultBodyLimit, http::StatusCode};
-use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Request, State},
+    http::StatusCode,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+};
+use tower_http::trace::TraceLayer;
 use utoipa::OpenApi as _;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use utoipa_swagger_ui::SwaggerUi;
@@ -35,14 +41,34 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 /// The full application router: API, `/openapi.json`, Swagger UI at `/docs`, middleware.
 pub fn router(state: AppState) -> Router {
     let (api, spec) = api_router().split_for_parts();
-    let settings = &state.settings.http;
+    let limit = state.settings.http.max_json_body;
     api.merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
         .fallback(|| async { ApiError::not_found("no such route") })
-        .layer(DefaultBodyLimit::max(settings.max_json_body))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::GATEWAY_TIMEOUT,
-            Duration::from_millis(settings.request_timeout_ms),
-        ))
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            )
+        })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The whole-request deadline. Dropping the handler on expiry is safe: a connection cut
+/// mid-command is discarded by the pool, never reused.
+async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = Duration::from_millis(state.settings.http.request_timeout_ms);
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "request-timeout",
+            "The request took too long",
+        )
+        .detail(format!("no answer within {} ms", limit.as_millis()))
+        .into_response(),
+    }
 }

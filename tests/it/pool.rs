@@ -134,3 +134,39 @@ async fn pool_wait_past_the_deadline_is_503_with_retry_after() {
     }
     admin.logout().await;
 }
+
+#[tokio::test]
+async fn idle_pools_are_reaped_and_their_connections_closed() {
+    let app = TestApp::spawn_with(|s| {
+        s.pool.idle_timeout_secs = 1;
+        s.pool.reap_interval_secs = 1;
+    })
+    .await;
+    let token = app.login("grace").await.access;
+    assert_eq!(
+        app.get("/v1/mailboxes?counts=false", &token).await.status(),
+        StatusCode::OK
+    );
+    let pool = app.pool_of(&token).expect("pool");
+    assert_eq!(pool.stats.open.load(Ordering::SeqCst), 1);
+    let account = app.account_of(&token);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while app.state.pools.existing(&account, 0).is_some() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        app.state.pools.existing(&account, 0).is_none(),
+        "the idle pool was removed"
+    );
+    assert_eq!(
+        pool.stats.open.load(Ordering::SeqCst),
+        0,
+        "its connection was closed"
+    );
+    // The next request builds a new pool from the stored, encrypted credential.
+    assert_eq!(
+        app.get("/v1/mailboxes?counts=false", &token).await.status(),
+        StatusCode::OK
+    );
+    assert!(app.state.pools.existing(&account, 0).is_some());
+}

@@ -99,3 +99,71 @@ async fn health_readiness_and_docs_are_served() {
         .expect("readyz");
     assert_eq!(draining.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
+
+#[test]
+fn the_binary_reads_its_environment_serves_and_exits_0_on_sigterm() {
+    let d = crate::helpers::dovecot();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let db = std::env::temp_dir().join(format!("igw-test-bin-{}.db", uuid::Uuid::new_v4()));
+    let mut child = bin()
+        .arg("serve")
+        .env("IMAP_GATEWAY__HTTP__LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "IMAP_GATEWAY__DATABASE__URL",
+            format!("sqlite://{}", db.display()),
+        )
+        .env("IMAP_GATEWAY__IMAP__HOST", &d.host)
+        .env("IMAP_GATEWAY__IMAP__PORT", d.port.to_string())
+        .env("IMAP_GATEWAY__IMAP__TLS", "starttls")
+        .env("IMAP_GATEWAY__IMAP__CA_FILE", &d.ca)
+        .env(
+            "IMAP_GATEWAY__AUTH__JWT_SECRET",
+            crate::helpers::random_b64(48),
+        )
+        .env(
+            "IMAP_GATEWAY__AUTH__ENCRYPTION_KEY",
+            crate::helpers::random_b64(32),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let served = rt.block_on(async {
+        let http = reqwest::Client::new();
+        for _ in 0..100 {
+            if let Ok(resp) = http
+                .get(format!("http://127.0.0.1:{port}/readyz"))
+                .send()
+                .await
+            {
+                let login = http
+                    .post(format!("http://127.0.0.1:{port}/v1/auth/login"))
+                    .json(&serde_json::json!({"username": "heidi", "password": "heidi-pass"}))
+                    .send()
+                    .await
+                    .expect("login");
+                return Some((resp.status(), login.status()));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        None
+    });
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = child.wait().expect("wait");
+    let _ = std::fs::remove_file(&db);
+    assert_eq!(
+        served,
+        Some((StatusCode::OK, StatusCode::OK)),
+        "ready, and logged in through the configured Dovecot"
+    );
+    assert!(exit.success(), "exit status after SIGTERM: {exit:?}");
+}
