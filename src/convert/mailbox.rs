@@ -56,10 +56,16 @@ pub fn mailbox(e: &ListEntry) -> Mailbox {
     }
 }
 
-/// A LIST result to the list view.
+/// A LIST result to the list view: INBOX first, then by name, so that the order is stable
+/// whatever order the server uses.
 pub fn mailbox_list(entries: &[ListEntry], source: CountsSource) -> MailboxList {
+    let mut items: Vec<Mailbox> = entries.iter().map(mailbox).collect();
+    items.sort_by(|a, b| {
+        let inbox = |m: &Mailbox| !m.name.eq_ignore_ascii_case("INBOX");
+        (inbox(a), &a.name).cmp(&(inbox(b), &b.name))
+    });
     MailboxList {
-        items: entries.iter().map(mailbox).collect(),
+        items,
         counts_source: match source {
             CountsSource::ListStatus => "listStatus",
             CountsSource::Status => "status",
@@ -120,6 +126,22 @@ mod tests {
             Some("trash")
         );
         assert_eq!(mailbox(&entry("Sent", &["\\HasNoChildren"])).role, None);
+    }
+
+    #[test]
+    fn lists_are_sorted_inbox_first_then_by_name() {
+        let entries = [
+            entry("b", &[]),
+            entry("INBOX", &[]),
+            entry("a/x", &[]),
+            entry("a", &[]),
+        ];
+        let names: Vec<String> = mailbox_list(&entries, CountsSource::None)
+            .items
+            .into_iter()
+            .map(|m| m.name)
+            .collect();
+        assert_eq!(names, ["INBOX", "a", "a/x", "b"]);
     }
 
     #[test]

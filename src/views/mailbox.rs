@@ -48,7 +48,7 @@ pub struct MailboxCounts {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MailboxList {
-    /// The mailboxes, in server order.
+    /// The mailboxes: INBOX first, then by name.
     pub items: Vec<Mailbox>,
     /// `listStatus` (one round trip), `status` (one STATUS per mailbox, capped) or `none`.
     pub counts_source: String,
