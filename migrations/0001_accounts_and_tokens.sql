@@ -11,14 +11,22 @@ CREATE TABLE accounts (
     UNIQUE (server, username)
 );
 
+-- A login starts a family; every refresh token descends from one. Revoking the family (logout,
+-- reuse of a spent token) kills all its tokens, including ones inserted by a racing refresh.
+CREATE TABLE token_families (
+    id          TEXT PRIMARY KEY,
+    account_id  TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    created_at  BIGINT NOT NULL,
+    revoked_at  BIGINT
+);
+
 CREATE TABLE refresh_tokens (
     token_hash  TEXT PRIMARY KEY,
-    family_id   TEXT NOT NULL,
+    family_id   TEXT NOT NULL REFERENCES token_families (id) ON DELETE CASCADE,
     account_id  TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     expires_at  BIGINT NOT NULL,
     created_at  BIGINT NOT NULL,
-    used_at     BIGINT,
-    revoked_at  BIGINT
+    used_at     BIGINT
 );
 CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
 

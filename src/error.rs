@@ -99,6 +99,15 @@ impl ApiError {
     pub fn invalid_body(status: StatusCode, detail: impl Into<String>) -> Self {
         Self::new(status, "invalid-body", "The request body is not valid").detail(detail)
     }
+    /// 401: the stored IMAP credential cannot be used (key rotated out, row tampered with).
+    pub fn credentials_unavailable() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "credentials-unavailable",
+            "The stored IMAP credentials cannot be used",
+        )
+        .detail("log in again")
+    }
     /// 404: unknown route or resource.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found").detail(detail)

@@ -3,7 +3,7 @@
 use crate::{
     config::Secret,
     error::ApiError,
-    imap::{Credentials, ImapConn, ImapError},
+    imap::{Credentials, ImapError},
     state::App,
     store::{now, refresh::Consumed},
     views::auth::TokenResponse,
@@ -33,7 +33,7 @@ pub async fn login(app: &App, username: &str, password: &str) -> Result<TokenRes
         username: username.to_string(),
         password: Secret::new(password),
     };
-    match ImapConn::login(app.pools.target(), &creds, None).await {
+    match app.pools.probe_login(&creds).await {
         Ok(conn) => {
             tokio::spawn(conn.logout());
         }
@@ -57,20 +57,23 @@ pub async fn login(app: &App, username: &str, password: &str) -> Result<TokenRes
     };
     app.pools.install(&account.id, version, creds);
     tracing::info!(account.id = %account.id, "login");
-    issue(app, &account.id, &uuid::Uuid::new_v4().to_string()).await
+    let family = uuid::Uuid::new_v4().to_string();
+    app.store.insert_family(&family, &account.id).await?;
+    issue(app, &account.id, &family).await
 }
 
 async fn issue(app: &App, account_id: &str, family_id: &str) -> Result<TokenResponse, ApiError> {
     let t = now();
     let refresh = tokens::new_refresh_token();
-    app.store
-        .insert_refresh(
-            &tokens::hash(&refresh),
-            family_id,
-            account_id,
-            t + app.auth.refresh_ttl_secs,
-        )
-        .await?;
+    let expires = t + app.auth.refresh_ttl_secs;
+    if !app
+        .store
+        .insert_refresh(&tokens::hash(&refresh), family_id, account_id, expires)
+        .await?
+    {
+        // A logout or a detected reuse revoked the family while this refresh was running.
+        return Err(ApiError::refresh_reused());
+    }
     let (access, claims) = app.auth.jwt.issue(account_id, family_id, t);
     Ok(TokenResponse {
         access_token: access,

@@ -1,6 +1,11 @@
 //! `POST /v1/auth/login`, `/refresh` and `/logout`.
 
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{State, rejection::BytesRejection},
+    http::StatusCode,
+};
 
 use super::extract::{ApiJson, AuthUser};
 use crate::{
@@ -51,8 +56,9 @@ pub async fn refresh(
 pub async fn logout(
     State(state): State<AppState>,
     user: AuthUser,
-    body: axum::body::Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
+    let body = body.map_err(|r| ApiError::invalid_body(r.status(), r.body_text()))?;
     let body: LogoutRequest = if body.is_empty() {
         LogoutRequest::default()
     } else {

@@ -1,7 +1,7 @@
 //! Extractors: the bearer-token account, and JSON/query bodies whose rejections are problems.
 
 use axum::{
-    extract::{FromRequest, FromRequestParts, Query, Request},
+    extract::{FromRequest, FromRequestParts, Path, Query, Request},
     http::{header, request::Parts},
 };
 use serde::de::DeserializeOwned;
@@ -36,7 +36,7 @@ impl FromRequestParts<AppState> for AuthUser {
             .jwt
             .verify(token.trim())
             .map_err(|e| ApiError::unauthorized(e.to_string()))?;
-        if state.store.is_revoked(&claims.jti).await? {
+        if state.store.access_revoked(&claims.jti, &claims.fid).await? {
             return Err(ApiError::unauthorized("the token has been revoked"));
         }
         Ok(Self { claims })
@@ -71,6 +71,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(v)) => Ok(Self(v)),
+            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
+        }
+    }
+}
+
+/// `Path<T>` whose rejection (bad percent-encoding, not UTF-8) is a 400 problem.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(Self(v)),
             Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
         }
     }

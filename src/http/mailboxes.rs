@@ -1,11 +1,8 @@
 //! `GET /v1/mailboxes`, `GET /v1/mailboxes/{mailbox}` and `GET /v1/mailboxes/{mailbox}/status`.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-};
+use axum::{Json, extract::State};
 
-use super::extract::{ApiQuery, AuthUser};
+use super::extract::{ApiPath, ApiQuery, AuthUser};
 use crate::{
     convert,
     error::ApiError,
@@ -63,7 +60,7 @@ pub async fn list_mailboxes(
 pub async fn get_mailbox(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Json<MailboxState>, ApiError> {
     let name = MailboxName::parse(&name)?;
     let pool = state.pool_for(&user.claims.sub).await?;
@@ -91,7 +88,7 @@ pub async fn get_mailbox(
 pub async fn get_mailbox_status(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Json<MailboxStatus>, ApiError> {
     let name = MailboxName::parse(&name)?;
     let pool = state.pool_for(&user.claims.sub).await?;

@@ -8,7 +8,13 @@ use std::{
     time::Duration,
 };
 
-use async_imap::{Client, imap_proto::Response};
+use std::collections::BTreeSet;
+
+use async_imap::{
+    Client,
+    imap_proto::{Capability, Response, ResponseCode, Status},
+    types::UnsolicitedResponse,
+};
 use rustls_pki_types::ServerName;
 use tokio::{
     io::{AsyncRead, AsyncWrite, ReadBuf},
@@ -126,8 +132,9 @@ impl Target {
         })
     }
 
-    /// Opens a connection and reads the greeting; the result is ready for login.
-    pub async fn open(&self) -> Result<Client<Conn>, ImapError> {
+    /// Opens a connection, reads the greeting and, after STARTTLS where configured, learns the
+    /// pre-login capabilities; the client is ready for login.
+    pub async fn open(&self) -> Result<(Client<Conn>, BTreeSet<String>), ImapError> {
         let tcp = timeout(
             self.connect_timeout,
             TcpStream::connect((self.host.as_str(), self.port)),
@@ -141,7 +148,7 @@ impl Target {
             _ => Conn::Plain(tcp),
         };
         let mut client = Client::new(conn);
-        self.read_greeting(&mut client).await?;
+        let mut caps = self.read_greeting(&mut client).await?;
         if self.mode == TlsMode::Starttls {
             timeout(
                 self.command_timeout,
@@ -154,8 +161,35 @@ impl Target {
                 return Err(ImapError::Tls("STARTTLS on a TLS stream".into()));
             };
             client = Client::new(Conn::Tls(Box::new(self.handshake(tcp).await?)));
+            caps = None; // capabilities seen before TLS must be forgotten (RFC 3501 §6.2.1)
         }
-        Ok(client)
+        let caps = match caps {
+            Some(caps) => caps,
+            None => self.capabilities(&mut client).await?,
+        };
+        Ok((client, caps))
+    }
+
+    /// Runs CAPABILITY before login, checking the tagged status. Before login async-imap
+    /// hands untagged data only to a channel, so one is lent for this command.
+    async fn capabilities(&self, client: &mut Client<Conn>) -> Result<BTreeSet<String>, ImapError> {
+        let (tx, rx) = async_channel::unbounded();
+        timeout(
+            self.command_timeout,
+            client.run_command_and_check_ok(encode::capability().as_str(), Some(tx)),
+        )
+        .await
+        .map_err(|_| ImapError::Timeout(Phase::Greeting))?
+        .map_err(|_| ImapError::Protocol("CAPABILITY failed before login".into()))?;
+        let mut caps = BTreeSet::new();
+        while let Ok(item) = rx.try_recv() {
+            if let UnsolicitedResponse::Other(data) = item
+                && let Response::Capabilities(list) = data.parsed()
+            {
+                caps.extend(list.iter().map(capability_name));
+            }
+        }
+        Ok(caps)
     }
 
     async fn handshake(&self, tcp: TcpStream) -> Result<TlsStream<TcpStream>, ImapError> {
@@ -172,19 +206,28 @@ impl Target {
         .map_err(|e| ImapError::Tls(e.to_string()))
     }
 
-    async fn read_greeting(&self, client: &mut Client<Conn>) -> Result<(), ImapError> {
+    /// Reads the greeting; returns the capabilities it carried, if any.
+    async fn read_greeting(
+        &self,
+        client: &mut Client<Conn>,
+    ) -> Result<Option<BTreeSet<String>>, ImapError> {
         let greeting = timeout(self.greeting_timeout, client.read_response())
             .await
             .map_err(|_| ImapError::Timeout(Phase::Greeting))?
-            .map_err(|e| ImapError::ConnectionLost(e.to_string()))?
-            .ok_or_else(|| ImapError::ConnectionLost("closed before greeting".into()))?;
+            .map_err(|e| lost_io(&e))?
+            .ok_or_else(|| lost("closed before greeting"))?;
         match greeting.parsed() {
             Response::Data {
-                status: async_imap::imap_proto::Status::Ok,
-                ..
-            } => Ok(()),
+                status: Status::Ok,
+                outcome,
+            } => Ok(match &outcome.code {
+                Some(ResponseCode::Capabilities(list)) => {
+                    Some(list.iter().map(capability_name).collect())
+                }
+                _ => None,
+            }),
             Response::Data {
-                status: async_imap::imap_proto::Status::Bye,
+                status: Status::Bye,
                 outcome,
             } => {
                 let text = outcome.information.as_deref().unwrap_or("");
@@ -193,15 +236,39 @@ impl Target {
                 )))
             }
             other => Err(ImapError::Protocol(format!(
-                "unexpected greeting: {:?}",
+                "unexpected greeting: {}",
                 short(other)
             ))),
         }
     }
 }
 
+/// Upper-case name of a capability.
+pub fn capability_name(c: &Capability<'_>) -> String {
+    match c {
+        Capability::Imap4rev1 => "IMAP4REV1".into(),
+        Capability::Auth(m) => format!("AUTH={}", m.to_ascii_uppercase()),
+        Capability::Atom(a) => a.to_ascii_uppercase(),
+    }
+}
+
+/// A lost connection with a fixed reason (never the server's bytes, which may be mail).
+pub fn lost(reason: &str) -> ImapError {
+    ImapError::ConnectionLost(reason.to_string())
+}
+
+/// A lost connection from an I/O error, described by its kind only: async-imap's parse errors
+/// embed the whole response buffer in their message.
+pub fn lost_io(e: &io::Error) -> ImapError {
+    ImapError::ConnectionLost(format!("{:?}", e.kind()))
+}
+
 fn short(r: &Response<'_>) -> String {
-    format!("{r:?}").chars().take(120).collect()
+    format!("{r:?}")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(120)
+        .collect()
 }
 
 fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig, String> {

@@ -57,27 +57,45 @@ pub enum EncodeError {
     NeedsLiteral(&'static str),
 }
 
-/// A validated mailbox name, UTF-8 as the API sees it.
+/// A validated mailbox name: UTF-8 as the API sees it, and its wire form.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct MailboxName(String);
+pub struct MailboxName {
+    name: String,
+    wire: String,
+}
 
 impl MailboxName {
     /// Validates a caller-supplied mailbox name.
     pub fn parse(name: &str) -> Result<Self, EncodeError> {
         validate_name(name, "mailbox name")?;
-        Ok(Self(name.to_string()))
+        Ok(Self {
+            name: name.to_string(),
+            wire: mutf7::encode(name),
+        })
+    }
+    /// Takes a name exactly as the server sent it (modified UTF-7), so that it goes back
+    /// byte for byte even if it does not decode cleanly.
+    pub fn from_wire(wire: &str) -> Result<Self, EncodeError> {
+        validate_name(wire, "mailbox name")?;
+        if !wire.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return Err(EncodeError::NeedsLiteral("mailbox name"));
+        }
+        Ok(Self {
+            name: mutf7::decode(wire),
+            wire: wire.to_string(),
+        })
     }
     /// The UTF-8 name.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.name
     }
     /// True for INBOX in any case (RFC 3501 §5.1).
     pub fn is_inbox(&self) -> bool {
-        self.0.eq_ignore_ascii_case("INBOX")
+        self.name.eq_ignore_ascii_case("INBOX")
     }
     /// The quoted modified UTF-7 form sent on the wire.
     fn wire(&self) -> String {
-        quote_7bit(&mutf7::encode(&self.0))
+        quote_7bit(&self.wire)
     }
 }
 

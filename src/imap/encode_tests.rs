@@ -223,3 +223,24 @@ proptest! {
         prop_assert_eq!(args[0].value(), value.as_bytes());
     }
 }
+
+#[test]
+fn names_taken_from_the_wire_go_back_byte_for_byte() {
+    // `&b-` is not valid modified UTF-7; decoding and re-encoding would change it.
+    let name = MailboxName::from_wire("a&b-c").expect("printable");
+    assert_eq!(
+        status(&name, &[StatusItem::Messages]).as_str(),
+        "STATUS \"a&b-c\" (MESSAGES)"
+    );
+    assert_eq!(
+        MailboxName::from_wire("Entw&APw-rfe")
+            .expect("valid")
+            .as_str(),
+        "Entwürfe"
+    );
+    assert!(
+        MailboxName::from_wire("Entwürfe").is_err(),
+        "8-bit wire names are refused"
+    );
+    assert!(MailboxName::from_wire("a\r\nb").is_err());
+}

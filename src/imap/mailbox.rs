@@ -209,6 +209,8 @@ pub async fn list(
     Ok((out, source))
 }
 
+/// One STATUS per selectable mailbox (capped). A mailbox whose STATUS is refused keeps no
+/// counts instead of failing the whole list.
 async fn status_each(
     conn: &mut ImapConn,
     entries: &mut [(String, ListEntry)],
@@ -219,12 +221,17 @@ async fn status_each(
             a.eq_ignore_ascii_case("\\Noselect") || a.eq_ignore_ascii_case("\\NonExistent")
         })
     });
-    for (wire, entry) in selectable.take(MAX_STATUS_FALLBACK) {
-        let Ok(name) = MailboxName::parse(&entry.name) else {
+    for (wire, _) in selectable.take(MAX_STATUS_FALLBACK) {
+        let Ok(name) = MailboxName::from_wire(wire) else {
             continue;
         };
-        let data = status(conn, &name).await?;
-        statuses.insert(wire.clone(), data);
+        match status(conn, &name).await {
+            Ok(data) => {
+                statuses.insert(wire.clone(), data);
+            }
+            Err(ImapError::No(_)) => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }

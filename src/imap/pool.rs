@@ -119,7 +119,8 @@ impl AccountPool {
             PoolError::Backend(e) => e,
             PoolError::Timeout(managed::TimeoutType::Wait) => ImapError::PoolBusy,
             PoolError::Timeout(_) => ImapError::Timeout(super::error::Phase::Login),
-            PoolError::Closed => ImapError::ConnectionLost("pool closed".into()),
+            // Replaced or closed (logout, password change) while this request waited.
+            PoolError::Closed => ImapError::PoolBusy,
             other => ImapError::Protocol(other.to_string()),
         })
     }
@@ -163,9 +164,15 @@ impl Pools {
         }
     }
 
-    /// The upstream target.
-    pub fn target(&self) -> &Target {
-        &self.target
+    /// Proves credentials with a connection outside any pool (it still counts against the
+    /// global cap while it lives).
+    pub async fn probe_login(&self, creds: &Credentials) -> Result<ImapConn, ImapError> {
+        let permit = self
+            .global
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ImapError::GlobalLimit)?;
+        ImapConn::login(&self.target, creds, Some(permit)).await
     }
 
     /// The pool of `account` if one exists with at least `min_version`.
@@ -245,7 +252,9 @@ impl Pools {
         self.accounts.retain(|_, pool| {
             goodbye.extend(pool.pool.retain(|_, m| m.last_used() < idle).removed);
             let s = pool.pool.status();
-            s.size > 0 || s.waiting > 0
+            // A request may hold the Arc between lookup and checkout: keep the pool then, or
+            // that request would open connections in a pool nobody can close.
+            s.size > 0 || s.waiting > 0 || Arc::strong_count(pool) > 1
         });
         for conn in goodbye {
             conn.logout().await;
@@ -274,8 +283,10 @@ impl Pools {
 }
 
 async fn close_pool(pool: Arc<AccountPool>) {
+    // Take the idle connections out first: `close` would drop them without a LOGOUT.
+    let idle = pool.pool.retain(|_, _| false).removed;
     pool.pool.close();
-    for conn in pool.pool.retain(|_, _| false).removed {
+    for conn in idle {
         conn.logout().await;
     }
 }

@@ -10,7 +10,7 @@ use async_imap::{
 use tokio::{sync::OwnedSemaphorePermit, time::timeout};
 
 use super::{
-    connect::{Conn, Target},
+    connect::{Conn, Target, capability_name, lost, lost_io},
     encode::{self, Command, MailboxName},
     error::{ImapError, Phase, server_reply},
 };
@@ -63,19 +63,30 @@ impl Authenticator for Plain<'_> {
 }
 
 impl ImapConn {
-    /// Connects, authenticates (AUTHENTICATE PLAIN, else LOGIN) and reads the capabilities.
+    /// Connects, authenticates (AUTHENTICATE PLAIN where offered, else LOGIN unless
+    /// LOGINDISABLED) and reads the post-login capabilities.
     pub async fn login(
         target: &Target,
         creds: &Credentials,
         permit: Option<OwnedSemaphorePermit>,
     ) -> Result<Self, ImapError> {
-        let client = target.open().await?;
+        let (client, pre) = target.open().await?;
         let login = async {
-            // PLAIN carries any UTF-8 password in base64; LOGIN would need quoting rules.
-            client
-                .authenticate("PLAIN", Plain(creds))
-                .await
-                .map_err(|(e, _)| classify_login_error(e))
+            if pre.contains("AUTH=PLAIN") {
+                // PLAIN carries any UTF-8 password in base64, with no quoting rules to get wrong.
+                client
+                    .authenticate("PLAIN", Plain(creds))
+                    .await
+                    .map_err(|(e, _)| classify_login_error("AUTHENTICATE", e))
+            } else if !pre.contains("LOGINDISABLED") {
+                // async-imap quotes both arguments and refuses CR/LF in them.
+                client
+                    .login(&creds.username, creds.password.expose())
+                    .await
+                    .map_err(|(e, _)| classify_login_error("LOGIN", e))
+            } else {
+                Err(ImapError::Unsupported("AUTH=PLAIN or LOGIN"))
+            }
         };
         let session = timeout(target.login_timeout, login)
             .await
@@ -149,15 +160,13 @@ impl ImapConn {
             let tag = session
                 .run_command(cmd.as_str())
                 .await
-                .map_err(|e| ImapError::ConnectionLost(e.to_string()))?;
+                .map_err(|_| lost("write failed"))?;
             loop {
                 let resp = session
                     .read_response()
                     .await
-                    .map_err(|e| ImapError::ConnectionLost(e.to_string()))?
-                    .ok_or_else(|| {
-                        ImapError::ConnectionLost("server closed the connection".into())
-                    })?;
+                    .map_err(|e| lost_io(&e))?
+                    .ok_or_else(|| lost("server closed the connection"))?;
                 match resp.parsed() {
                     Response::Done {
                         tag: t,
@@ -223,35 +232,44 @@ impl ImapConn {
     }
 }
 
-fn classify_login_error(e: async_imap::error::Error) -> ImapError {
+/// async-imap reports a refused login only as text, `code: <Debug>, info: <Debug>`; recover
+/// the code and the server's words from it.
+fn classify_login_error(command: &'static str, e: async_imap::error::Error) -> ImapError {
     use async_imap::error::Error;
-    match e {
-        Error::No(text) | Error::Bad(text) => {
-            // async-imap formats the reply as `code: .., info: Some("[CODE] text")`.
-            let info = text
-                .split("info: ")
-                .nth(1)
-                .unwrap_or("")
-                .trim_start_matches("Some(\"")
-                .trim_end_matches("\")");
-            let reply = server_reply("AUTHENTICATE", "NO", None, info);
-            match reply.code.as_deref() {
-                Some("LIMIT" | "UNAVAILABLE" | "INUSE") => ImapError::Limit(reply),
-                _ => ImapError::AuthFailed(reply),
-            }
+    let (status, text) = match e {
+        Error::No(text) => ("NO", text),
+        Error::Bad(text) => ("BAD", text),
+        Error::Validate(_) => {
+            return ImapError::AuthFailed(server_reply(
+                command,
+                "NO",
+                None,
+                "credentials cannot be sent",
+            ));
         }
-        Error::Io(e) => ImapError::ConnectionLost(e.to_string()),
-        Error::ConnectionLost => ImapError::ConnectionLost("closed during login".into()),
-        other => ImapError::Protocol(other.to_string()),
+        Error::Io(e) => return lost_io(&e),
+        Error::ConnectionLost => return lost("closed during login"),
+        _ => return ImapError::Protocol("unexpected response to login".into()),
+    };
+    let (code_part, info_part) = text.split_once(", info: ").unwrap_or((text.as_str(), ""));
+    let code = code_part
+        .strip_prefix("code: Some(")
+        .and_then(|c| c.strip_suffix(')'))
+        .and_then(|c| c.split(['(', ' ', ',']).next())
+        .map(|c| c.to_ascii_uppercase());
+    let info = info_part
+        .strip_prefix("Some(\"")
+        .and_then(|i| i.strip_suffix("\")"))
+        .map(|i| i.replace("\\\"", "\"").replace("\\\\", "\\"))
+        .unwrap_or_default();
+    let reply = server_reply(command, status, code, &info);
+    if status == "BAD" {
+        return ImapError::Bad(reply);
     }
-}
-
-fn capability_name(c: &async_imap::imap_proto::Capability<'_>) -> String {
-    use async_imap::imap_proto::Capability;
-    match c {
-        Capability::Imap4rev1 => "IMAP4REV1".into(),
-        Capability::Auth(m) => format!("AUTH={}", m.to_ascii_uppercase()),
-        Capability::Atom(a) => a.to_ascii_uppercase(),
+    match reply.code.as_deref() {
+        Some("LIMIT" | "UNAVAILABLE" | "INUSE") => ImapError::Limit(reply),
+        Some("SERVERBUG" | "CORRUPTION") => ImapError::No(reply),
+        _ => ImapError::AuthFailed(reply),
     }
 }
 
@@ -276,4 +294,62 @@ pub fn code_name(code: &ResponseCode<'_>) -> String {
         _ => "METADATA",
     };
     name.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use async_imap::error::Error;
+
+    use super::*;
+
+    fn no(code: Option<&str>, info: Option<&str>) -> Error {
+        Error::No(format!(
+            "code: {:?}, info: {:?}",
+            code.map(|_| async_imap::imap_proto::ResponseCode::Alert),
+            info
+        ))
+    }
+
+    #[test]
+    fn refused_logins_are_classified_by_their_code() {
+        let e = classify_login_error(
+            "AUTHENTICATE",
+            no(None, Some("[LIMIT] Maximum number of connections")),
+        );
+        assert!(
+            matches!(e, ImapError::Limit(ref r) if r.code.as_deref() == Some("LIMIT") && r.text.starts_with("Maximum")),
+            "{e:?}"
+        );
+        let e = classify_login_error(
+            "AUTHENTICATE",
+            no(
+                None,
+                Some("[AUTHENTICATIONFAILED] Authentication \"failed\"."),
+            ),
+        );
+        assert!(
+            matches!(e, ImapError::AuthFailed(ref r) if r.text == "Authentication \"failed\"."),
+            "{e:?}"
+        );
+        let e = classify_login_error("AUTHENTICATE", no(None, Some("[SERVERBUG] oops")));
+        assert!(
+            matches!(e, ImapError::No(ref r) if r.code.as_deref() == Some("SERVERBUG")),
+            "{e:?}"
+        );
+        let e = classify_login_error("AUTHENTICATE", no(Some("ALERT"), Some("Password expired")));
+        assert!(
+            matches!(e, ImapError::AuthFailed(ref r) if r.code.as_deref() == Some("ALERT")),
+            "{e:?}"
+        );
+        let e = classify_login_error("AUTHENTICATE", no(None, None));
+        assert!(
+            matches!(e, ImapError::AuthFailed(ref r) if r.text.is_empty()),
+            "{e:?}"
+        );
+        let e = classify_login_error(
+            "LOGIN",
+            Error::Bad("code: None, info: Some(\"syntax\")".into()),
+        );
+        assert!(matches!(e, ImapError::Bad(_)), "{e:?}");
+    }
 }

@@ -1,5 +1,5 @@
-//! The `refresh_tokens` table: hashed, single-use refresh tokens grouped in families, so that
-//! reuse of a spent token revokes the whole family.
+//! The `token_families` and `refresh_tokens` tables: hashed, single-use refresh tokens grouped
+//! in families, so that reuse of a spent token (or a logout) revokes the whole family.
 
 use sqlx::Row;
 
@@ -15,23 +15,37 @@ pub enum Consumed {
         /// Its account.
         account_id: String,
     },
-    /// The token was already spent (or its family revoked): the family is now revoked.
+    /// The token was already spent, or its family revoked: the family is (now) revoked.
     Reused,
     /// Unknown or expired.
     Invalid,
 }
 
 impl Store {
-    /// Stores a new refresh token (by hash) in `family_id`.
+    /// Starts a token family for `account_id`.
+    pub async fn insert_family(&self, family_id: &str, account_id: &str) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO token_families (id, account_id, created_at) VALUES ($1, $2, $3)")
+            .bind(family_id)
+            .bind(account_id)
+            .bind(now())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a new refresh token (by hash) in `family_id`. Returns false, storing nothing, if
+    /// the family has been revoked.
     pub async fn insert_refresh(
         &self,
         hash: &str,
         family_id: &str,
         account_id: &str,
         expires_at: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, family_id, account_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, family_id, account_id, expires_at, created_at) \
+             SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS \
+             (SELECT 1 FROM token_families WHERE id = $2 AND revoked_at IS NOT NULL)",
         )
         .bind(hash)
         .bind(family_id)
@@ -40,16 +54,17 @@ impl Store {
         .bind(now())
         .execute(self.pool())
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
-    /// Spends a refresh token atomically: of two racing uses exactly one wins; a second use
-    /// of a spent token revokes its family.
+    /// Spends a refresh token atomically: of two racing uses exactly one wins; a use of a spent
+    /// token, or of any token of a revoked family, revokes (keeps revoked) its family.
     pub async fn consume_refresh(&self, hash: &str) -> Result<Consumed, StoreError> {
         let t = now();
         let won = sqlx::query(
             "UPDATE refresh_tokens SET used_at = $1 \
-             WHERE token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+             WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 AND NOT EXISTS \
+             (SELECT 1 FROM token_families f WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NOT NULL)",
         )
         .bind(t)
         .bind(hash)
@@ -80,10 +95,11 @@ impl Store {
         Ok(Consumed::Reused)
     }
 
-    /// Revokes every token of a family.
+    /// Revokes a family: none of its refresh tokens, and none of the access tokens issued with
+    /// it, are accepted any more.
     pub async fn revoke_family(&self, family_id: &str) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
+            "UPDATE token_families SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
         )
         .bind(now())
         .bind(family_id)
@@ -92,16 +108,18 @@ impl Store {
         Ok(())
     }
 
-    /// True if the family has been revoked (access tokens carry their family id).
+    /// True if the family has been revoked.
     pub async fn family_revoked(&self, family_id: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NOT NULL")
-            .bind(family_id)
-            .fetch_one(self.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM token_families WHERE id = $1 AND revoked_at IS NOT NULL",
+        )
+        .bind(family_id)
+        .fetch_one(self.pool())
+        .await?;
         Ok(row.try_get::<i64, _>("n")? > 0)
     }
 
-    /// The family a refresh token belongs to, if it exists.
+    /// The family and account a refresh token belongs to, if it exists.
     pub async fn refresh_family(&self, hash: &str) -> Result<Option<(String, String)>, StoreError> {
         let row =
             sqlx::query("SELECT family_id, account_id FROM refresh_tokens WHERE token_hash = $1")

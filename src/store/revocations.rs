@@ -15,12 +15,17 @@ impl Store {
         Ok(())
     }
 
-    /// True if `jti` was revoked.
-    pub async fn is_revoked(&self, jti: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM revoked_tokens WHERE jti = $1")
-            .bind(jti)
-            .fetch_one(self.pool())
-            .await?;
+    /// True if the access token `jti`, or the family `family_id` it was issued with, has been
+    /// revoked. One round trip per request.
+    pub async fn access_revoked(&self, jti: &str, family_id: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1) \
+             + (SELECT COUNT(*) FROM token_families WHERE id = $2 AND revoked_at IS NOT NULL) AS n",
+        )
+        .bind(jti)
+        .bind(family_id)
+        .fetch_one(self.pool())
+        .await?;
         Ok(row.try_get::<i64, _>("n")? > 0)
     }
 

@@ -286,3 +286,39 @@ async fn logout_revokes_the_access_token_the_family_and_the_pool() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn logout_sends_logout_on_the_pooled_connections() {
+    let d = crate::helpers::dovecot();
+    let app = TestApp::spawn().await;
+    let tokens = app.login("mallory").await;
+    assert_eq!(
+        app.get("/v1/mailboxes?counts=false", &tokens.access)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await; // the login probe's LOGOUT lands
+    let before = crate::helpers::log_count(d, "mallory", "Logged out");
+    let resp = app
+        .http
+        .post(app.url("/v1/auth/logout"))
+        .bearer_auth(&tokens.access)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let mut after = before;
+    for _ in 0..30 {
+        after = crate::helpers::log_count(d, "mallory", "Logged out");
+        if after > before {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        after,
+        before + 1,
+        "Dovecot logged one clean LOGOUT for the pooled connection"
+    );
+}

@@ -27,6 +27,7 @@ pub struct Dovecot {
     pub port: u16,
     pub tls_port: u16,
     pub ca: PathBuf,
+    pub log: PathBuf,
 }
 
 fn repo() -> PathBuf {
@@ -45,6 +46,7 @@ fn parse_env(text: &str) -> Dovecot {
         port: get("IMAP_PORT").parse().expect("port"),
         tls_port: get("IMAPS_PORT").parse().expect("port"),
         ca: get("IMAP_TLS_CA").into(),
+        log: get("IMAP_LOG").into(),
     }
 }
 
@@ -83,6 +85,7 @@ pub fn dovecot_script(
             port,
             tls_port,
             ca: PathBuf::new(),
+            log: PathBuf::new(),
         };
     }
     parse_env(&text)
@@ -100,6 +103,7 @@ pub fn dovecot() -> &'static Dovecot {
                 .parse()
                 .expect("IMAPS_PORT"),
             ca: std::env::var("IMAP_TLS_CA").expect("IMAP_TLS_CA").into(),
+            log: std::env::var("IMAP_LOG").expect("IMAP_LOG").into(),
         },
         Err(_) => dovecot_script("start", "/tmp/dovecot-test", 10143, 10993, &[]),
     })
@@ -116,8 +120,8 @@ pub fn settings_for(d: &Dovecot) -> Settings {
     s.imap.tls = TlsMode::Starttls;
     s.imap.ca_file = Some(d.ca.clone());
     s.imap.command_timeout_ms = 5_000;
-    s.imap.greeting_timeout_ms = 2_000;
-    s.imap.login_timeout_ms = 5_000;
+    s.imap.greeting_timeout_ms = 10_000;
+    s.imap.login_timeout_ms = 10_000;
     s.imap.connect_timeout_ms = 2_000;
     s.auth.jwt_secret = Some(Secret::new(random_b64(48)));
     s.auth.encryption_key = Some(Secret::new(random_b64(32)));
@@ -190,8 +194,10 @@ impl TestApp {
     /// Logs in as a test user (`<user>-pass`) and returns the token response.
     pub async fn login(&self, user: &str) -> Tokens {
         let resp = self.login_raw(user, &format!("{user}-pass")).await;
-        assert_eq!(resp.status(), StatusCode::OK, "login as {user}");
-        let body: Value = resp.json().await.expect("json");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        assert_eq!(status, StatusCode::OK, "login as {user}: {text}");
+        let body: Value = serde_json::from_str(&text).expect("json");
         Tokens {
             access: body["accessToken"]
                 .as_str()
@@ -349,4 +355,13 @@ pub fn message(subject: &str) -> String {
          Date: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <{}@example.com>\r\n\r\nHello.\r\n",
         uuid::Uuid::new_v4()
     )
+}
+
+/// Lines of the Dovecot log that mention `user` and contain `what`.
+pub fn log_count(d: &Dovecot, user: &str, what: &str) -> usize {
+    let log = std::fs::read_to_string(&d.log).unwrap_or_default();
+    let who = format!("imap({user})");
+    log.lines()
+        .filter(|l| l.contains(&who) && l.contains(what))
+        .count()
 }

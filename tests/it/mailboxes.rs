@@ -99,7 +99,7 @@ async fn non_ascii_names_created_elsewhere_are_listed_and_examined() {
 #[tokio::test]
 async fn roles_subscription_filter_and_missing_mailboxes() {
     let app = TestApp::spawn().await;
-    let token = app.login("eve").await.access;
+    let token = app.login("judy").await.access;
     let list = app.get_json("/v1/mailboxes", &token).await;
     let role_of = |name: &str| {
         list["items"]

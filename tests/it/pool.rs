@@ -147,11 +147,14 @@ async fn idle_pools_are_reaped_and_their_connections_closed() {
         app.get("/v1/mailboxes?counts=false", &token).await.status(),
         StatusCode::OK
     );
-    let pool = app.pool_of(&token).expect("pool");
-    assert_eq!(pool.stats.open.load(Ordering::SeqCst), 1);
+    // Keep only the counters: holding the pool itself would (rightly) keep the reaper off it.
+    let stats = app.pool_of(&token).expect("pool").stats.clone();
+    assert_eq!(stats.open.load(Ordering::SeqCst), 1);
     let account = app.account_of(&token);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while app.state.pools.existing(&account, 0).is_some() && std::time::Instant::now() < deadline {
+    while (app.state.pools.existing(&account, 0).is_some() || stats.open.load(Ordering::SeqCst) > 0)
+        && std::time::Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(
@@ -159,7 +162,7 @@ async fn idle_pools_are_reaped_and_their_connections_closed() {
         "the idle pool was removed"
     );
     assert_eq!(
-        pool.stats.open.load(Ordering::SeqCst),
+        stats.open.load(Ordering::SeqCst),
         0,
         "its connection was closed"
     );
@@ -169,4 +172,48 @@ async fn idle_pools_are_reaped_and_their_connections_closed() {
         StatusCode::OK
     );
     assert!(app.state.pools.existing(&account, 0).is_some());
+}
+
+#[tokio::test]
+async fn a_request_past_its_deadline_is_a_504_problem_and_its_connection_is_discarded() {
+    let (mut admin, tag) = many_mailboxes("ivan", 300).await;
+    let settings = crate::helpers::settings_for(dovecot());
+    let normal = TestApp::start(settings.clone()).await;
+    let token = normal.login("ivan").await.access;
+    let mut timeouts = 0;
+    let mut discarded = 0;
+    // Deadlines from short to longer, so that some request gets past login into the slow LIST.
+    for deadline_ms in (30..=400).step_by(10) {
+        let mut s = settings.clone();
+        s.http.request_timeout_ms = deadline_ms;
+        s.pool.per_account_max = 1;
+        let hasty = TestApp::start(s).await;
+        for _ in 0..3 {
+            let resp = hasty.get("/v1/mailboxes", &token).await;
+            if resp.status() == StatusCode::GATEWAY_TIMEOUT {
+                expect_problem(resp, StatusCode::GATEWAY_TIMEOUT, "request-timeout").await;
+                timeouts += 1;
+            } else {
+                assert_eq!(resp.status(), StatusCode::OK);
+            }
+        }
+        if let Some(pool) = hasty.pool_of(&token) {
+            assert!(pool.stats.peak_open.load(Ordering::SeqCst) <= 1);
+            discarded += pool.stats.discarded_in_flight.load(Ordering::SeqCst);
+        }
+        if timeouts > 0 && discarded > 0 {
+            break;
+        }
+    }
+    assert!(timeouts > 0, "no request ran past its deadline");
+    assert!(
+        discarded > 0,
+        "no connection was cut mid-command by the deadline"
+    );
+    let state = normal.get_json("/v1/mailboxes/INBOX", &token).await;
+    assert_eq!(state["name"], "INBOX");
+    for i in 0..300 {
+        admin.delete(&format!("{tag}/m{i:04}")).await;
+    }
+    admin.logout().await;
 }

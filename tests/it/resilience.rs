@@ -166,24 +166,3 @@ async fn implicit_tls_works_and_a_wrong_ca_is_refused() {
     .await;
     let _ = std::fs::remove_file(other_ca);
 }
-
-#[tokio::test]
-async fn a_request_past_its_deadline_is_a_504_problem_and_the_pool_stays_clean() {
-    let s = settings_for(dovecot());
-    let normal = TestApp::start(s.clone()).await;
-    let token = normal.login("heidi").await.access;
-    let mut hasty = s;
-    hasty.http.request_timeout_ms = 1;
-    let hasty = TestApp::start(hasty).await;
-    let resp = hasty.get("/v1/mailboxes", &token).await;
-    expect_problem(resp, StatusCode::GATEWAY_TIMEOUT, "request-timeout").await;
-    if let Some(pool) = hasty.pool_of(&token) {
-        assert_eq!(
-            pool.status().size,
-            pool.status().available,
-            "no connection is left checked out"
-        );
-    }
-    let resp = normal.get("/v1/mailboxes/INBOX", &token).await;
-    assert_eq!(resp.status(), StatusCode::OK);
-}

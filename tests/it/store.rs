@@ -87,14 +87,19 @@ async fn exercise(url: &str) {
 
     // Refresh tokens: exactly one of two racing uses wins; reuse revokes the family.
     let far = imap_gateway::store::now() + 3600;
-    store
-        .insert_refresh("h1", "fam1", &a.id, far)
-        .await
-        .expect("insert");
-    store
-        .insert_refresh("h2", "fam1", &a.id, far)
-        .await
-        .expect("insert");
+    store.insert_family("fam1", &a.id).await.expect("family");
+    assert!(
+        store
+            .insert_refresh("h1", "fam1", &a.id, far)
+            .await
+            .expect("insert")
+    );
+    assert!(
+        store
+            .insert_refresh("h2", "fam1", &a.id, far)
+            .await
+            .expect("insert")
+    );
     let (x, y) = tokio::join!(store.consume_refresh("h1"), store.consume_refresh("h1"));
     let results = [x.expect("x"), y.expect("y")];
     let wins = results
@@ -109,10 +114,22 @@ async fn exercise(url: &str) {
         Consumed::Reused,
         "sibling revoked"
     );
+    assert!(
+        !store
+            .insert_refresh("h3", "fam1", &a.id, far)
+            .await
+            .expect("insert"),
+        "no new token in a revoked family"
+    );
+    assert_eq!(
+        store.consume_refresh("h3").await.expect("h3"),
+        Consumed::Invalid
+    );
     assert_eq!(
         store.consume_refresh("nope").await.expect("nope"),
         Consumed::Invalid
     );
+    store.insert_family("fam2", &a.id).await.expect("family");
     store
         .insert_refresh("old", "fam2", &a.id, imap_gateway::store::now() - 1)
         .await
@@ -123,21 +140,44 @@ async fn exercise(url: &str) {
         "expired"
     );
     assert!(!store.family_revoked("fam2").await.expect("fam2"));
+    let (family, account) = store
+        .refresh_family("old")
+        .await
+        .expect("lookup")
+        .expect("exists");
+    assert_eq!((family.as_str(), account.as_str()), ("fam2", a.id.as_str()));
 
-    // Revocations.
-    assert!(!store.is_revoked("jti-1").await.expect("check"));
+    // Revocations: by jti, or by the family the access token came with.
+    assert!(!store.access_revoked("jti-1", "fam2").await.expect("check"));
+    assert!(
+        store
+            .access_revoked("jti-1", "fam1")
+            .await
+            .expect("family revoked")
+    );
     store.revoke_jti("jti-1", far).await.expect("revoke");
     store
         .revoke_jti("jti-1", far)
         .await
         .expect("revoking twice is fine");
-    assert!(store.is_revoked("jti-1").await.expect("check"));
+    assert!(store.access_revoked("jti-1", "fam2").await.expect("check"));
     store
         .revoke_jti("jti-old", imap_gateway::store::now() - 3600)
         .await
         .expect("revoke");
     assert_eq!(store.sweep_revocations().await.expect("sweep"), 1);
-    assert!(store.is_revoked("jti-1").await.expect("still revoked"));
+    assert!(
+        store
+            .access_revoked("jti-1", "fam2")
+            .await
+            .expect("still revoked")
+    );
+    assert!(
+        !store
+            .access_revoked("jti-2", "fam2")
+            .await
+            .expect("others are fine")
+    );
 }
 
 #[tokio::test]
