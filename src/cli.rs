@@ -44,10 +44,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("imap-gateway: cannot start the runtime: {e}");
@@ -57,18 +54,12 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve => {
-                let app = startup::Application::build(settings)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let app = startup::Application::build(settings).await.map_err(|e| e.to_string())?;
                 tracing::info!(port = app.port(), "listening");
-                app.run_until_stopped(startup::shutdown_signal())
-                    .await
-                    .map_err(|e| e.to_string())
+                app.run_until_stopped(startup::shutdown_signal()).await.map_err(|e| e.to_string())
             }
             Command::Migrate => {
-                let store = Store::connect(&settings.database.url, 2)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let store = Store::connect(&settings.database.url, 2).await.map_err(|e| e.to_string())?;
                 store.migrate().await.map_err(|e| e.to_string())?;
                 println!("migrations applied");
                 Ok(())

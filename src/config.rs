@@ -65,10 +65,7 @@ pub struct DatabaseSettings {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        Self {
-            url: "sqlite://imap-gateway.db".into(),
-            max_connections: 10,
-        }
+        Self { url: "sqlite://imap-gateway.db".into(), max_connections: 10 }
     }
 }
 
@@ -247,17 +244,12 @@ impl Settings {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         if let Some(path) = file {
             if !path.exists() {
-                return Err(ConfigError::Invalid(format!(
-                    "config file {} not found",
-                    path.display()
-                )));
+                return Err(ConfigError::Invalid(format!("config file {} not found", path.display())));
             }
             figment = figment.merge(Toml::file(path));
         }
         figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
-        figment
-            .extract()
-            .map_err(|e| ConfigError::Invalid(e.to_string()))
+        figment.extract().map_err(|e| ConfigError::Invalid(e.to_string()))
     }
 
     /// Checks what `serve` needs: secrets present and well-formed, sane lifetimes.
@@ -268,9 +260,7 @@ impl Settings {
             )
         })?;
         if secret.expose().len() < 32 {
-            return Err(ConfigError::Secret(
-                "IMAP_GATEWAY__AUTH__JWT_SECRET must be at least 32 bytes long".into(),
-            ));
+            return Err(ConfigError::Secret("IMAP_GATEWAY__AUTH__JWT_SECRET must be at least 32 bytes long".into()));
         }
         let key = self.auth.encryption_key.as_ref().ok_or_else(|| {
             ConfigError::Secret(
@@ -282,14 +272,10 @@ impl Settings {
             decode_key(key).map_err(|e| ConfigError::Secret(format!("previous key {id}: {e}")))?;
         }
         if !(60..=900).contains(&self.auth.access_ttl_secs) {
-            return Err(ConfigError::Invalid(
-                "auth.access_ttl_secs must be between 60 and 900".into(),
-            ));
+            return Err(ConfigError::Invalid("auth.access_ttl_secs must be between 60 and 900".into()));
         }
         if self.auth.leeway_secs > 30 {
-            return Err(ConfigError::Invalid(
-                "auth.leeway_secs must be at most 30".into(),
-            ));
+            return Err(ConfigError::Invalid("auth.leeway_secs must be at most 30".into()));
         }
         if self.pool.per_account_max == 0 || self.pool.global_max == 0 {
             return Err(ConfigError::Invalid("pool sizes must be at least 1".into()));
@@ -303,9 +289,7 @@ pub fn decode_key(key: &Secret) -> Result<[u8; 32], String> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(key.expose().trim())
         .map_err(|_| "IMAP_GATEWAY__AUTH__ENCRYPTION_KEY is not valid base64".to_string())?;
-    bytes.try_into().map_err(|_| {
-        "IMAP_GATEWAY__AUTH__ENCRYPTION_KEY must decode to exactly 32 bytes".to_string()
-    })
+    bytes.try_into().map_err(|_| "IMAP_GATEWAY__AUTH__ENCRYPTION_KEY must decode to exactly 32 bytes".to_string())
 }
 
 /// Milliseconds to a [`Duration`].

@@ -35,14 +35,7 @@ pub struct ApiError {
 impl ApiError {
     /// A problem with the given status, slug and title.
     pub fn new(status: StatusCode, slug: &'static str, title: &'static str) -> Self {
-        Self {
-            status,
-            slug,
-            title,
-            detail: None,
-            retry_after: None,
-            imap: None,
-        }
+        Self { status, slug, title, detail: None, retry_after: None, imap: None }
     }
     /// Adds a detail text.
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
@@ -61,39 +54,21 @@ impl ApiError {
 
     /// 400: the request is malformed.
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-request",
-            "The request is not valid",
-        )
-        .detail(detail)
+        Self::new(StatusCode::BAD_REQUEST, "invalid-request", "The request is not valid").detail(detail)
     }
     /// 401: no valid bearer token.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "A valid bearer token is required",
-        )
-        .detail(detail)
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "A valid bearer token is required").detail(detail)
     }
     /// 401: the IMAP server refused the credentials.
     pub fn auth_failed(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "authentication-failed",
-            "The IMAP server refused the credentials",
-        )
-        .detail(detail)
+        Self::new(StatusCode::UNAUTHORIZED, "authentication-failed", "The IMAP server refused the credentials")
+            .detail(detail)
     }
     /// 401: a spent refresh token came back; its family is revoked.
     pub fn refresh_reused() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "refresh-token-reused",
-            "Refresh token was already used",
-        )
-        .detail("the token family has been revoked; log in again")
+        Self::new(StatusCode::UNAUTHORIZED, "refresh-token-reused", "Refresh token was already used")
+            .detail("the token family has been revoked; log in again")
     }
     /// 400 for a body that is not valid JSON of the expected shape (status from the parser).
     pub fn invalid_body(status: StatusCode, detail: impl Into<String>) -> Self {
@@ -101,12 +76,8 @@ impl ApiError {
     }
     /// 401: the stored IMAP credential cannot be used (key rotated out, row tampered with).
     pub fn credentials_unavailable() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "credentials-unavailable",
-            "The stored IMAP credentials cannot be used",
-        )
-        .detail("log in again")
+        Self::new(StatusCode::UNAUTHORIZED, "credentials-unavailable", "The stored IMAP credentials cannot be used")
+            .detail("log in again")
     }
     /// 404: unknown route or resource.
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -115,44 +86,26 @@ impl ApiError {
     /// 500 with an opaque body; the cause is logged, not returned.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
     }
     /// 503: the gateway is shutting down or not ready.
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "Service unavailable",
-        )
-        .detail(detail)
-        .retry_after(5)
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable").detail(detail).retry_after(5)
     }
 }
 
 impl From<EncodeError> for ApiError {
     fn from(e: EncodeError) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-argument",
-            "An argument cannot be sent to IMAP",
-        )
-        .detail(e.to_string())
+        Self::new(StatusCode::BAD_REQUEST, "invalid-argument", "An argument cannot be sent to IMAP")
+            .detail(e.to_string())
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error");
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store-unavailable",
-            "The gateway database is unavailable",
-        )
-        .retry_after(5)
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "store-unavailable", "The gateway database is unavailable")
+            .retry_after(5)
     }
 }
 
@@ -161,70 +114,45 @@ impl From<ImapError> for ApiError {
         use StatusCode as S;
         let detail = e.to_string();
         let err = match e {
-            ImapError::Connect(_) => Self::new(
-                S::BAD_GATEWAY,
-                "upstream-unreachable",
-                "The IMAP server cannot be reached",
-            ),
-            ImapError::Tls(_) => Self::new(
-                S::BAD_GATEWAY,
-                "upstream-tls",
-                "TLS with the IMAP server failed",
-            ),
-            ImapError::Timeout(_) => Self::new(
-                S::GATEWAY_TIMEOUT,
-                "upstream-timeout",
-                "The IMAP server did not answer in time",
-            ),
-            ImapError::AuthFailed(r) => Self::new(
-                S::UNAUTHORIZED,
-                "authentication-failed",
-                "The IMAP server refused the credentials",
-            )
-            .with_imap(r),
-            ImapError::Limit(r) => Self::new(
-                S::SERVICE_UNAVAILABLE,
-                "connection-limit",
-                "The IMAP server is at its connection limit",
-            )
-            .retry_after(30)
-            .with_imap(r),
+            ImapError::Connect(_) => {
+                Self::new(S::BAD_GATEWAY, "upstream-unreachable", "The IMAP server cannot be reached")
+            }
+            ImapError::Tls(_) => Self::new(S::BAD_GATEWAY, "upstream-tls", "TLS with the IMAP server failed"),
+            ImapError::Timeout(_) => {
+                Self::new(S::GATEWAY_TIMEOUT, "upstream-timeout", "The IMAP server did not answer in time")
+            }
+            ImapError::AuthFailed(r) => {
+                Self::new(S::UNAUTHORIZED, "authentication-failed", "The IMAP server refused the credentials")
+                    .with_imap(r)
+            }
+            ImapError::Limit(r) => {
+                Self::new(S::SERVICE_UNAVAILABLE, "connection-limit", "The IMAP server is at its connection limit")
+                    .retry_after(30)
+                    .with_imap(r)
+            }
             ImapError::No(r) => return no_reply(r, detail),
-            ImapError::Bad(r) => Self::new(
-                S::BAD_GATEWAY,
-                "upstream-protocol-error",
-                "The IMAP server rejected the gateway's command",
-            )
-            .with_imap(r),
-            ImapError::ConnectionLost(_) => Self::new(
-                S::BAD_GATEWAY,
-                "upstream-disconnected",
-                "The IMAP connection was lost",
-            )
-            .retry_after(1),
-            ImapError::Protocol(_) => Self::new(
-                S::BAD_GATEWAY,
-                "upstream-protocol-error",
-                "Unexpected response from the IMAP server",
-            ),
-            ImapError::PoolBusy => Self::new(
-                S::SERVICE_UNAVAILABLE,
-                "connection-limit",
-                "All IMAP connections for this account are busy",
-            )
-            .retry_after(1),
-            ImapError::GlobalLimit => Self::new(
-                S::SERVICE_UNAVAILABLE,
-                "connection-limit",
-                "The gateway is at its IMAP connection limit",
-            )
-            .retry_after(5),
+            ImapError::Bad(r) => {
+                Self::new(S::BAD_GATEWAY, "upstream-protocol-error", "The IMAP server rejected the gateway's command")
+                    .with_imap(r)
+            }
+            ImapError::ConnectionLost(_) => {
+                Self::new(S::BAD_GATEWAY, "upstream-disconnected", "The IMAP connection was lost").retry_after(1)
+            }
+            ImapError::Protocol(_) => {
+                Self::new(S::BAD_GATEWAY, "upstream-protocol-error", "Unexpected response from the IMAP server")
+            }
+            ImapError::PoolBusy => {
+                Self::new(S::SERVICE_UNAVAILABLE, "connection-limit", "All IMAP connections for this account are busy")
+                    .retry_after(1)
+            }
+            ImapError::GlobalLimit => {
+                Self::new(S::SERVICE_UNAVAILABLE, "connection-limit", "The gateway is at its IMAP connection limit")
+                    .retry_after(5)
+            }
             ImapError::Encode(e) => return e.into(),
-            ImapError::Unsupported(_) => Self::new(
-                S::NOT_IMPLEMENTED,
-                "unsupported",
-                "The IMAP server lacks a needed extension",
-            ),
+            ImapError::Unsupported(_) => {
+                Self::new(S::NOT_IMPLEMENTED, "unsupported", "The IMAP server lacks a needed extension")
+            }
         };
         err.detail(detail)
     }
@@ -234,67 +162,25 @@ impl From<ImapError> for ApiError {
 fn no_reply(r: ServerReply, detail: String) -> ApiError {
     use StatusCode as S;
     let (status, slug, title) = match r.code.as_deref() {
-        Some("NONEXISTENT") => (
-            S::NOT_FOUND,
-            "mailbox-not-found",
-            "The mailbox does not exist",
-        ),
-        Some("TRYCREATE") => (
-            S::NOT_FOUND,
-            "destination-not-found",
-            "The destination mailbox does not exist",
-        ),
+        Some("NONEXISTENT") => (S::NOT_FOUND, "mailbox-not-found", "The mailbox does not exist"),
+        Some("TRYCREATE") => (S::NOT_FOUND, "destination-not-found", "The destination mailbox does not exist"),
         Some("ALREADYEXISTS") => (S::CONFLICT, "already-exists", "The mailbox already exists"),
-        Some("NOPERM" | "READ-ONLY") => (
-            S::FORBIDDEN,
-            "forbidden",
-            "The IMAP server does not allow this",
-        ),
-        Some("AUTHORIZATIONFAILED" | "CONTACTADMIN") => {
-            (S::FORBIDDEN, "authorization-failed", "Not authorized")
-        }
-        Some("OVERQUOTA") => (
-            S::INSUFFICIENT_STORAGE,
-            "over-quota",
-            "Mailbox quota exceeded",
-        ),
-        Some("INUSE" | "UNAVAILABLE") => (
-            S::SERVICE_UNAVAILABLE,
-            "upstream-unavailable",
-            "The mailbox is busy",
-        ),
-        Some("LIMIT") => (
-            S::TOO_MANY_REQUESTS,
-            "limit-exceeded",
-            "An IMAP server limit was hit",
-        ),
-        Some("CANNOT") => (
-            S::UNPROCESSABLE_ENTITY,
-            "cannot",
-            "The IMAP server cannot do this",
-        ),
-        Some("SERVERBUG" | "CORRUPTION") => {
-            (S::BAD_GATEWAY, "upstream-error", "The IMAP server failed")
-        }
+        Some("NOPERM" | "READ-ONLY") => (S::FORBIDDEN, "forbidden", "The IMAP server does not allow this"),
+        Some("AUTHORIZATIONFAILED" | "CONTACTADMIN") => (S::FORBIDDEN, "authorization-failed", "Not authorized"),
+        Some("OVERQUOTA") => (S::INSUFFICIENT_STORAGE, "over-quota", "Mailbox quota exceeded"),
+        Some("INUSE" | "UNAVAILABLE") => (S::SERVICE_UNAVAILABLE, "upstream-unavailable", "The mailbox is busy"),
+        Some("LIMIT") => (S::TOO_MANY_REQUESTS, "limit-exceeded", "An IMAP server limit was hit"),
+        Some("CANNOT") => (S::UNPROCESSABLE_ENTITY, "cannot", "The IMAP server cannot do this"),
+        Some("SERVERBUG" | "CORRUPTION") => (S::BAD_GATEWAY, "upstream-error", "The IMAP server failed"),
         // Dovecot says "Mailbox doesn't exist" with [NONEXISTENT] only on some paths.
         _ if r.text.to_ascii_lowercase().contains("doesn't exist")
             || r.text.to_ascii_lowercase().contains("does not exist") =>
         {
-            (
-                S::NOT_FOUND,
-                "mailbox-not-found",
-                "The mailbox does not exist",
-            )
+            (S::NOT_FOUND, "mailbox-not-found", "The mailbox does not exist")
         }
-        _ => (
-            S::UNPROCESSABLE_ENTITY,
-            "imap-refused",
-            "The IMAP server refused the command",
-        ),
+        _ => (S::UNPROCESSABLE_ENTITY, "imap-refused", "The IMAP server refused the command"),
     };
-    let mut e = ApiError::new(status, slug, title)
-        .detail(detail)
-        .with_imap(r);
+    let mut e = ApiError::new(status, slug, title).detail(detail).with_imap(r);
     if status == S::SERVICE_UNAVAILABLE || status == S::TOO_MANY_REQUESTS {
         e = e.retry_after(5);
     }
@@ -304,11 +190,7 @@ fn no_reply(r: ServerReply, detail: String) -> ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status.is_server_error() {
-            tracing::warn!(
-                status = self.status.as_u16(),
-                problem = self.slug,
-                "request failed"
-            );
+            tracing::warn!(status = self.status.as_u16(), problem = self.slug, "request failed");
         }
         let body = Problem {
             r#type: format!("{PROBLEM_BASE}{}", self.slug),
@@ -324,10 +206,7 @@ impl IntoResponse for ApiError {
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
         let headers = resp.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let Some(secs) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }

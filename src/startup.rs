@@ -47,8 +47,7 @@ impl Application {
     /// Validates settings, connects and migrates the store, and binds the listener.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         settings.validate_for_serve()?;
-        let store =
-            Store::connect(&settings.database.url, settings.database.max_connections).await?;
+        let store = Store::connect(&settings.database.url, settings.database.max_connections).await?;
         store.migrate().await?;
         let target = Target::from_settings(&settings.imap).map_err(ConfigError::Invalid)?;
         let auth = Auth::from_settings(&settings.auth)?;
@@ -57,23 +56,10 @@ impl Application {
         let listener = TcpListener::bind(&settings.http.listen)
             .await
             .map_err(|e| StartupError::Bind(settings.http.listen.clone(), e))?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| StartupError::Bind(settings.http.listen.clone(), e))?
-            .port();
-        let state = AppState(Arc::new(App {
-            settings,
-            store,
-            pools,
-            auth,
-            ready: AtomicBool::new(true),
-        }));
+        let port = listener.local_addr().map_err(|e| StartupError::Bind(settings.http.listen.clone(), e))?.port();
+        let state = AppState(Arc::new(App { settings, store, pools, auth, ready: AtomicBool::new(true) }));
         spawn_sweeper(&state);
-        Ok(Self {
-            listener,
-            state,
-            port,
-        })
+        Ok(Self { listener, state, port })
     }
 
     /// The bound port (useful with port 0).
@@ -87,10 +73,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then drains.
-    pub async fn run_until_stopped(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let state = self.state.clone();
         let grace = Duration::from_millis(state.settings.http.shutdown_grace_ms);
         let app = crate::http::router(self.state.clone());

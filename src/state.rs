@@ -51,22 +51,11 @@ impl App {
             .account(account_id)
             .await?
             .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
-        let password = self
-            .auth
-            .keyring
-            .open(&account.id, PASSWORD_FIELD, &account.secret)
-            .map_err(|e| {
-                ApiError::internal(format!(
-                    "cannot decrypt credentials of account {}: {e}",
-                    account.id
-                ))
+        let password =
+            self.auth.keyring.open(&account.id, PASSWORD_FIELD, &account.secret).map_err(|e| {
+                ApiError::internal(format!("cannot decrypt credentials of account {}: {e}", account.id))
             })?;
-        let creds = Credentials {
-            username: account.username,
-            password: Secret::new(password),
-        };
-        Ok(self
-            .pools
-            .install(&account.id, account.credential_version, creds))
+        let creds = Credentials { username: account.username, password: Secret::new(password) };
+        Ok(self.pools.install(&account.id, account.credential_version, creds))
     }
 }

@@ -11,12 +11,7 @@ pub fn init() {
         .unwrap_or_else(|_| EnvFilter::new("info"))
         .add_directive("async_imap=off".parse().expect("static directive"))
         .add_directive("imap_proto=off".parse().expect("static directive"));
-    let json =
-        std::env::var("IMAP_GATEWAY_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+    let json = std::env::var("IMAP_GATEWAY_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }

@@ -32,9 +32,7 @@ pub struct Keyring {
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keyring")
-            .field("current_id", &self.current_id)
-            .finish_non_exhaustive()
+        f.debug_struct("Keyring").field("current_id", &self.current_id).finish_non_exhaustive()
     }
 }
 
@@ -44,24 +42,13 @@ fn aad(account_id: &str, field: &str) -> Vec<u8> {
 
 impl Keyring {
     /// Builds a keyring; `current` encrypts, all decrypt.
-    pub fn new(
-        current_id: &str,
-        current: [u8; 32],
-        previous: impl IntoIterator<Item = (String, [u8; 32])>,
-    ) -> Self {
+    pub fn new(current_id: &str, current: [u8; 32], previous: impl IntoIterator<Item = (String, [u8; 32])>) -> Self {
         let mut keys = BTreeMap::new();
-        for (id, k) in previous
-            .into_iter()
-            .chain([(current_id.to_string(), current)])
-        {
+        for (id, k) in previous.into_iter().chain([(current_id.to_string(), current)]) {
             let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &k).expect("32-byte key"));
             keys.insert(id, key);
         }
-        Self {
-            current_id: current_id.to_string(),
-            keys,
-            rng: SystemRandom::new(),
-        }
+        Self { current_id: current_id.to_string(), keys, rng: SystemRandom::new() }
     }
 
     /// Encrypts `plaintext` for `field` of account `account_id`.
@@ -70,48 +57,25 @@ impl Keyring {
         self.rng.fill(&mut nonce).expect("system randomness");
         let key = &self.keys[&self.current_id];
         let mut buf = plaintext.as_bytes().to_vec();
-        key.seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(aad(account_id, field)),
-            &mut buf,
-        )
-        .expect("AES-GCM seal");
-        format!(
-            "v1:{}:{}:{}",
-            self.current_id,
-            B64.encode(nonce),
-            B64.encode(buf)
-        )
+        key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad(account_id, field)), &mut buf)
+            .expect("AES-GCM seal");
+        format!("v1:{}:{}:{}", self.current_id, B64.encode(nonce), B64.encode(buf))
     }
 
     /// Decrypts a value sealed for the same account and field.
     pub fn open(&self, account_id: &str, field: &str, sealed: &str) -> Result<String, CryptoError> {
         let mut parts = sealed.split(':');
-        let (Some("v1"), Some(kid), Some(nonce), Some(ct), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        let (Some("v1"), Some(kid), Some(nonce), Some(ct), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(CryptoError::Format);
         };
-        let key = self
-            .keys
-            .get(kid)
-            .ok_or_else(|| CryptoError::UnknownKey(kid.to_string()))?;
-        let nonce: [u8; NONCE_LEN] = B64
-            .decode(nonce)
-            .map_err(|_| CryptoError::Format)?
-            .try_into()
-            .map_err(|_| CryptoError::Format)?;
+        let key = self.keys.get(kid).ok_or_else(|| CryptoError::UnknownKey(kid.to_string()))?;
+        let nonce: [u8; NONCE_LEN] =
+            B64.decode(nonce).map_err(|_| CryptoError::Format)?.try_into().map_err(|_| CryptoError::Format)?;
         let mut buf = B64.decode(ct).map_err(|_| CryptoError::Format)?;
         let plain = key
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(aad(account_id, field)),
-                &mut buf,
-            )
+            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad(account_id, field)), &mut buf)
             .map_err(|_| CryptoError::Auth)?;
         String::from_utf8(plain.to_vec()).map_err(|_| CryptoError::Auth)
     }
@@ -145,23 +109,14 @@ mod tests {
     fn ciphertext_swapped_to_another_account_fails() {
         let k = ring("k1", 7);
         let sealed = k.seal("alice-row", "password", "alice-pass");
-        assert_eq!(
-            k.open("bob-row", "password", &sealed),
-            Err(CryptoError::Auth)
-        );
-        assert_eq!(
-            k.open("alice-row", "token", &sealed),
-            Err(CryptoError::Auth)
-        );
+        assert_eq!(k.open("bob-row", "password", &sealed), Err(CryptoError::Auth));
+        assert_eq!(k.open("alice-row", "token", &sealed), Err(CryptoError::Auth));
     }
 
     #[test]
     fn cleartext_and_tampering_are_refused() {
         let k = ring("k1", 7);
-        assert_eq!(
-            k.open("a", "password", "alice-pass"),
-            Err(CryptoError::Format)
-        );
+        assert_eq!(k.open("a", "password", "alice-pass"), Err(CryptoError::Format));
         let sealed = k.seal("a", "password", "secret");
         let (head, ct) = sealed.rsplit_once(':').expect("envelope");
         let mut bytes = B64.decode(ct).expect("b64");
@@ -179,9 +134,6 @@ mod tests {
         assert!(new.needs_rotation(&sealed));
         assert!(!new.needs_rotation(&new.seal("a", "password", "secret")));
         let without_old = ring("k2", 2);
-        assert_eq!(
-            without_old.open("a", "password", &sealed),
-            Err(CryptoError::UnknownKey("k1".into()))
-        );
+        assert_eq!(without_old.open("a", "password", &sealed), Err(CryptoError::UnknownKey("k1".into())));
     }
 }

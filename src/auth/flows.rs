@@ -13,14 +13,10 @@ use super::{DEFAULT_SERVER, PASSWORD_FIELD, jwt::Claims, tokens};
 
 fn check_input(username: &str, password: &str) -> Result<(), ApiError> {
     if username.is_empty() || username.len() > 256 || username.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "username must be 1-256 characters without control characters",
-        ));
+        return Err(ApiError::bad_request("username must be 1-256 characters without control characters"));
     }
     if password.is_empty() || password.len() > 1024 || password.contains('\0') {
-        return Err(ApiError::bad_request(
-            "password must be 1-1024 bytes without NUL",
-        ));
+        return Err(ApiError::bad_request("password must be 1-1024 bytes without NUL"));
     }
     Ok(())
 }
@@ -29,10 +25,7 @@ fn check_input(username: &str, password: &str) -> Result<(), ApiError> {
 /// account's pool and issues a token pair.
 pub async fn login(app: &App, username: &str, password: &str) -> Result<TokenResponse, ApiError> {
     check_input(username, password)?;
-    let creds = Credentials {
-        username: username.to_string(),
-        password: Secret::new(password),
-    };
+    let creds = Credentials { username: username.to_string(), password: Secret::new(password) };
     match app.pools.probe_login(&creds).await {
         Ok(conn) => {
             tokio::spawn(conn.logout());
@@ -46,9 +39,7 @@ pub async fn login(app: &App, username: &str, password: &str) -> Result<TokenRes
     let keyring = &app.auth.keyring;
     let unchanged = !account.secret.is_empty()
         && !keyring.needs_rotation(&account.secret)
-        && keyring
-            .open(&account.id, PASSWORD_FIELD, &account.secret)
-            .is_ok_and(|p| p == password);
+        && keyring.open(&account.id, PASSWORD_FIELD, &account.secret).is_ok_and(|p| p == password);
     let version = if unchanged {
         account.credential_version
     } else {
@@ -66,21 +57,12 @@ async fn issue(app: &App, account_id: &str, family_id: &str) -> Result<TokenResp
     let t = now();
     let refresh = tokens::new_refresh_token();
     let expires = t + app.auth.refresh_ttl_secs;
-    if !app
-        .store
-        .insert_refresh(&tokens::hash(&refresh), family_id, account_id, expires)
-        .await?
-    {
+    if !app.store.insert_refresh(&tokens::hash(&refresh), family_id, account_id, expires).await? {
         // A logout or a detected reuse revoked the family while this refresh was running.
         return Err(ApiError::refresh_reused());
     }
     let (access, claims) = app.auth.jwt.issue(account_id, family_id, t);
-    Ok(TokenResponse {
-        access_token: access,
-        token_type: "Bearer",
-        expires_in: claims.exp - t,
-        refresh_token: refresh,
-    })
+    Ok(TokenResponse { access_token: access, token_type: "Bearer", expires_in: claims.exp - t, refresh_token: refresh })
 }
 
 /// Spends a refresh token and issues a new pair in the same family. Reuse of a spent token
@@ -89,15 +71,8 @@ pub async fn refresh(app: &App, refresh_token: &str) -> Result<TokenResponse, Ap
     if refresh_token.len() > 512 {
         return Err(ApiError::unauthorized("invalid refresh token"));
     }
-    match app
-        .store
-        .consume_refresh(&tokens::hash(refresh_token))
-        .await?
-    {
-        Consumed::Ok {
-            family_id,
-            account_id,
-        } => issue(app, &account_id, &family_id).await,
+    match app.store.consume_refresh(&tokens::hash(refresh_token)).await? {
+        Consumed::Ok { family_id, account_id } => issue(app, &account_id, &family_id).await,
         Consumed::Reused => {
             tracing::warn!("refresh token reused; family revoked");
             Err(ApiError::refresh_reused())
@@ -108,11 +83,7 @@ pub async fn refresh(app: &App, refresh_token: &str) -> Result<TokenResponse, Ap
 
 /// Revokes the access token and its refresh family (and the family of `refresh_token`, if it
 /// belongs to the same account), then LOGOUTs the account's pooled connections.
-pub async fn logout(
-    app: &App,
-    claims: &Claims,
-    refresh_token: Option<&str>,
-) -> Result<(), ApiError> {
+pub async fn logout(app: &App, claims: &Claims, refresh_token: Option<&str>) -> Result<(), ApiError> {
     app.store.revoke_jti(&claims.jti, claims.exp).await?;
     app.store.revoke_family(&claims.fid).await?;
     if let Some(token) = refresh_token

@@ -42,22 +42,13 @@ pub struct Jwt {
 
 impl std::fmt::Debug for Jwt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Jwt")
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
-            .finish_non_exhaustive()
+        f.debug_struct("Jwt").field("issuer", &self.issuer).field("audience", &self.audience).finish_non_exhaustive()
     }
 }
 
 impl Jwt {
     /// Builds signer and verifier from an HS256 secret.
-    pub fn new(
-        secret: &[u8],
-        issuer: &str,
-        audience: &str,
-        ttl_secs: u64,
-        leeway_secs: u64,
-    ) -> Self {
+    pub fn new(secret: &[u8], issuer: &str, audience: &str, ttl_secs: u64, leeway_secs: u64) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         validation.leeway = leeway_secs.min(30);
@@ -93,16 +84,14 @@ impl Jwt {
             jti: uuid::Uuid::new_v4().to_string(),
             fid: family_id.to_string(),
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .expect("HS256 signing cannot fail");
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).expect("HS256 signing cannot fail");
         (token, claims)
     }
 
     /// Verifies signature, algorithm, issuer, audience, `exp` and `nbf`, and that the token
     /// does not claim a lifetime longer than this gateway issues.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| TokenError(e.to_string()))?;
+        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| TokenError(e.to_string()))?;
         let c = data.claims;
         if c.exp - c.iat > self.ttl_secs || c.iat > c.exp {
             return Err(TokenError("lifetime longer than allowed".into()));
@@ -138,8 +127,7 @@ mod tests {
         assert!(jwt().verify(&token).is_err(), "issuer");
         let (token, _) = Jwt::new(SECRET, "gw", "other", 600, 30).issue("a", "f", now);
         assert!(jwt().verify(&token).is_err(), "audience");
-        let (token, _) = Jwt::new(b"another-secret-another-secret-32b!", "gw", "api", 600, 30)
-            .issue("a", "f", now);
+        let (token, _) = Jwt::new(b"another-secret-another-secret-32b!", "gw", "api", 600, 30).issue("a", "f", now);
         assert!(jwt().verify(&token).is_err(), "key");
         let (token, _) = jwt().issue("a", "f", now);
         let payload = token.split('.').nth(1).expect("payload");

@@ -29,25 +29,21 @@ pub struct Auth {
 impl Auth {
     /// Builds from settings already checked by `validate_for_serve`.
     pub fn from_settings(s: &AuthSettings) -> Result<Self, ConfigError> {
-        let secret = s.jwt_secret.as_ref().ok_or_else(|| {
-            ConfigError::Secret("IMAP_GATEWAY__AUTH__JWT_SECRET is not set".into())
-        })?;
-        let key = s.encryption_key.as_ref().ok_or_else(|| {
-            ConfigError::Secret("IMAP_GATEWAY__AUTH__ENCRYPTION_KEY is not set".into())
-        })?;
+        let secret = s
+            .jwt_secret
+            .as_ref()
+            .ok_or_else(|| ConfigError::Secret("IMAP_GATEWAY__AUTH__JWT_SECRET is not set".into()))?;
+        let key = s
+            .encryption_key
+            .as_ref()
+            .ok_or_else(|| ConfigError::Secret("IMAP_GATEWAY__AUTH__ENCRYPTION_KEY is not set".into()))?;
         let current = decode_key(key).map_err(ConfigError::Secret)?;
         let mut previous = Vec::new();
         for (id, k) in &s.previous_encryption_keys {
             previous.push((id.clone(), decode_key(k).map_err(ConfigError::Secret)?));
         }
         Ok(Self {
-            jwt: jwt::Jwt::new(
-                secret.expose().as_bytes(),
-                &s.issuer,
-                &s.audience,
-                s.access_ttl_secs,
-                s.leeway_secs,
-            ),
+            jwt: jwt::Jwt::new(secret.expose().as_bytes(), &s.issuer, &s.audience, s.access_ttl_secs, s.leeway_secs),
             keyring: crypto::Keyring::new(&s.encryption_key_id, current, previous),
             refresh_ttl_secs: s.refresh_ttl_secs as i64,
         })

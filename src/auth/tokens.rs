@@ -12,9 +12,7 @@ pub const PREFIX: &str = "igr_";
 /// A new random refresh token (256 bits).
 pub fn new_refresh_token() -> String {
     let mut bytes = [0u8; 32];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .expect("system randomness");
+    SystemRandom::new().fill(&mut bytes).expect("system randomness");
     format!("{PREFIX}{}", B64.encode(bytes))
 }
 

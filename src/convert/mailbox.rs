@@ -5,9 +5,7 @@ use crate::{
     views::mailbox::{Mailbox, MailboxCounts, MailboxList, MailboxState, MailboxStatus},
 };
 
-const ROLES: [&str; 7] = [
-    "all", "archive", "drafts", "flagged", "junk", "sent", "trash",
-];
+const ROLES: [&str; 7] = ["all", "archive", "drafts", "flagged", "junk", "sent", "trash"];
 
 fn has(attrs: &[String], name: &str) -> bool {
     attrs.iter().any(|a| a.eq_ignore_ascii_case(name))
@@ -93,10 +91,7 @@ pub fn mailbox_state(name: &str, s: &SelectState) -> MailboxState {
 
 /// STATUS to a view.
 pub fn mailbox_status(name: &str, s: &StatusData) -> MailboxStatus {
-    MailboxStatus {
-        name: name.to_string(),
-        counts: counts(s),
-    }
+    MailboxStatus { name: name.to_string(), counts: counts(s) }
 }
 
 #[cfg(test)]
@@ -115,41 +110,21 @@ mod tests {
     #[test]
     fn roles_come_from_special_use_in_any_case() {
         assert_eq!(mailbox(&entry("INBOX", &[])).role.as_deref(), Some("inbox"));
-        assert_eq!(
-            mailbox(&entry("Sent", &["\\HasNoChildren", "\\Sent"]))
-                .role
-                .as_deref(),
-            Some("sent")
-        );
-        assert_eq!(
-            mailbox(&entry("Papierkorb", &["\\trash"])).role.as_deref(),
-            Some("trash")
-        );
+        assert_eq!(mailbox(&entry("Sent", &["\\HasNoChildren", "\\Sent"])).role.as_deref(), Some("sent"));
+        assert_eq!(mailbox(&entry("Papierkorb", &["\\trash"])).role.as_deref(), Some("trash"));
         assert_eq!(mailbox(&entry("Sent", &["\\HasNoChildren"])).role, None);
     }
 
     #[test]
     fn lists_are_sorted_inbox_first_then_by_name() {
-        let entries = [
-            entry("b", &[]),
-            entry("INBOX", &[]),
-            entry("a/x", &[]),
-            entry("a", &[]),
-        ];
-        let names: Vec<String> = mailbox_list(&entries, CountsSource::None)
-            .items
-            .into_iter()
-            .map(|m| m.name)
-            .collect();
+        let entries = [entry("b", &[]), entry("INBOX", &[]), entry("a/x", &[]), entry("a", &[])];
+        let names: Vec<String> = mailbox_list(&entries, CountsSource::None).items.into_iter().map(|m| m.name).collect();
         assert_eq!(names, ["INBOX", "a", "a/x", "b"]);
     }
 
     #[test]
     fn attributes_become_booleans() {
-        let m = mailbox(&entry(
-            "A",
-            &["\\Noselect", "\\HasChildren", "\\Subscribed"],
-        ));
+        let m = mailbox(&entry("A", &["\\Noselect", "\\HasChildren", "\\Subscribed"]));
         assert!(!m.is_selectable && m.is_subscribed);
         assert_eq!(m.has_children, Some(true));
         let m = mailbox(&entry("B", &[]));

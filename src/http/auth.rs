@@ -31,9 +31,7 @@ pub async fn login(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    Ok(Json(
-        flows::login(&state, &body.username, &body.password).await?,
-    ))
+    Ok(Json(flows::login(&state, &body.username, &body.password).await?))
 }
 
 /// Exchange a refresh token for a new pair; the old refresh token is spent.
@@ -62,8 +60,7 @@ pub async fn logout(
     let body: LogoutRequest = if body.is_empty() {
         LogoutRequest::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::invalid_body(StatusCode::BAD_REQUEST, e.to_string()))?
+        serde_json::from_slice(&body).map_err(|e| ApiError::invalid_body(StatusCode::BAD_REQUEST, e.to_string()))?
     };
     flows::logout(&state, &user.claims, body.refresh_token.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)

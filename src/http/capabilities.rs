@@ -19,23 +19,12 @@ use crate::{
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 502, body = Problem, content_type = "application/problem+json"),
 ))]
-pub async fn get_capabilities(
-    State(state): State<AppState>,
-    user: AuthUser,
-) -> Result<Json<Capabilities>, ApiError> {
+pub async fn get_capabilities(State(state): State<AppState>, user: AuthUser) -> Result<Json<Capabilities>, ApiError> {
     let pool = state.pool_for(&user.claims.sub).await?;
-    let caps = run::read(&pool, |c| {
-        Box::pin(async move { Ok(c.capabilities().clone()) })
-    })
-    .await?;
+    let caps = run::read(&pool, |c| Box::pin(async move { Ok(c.capabilities().clone()) })).await?;
     let has = |name: &str| caps.contains(name);
     Ok(Json(Capabilities {
-        imap_version: if has("IMAP4REV2") {
-            "IMAP4rev2"
-        } else {
-            "IMAP4rev1"
-        }
-        .into(),
+        imap_version: if has("IMAP4REV2") { "IMAP4rev2" } else { "IMAP4rev1" }.into(),
         gateway: GatewayFeatures {
             list_status: has("LIST-STATUS") && has("LIST-EXTENDED"),
             special_use: has("SPECIAL-USE"),

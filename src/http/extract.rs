@@ -25,17 +25,12 @@ impl FromRequestParts<AppState> for AuthUser {
             .ok_or_else(|| ApiError::unauthorized("missing Authorization header"))?
             .to_str()
             .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
-        let (scheme, token) = value
-            .split_once(' ')
-            .ok_or_else(|| ApiError::unauthorized("expected `Bearer <token>`"))?;
+        let (scheme, token) =
+            value.split_once(' ').ok_or_else(|| ApiError::unauthorized("expected `Bearer <token>`"))?;
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(ApiError::unauthorized("expected `Bearer <token>`"));
         }
-        let claims = state
-            .auth
-            .jwt
-            .verify(token.trim())
-            .map_err(|e| ApiError::unauthorized(e.to_string()))?;
+        let claims = state.auth.jwt.verify(token.trim()).map_err(|e| ApiError::unauthorized(e.to_string()))?;
         if state.store.access_revoked(&claims.jti, &claims.fid).await? {
             return Err(ApiError::unauthorized("the token has been revoked"));
         }
@@ -53,10 +48,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(rejection) => Err(ApiError::invalid_body(
-                rejection.status(),
-                rejection.body_text(),
-            )),
+            Err(rejection) => Err(ApiError::invalid_body(rejection.status(), rejection.body_text())),
         }
     }
 }

@@ -9,9 +9,7 @@ use crate::{error::ApiError, state::AppState, views::health::Health};
 /// Liveness: the process is up.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
 pub async fn healthz() -> Json<Health> {
-    Json(Health {
-        status: "ok".into(),
-    })
+    Json(Health { status: "ok".into() })
 }
 
 /// Readiness: the database answers and shutdown has not begun.
@@ -24,7 +22,5 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
         return Err(ApiError::unavailable("shutting down"));
     }
     state.store.ping().await?;
-    Ok(Json(Health {
-        status: "ok".into(),
-    }))
+    Ok(Json(Health { status: "ok".into() }))
 }

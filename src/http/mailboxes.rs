@@ -69,10 +69,7 @@ pub async fn get_mailbox(
         Box::pin(async move { mailbox::examine(c, &name).await })
     })
     .await?;
-    Ok(Json(convert::mailbox::mailbox_state(
-        name.as_str(),
-        &selected,
-    )))
+    Ok(Json(convert::mailbox::mailbox_state(name.as_str(), &selected)))
 }
 
 /// STATUS of a mailbox without selecting it.
@@ -97,8 +94,5 @@ pub async fn get_mailbox_status(
         Box::pin(async move { mailbox::status(c, &name).await })
     })
     .await?;
-    Ok(Json(convert::mailbox::mailbox_status(
-        name.as_str(),
-        &status,
-    )))
+    Ok(Json(convert::mailbox::mailbox_status(name.as_str(), &status)))
 }

@@ -45,11 +45,7 @@ pub fn router(state: AppState) -> Router {
     api.merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "Method not allowed",
-            )
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
         })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
@@ -63,12 +59,8 @@ async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Re
     let limit = Duration::from_millis(state.settings.http.request_timeout_ms);
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(resp) => resp,
-        Err(_) => ApiError::new(
-            StatusCode::GATEWAY_TIMEOUT,
-            "request-timeout",
-            "The request took too long",
-        )
-        .detail(format!("no answer within {} ms", limit.as_millis()))
-        .into_response(),
+        Err(_) => ApiError::new(StatusCode::GATEWAY_TIMEOUT, "request-timeout", "The request took too long")
+            .detail(format!("no answer within {} ms", limit.as_millis()))
+            .into_response(),
     }
 }

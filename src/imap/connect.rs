@@ -39,11 +39,7 @@ pub enum Conn {
 }
 
 impl AsyncRead for Conn {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
@@ -52,11 +48,7 @@ impl AsyncRead for Conn {
 }
 
 impl AsyncWrite for Conn {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
@@ -98,11 +90,7 @@ pub struct Target {
 
 impl std::fmt::Debug for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Target")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("mode", &self.mode)
-            .finish()
+        f.debug_struct("Target").field("host", &self.host).field("port", &self.port).field("mode", &self.mode).finish()
     }
 }
 
@@ -110,13 +98,10 @@ impl Target {
     /// Builds the target, loading the CA file when one is configured.
     pub fn from_settings(s: &ImapSettings) -> Result<Self, String> {
         let name = s.tls_server_name.clone().unwrap_or_else(|| s.host.clone());
-        let server_name =
-            ServerName::try_from(name).map_err(|e| format!("invalid IMAP TLS server name: {e}"))?;
+        let server_name = ServerName::try_from(name).map_err(|e| format!("invalid IMAP TLS server name: {e}"))?;
         let tls = match s.tls {
             TlsMode::Plain => None,
-            _ => Some(TlsConnector::from(Arc::new(tls_config(
-                s.ca_file.as_deref(),
-            )?))),
+            _ => Some(TlsConnector::from(Arc::new(tls_config(s.ca_file.as_deref())?))),
         };
         Ok(Self {
             host: s.host.clone(),
@@ -135,13 +120,10 @@ impl Target {
     /// Opens a connection, reads the greeting and, after STARTTLS where configured, learns the
     /// pre-login capabilities; the client is ready for login.
     pub async fn open(&self) -> Result<(Client<Conn>, BTreeSet<String>), ImapError> {
-        let tcp = timeout(
-            self.connect_timeout,
-            TcpStream::connect((self.host.as_str(), self.port)),
-        )
-        .await
-        .map_err(|_| ImapError::Timeout(Phase::Connect))?
-        .map_err(ImapError::Connect)?;
+        let tcp = timeout(self.connect_timeout, TcpStream::connect((self.host.as_str(), self.port)))
+            .await
+            .map_err(|_| ImapError::Timeout(Phase::Connect))?
+            .map_err(ImapError::Connect)?;
         let _ = tcp.set_nodelay(true);
         let conn = match self.mode {
             TlsMode::Implicit => Conn::Tls(Box::new(self.handshake(tcp).await?)),
@@ -150,13 +132,10 @@ impl Target {
         let mut client = Client::new(conn);
         let mut caps = self.read_greeting(&mut client).await?;
         if self.mode == TlsMode::Starttls {
-            timeout(
-                self.command_timeout,
-                client.run_command_and_check_ok(encode::starttls().as_str(), None),
-            )
-            .await
-            .map_err(|_| ImapError::Timeout(Phase::Tls))?
-            .map_err(|e| ImapError::Tls(format!("STARTTLS refused: {e}")))?;
+            timeout(self.command_timeout, client.run_command_and_check_ok(encode::starttls().as_str(), None))
+                .await
+                .map_err(|_| ImapError::Timeout(Phase::Tls))?
+                .map_err(|e| ImapError::Tls(format!("STARTTLS refused: {e}")))?;
             let Conn::Plain(tcp) = client.into_inner() else {
                 return Err(ImapError::Tls("STARTTLS on a TLS stream".into()));
             };
@@ -174,13 +153,10 @@ impl Target {
     /// hands untagged data only to a channel, so one is lent for this command.
     async fn capabilities(&self, client: &mut Client<Conn>) -> Result<BTreeSet<String>, ImapError> {
         let (tx, rx) = async_channel::unbounded();
-        timeout(
-            self.command_timeout,
-            client.run_command_and_check_ok(encode::capability().as_str(), Some(tx)),
-        )
-        .await
-        .map_err(|_| ImapError::Timeout(Phase::Greeting))?
-        .map_err(|_| ImapError::Protocol("CAPABILITY failed before login".into()))?;
+        timeout(self.command_timeout, client.run_command_and_check_ok(encode::capability().as_str(), Some(tx)))
+            .await
+            .map_err(|_| ImapError::Timeout(Phase::Greeting))?
+            .map_err(|_| ImapError::Protocol("CAPABILITY failed before login".into()))?;
         let mut caps = BTreeSet::new();
         while let Ok(item) = rx.try_recv() {
             if let UnsolicitedResponse::Other(data) = item
@@ -193,52 +169,30 @@ impl Target {
     }
 
     async fn handshake(&self, tcp: TcpStream) -> Result<TlsStream<TcpStream>, ImapError> {
-        let connector = self
-            .tls
-            .as_ref()
-            .ok_or_else(|| ImapError::Tls("TLS is not configured".into()))?;
-        timeout(
-            self.tls_timeout,
-            connector.connect(self.server_name.clone(), tcp),
-        )
-        .await
-        .map_err(|_| ImapError::Timeout(Phase::Tls))?
-        .map_err(|e| ImapError::Tls(e.to_string()))
+        let connector = self.tls.as_ref().ok_or_else(|| ImapError::Tls("TLS is not configured".into()))?;
+        timeout(self.tls_timeout, connector.connect(self.server_name.clone(), tcp))
+            .await
+            .map_err(|_| ImapError::Timeout(Phase::Tls))?
+            .map_err(|e| ImapError::Tls(e.to_string()))
     }
 
     /// Reads the greeting; returns the capabilities it carried, if any.
-    async fn read_greeting(
-        &self,
-        client: &mut Client<Conn>,
-    ) -> Result<Option<BTreeSet<String>>, ImapError> {
+    async fn read_greeting(&self, client: &mut Client<Conn>) -> Result<Option<BTreeSet<String>>, ImapError> {
         let greeting = timeout(self.greeting_timeout, client.read_response())
             .await
             .map_err(|_| ImapError::Timeout(Phase::Greeting))?
             .map_err(|e| lost_io(&e))?
             .ok_or_else(|| lost("closed before greeting"))?;
         match greeting.parsed() {
-            Response::Data {
-                status: Status::Ok,
-                outcome,
-            } => Ok(match &outcome.code {
-                Some(ResponseCode::Capabilities(list)) => {
-                    Some(list.iter().map(capability_name).collect())
-                }
+            Response::Data { status: Status::Ok, outcome } => Ok(match &outcome.code {
+                Some(ResponseCode::Capabilities(list)) => Some(list.iter().map(capability_name).collect()),
                 _ => None,
             }),
-            Response::Data {
-                status: Status::Bye,
-                outcome,
-            } => {
+            Response::Data { status: Status::Bye, outcome } => {
                 let text = outcome.information.as_deref().unwrap_or("");
-                Err(ImapError::Limit(super::error::server_reply(
-                    "GREETING", "BYE", None, text,
-                )))
+                Err(ImapError::Limit(super::error::server_reply("GREETING", "BYE", None, text)))
             }
-            other => Err(ImapError::Protocol(format!(
-                "unexpected greeting: {}",
-                short(other)
-            ))),
+            other => Err(ImapError::Protocol(format!("unexpected greeting: {}", short(other)))),
         }
     }
 }
@@ -264,26 +218,18 @@ pub fn lost_io(e: &io::Error) -> ImapError {
 }
 
 fn short(r: &Response<'_>) -> String {
-    format!("{r:?}")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(120)
-        .collect()
+    format!("{r:?}").chars().filter(|c| !c.is_control()).take(120).collect()
 }
 
 fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig, String> {
     let mut roots = rustls::RootCertStore::empty();
     match ca_file {
         Some(path) => {
-            let pem = std::fs::read(path)
-                .map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?;
+            let pem = std::fs::read(path).map_err(|e| format!("cannot read CA file {}: {e}", path.display()))?;
             let mut count = 0;
             for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-                let cert =
-                    cert.map_err(|e| format!("bad certificate in {}: {e}", path.display()))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("bad CA in {}: {e}", path.display()))?;
+                let cert = cert.map_err(|e| format!("bad certificate in {}: {e}", path.display()))?;
+                roots.add(cert).map_err(|e| format!("bad CA in {}: {e}", path.display()))?;
                 count += 1;
             }
             if count == 0 {

@@ -17,10 +17,7 @@ pub struct Command {
 
 impl Command {
     fn new(name: &'static str) -> Self {
-        Self {
-            name,
-            text: name.to_string(),
-        }
+        Self { name, text: name.to_string() }
     }
     fn arg(mut self, encoded: &str) -> Self {
         self.text.push(' ');
@@ -68,10 +65,7 @@ impl MailboxName {
     /// Validates a caller-supplied mailbox name.
     pub fn parse(name: &str) -> Result<Self, EncodeError> {
         validate_name(name, "mailbox name")?;
-        Ok(Self {
-            name: name.to_string(),
-            wire: mutf7::encode(name),
-        })
+        Ok(Self { name: name.to_string(), wire: mutf7::encode(name) })
     }
     /// Takes a name exactly as the server sent it (modified UTF-7), so that it goes back
     /// byte for byte even if it does not decode cleanly.
@@ -80,10 +74,7 @@ impl MailboxName {
         if !wire.bytes().all(|b| (0x20..0x7f).contains(&b)) {
             return Err(EncodeError::NeedsLiteral("mailbox name"));
         }
-        Ok(Self {
-            name: mutf7::decode(wire),
-            wire: wire.to_string(),
-        })
+        Ok(Self { name: mutf7::decode(wire), wire: wire.to_string() })
     }
     /// The UTF-8 name.
     pub fn as_str(&self) -> &str {
@@ -171,9 +162,7 @@ pub fn astring(s: &str, literal_plus: bool, what: &'static str) -> Result<String
     if !s.is_empty() && s.bytes().all(is_atom_char) {
         return Ok(s.to_string());
     }
-    if s.bytes()
-        .all(|b| (0x01..0x80).contains(&b) && b != b'\r' && b != b'\n')
-    {
+    if s.bytes().all(|b| (0x01..0x80).contains(&b) && b != b'\r' && b != b'\n') {
         return Ok(quote_7bit(s));
     }
     if s.as_bytes().contains(&0) {
@@ -289,9 +278,7 @@ pub fn delete(mailbox: &MailboxName) -> Command {
 
 /// `STATUS "name" (items)`
 pub fn status(mailbox: &MailboxName, items: &[StatusItem]) -> Command {
-    Command::new("STATUS")
-        .arg(&mailbox.wire())
-        .arg(&status_list(items))
+    Command::new("STATUS").arg(&mailbox.wire()).arg(&status_list(items))
 }
 
 /// `LIST ["(SUBSCRIBED)"] "" "pattern" [RETURN (...)]`

@@ -66,18 +66,12 @@ fn parse_command(text: &str) -> Result<(String, Vec<Arg>), String> {
             Some(b'{') => {
                 let close = b[i..].iter().position(|&c| c == b'}').ok_or("no }")? + i;
                 let head = std::str::from_utf8(&b[i + 1..close]).map_err(|e| e.to_string())?;
-                let n: usize = head
-                    .strip_suffix('+')
-                    .ok_or("literal without +")?
-                    .parse()
-                    .map_err(|_| "bad count")?;
+                let n: usize = head.strip_suffix('+').ok_or("literal without +")?.parse().map_err(|_| "bad count")?;
                 if b.get(close + 1..close + 3) != Some(b"\r\n") {
                     return Err("literal header not followed by CRLF".into());
                 }
                 let start = close + 3;
-                let data = b
-                    .get(start..start + n)
-                    .ok_or("literal shorter than its count")?;
+                let data = b.get(start..start + n).ok_or("literal shorter than its count")?;
                 args.push(Arg::Literal(data.to_vec()));
                 i = start + n;
             }
@@ -91,10 +85,7 @@ fn parse_command(text: &str) -> Result<(String, Vec<Arg>), String> {
                 i = close + 1;
             }
             Some(_) => {
-                let end = b[i..]
-                    .iter()
-                    .position(|&c| c == b' ')
-                    .map_or(b.len(), |p| p + i);
+                let end = b[i..].iter().position(|&c| c == b' ').map_or(b.len(), |p| p + i);
                 let v = b[i..end].to_vec();
                 if v.is_empty() || !v.iter().all(|&c| is_atom_char(c)) {
                     return Err(format!("bad atom {v:?}"));
@@ -124,10 +115,7 @@ fn hostile() -> impl Strategy<Value = String> {
 #[test]
 fn injection_attempt_in_a_mailbox_name_is_rejected() {
     let evil = "x\"\r\nA1 DELETE \"victim";
-    assert_eq!(
-        MailboxName::parse(evil),
-        Err(EncodeError::Control("mailbox name"))
-    );
+    assert_eq!(MailboxName::parse(evil), Err(EncodeError::Control("mailbox name")));
 }
 
 #[test]
@@ -167,14 +155,8 @@ fn astring_picks_atom_quoted_or_literal() {
     assert_eq!(astring("alice", false, "x").as_deref(), Ok("alice"));
     assert_eq!(astring("a b", false, "x").as_deref(), Ok("\"a b\""));
     assert_eq!(astring("", false, "x").as_deref(), Ok("\"\""));
-    assert_eq!(
-        astring("pässword", false, "x"),
-        Err(EncodeError::NeedsLiteral("x"))
-    );
-    assert_eq!(
-        astring("pässword", true, "x").as_deref(),
-        Ok("{9+}\r\npässword")
-    );
+    assert_eq!(astring("pässword", false, "x"), Err(EncodeError::NeedsLiteral("x")));
+    assert_eq!(astring("pässword", true, "x").as_deref(), Ok("{9+}\r\npässword"));
     assert_eq!(astring("a\0b", true, "x"), Err(EncodeError::Control("x")));
 }
 
@@ -228,19 +210,8 @@ proptest! {
 fn names_taken_from_the_wire_go_back_byte_for_byte() {
     // `&b-` is not valid modified UTF-7; decoding and re-encoding would change it.
     let name = MailboxName::from_wire("a&b-c").expect("printable");
-    assert_eq!(
-        status(&name, &[StatusItem::Messages]).as_str(),
-        "STATUS \"a&b-c\" (MESSAGES)"
-    );
-    assert_eq!(
-        MailboxName::from_wire("Entw&APw-rfe")
-            .expect("valid")
-            .as_str(),
-        "Entwürfe"
-    );
-    assert!(
-        MailboxName::from_wire("Entwürfe").is_err(),
-        "8-bit wire names are refused"
-    );
+    assert_eq!(status(&name, &[StatusItem::Messages]).as_str(), "STATUS \"a&b-c\" (MESSAGES)");
+    assert_eq!(MailboxName::from_wire("Entw&APw-rfe").expect("valid").as_str(), "Entwürfe");
+    assert!(MailboxName::from_wire("Entwürfe").is_err(), "8-bit wire names are refused");
     assert!(MailboxName::from_wire("a\r\nb").is_err());
 }

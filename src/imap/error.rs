@@ -97,22 +97,12 @@ impl ImapError {
 
 /// Builds a [`ServerReply`] from a status, resp-text code and text. Codes unknown to
 /// imap-proto arrive inside the text as `[CODE ...] text`, so they are split off here.
-pub fn server_reply(
-    command: &'static str,
-    status: &'static str,
-    code: Option<String>,
-    text: &str,
-) -> ServerReply {
+pub fn server_reply(command: &'static str, status: &'static str, code: Option<String>, text: &str) -> ServerReply {
     let (code, text) = match code {
         Some(c) => (Some(c), text.to_string()),
         None => split_code(text),
     };
-    ServerReply {
-        command,
-        status,
-        code,
-        text: sanitize(&text),
-    }
+    ServerReply { command, status, code, text: sanitize(&text) }
 }
 
 fn split_code(text: &str) -> (Option<String>, String) {
@@ -120,11 +110,7 @@ fn split_code(text: &str) -> (Option<String>, String) {
     if let Some(rest) = t.strip_prefix('[')
         && let Some(end) = rest.find(']')
     {
-        let code = rest[..end]
-            .split(' ')
-            .next()
-            .unwrap_or("")
-            .to_ascii_uppercase();
+        let code = rest[..end].split(' ').next().unwrap_or("").to_ascii_uppercase();
         if !code.is_empty() && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return (Some(code), rest[end + 1..].trim_start().to_string());
         }

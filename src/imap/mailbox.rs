@@ -3,9 +3,7 @@
 
 use std::collections::HashMap;
 
-use async_imap::imap_proto::{
-    MailboxDatum, NameAttribute, Response, ResponseCode, Status, StatusAttribute,
-};
+use async_imap::imap_proto::{MailboxDatum, NameAttribute, Response, ResponseCode, Status, StatusAttribute};
 
 use super::{
     encode::{self, ListOptions, ListPattern, MailboxName, StatusItem},
@@ -82,12 +80,7 @@ pub struct SelectState {
 }
 
 fn status_items(conn: &ImapConn) -> Vec<StatusItem> {
-    let mut items = vec![
-        StatusItem::Messages,
-        StatusItem::Unseen,
-        StatusItem::UidNext,
-        StatusItem::UidValidity,
-    ];
+    let mut items = vec![StatusItem::Messages, StatusItem::Unseen, StatusItem::UidNext, StatusItem::UidValidity];
     if conn.has("CONDSTORE") {
         items.push(StatusItem::HighestModSeq);
     }
@@ -159,25 +152,16 @@ pub async fn list(
             return_subscribed: true,
             return_special_use: conn.has("SPECIAL-USE"),
             return_children: conn.has("CHILDREN"),
-            return_status: if list_status {
-                status_items(conn)
-            } else {
-                Vec::new()
-            },
+            return_status: if list_status { status_items(conn) } else { Vec::new() },
         };
-        conn.execute(&encode::list(pattern, &options), &mut collect)
-            .await?;
+        conn.execute(&encode::list(pattern, &options), &mut collect).await?;
     } else if subscribed_only {
         conn.execute(&encode::lsub(pattern), &mut collect).await?;
         for (_, e) in entries.iter_mut() {
             e.attributes.push("\\Subscribed".into());
         }
     } else {
-        conn.execute(
-            &encode::list(pattern, &ListOptions::default()),
-            &mut collect,
-        )
-        .await?;
+        conn.execute(&encode::list(pattern, &ListOptions::default()), &mut collect).await?;
         let mut subscribed = Vec::new();
         conn.execute(&encode::lsub(pattern), |r| {
             if let Response::MailboxData(MailboxDatum::List(l)) = r {
@@ -217,9 +201,7 @@ async fn status_each(
     statuses: &mut HashMap<String, StatusData>,
 ) -> Result<(), ImapError> {
     let selectable = entries.iter().filter(|(_, e)| {
-        !e.attributes.iter().any(|a| {
-            a.eq_ignore_ascii_case("\\Noselect") || a.eq_ignore_ascii_case("\\NonExistent")
-        })
+        !e.attributes.iter().any(|a| a.eq_ignore_ascii_case("\\Noselect") || a.eq_ignore_ascii_case("\\NonExistent"))
     });
     for (wire, _) in selectable.take(MAX_STATUS_FALLBACK) {
         let Ok(name) = MailboxName::from_wire(wire) else {
@@ -258,21 +240,12 @@ pub async fn status(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<Status
 pub async fn examine(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<SelectState, ImapError> {
     let unseen = status(conn, mailbox).await?.unseen;
     conn.set_selected(None);
-    let mut state = SelectState {
-        read_only: true,
-        unseen,
-        ..Default::default()
-    };
+    let mut state = SelectState { read_only: true, unseen, ..Default::default() };
     conn.execute(&encode::examine(mailbox), |r| match r {
-        Response::MailboxData(MailboxDatum::Flags(f)) => {
-            state.flags = f.iter().map(|s| s.to_string()).collect()
-        }
+        Response::MailboxData(MailboxDatum::Flags(f)) => state.flags = f.iter().map(|s| s.to_string()).collect(),
         Response::MailboxData(MailboxDatum::Exists(n)) => state.exists = *n,
         Response::MailboxData(MailboxDatum::Recent(n)) => state.recent = *n,
-        Response::Data {
-            status: Status::Ok,
-            outcome,
-        } => match &outcome.code {
+        Response::Data { status: Status::Ok, outcome } => match &outcome.code {
             Some(ResponseCode::UidValidity(n)) => state.uid_validity = Some(*n),
             Some(ResponseCode::UidNext(n)) => state.uid_next = Some(*n),
             Some(ResponseCode::HighestModSeq(n)) => state.highest_mod_seq = Some(*n),
@@ -284,9 +257,6 @@ pub async fn examine(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<Selec
         _ => {}
     })
     .await?;
-    conn.set_selected(Some(Selected {
-        mailbox: mailbox.clone(),
-        read_only: true,
-    }));
+    conn.set_selected(Some(Selected { mailbox: mailbox.clone(), read_only: true }));
     Ok(state)
 }

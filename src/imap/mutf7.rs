@@ -4,9 +4,7 @@ use base64::{Engine as _, alphabet, engine::GeneralPurpose, engine::GeneralPurpo
 
 /// base64 with `,` instead of `/` and no padding, as modified UTF-7 requires.
 const MB64: GeneralPurpose = GeneralPurpose::new(
-    &match alphabet::Alphabet::new(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,",
-    ) {
+    &match alphabet::Alphabet::new("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,") {
         Ok(a) => a,
         Err(_) => panic!("static alphabet"),
     },
@@ -79,10 +77,7 @@ fn decode_run(run: &str) -> Option<String> {
     if bytes.len() % 2 != 0 {
         return None;
     }
-    let units: Vec<u16> = bytes
-        .chunks_exact(2)
-        .map(|c| u16::from_be_bytes([c[0], c[1]]))
-        .collect();
+    let units: Vec<u16> = bytes.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
     String::from_utf16(&units).ok()
 }
 

@@ -52,11 +52,7 @@ impl managed::Manager for Manager {
     type Error = ImapError;
 
     async fn create(&self) -> Result<ImapConn, ImapError> {
-        let permit = self
-            .global
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| ImapError::GlobalLimit)?;
+        let permit = self.global.clone().try_acquire_owned().map_err(|_| ImapError::GlobalLimit)?;
         let mut conn = ImapConn::login(&self.target, &self.creds, Some(permit)).await?;
         self.stats.logins.fetch_add(1, Ordering::Relaxed);
         let open = self.stats.open.fetch_add(1, Ordering::SeqCst) + 1;
@@ -70,18 +66,14 @@ impl managed::Manager for Manager {
 
     async fn recycle(&self, conn: &mut ImapConn, metrics: &Metrics) -> RecycleResult<ImapError> {
         if conn.is_in_flight() {
-            self.stats
-                .discarded_in_flight
-                .fetch_add(1, Ordering::Relaxed);
+            self.stats.discarded_in_flight.fetch_add(1, Ordering::Relaxed);
             return Err(RecycleError::message("a command did not complete"));
         }
         conn.drain_unsolicited();
         if metrics.last_used() > self.health_after
             && let Err(e) = conn.check_alive(Duration::from_secs(5)).await
         {
-            self.stats
-                .discarded_unhealthy
-                .fetch_add(1, Ordering::Relaxed);
+            self.stats.discarded_unhealthy.fetch_add(1, Ordering::Relaxed);
             return Err(RecycleError::Backend(e));
         }
         Ok(())
@@ -127,10 +119,7 @@ impl AccountPool {
 
     /// Capabilities seen on the most recent login (empty before the first).
     pub fn capabilities(&self) -> Arc<BTreeSet<String>> {
-        self.capabilities
-            .lock()
-            .map(|c| c.clone())
-            .unwrap_or_default()
+        self.capabilities.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
     /// Drops every idle connection (after a connection failure they are likely dead too).
@@ -167,20 +156,13 @@ impl Pools {
     /// Proves credentials with a connection outside any pool (it still counts against the
     /// global cap while it lives).
     pub async fn probe_login(&self, creds: &Credentials) -> Result<ImapConn, ImapError> {
-        let permit = self
-            .global
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| ImapError::GlobalLimit)?;
+        let permit = self.global.clone().try_acquire_owned().map_err(|_| ImapError::GlobalLimit)?;
         ImapConn::login(&self.target, creds, Some(permit)).await
     }
 
     /// The pool of `account` if one exists with at least `min_version`.
     pub fn existing(&self, account: &str, min_version: i64) -> Option<Arc<AccountPool>> {
-        self.accounts
-            .get(account)
-            .filter(|p| p.credential_version >= min_version)
-            .map(|p| p.clone())
+        self.accounts.get(account).filter(|p| p.credential_version >= min_version).map(|p| p.clone())
     }
 
     /// Installs a pool for `account` logging in with `creds`, replacing (and draining) an
@@ -207,12 +189,7 @@ impl Pools {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .expect("runtime and sizes are set");
-        let fresh = Arc::new(AccountPool {
-            pool,
-            credential_version: version,
-            stats,
-            capabilities,
-        });
+        let fresh = Arc::new(AccountPool { pool, credential_version: version, stats, capabilities });
         let mut old = None;
         let installed = self
             .accounts

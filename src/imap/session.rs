@@ -88,9 +88,7 @@ impl ImapConn {
                 Err(ImapError::Unsupported("AUTH=PLAIN or LOGIN"))
             }
         };
-        let session = timeout(target.login_timeout, login)
-            .await
-            .map_err(|_| ImapError::Timeout(Phase::Login))??;
+        let session = timeout(target.login_timeout, login).await.map_err(|_| ImapError::Timeout(Phase::Login))??;
         let mut conn = Self {
             session,
             in_flight: false,
@@ -157,10 +155,7 @@ impl ImapConn {
         let name = cmd.name();
         let session = &mut self.session;
         let run = async {
-            let tag = session
-                .run_command(cmd.as_str())
-                .await
-                .map_err(|_| lost("write failed"))?;
+            let tag = session.run_command(cmd.as_str()).await.map_err(|_| lost("write failed"))?;
             loop {
                 let resp = session
                     .read_response()
@@ -168,42 +163,27 @@ impl ImapConn {
                     .map_err(|e| lost_io(&e))?
                     .ok_or_else(|| lost("server closed the connection"))?;
                 match resp.parsed() {
-                    Response::Done {
-                        tag: t,
-                        status,
-                        outcome,
-                    } => {
+                    Response::Done { tag: t, status, outcome } => {
                         if *t != tag {
-                            return Err(ImapError::Protocol(
-                                "tagged response for another command".into(),
-                            ));
+                            return Err(ImapError::Protocol("tagged response for another command".into()));
                         }
                         let text = outcome.information.as_deref().unwrap_or("");
                         let code = outcome.code.as_ref().map(code_name);
                         return match status {
                             Status::Ok => Ok(Ok(())),
-                            Status::No => {
-                                Ok(Err(ImapError::No(server_reply(name, "NO", code, text))))
-                            }
+                            Status::No => Ok(Err(ImapError::No(server_reply(name, "NO", code, text)))),
                             _ => Ok(Err(ImapError::Bad(server_reply(name, "BAD", code, text)))),
                         };
                     }
-                    Response::Data {
-                        status: Status::Bye,
-                        outcome,
-                    } if name != "LOGOUT" => {
+                    Response::Data { status: Status::Bye, outcome } if name != "LOGOUT" => {
                         let text = outcome.information.as_deref().unwrap_or("BYE");
-                        return Err(ImapError::ConnectionLost(
-                            server_reply(name, "BYE", None, text).text,
-                        ));
+                        return Err(ImapError::ConnectionLost(server_reply(name, "BYE", None, text).text));
                     }
                     other => on_data(other),
                 }
             }
         };
-        let outcome = timeout(self.command_timeout, run)
-            .await
-            .map_err(|_| ImapError::Timeout(Phase::Command))??;
+        let outcome = timeout(self.command_timeout, run).await.map_err(|_| ImapError::Timeout(Phase::Command))??;
         // The tagged response arrived: the wire is clean again, whatever the status was.
         self.in_flight = false;
         self.drain_unsolicited();
@@ -224,11 +204,7 @@ impl ImapConn {
 
     /// Says goodbye politely, bounded by a short deadline; errors are irrelevant here.
     pub async fn logout(mut self) {
-        let _ = timeout(
-            Duration::from_secs(2),
-            self.execute(&encode::logout(), |_| ()),
-        )
-        .await;
+        let _ = timeout(Duration::from_secs(2), self.execute(&encode::logout(), |_| ())).await;
     }
 }
 
@@ -240,12 +216,7 @@ fn classify_login_error(command: &'static str, e: async_imap::error::Error) -> I
         Error::No(text) => ("NO", text),
         Error::Bad(text) => ("BAD", text),
         Error::Validate(_) => {
-            return ImapError::AuthFailed(server_reply(
-                command,
-                "NO",
-                None,
-                "credentials cannot be sent",
-            ));
+            return ImapError::AuthFailed(server_reply(command, "NO", None, "credentials cannot be sent"));
         }
         Error::Io(e) => return lost_io(&e),
         Error::ConnectionLost => return lost("closed during login"),
@@ -303,53 +274,26 @@ mod tests {
     use super::*;
 
     fn no(code: Option<&str>, info: Option<&str>) -> Error {
-        Error::No(format!(
-            "code: {:?}, info: {:?}",
-            code.map(|_| async_imap::imap_proto::ResponseCode::Alert),
-            info
-        ))
+        Error::No(format!("code: {:?}, info: {:?}", code.map(|_| async_imap::imap_proto::ResponseCode::Alert), info))
     }
 
     #[test]
     fn refused_logins_are_classified_by_their_code() {
-        let e = classify_login_error(
-            "AUTHENTICATE",
-            no(None, Some("[LIMIT] Maximum number of connections")),
-        );
+        let e = classify_login_error("AUTHENTICATE", no(None, Some("[LIMIT] Maximum number of connections")));
         assert!(
             matches!(e, ImapError::Limit(ref r) if r.code.as_deref() == Some("LIMIT") && r.text.starts_with("Maximum")),
             "{e:?}"
         );
-        let e = classify_login_error(
-            "AUTHENTICATE",
-            no(
-                None,
-                Some("[AUTHENTICATIONFAILED] Authentication \"failed\"."),
-            ),
-        );
-        assert!(
-            matches!(e, ImapError::AuthFailed(ref r) if r.text == "Authentication \"failed\"."),
-            "{e:?}"
-        );
+        let e =
+            classify_login_error("AUTHENTICATE", no(None, Some("[AUTHENTICATIONFAILED] Authentication \"failed\".")));
+        assert!(matches!(e, ImapError::AuthFailed(ref r) if r.text == "Authentication \"failed\"."), "{e:?}");
         let e = classify_login_error("AUTHENTICATE", no(None, Some("[SERVERBUG] oops")));
-        assert!(
-            matches!(e, ImapError::No(ref r) if r.code.as_deref() == Some("SERVERBUG")),
-            "{e:?}"
-        );
+        assert!(matches!(e, ImapError::No(ref r) if r.code.as_deref() == Some("SERVERBUG")), "{e:?}");
         let e = classify_login_error("AUTHENTICATE", no(Some("ALERT"), Some("Password expired")));
-        assert!(
-            matches!(e, ImapError::AuthFailed(ref r) if r.code.as_deref() == Some("ALERT")),
-            "{e:?}"
-        );
+        assert!(matches!(e, ImapError::AuthFailed(ref r) if r.code.as_deref() == Some("ALERT")), "{e:?}");
         let e = classify_login_error("AUTHENTICATE", no(None, None));
-        assert!(
-            matches!(e, ImapError::AuthFailed(ref r) if r.text.is_empty()),
-            "{e:?}"
-        );
-        let e = classify_login_error(
-            "LOGIN",
-            Error::Bad("code: None, info: Some(\"syntax\")".into()),
-        );
+        assert!(matches!(e, ImapError::AuthFailed(ref r) if r.text.is_empty()), "{e:?}");
+        let e = classify_login_error("LOGIN", Error::Bad("code: None, info: Some(\"syntax\")".into()));
         assert!(matches!(e, ImapError::Bad(_)), "{e:?}");
     }
 }

@@ -33,11 +33,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
 impl Store {
     /// Returns the account for (server, username), creating an empty row if there is none.
     /// Two racing logins get the same row.
-    pub async fn ensure_account(
-        &self,
-        server: &str,
-        username: &str,
-    ) -> Result<Account, StoreError> {
+    pub async fn ensure_account(&self, server: &str, username: &str) -> Result<Account, StoreError> {
         let t = now();
         sqlx::query(
             "INSERT INTO accounts (id, server, username, credential_version, secret, created_at, updated_at) \
@@ -52,21 +48,19 @@ impl Store {
         let row = sqlx::query(
             "SELECT id, server, username, credential_version, secret FROM accounts WHERE server = $1 AND username = $2",
         )
-            .bind(server)
-            .bind(username)
-            .fetch_one(self.pool())
-            .await?;
+        .bind(server)
+        .bind(username)
+        .fetch_one(self.pool())
+        .await?;
         Ok(from_row(&row)?)
     }
 
     /// Looks an account up by id.
     pub async fn account(&self, id: &str) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, server, username, credential_version, secret FROM accounts WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
+        let row = sqlx::query("SELECT id, server, username, credential_version, secret FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
         Ok(row.as_ref().map(from_row).transpose()?)
     }
 

@@ -31,11 +31,7 @@ impl Store {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
-        let url = if sqlite {
-            sqlite_url(url)
-        } else {
-            url.to_string()
-        };
+        let url = if sqlite { sqlite_url(url) } else { url.to_string() };
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))
@@ -43,9 +39,7 @@ impl Store {
             .await?;
         if sqlite && !url.contains(":memory:") {
             // WAL lets readers run beside the single writer; the setting persists in the file.
-            sqlx::query("PRAGMA journal_mode=WAL")
-                .execute(&pool)
-                .await?;
+            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
         }
         Ok(Self { pool })
     }

@@ -72,21 +72,16 @@ impl Store {
         .await?
         .rows_affected()
             == 1;
-        let row = sqlx::query(
-            "SELECT family_id, account_id, expires_at FROM refresh_tokens WHERE token_hash = $1",
-        )
-        .bind(hash)
-        .fetch_optional(self.pool())
-        .await?;
+        let row = sqlx::query("SELECT family_id, account_id, expires_at FROM refresh_tokens WHERE token_hash = $1")
+            .bind(hash)
+            .fetch_optional(self.pool())
+            .await?;
         let Some(row) = row else {
             return Ok(Consumed::Invalid);
         };
         let family_id: String = row.try_get("family_id")?;
         if won {
-            return Ok(Consumed::Ok {
-                family_id,
-                account_id: row.try_get("account_id")?,
-            });
+            return Ok(Consumed::Ok { family_id, account_id: row.try_get("account_id")? });
         }
         if row.try_get::<i64, _>("expires_at")? <= t {
             return Ok(Consumed::Invalid);
@@ -98,34 +93,29 @@ impl Store {
     /// Revokes a family: none of its refresh tokens, and none of the access tokens issued with
     /// it, are accepted any more.
     pub async fn revoke_family(&self, family_id: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE token_families SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now())
-        .bind(family_id)
-        .execute(self.pool())
-        .await?;
+        sqlx::query("UPDATE token_families SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now())
+            .bind(family_id)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
     /// True if the family has been revoked.
     pub async fn family_revoked(&self, family_id: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM token_families WHERE id = $1 AND revoked_at IS NOT NULL",
-        )
-        .bind(family_id)
-        .fetch_one(self.pool())
-        .await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM token_families WHERE id = $1 AND revoked_at IS NOT NULL")
+            .bind(family_id)
+            .fetch_one(self.pool())
+            .await?;
         Ok(row.try_get::<i64, _>("n")? > 0)
     }
 
     /// The family and account a refresh token belongs to, if it exists.
     pub async fn refresh_family(&self, hash: &str) -> Result<Option<(String, String)>, StoreError> {
-        let row =
-            sqlx::query("SELECT family_id, account_id FROM refresh_tokens WHERE token_hash = $1")
-                .bind(hash)
-                .fetch_optional(self.pool())
-                .await?;
+        let row = sqlx::query("SELECT family_id, account_id FROM refresh_tokens WHERE token_hash = $1")
+            .bind(hash)
+            .fetch_optional(self.pool())
+            .await?;
         Ok(match row {
             Some(r) => Some((r.try_get("family_id")?, r.try_get("account_id")?)),
             None => None,

@@ -16,20 +16,9 @@ async fn login_with_good_credentials_returns_tokens_that_work() {
     assert_eq!(body["expiresIn"], 600);
     let token = body["accessToken"].as_str().expect("token");
     assert_eq!(token.split('.').count(), 3, "a JWT");
-    assert!(
-        body["refreshToken"]
-            .as_str()
-            .expect("refresh")
-            .starts_with("igr_")
-    );
+    assert!(body["refreshToken"].as_str().expect("refresh").starts_with("igr_"));
     let list = app.get_json("/v1/mailboxes", token).await;
-    assert!(
-        list["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .any(|m| m["name"] == "INBOX")
-    );
+    assert!(list["items"].as_array().expect("items").iter().any(|m| m["name"] == "INBOX"));
 }
 
 #[tokio::test]
@@ -41,46 +30,19 @@ async fn login_with_bad_credentials_is_401() {
         "authentication-failed",
     )
     .await;
-    assert!(
-        !body.to_string().contains("7g3"),
-        "the password is not echoed"
-    );
-    expect_problem(
-        app.login_raw("nosuchuser", "x").await,
-        StatusCode::UNAUTHORIZED,
-        "authentication-failed",
-    )
-    .await;
+    assert!(!body.to_string().contains("7g3"), "the password is not echoed");
+    expect_problem(app.login_raw("nosuchuser", "x").await, StatusCode::UNAUTHORIZED, "authentication-failed").await;
 }
 
 #[tokio::test]
 async fn malformed_login_bodies_are_400_problems() {
     let app = TestApp::spawn().await;
     let url = app.url("/v1/auth/login");
-    let resp = app
-        .http
-        .post(&url)
-        .header("content-type", "application/json")
-        .body("{")
-        .send()
-        .await
-        .expect("send");
+    let resp = app.http.post(&url).header("content-type", "application/json").body("{").send().await.expect("send");
     expect_problem(resp, StatusCode::BAD_REQUEST, "invalid-body").await;
-    let resp = app
-        .http
-        .post(&url)
-        .json(&json!({"username": "alice"}))
-        .send()
-        .await
-        .expect("send");
+    let resp = app.http.post(&url).json(&json!({"username": "alice"})).send().await.expect("send");
     expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "invalid-body").await;
-    let resp = app
-        .http
-        .post(&url)
-        .json(&json!({"username": "al\r\nice", "password": "x"}))
-        .send()
-        .await
-        .expect("send");
+    let resp = app.http.post(&url).json(&json!({"username": "al\r\nice", "password": "x"})).send().await.expect("send");
     expect_problem(resp, StatusCode::BAD_REQUEST, "invalid-request").await;
     let resp = app
         .http
@@ -94,12 +56,7 @@ async fn malformed_login_bodies_are_400_problems() {
 }
 
 fn forged(secret: &[u8], claims: Value) -> String {
-    encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(secret),
-    )
-    .expect("sign")
+    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret)).expect("sign")
 }
 
 #[tokio::test]
@@ -107,15 +64,7 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
     let app = TestApp::spawn().await;
     let good = app.login("alice").await.access;
     let claims = app.state.auth.jwt.verify(&good).expect("valid");
-    let secret = app
-        .settings
-        .auth
-        .jwt_secret
-        .as_ref()
-        .expect("secret")
-        .expose()
-        .as_bytes()
-        .to_vec();
+    let secret = app.settings.auth.jwt_secret.as_ref().expect("secret").expose().as_bytes().to_vec();
     let now = chrono::Utc::now().timestamp();
     let base = json!({"iss": claims.iss, "aud": claims.aud, "sub": claims.sub, "exp": now + 300,
                       "nbf": now, "iat": now, "jti": "forged-1", "fid": claims.fid});
@@ -129,31 +78,11 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
     expired["nbf"] = json!(now - 400);
     let payload = good.split('.').nth(1).expect("payload");
     let cases = [
-        (
-            "control: correctly signed",
-            forged(&secret, base.clone()),
-            StatusCode::OK,
-        ),
-        (
-            "expired",
-            forged(&secret, expired),
-            StatusCode::UNAUTHORIZED,
-        ),
-        (
-            "wrong audience",
-            forged(&secret, with("aud", json!("someone-else"))),
-            StatusCode::UNAUTHORIZED,
-        ),
-        (
-            "wrong issuer",
-            forged(&secret, with("iss", json!("evil"))),
-            StatusCode::UNAUTHORIZED,
-        ),
-        (
-            "not yet valid",
-            forged(&secret, with("nbf", json!(now + 3600))),
-            StatusCode::UNAUTHORIZED,
-        ),
+        ("control: correctly signed", forged(&secret, base.clone()), StatusCode::OK),
+        ("expired", forged(&secret, expired), StatusCode::UNAUTHORIZED),
+        ("wrong audience", forged(&secret, with("aud", json!("someone-else"))), StatusCode::UNAUTHORIZED),
+        ("wrong issuer", forged(&secret, with("iss", json!("evil"))), StatusCode::UNAUTHORIZED),
+        ("not yet valid", forged(&secret, with("nbf", json!(now + 3600))), StatusCode::UNAUTHORIZED),
         (
             "no jti",
             forged(&secret, {
@@ -168,16 +97,8 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
             forged(b"another-secret-that-is-32-bytes-long!!", base.clone()),
             StatusCode::UNAUTHORIZED,
         ),
-        (
-            "alg none",
-            format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}."),
-            StatusCode::UNAUTHORIZED,
-        ),
-        (
-            "garbage",
-            "not.a.token".to_string(),
-            StatusCode::UNAUTHORIZED,
-        ),
+        ("alg none", format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}."), StatusCode::UNAUTHORIZED),
+        ("garbage", "not.a.token".to_string(), StatusCode::UNAUTHORIZED),
     ];
     for (what, token, want) in cases {
         let resp = app.get("/v1/mailboxes?counts=false", &token).await;
@@ -186,22 +107,12 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
             assert_eq!(resp.headers()["www-authenticate"], "Bearer", "{what}");
         }
     }
-    let resp = app
-        .http
-        .get(app.url("/v1/mailboxes"))
-        .send()
-        .await
-        .expect("send");
+    let resp = app.http.get(app.url("/v1/mailboxes")).send().await.expect("send");
     expect_problem(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
 }
 
 async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
-    app.http
-        .post(app.url("/v1/auth/refresh"))
-        .json(&json!({"refreshToken": token}))
-        .send()
-        .await
-        .expect("refresh")
+    app.http.post(app.url("/v1/auth/refresh")).json(&json!({"refreshToken": token})).send().await.expect("refresh")
 }
 
 #[tokio::test]
@@ -211,38 +122,15 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let resp = refresh(&app, &first.refresh).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let second: Value = resp.json().await.expect("json");
-    let second_refresh = second["refreshToken"]
-        .as_str()
-        .expect("refresh")
-        .to_string();
+    let second_refresh = second["refreshToken"].as_str().expect("refresh").to_string();
     assert_ne!(second_refresh, first.refresh, "rotated");
     let second_access = second["accessToken"].as_str().expect("access");
-    assert_eq!(
-        app.get("/v1/mailboxes?counts=false", second_access)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/v1/mailboxes?counts=false", second_access).await.status(), StatusCode::OK);
 
     // The spent token is presented again: the whole family dies, including the newest token.
-    expect_problem(
-        refresh(&app, &first.refresh).await,
-        StatusCode::UNAUTHORIZED,
-        "refresh-token-reused",
-    )
-    .await;
-    expect_problem(
-        refresh(&app, &second_refresh).await,
-        StatusCode::UNAUTHORIZED,
-        "refresh-token-reused",
-    )
-    .await;
-    expect_problem(
-        refresh(&app, "igr_unknown").await,
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-    )
-    .await;
+    expect_problem(refresh(&app, &first.refresh).await, StatusCode::UNAUTHORIZED, "refresh-token-reused").await;
+    expect_problem(refresh(&app, &second_refresh).await, StatusCode::UNAUTHORIZED, "refresh-token-reused").await;
+    expect_problem(refresh(&app, "igr_unknown").await, StatusCode::UNAUTHORIZED, "unauthorized").await;
 
     // Another login starts an unaffected family.
     let other = app.login("bob").await;
@@ -253,38 +141,18 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
 async fn logout_revokes_the_access_token_the_family_and_the_pool() {
     let app = TestApp::spawn().await;
     let tokens = app.login("carol").await;
-    assert_eq!(
-        app.get("/v1/mailboxes?counts=false", &tokens.access)
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    assert!(
-        app.pool_of(&tokens.access).is_some(),
-        "pool exists before logout"
-    );
+    assert_eq!(app.get("/v1/mailboxes?counts=false", &tokens.access).await.status(), StatusCode::OK);
+    assert!(app.pool_of(&tokens.access).is_some(), "pool exists before logout");
     let account = app.account_of(&tokens.access);
 
-    let resp = app
-        .http
-        .post(app.url("/v1/auth/logout"))
-        .bearer_auth(&tokens.access)
-        .send()
-        .await
-        .expect("logout");
+    let resp = app.logout(&tokens.access).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
 
     let resp = app.get("/v1/mailboxes", &tokens.access).await;
     let body = expect_problem(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
     assert!(body["detail"].as_str().expect("detail").contains("revoked"));
-    assert!(
-        app.state.pools.existing(&account, 0).is_none(),
-        "pool closed"
-    );
-    assert_eq!(
-        refresh(&app, &tokens.refresh).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert!(app.state.pools.existing(&account, 0).is_none(), "pool closed");
+    assert_eq!(refresh(&app, &tokens.refresh).await.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -292,21 +160,10 @@ async fn logout_sends_logout_on_the_pooled_connections() {
     let d = crate::helpers::dovecot();
     let app = TestApp::spawn().await;
     let tokens = app.login("mallory").await;
-    assert_eq!(
-        app.get("/v1/mailboxes?counts=false", &tokens.access)
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/v1/mailboxes?counts=false", &tokens.access).await.status(), StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await; // the login probe's LOGOUT lands
     let before = crate::helpers::log_count(d, "mallory", "Logged out");
-    let resp = app
-        .http
-        .post(app.url("/v1/auth/logout"))
-        .bearer_auth(&tokens.access)
-        .send()
-        .await
-        .expect("logout");
+    let resp = app.logout(&tokens.access).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     let mut after = before;
     for _ in 0..30 {
@@ -316,9 +173,5 @@ async fn logout_sends_logout_on_the_pooled_connections() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(
-        after,
-        before + 1,
-        "Dovecot logged one clean LOGOUT for the pooled connection"
-    );
+    assert_eq!(after, before + 1, "Dovecot logged one clean LOGOUT for the pooled connection");
 }

@@ -51,15 +51,8 @@ fn parse_env(text: &str) -> Dovecot {
 }
 
 /// Runs the project's Dovecot script with `action` for an instance in `dir` on `port`/`tls_port`.
-pub fn dovecot_script(
-    action: &str,
-    dir: &str,
-    port: u16,
-    tls_port: u16,
-    extra: &[(&str, &str)],
-) -> Dovecot {
-    let out_path =
-        std::env::temp_dir().join(format!("dovecot-{port}-{}.out", uuid::Uuid::new_v4()));
+pub fn dovecot_script(action: &str, dir: &str, port: u16, tls_port: u16, extra: &[(&str, &str)]) -> Dovecot {
+    let out_path = std::env::temp_dir().join(format!("dovecot-{port}-{}.out", uuid::Uuid::new_v4()));
     let out = std::fs::File::create(&out_path).expect("temp file");
     // The daemon inherits stdout: write to a file, never a pipe (the pipe would never close).
     let status = Command::new("bash")
@@ -75,18 +68,9 @@ pub fn dovecot_script(
         .expect("run dovecot-test-server.sh");
     let text = std::fs::read_to_string(&out_path).unwrap_or_default();
     let _ = std::fs::remove_file(&out_path);
-    assert!(
-        status.success(),
-        "dovecot-test-server.sh {action} failed:\n{text}"
-    );
+    assert!(status.success(), "dovecot-test-server.sh {action} failed:\n{text}");
     if action == "stop" {
-        return Dovecot {
-            host: "127.0.0.1".into(),
-            port,
-            tls_port,
-            ca: PathBuf::new(),
-            log: PathBuf::new(),
-        };
+        return Dovecot { host: "127.0.0.1".into(), port, tls_port, ca: PathBuf::new(), log: PathBuf::new() };
     }
     parse_env(&text)
 }
@@ -98,10 +82,7 @@ pub fn dovecot() -> &'static Dovecot {
         Ok(port) => Dovecot {
             host: std::env::var("IMAP_HOST").unwrap_or_else(|_| "127.0.0.1".into()),
             port: port.parse().expect("IMAP_PORT"),
-            tls_port: std::env::var("IMAPS_PORT")
-                .expect("IMAPS_PORT")
-                .parse()
-                .expect("IMAPS_PORT"),
+            tls_port: std::env::var("IMAPS_PORT").expect("IMAPS_PORT").parse().expect("IMAPS_PORT"),
             ca: std::env::var("IMAP_TLS_CA").expect("IMAP_TLS_CA").into(),
             log: std::env::var("IMAP_LOG").expect("IMAP_LOG").into(),
         },
@@ -160,22 +141,12 @@ impl TestApp {
 
     /// A gateway with exactly these settings.
     pub async fn start(settings: Settings) -> Self {
-        let app = Application::build(settings.clone())
-            .await
-            .expect("application builds");
+        let app = Application::build(settings.clone()).await.expect("application builds");
         let base = format!("http://127.0.0.1:{}", app.port());
         let state = app.state();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("client");
-        Self {
-            base,
-            state,
-            http,
-            settings,
-        }
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
+        Self { base, state, http, settings }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -199,24 +170,17 @@ impl TestApp {
         assert_eq!(status, StatusCode::OK, "login as {user}: {text}");
         let body: Value = serde_json::from_str(&text).expect("json");
         Tokens {
-            access: body["accessToken"]
-                .as_str()
-                .expect("accessToken")
-                .to_string(),
-            refresh: body["refreshToken"]
-                .as_str()
-                .expect("refreshToken")
-                .to_string(),
+            access: body["accessToken"].as_str().expect("accessToken").to_string(),
+            refresh: body["refreshToken"].as_str().expect("refreshToken").to_string(),
         }
     }
 
+    pub async fn logout(&self, token: &str) -> Response {
+        self.http.post(self.url("/v1/auth/logout")).bearer_auth(token).send().await.expect("logout")
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.http
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("GET")
+        self.http.get(self.url(path)).bearer_auth(token).send().await.expect("GET")
     }
 
     /// GET that must answer 200 with JSON.
@@ -248,19 +212,10 @@ pub struct Tokens {
 /// Checks a problem response: status, content type, `type` slug; returns the body.
 pub async fn expect_problem(resp: Response, status: StatusCode, slug: &str) -> Value {
     assert_eq!(resp.status(), status, "status");
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     assert_eq!(ct, "application/problem+json");
     let body: Value = resp.json().await.expect("problem JSON");
-    assert_eq!(
-        body["type"],
-        format!("https://imap-gateway.dev/problems/{slug}"),
-        "problem: {body}"
-    );
+    assert_eq!(body["type"], format!("https://imap-gateway.dev/problems/{slug}"), "problem: {body}");
     assert_eq!(body["status"], status.as_u16());
     body
 }
@@ -280,10 +235,7 @@ pub fn seg(name: &str) -> String {
 
 /// A unique mailbox-safe suffix.
 pub fn unique(prefix: &str) -> String {
-    format!(
-        "{prefix}-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..12]
-    )
+    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
 }
 
 /// A plain IMAP client independent of the gateway, for arranging and checking server state.
@@ -293,29 +245,16 @@ pub struct Admin {
 
 impl Admin {
     pub async fn connect(d: &Dovecot, user: &str) -> Self {
-        let tcp = TcpStream::connect((d.host.as_str(), d.port))
-            .await
-            .expect("connect");
+        let tcp = TcpStream::connect((d.host.as_str(), d.port)).await.expect("connect");
         let mut client = async_imap::Client::new(tcp);
-        client
-            .read_response()
-            .await
-            .expect("greeting")
-            .expect("greeting");
-        let session = client
-            .login(user, format!("{user}-pass"))
-            .await
-            .map_err(|(e, _)| e)
-            .expect("admin login");
+        client.read_response().await.expect("greeting").expect("greeting");
+        let session = client.login(user, format!("{user}-pass")).await.map_err(|(e, _)| e).expect("admin login");
         Self { session }
     }
 
     /// CREATE with a name already in modified UTF-7 (as the server stores it).
     pub async fn create(&mut self, wire_name: &str) {
-        self.session
-            .create(wire_name)
-            .await
-            .unwrap_or_else(|e| panic!("CREATE {wire_name}: {e}"));
+        self.session.create(wire_name).await.unwrap_or_else(|e| panic!("CREATE {wire_name}: {e}"));
     }
 
     pub async fn delete(&mut self, wire_name: &str) {
@@ -325,22 +264,13 @@ impl Admin {
     /// Wire names of all mailboxes.
     pub async fn list(&mut self) -> Vec<String> {
         use futures_util::TryStreamExt;
-        let names: Vec<_> = self
-            .session
-            .list(Some(""), Some("*"))
-            .await
-            .expect("LIST")
-            .try_collect()
-            .await
-            .expect("LIST");
+        let names: Vec<_> =
+            self.session.list(Some(""), Some("*")).await.expect("LIST").try_collect().await.expect("LIST");
         names.iter().map(|n| n.name().to_string()).collect()
     }
 
     pub async fn append(&mut self, wire_name: &str, flags: Option<&str>, message: &str) {
-        self.session
-            .append(wire_name, flags, None, message.as_bytes())
-            .await
-            .expect("APPEND");
+        self.session.append(wire_name, flags, None, message.as_bytes()).await.expect("APPEND");
     }
 
     pub async fn logout(mut self) {
@@ -361,7 +291,5 @@ pub fn message(subject: &str) -> String {
 pub fn log_count(d: &Dovecot, user: &str, what: &str) -> usize {
     let log = std::fs::read_to_string(&d.log).unwrap_or_default();
     let who = format!("imap({user})");
-    log.lines()
-        .filter(|l| l.contains(&who) && l.contains(what))
-        .count()
+    log.lines().filter(|l| l.contains(&who) && l.contains(what)).count()
 }

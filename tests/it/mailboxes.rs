@@ -6,12 +6,7 @@ use serde_json::Value;
 use crate::helpers::{Admin, TestApp, dovecot, expect_problem, message, seg, unique};
 
 fn names(list: &Value) -> Vec<String> {
-    list["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|m| m["name"].as_str().expect("name").to_string())
-        .collect()
+    list["items"].as_array().expect("items").iter().map(|m| m["name"].as_str().expect("name").to_string()).collect()
 }
 
 #[tokio::test]
@@ -28,65 +23,38 @@ async fn non_ascii_names_created_elsewhere_are_listed_and_examined() {
     for (_, wire) in &cases {
         admin.create(wire).await;
     }
-    admin
-        .append(&cases[1].1, Some("(\\Seen)"), &message("one"))
-        .await;
+    admin.append(&cases[1].1, Some("(\\Seen)"), &message("one")).await;
     admin.append(&cases[1].1, None, &message("two")).await;
 
     let app = TestApp::spawn().await;
     let token = app.login("dave").await.access;
-    let list = app
-        .get_json(
-            &format!("/v1/mailboxes?pattern={}", seg(&format!("{tag}/*"))),
-            &token,
-        )
-        .await;
+    let list = app.get_json(&format!("/v1/mailboxes?pattern={}", seg(&format!("{tag}/*"))), &token).await;
     let mut got = names(&list);
     got.sort();
     let mut want: Vec<String> = cases.iter().map(|(n, _)| n.clone()).collect();
     want.sort();
     assert_eq!(got, want);
 
-    let jp = list["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|m| m["name"] == cases[1].0)
-        .expect("日本語");
+    let jp = list["items"].as_array().expect("items").iter().find(|m| m["name"] == cases[1].0).expect("日本語");
     assert_eq!(jp["counts"]["messages"], 2);
     assert_eq!(jp["counts"]["unseen"], 1);
     assert_eq!(jp["delimiter"], "/");
     assert_eq!(list["countsSource"], "listStatus");
 
-    let state = app
-        .get_json(&format!("/v1/mailboxes/{}", seg(&cases[1].0)), &token)
-        .await;
+    let state = app.get_json(&format!("/v1/mailboxes/{}", seg(&cases[1].0)), &token).await;
     assert_eq!(state["name"], cases[1].0);
     assert_eq!(state["exists"], 2);
     assert_eq!(state["unseen"], 1);
     assert_eq!(state["readOnly"], true);
     assert!(state["uidValidity"].as_u64().expect("uidValidity") > 0);
     assert_eq!(state["uidNext"], 3);
-    assert!(
-        state["highestModSeq"]
-            .as_str()
-            .expect("modseq as string")
-            .parse::<u64>()
-            .is_ok()
-    );
+    assert!(state["highestModSeq"].as_str().expect("modseq as string").parse::<u64>().is_ok());
 
-    let status = app
-        .get_json(
-            &format!("/v1/mailboxes/{}/status", seg(&cases[2].0)),
-            &token,
-        )
-        .await;
+    let status = app.get_json(&format!("/v1/mailboxes/{}/status", seg(&cases[2].0)), &token).await;
     assert_eq!(status["name"], cases[2].0);
     assert_eq!(status["messages"], 0);
 
-    let parent = app
-        .get_json(&format!("/v1/mailboxes?pattern={}", seg(&tag)), &token)
-        .await;
+    let parent = app.get_json(&format!("/v1/mailboxes?pattern={}", seg(&tag)), &token).await;
     assert_eq!(parent["items"][0]["hasChildren"], true);
 
     for (_, wire) in cases.iter().rev() {
@@ -102,42 +70,21 @@ async fn roles_subscription_filter_and_missing_mailboxes() {
     let token = app.login("judy").await.access;
     let list = app.get_json("/v1/mailboxes", &token).await;
     let role_of = |name: &str| {
-        list["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .find(|m| m["name"] == name)
-            .map(|m| m["role"].clone())
+        list["items"].as_array().expect("items").iter().find(|m| m["name"] == name).map(|m| m["role"].clone())
     };
     assert_eq!(role_of("INBOX"), Some(Value::from("inbox")));
     assert_eq!(role_of("Sent"), Some(Value::from("sent")));
     assert_eq!(role_of("Trash"), Some(Value::from("trash")));
     assert_eq!(role_of("Archive"), Some(Value::from("archive")));
 
-    let subscribed = names(
-        &app.get_json("/v1/mailboxes?subscribed=true&counts=false", &token)
-            .await,
-    );
+    let subscribed = names(&app.get_json("/v1/mailboxes?subscribed=true&counts=false", &token).await);
     assert!(subscribed.contains(&"Sent".to_string()), "{subscribed:?}");
-    assert!(
-        !subscribed.contains(&"Archive".to_string()),
-        "Archive is auto-created, not subscribed: {subscribed:?}"
-    );
+    assert!(!subscribed.contains(&"Archive".to_string()), "Archive is auto-created, not subscribed: {subscribed:?}");
 
-    let missing = app
-        .get(
-            &format!("/v1/mailboxes/{}", seg(&unique("missing"))),
-            &token,
-        )
-        .await;
+    let missing = app.get(&format!("/v1/mailboxes/{}", seg(&unique("missing"))), &token).await;
     let body = expect_problem(missing, StatusCode::NOT_FOUND, "mailbox-not-found").await;
     assert_eq!(body["imap"]["status"], "NO");
-    let missing = app
-        .get(
-            &format!("/v1/mailboxes/{}/status", seg(&unique("missing"))),
-            &token,
-        )
-        .await;
+    let missing = app.get(&format!("/v1/mailboxes/{}/status", seg(&unique("missing"))), &token).await;
     expect_problem(missing, StatusCode::NOT_FOUND, "mailbox-not-found").await;
     let bad = app.get("/v1/mailboxes?nonsense=1", &token).await;
     expect_problem(bad, StatusCode::BAD_REQUEST, "invalid-request").await;
@@ -157,11 +104,7 @@ async fn two_users_never_see_each_others_mailboxes_even_concurrently() {
     let mut tasks = Vec::new();
     for i in 0..24 {
         let (http, url) = (app.http.clone(), app.url("/v1/mailboxes?counts=false"));
-        let (who, token) = if i % 2 == 0 {
-            ("alice", alice.clone())
-        } else {
-            ("bob", bob.clone())
-        };
+        let (who, token) = if i % 2 == 0 { ("alice", alice.clone()) } else { ("bob", bob.clone()) };
         tasks.push(tokio::spawn(async move {
             let resp = http.get(url).bearer_auth(token).send().await.expect("send");
             let status = resp.status();
@@ -173,11 +116,7 @@ async fn two_users_never_see_each_others_mailboxes_even_concurrently() {
     }
     for task in tasks {
         let (who, names) = task.await.expect("task");
-        assert_eq!(
-            names.contains(&marker),
-            who == "alice",
-            "{who} sees {names:?}"
-        );
+        assert_eq!(names.contains(&marker), who == "alice", "{who} sees {names:?}");
     }
     admin.delete(&marker).await;
     admin.logout().await;
@@ -197,23 +136,16 @@ async fn a_mailbox_name_carrying_an_injected_command_is_rejected_and_harmless() 
         format!("x\nDELETE {victim}"),
         "x\0y".to_string(),
     ] {
-        for path in [
-            format!("/v1/mailboxes/{}", seg(&evil)),
-            format!("/v1/mailboxes/{}/status", seg(&evil)),
-        ] {
+        for path in [format!("/v1/mailboxes/{}", seg(&evil)), format!("/v1/mailboxes/{}/status", seg(&evil))] {
             let resp = app.get(&path, &token).await;
             expect_problem(resp, StatusCode::BAD_REQUEST, "invalid-argument").await;
         }
-        let resp = app
-            .get(&format!("/v1/mailboxes?pattern={}", seg(&evil)), &token)
-            .await;
+        let resp = app.get(&format!("/v1/mailboxes?pattern={}", seg(&evil)), &token).await;
         expect_problem(resp, StatusCode::BAD_REQUEST, "invalid-argument").await;
     }
     // Quotes and backslashes are legal in names: they travel escaped inside one argument.
     let quoted = format!("x\" DELETE \"{victim}\\");
-    let resp = app
-        .get(&format!("/v1/mailboxes/{}", seg(&quoted)), &token)
-        .await;
+    let resp = app.get(&format!("/v1/mailboxes/{}", seg(&quoted)), &token).await;
     expect_problem(resp, StatusCode::NOT_FOUND, "mailbox-not-found").await;
 
     assert!(admin.list().await.contains(&victim), "victim survives");
@@ -229,16 +161,8 @@ async fn capabilities_report_server_and_gateway_features() {
     let app = TestApp::spawn().await;
     let token = app.login("alice").await.access;
     let caps = app.get_json("/v1/capabilities", &token).await;
-    let imap: Vec<&str> = caps["imap"]
-        .as_array()
-        .expect("imap")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    assert!(
-        imap.contains(&"IMAP4REV1") && imap.contains(&"LIST-STATUS"),
-        "{imap:?}"
-    );
+    let imap: Vec<&str> = caps["imap"].as_array().expect("imap").iter().filter_map(Value::as_str).collect();
+    assert!(imap.contains(&"IMAP4REV1") && imap.contains(&"LIST-STATUS"), "{imap:?}");
     assert_eq!(caps["imapVersion"], "IMAP4rev1");
     assert_eq!(caps["gateway"]["listStatus"], true);
     assert_eq!(caps["gateway"]["condstore"], true);

@@ -28,8 +28,5 @@ fn openapi_json_is_up_to_date() {
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} documented");
     }
-    assert_eq!(
-        doc["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 }

@@ -14,14 +14,7 @@ async fn twenty_concurrent_requests_never_hold_more_than_the_per_account_cap() {
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let (http, url, token) = (app.http.clone(), app.url("/v1/mailboxes"), token.clone());
-        tasks.push(tokio::spawn(async move {
-            http.get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("send")
-                .status()
-        }));
+        tasks.push(tokio::spawn(async move { http.get(url).bearer_auth(token).send().await.expect("send").status() }));
     }
     for t in tasks {
         assert_eq!(t.await.expect("task"), StatusCode::OK);
@@ -35,19 +28,34 @@ async fn twenty_concurrent_requests_never_hold_more_than_the_per_account_cap() {
     assert!(pool.status().size <= 3);
 }
 
-/// Arranges `n` mailboxes so that a LIST with counts takes a while.
-async fn many_mailboxes(user: &str, n: usize) -> (Admin, String) {
-    let tag = unique("many");
-    let mut admin = Admin::connect(dovecot(), user).await;
-    for i in 0..n {
-        admin.create(&format!("{tag}/m{i:04}")).await;
+/// `n` mailboxes under one unique parent, so that a LIST with counts takes a while.
+struct ManyMailboxes {
+    admin: Admin,
+    tag: String,
+    n: usize,
+}
+
+impl ManyMailboxes {
+    async fn create(user: &str, n: usize) -> Self {
+        let tag = unique("many");
+        let mut admin = Admin::connect(dovecot(), user).await;
+        for i in 0..n {
+            admin.create(&format!("{tag}/m{i:04}")).await;
+        }
+        Self { admin, tag, n }
     }
-    (admin, tag)
+
+    async fn remove(mut self) {
+        for i in 0..self.n {
+            self.admin.delete(&format!("{}/m{i:04}", self.tag)).await;
+        }
+        self.admin.logout().await;
+    }
 }
 
 #[tokio::test]
 async fn a_request_cancelled_mid_command_leaves_no_trace_in_the_next_answer() {
-    let (mut admin, tag) = many_mailboxes("eve", 300).await;
+    let many = ManyMailboxes::create("eve", 300).await;
     // One connection only, so the next request would inherit a dirty one if it were recycled.
     let app = TestApp::spawn_with(|s| s.pool.per_account_max = 1).await;
     let token = app.login("eve").await.access;
@@ -58,49 +66,25 @@ async fn a_request_cancelled_mid_command_leaves_no_trace_in_the_next_answer() {
     for attempt in 0..20 {
         // The HTTP client gives up while the gateway is reading the LIST-STATUS answer.
         let give_up = Duration::from_millis(5 + attempt * 3);
-        let slow = app
-            .http
-            .get(app.url("/v1/mailboxes"))
-            .bearer_auth(&token)
-            .timeout(give_up)
-            .send()
-            .await;
+        let slow = app.http.get(app.url("/v1/mailboxes")).bearer_auth(&token).timeout(give_up).send().await;
         assert!(slow.is_err() || slow.as_ref().is_ok_and(|r| r.status() == StatusCode::OK));
         tokio::time::sleep(Duration::from_millis(20)).await;
         let next: Value = app.get_json("/v1/mailboxes/INBOX", &token).await;
-        assert_eq!(
-            next, expected,
-            "attempt {attempt}: the next answer is exactly INBOX's state"
-        );
-        let listed = app
-            .get_json(
-                &format!("/v1/mailboxes?pattern={tag}%2Fm000%25&counts=false"),
-                &token,
-            )
-            .await;
-        assert_eq!(
-            listed["items"].as_array().expect("items").len(),
-            10,
-            "attempt {attempt}"
-        );
+        assert_eq!(next, expected, "attempt {attempt}: the next answer is exactly INBOX's state");
+        let listed = app.get_json(&format!("/v1/mailboxes?pattern={}%2Fm000%25&counts=false", many.tag), &token).await;
+        assert_eq!(listed["items"].as_array().expect("items").len(), 10, "attempt {attempt}");
         cancelled = pool.stats.discarded_in_flight.load(Ordering::SeqCst);
         if cancelled >= 3 {
             break;
         }
     }
-    assert!(
-        cancelled >= 1,
-        "no request was cut mid-command; the test proved nothing"
-    );
-    for i in 0..300 {
-        admin.delete(&format!("{tag}/m{i:04}")).await;
-    }
-    admin.logout().await;
+    assert!(cancelled >= 1, "no request was cut mid-command; the test proved nothing");
+    many.remove().await;
 }
 
 #[tokio::test]
 async fn pool_wait_past_the_deadline_is_503_with_retry_after() {
-    let (mut admin, tag) = many_mailboxes("frank", 150).await;
+    let many = ManyMailboxes::create("frank", 150).await;
     let app = TestApp::spawn_with(|s| {
         s.pool.per_account_max = 1;
         s.pool.wait_timeout_ms = 1;
@@ -110,9 +94,7 @@ async fn pool_wait_past_the_deadline_is_503_with_retry_after() {
     let mut tasks = Vec::new();
     for _ in 0..6 {
         let (http, url, token) = (app.http.clone(), app.url("/v1/mailboxes"), token.clone());
-        tasks.push(tokio::spawn(async move {
-            http.get(url).bearer_auth(token).send().await.expect("send")
-        }));
+        tasks.push(tokio::spawn(async move { http.get(url).bearer_auth(token).send().await.expect("send") }));
     }
     let mut busy = 0;
     for t in tasks {
@@ -125,14 +107,8 @@ async fn pool_wait_past_the_deadline_is_503_with_retry_after() {
             assert_eq!(resp.status(), StatusCode::OK);
         }
     }
-    assert!(
-        busy >= 1,
-        "with one connection and no wait, some of six requests must be refused"
-    );
-    for i in 0..150 {
-        admin.delete(&format!("{tag}/m{i:04}")).await;
-    }
-    admin.logout().await;
+    assert!(busy >= 1, "with one connection and no wait, some of six requests must be refused");
+    many.remove().await;
 }
 
 #[tokio::test]
@@ -143,10 +119,7 @@ async fn idle_pools_are_reaped_and_their_connections_closed() {
     })
     .await;
     let token = app.login("grace").await.access;
-    assert_eq!(
-        app.get("/v1/mailboxes?counts=false", &token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/v1/mailboxes?counts=false", &token).await.status(), StatusCode::OK);
     // Keep only the counters: holding the pool itself would (rightly) keep the reaper off it.
     let stats = app.pool_of(&token).expect("pool").stats.clone();
     assert_eq!(stats.open.load(Ordering::SeqCst), 1);
@@ -157,26 +130,16 @@ async fn idle_pools_are_reaped_and_their_connections_closed() {
     {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(
-        app.state.pools.existing(&account, 0).is_none(),
-        "the idle pool was removed"
-    );
-    assert_eq!(
-        stats.open.load(Ordering::SeqCst),
-        0,
-        "its connection was closed"
-    );
+    assert!(app.state.pools.existing(&account, 0).is_none(), "the idle pool was removed");
+    assert_eq!(stats.open.load(Ordering::SeqCst), 0, "its connection was closed");
     // The next request builds a new pool from the stored, encrypted credential.
-    assert_eq!(
-        app.get("/v1/mailboxes?counts=false", &token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/v1/mailboxes?counts=false", &token).await.status(), StatusCode::OK);
     assert!(app.state.pools.existing(&account, 0).is_some());
 }
 
 #[tokio::test]
 async fn a_request_past_its_deadline_is_a_504_problem_and_its_connection_is_discarded() {
-    let (mut admin, tag) = many_mailboxes("ivan", 300).await;
+    let many = ManyMailboxes::create("ivan", 300).await;
     let settings = crate::helpers::settings_for(dovecot());
     let normal = TestApp::start(settings.clone()).await;
     let token = normal.login("ivan").await.access;
@@ -206,14 +169,8 @@ async fn a_request_past_its_deadline_is_a_504_problem_and_its_connection_is_disc
         }
     }
     assert!(timeouts > 0, "no request ran past its deadline");
-    assert!(
-        discarded > 0,
-        "no connection was cut mid-command by the deadline"
-    );
+    assert!(discarded > 0, "no connection was cut mid-command by the deadline");
     let state = normal.get_json("/v1/mailboxes/INBOX", &token).await;
     assert_eq!(state["name"], "INBOX");
-    for i in 0..300 {
-        admin.delete(&format!("{tag}/m{i:04}")).await;
-    }
-    admin.logout().await;
+    many.remove().await;
 }

@@ -14,10 +14,7 @@ async fn a_stopped_dovecot_gives_502_or_504_in_time_and_service_resumes_without_
     let d = dovecot_script("start", dir, 20143, 20993, &[]);
     let app = TestApp::start(settings_for(&d)).await;
     let token = app.login("alice").await.access;
-    assert_eq!(
-        app.get("/v1/mailboxes", &token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/v1/mailboxes", &token).await.status(), StatusCode::OK);
 
     dovecot_script("stop", dir, 20143, 20993, &[]);
     for _ in 0..2 {
@@ -25,29 +22,18 @@ async fn a_stopped_dovecot_gives_502_or_504_in_time_and_service_resumes_without_
         let resp = app.get("/v1/mailboxes", &token).await;
         let elapsed = started.elapsed();
         assert!(
-            resp.status() == StatusCode::BAD_GATEWAY
-                || resp.status() == StatusCode::GATEWAY_TIMEOUT,
+            resp.status() == StatusCode::BAD_GATEWAY || resp.status() == StatusCode::GATEWAY_TIMEOUT,
             "status {}",
             resp.status()
         );
-        assert!(
-            elapsed < Duration::from_secs(6),
-            "answered within the deadline ({elapsed:?})"
-        );
+        assert!(elapsed < Duration::from_secs(6), "answered within the deadline ({elapsed:?})");
         let body: serde_json::Value = resp.json().await.expect("problem");
-        assert!(
-            body["type"].as_str().expect("type").contains("upstream"),
-            "{body}"
-        );
+        assert!(body["type"].as_str().expect("type").contains("upstream"), "{body}");
     }
 
     dovecot_script("start", dir, 20143, 20993, &[]);
     let resp = app.get("/v1/mailboxes", &token).await;
-    assert_eq!(
-        resp.status(),
-        StatusCode::OK,
-        "the first request after the restart succeeds"
-    );
+    assert_eq!(resp.status(), StatusCode::OK, "the first request after the restart succeeds");
     dovecot_script("stop", dir, 20143, 20993, &[]);
 }
 
@@ -67,18 +53,9 @@ async fn a_server_that_never_greets_gives_504_within_the_greeting_deadline() {
     let app = TestApp::start(s).await;
     let started = Instant::now();
     let resp = app.login_raw("alice", "alice-pass").await;
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
     let body = expect_problem(resp, StatusCode::GATEWAY_TIMEOUT, "upstream-timeout").await;
-    assert!(
-        body["detail"]
-            .as_str()
-            .expect("detail")
-            .contains("greeting")
-    );
+    assert!(body["detail"].as_str().expect("detail").contains("greeting"));
 }
 
 #[tokio::test]
@@ -89,33 +66,17 @@ async fn an_unreachable_server_gives_502() {
     let mut s = settings_for(dovecot());
     s.imap.port = Some(port);
     let app = TestApp::start(s).await;
-    expect_problem(
-        app.login_raw("alice", "alice-pass").await,
-        StatusCode::BAD_GATEWAY,
-        "upstream-unreachable",
-    )
-    .await;
+    expect_problem(app.login_raw("alice", "alice-pass").await, StatusCode::BAD_GATEWAY, "upstream-unreachable").await;
 }
 
 #[tokio::test]
 async fn the_servers_connection_limit_becomes_503_with_retry_after() {
     let dir = "/tmp/igw-test-limit";
-    let d = dovecot_script(
-        "start",
-        dir,
-        21143,
-        21993,
-        &[("DOVECOT_MAX_USERIP_CONNECTIONS", "1")],
-    );
+    let d = dovecot_script("start", dir, 21143, 21993, &[("DOVECOT_MAX_USERIP_CONNECTIONS", "1")]);
     let holder = Admin::connect(&d, "bob").await;
     let app = TestApp::start(settings_for(&d)).await;
     let resp = app.login_raw("bob", "bob-pass").await;
-    assert_eq!(
-        resp.headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok()),
-        Some("30")
-    );
+    assert_eq!(resp.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("30"));
     let body = expect_problem(resp, StatusCode::SERVICE_UNAVAILABLE, "connection-limit").await;
     assert_eq!(body["imap"]["code"], "LIMIT", "{body}");
     holder.logout().await;
@@ -130,10 +91,7 @@ async fn implicit_tls_works_and_a_wrong_ca_is_refused() {
     s.imap.port = Some(d.tls_port);
     let app = TestApp::start(s.clone()).await;
     let token = app.login("carol").await.access;
-    assert_eq!(
-        app.get("/v1/mailboxes/INBOX", &token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/v1/mailboxes/INBOX", &token).await.status(), StatusCode::OK);
 
     let other_ca = std::env::temp_dir().join(format!("igw-other-ca-{}.pem", uuid::Uuid::new_v4()));
     let status = std::process::Command::new("openssl")
@@ -158,11 +116,6 @@ async fn implicit_tls_works_and_a_wrong_ca_is_refused() {
     assert!(status.success());
     s.imap.ca_file = Some(other_ca.clone());
     let app = TestApp::start(s).await;
-    expect_problem(
-        app.login_raw("carol", "carol-pass").await,
-        StatusCode::BAD_GATEWAY,
-        "upstream-tls",
-    )
-    .await;
+    expect_problem(app.login_raw("carol", "carol-pass").await, StatusCode::BAD_GATEWAY, "upstream-tls").await;
     let _ = std::fs::remove_file(other_ca);
 }

@@ -31,10 +31,7 @@ fn serve_refuses_to_start_without_secrets() {
         .expect("run");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("IMAP_GATEWAY__AUTH__JWT_SECRET is not set"),
-        "{err}"
-    );
+    assert!(err.contains("IMAP_GATEWAY__AUTH__JWT_SECRET is not set"), "{err}");
 
     let out = bin()
         .arg("serve")
@@ -50,84 +47,43 @@ fn serve_refuses_to_start_without_secrets() {
 fn openapi_subcommand_prints_the_spec() {
     let out = bin().arg("openapi").output().expect("run");
     assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        imap_gateway::http::openapi::spec_json()
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), imap_gateway::http::openapi::spec_json());
 }
 
 #[tokio::test]
 async fn health_readiness_and_docs_are_served() {
     let app = TestApp::spawn().await;
-    let ok = app
-        .http
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("healthz");
+    let ok = app.http.get(app.url("/healthz")).send().await.expect("healthz");
     assert_eq!(ok.status(), StatusCode::OK);
-    let ready = app
-        .http
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("readyz");
+    let ready = app.http.get(app.url("/readyz")).send().await.expect("readyz");
     assert_eq!(ready.status(), StatusCode::OK);
-    let spec = app
-        .http
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .expect("spec");
+    let spec = app.http.get(app.url("/openapi.json")).send().await.expect("spec");
     assert_eq!(spec.status(), StatusCode::OK);
     let spec: serde_json::Value = spec.json().await.expect("json");
     assert!(spec["paths"]["/v1/mailboxes"].is_object());
     let docs = app.http.get(app.url("/docs/")).send().await.expect("docs");
     assert_eq!(docs.status(), StatusCode::OK);
-    assert!(
-        docs.text().await.expect("html").contains("swagger"),
-        "Swagger UI page"
-    );
-    app.state
-        .ready
-        .store(false, std::sync::atomic::Ordering::SeqCst);
-    let draining = app
-        .http
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("readyz");
+    assert!(docs.text().await.expect("html").contains("swagger"), "Swagger UI page");
+    app.state.ready.store(false, std::sync::atomic::Ordering::SeqCst);
+    let draining = app.http.get(app.url("/readyz")).send().await.expect("readyz");
     assert_eq!(draining.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
 #[test]
 fn the_binary_reads_its_environment_serves_and_exits_0_on_sigterm() {
     let d = crate::helpers::dovecot();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let db = std::env::temp_dir().join(format!("igw-test-bin-{}.db", uuid::Uuid::new_v4()));
     let mut child = bin()
         .arg("serve")
         .env("IMAP_GATEWAY__HTTP__LISTEN", format!("127.0.0.1:{port}"))
-        .env(
-            "IMAP_GATEWAY__DATABASE__URL",
-            format!("sqlite://{}", db.display()),
-        )
+        .env("IMAP_GATEWAY__DATABASE__URL", format!("sqlite://{}", db.display()))
         .env("IMAP_GATEWAY__IMAP__HOST", &d.host)
         .env("IMAP_GATEWAY__IMAP__PORT", d.port.to_string())
         .env("IMAP_GATEWAY__IMAP__TLS", "starttls")
         .env("IMAP_GATEWAY__IMAP__CA_FILE", &d.ca)
-        .env(
-            "IMAP_GATEWAY__AUTH__JWT_SECRET",
-            crate::helpers::random_b64(48),
-        )
-        .env(
-            "IMAP_GATEWAY__AUTH__ENCRYPTION_KEY",
-            crate::helpers::random_b64(32),
-        )
+        .env("IMAP_GATEWAY__AUTH__JWT_SECRET", crate::helpers::random_b64(48))
+        .env("IMAP_GATEWAY__AUTH__ENCRYPTION_KEY", crate::helpers::random_b64(32))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -136,11 +92,7 @@ fn the_binary_reads_its_environment_serves_and_exits_0_on_sigterm() {
     let served = rt.block_on(async {
         let http = reqwest::Client::new();
         for _ in 0..100 {
-            if let Ok(resp) = http
-                .get(format!("http://127.0.0.1:{port}/readyz"))
-                .send()
-                .await
-            {
+            if let Ok(resp) = http.get(format!("http://127.0.0.1:{port}/readyz")).send().await {
                 let login = http
                     .post(format!("http://127.0.0.1:{port}/v1/auth/login"))
                     .json(&serde_json::json!({"username": "heidi", "password": "heidi-pass"}))
@@ -153,17 +105,10 @@ fn the_binary_reads_its_environment_serves_and_exits_0_on_sigterm() {
         }
         None
     });
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
     let exit = child.wait().expect("wait");
     let _ = std::fs::remove_file(&db);
-    assert_eq!(
-        served,
-        Some((StatusCode::OK, StatusCode::OK)),
-        "ready, and logged in through the configured Dovecot"
-    );
+    assert_eq!(served, Some((StatusCode::OK, StatusCode::OK)), "ready, and logged in through the configured Dovecot");
     assert!(exit.success(), "exit status after SIGTERM: {exit:?}");
 }

@@ -16,10 +16,7 @@ async fn fresh_pg() -> (String, String) {
         .execute(admin_pool(&admin))
         .await
         .expect("create db");
-    (
-        name.clone(),
-        format!("postgres://postgres@127.0.0.1:5432/{name}"),
-    )
+    (name.clone(), format!("postgres://postgres@127.0.0.1:5432/{name}"))
 }
 
 fn admin_pool(store: &Store) -> &sqlx::AnyPool {
@@ -28,21 +25,14 @@ fn admin_pool(store: &Store) -> &sqlx::AnyPool {
 
 async fn drop_pg(name: &str) {
     if let Ok(admin) = Store::connect(PG_ADMIN, 1).await {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(admin_pool(&admin))
-        .await;
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(admin_pool(&admin))
+            .await;
     }
 }
 
 fn sqlite_url() -> String {
-    format!(
-        "sqlite://{}",
-        std::env::temp_dir()
-            .join(format!("igw-store-{}.db", uuid::Uuid::new_v4()))
-            .display()
-    )
+    format!("sqlite://{}", std::env::temp_dir().join(format!("igw-store-{}.db", uuid::Uuid::new_v4())).display())
 }
 
 async fn exercise(url: &str) {
@@ -51,36 +41,17 @@ async fn exercise(url: &str) {
     store.migrate().await.expect("migrating twice is a no-op");
 
     // Racing first logins of one user get one row.
-    let (a, b) = tokio::join!(
-        store.ensure_account("default", "alice"),
-        store.ensure_account("default", "alice")
-    );
+    let (a, b) = tokio::join!(store.ensure_account("default", "alice"), store.ensure_account("default", "alice"));
     let (a, b) = (a.expect("a"), b.expect("b"));
     assert_eq!(a.id, b.id);
     assert_eq!(a.credential_version, 0);
     let other = store.ensure_account("default", "bob").await.expect("bob");
     assert_ne!(other.id, a.id);
-    assert_eq!(
-        store
-            .set_account_secret(&a.id, "v1:k1:n:c")
-            .await
-            .expect("secret"),
-        1
-    );
-    assert_eq!(
-        store
-            .set_account_secret(&a.id, "v1:k1:n:d")
-            .await
-            .expect("secret"),
-        2
-    );
+    assert_eq!(store.set_account_secret(&a.id, "v1:k1:n:c").await.expect("secret"), 1);
+    assert_eq!(store.set_account_secret(&a.id, "v1:k1:n:d").await.expect("secret"), 2);
     let loaded = store.account(&a.id).await.expect("load").expect("exists");
     assert_eq!(
-        (
-            loaded.secret.as_str(),
-            loaded.credential_version,
-            loaded.username.as_str()
-        ),
+        (loaded.secret.as_str(), loaded.credential_version, loaded.username.as_str()),
         ("v1:k1:n:d", 2, "alice")
     );
     assert!(store.account("no-such-id").await.expect("load").is_none());
@@ -88,96 +59,35 @@ async fn exercise(url: &str) {
     // Refresh tokens: exactly one of two racing uses wins; reuse revokes the family.
     let far = imap_gateway::store::now() + 3600;
     store.insert_family("fam1", &a.id).await.expect("family");
-    assert!(
-        store
-            .insert_refresh("h1", "fam1", &a.id, far)
-            .await
-            .expect("insert")
-    );
-    assert!(
-        store
-            .insert_refresh("h2", "fam1", &a.id, far)
-            .await
-            .expect("insert")
-    );
+    assert!(store.insert_refresh("h1", "fam1", &a.id, far).await.expect("insert"));
+    assert!(store.insert_refresh("h2", "fam1", &a.id, far).await.expect("insert"));
     let (x, y) = tokio::join!(store.consume_refresh("h1"), store.consume_refresh("h1"));
     let results = [x.expect("x"), y.expect("y")];
-    let wins = results
-        .iter()
-        .filter(|r| matches!(r, Consumed::Ok { .. }))
-        .count();
+    let wins = results.iter().filter(|r| matches!(r, Consumed::Ok { .. })).count();
     assert_eq!(wins, 1, "{results:?}");
     assert!(results.contains(&Consumed::Reused));
     assert!(store.family_revoked("fam1").await.expect("revoked"));
-    assert_eq!(
-        store.consume_refresh("h2").await.expect("h2"),
-        Consumed::Reused,
-        "sibling revoked"
-    );
-    assert!(
-        !store
-            .insert_refresh("h3", "fam1", &a.id, far)
-            .await
-            .expect("insert"),
-        "no new token in a revoked family"
-    );
-    assert_eq!(
-        store.consume_refresh("h3").await.expect("h3"),
-        Consumed::Invalid
-    );
-    assert_eq!(
-        store.consume_refresh("nope").await.expect("nope"),
-        Consumed::Invalid
-    );
+    assert_eq!(store.consume_refresh("h2").await.expect("h2"), Consumed::Reused, "sibling revoked");
+    assert!(!store.insert_refresh("h3", "fam1", &a.id, far).await.expect("insert"), "no new token in a revoked family");
+    assert_eq!(store.consume_refresh("h3").await.expect("h3"), Consumed::Invalid);
+    assert_eq!(store.consume_refresh("nope").await.expect("nope"), Consumed::Invalid);
     store.insert_family("fam2", &a.id).await.expect("family");
-    store
-        .insert_refresh("old", "fam2", &a.id, imap_gateway::store::now() - 1)
-        .await
-        .expect("insert");
-    assert_eq!(
-        store.consume_refresh("old").await.expect("old"),
-        Consumed::Invalid,
-        "expired"
-    );
+    store.insert_refresh("old", "fam2", &a.id, imap_gateway::store::now() - 1).await.expect("insert");
+    assert_eq!(store.consume_refresh("old").await.expect("old"), Consumed::Invalid, "expired");
     assert!(!store.family_revoked("fam2").await.expect("fam2"));
-    let (family, account) = store
-        .refresh_family("old")
-        .await
-        .expect("lookup")
-        .expect("exists");
+    let (family, account) = store.refresh_family("old").await.expect("lookup").expect("exists");
     assert_eq!((family.as_str(), account.as_str()), ("fam2", a.id.as_str()));
 
     // Revocations: by jti, or by the family the access token came with.
     assert!(!store.access_revoked("jti-1", "fam2").await.expect("check"));
-    assert!(
-        store
-            .access_revoked("jti-1", "fam1")
-            .await
-            .expect("family revoked")
-    );
+    assert!(store.access_revoked("jti-1", "fam1").await.expect("family revoked"));
     store.revoke_jti("jti-1", far).await.expect("revoke");
-    store
-        .revoke_jti("jti-1", far)
-        .await
-        .expect("revoking twice is fine");
+    store.revoke_jti("jti-1", far).await.expect("revoking twice is fine");
     assert!(store.access_revoked("jti-1", "fam2").await.expect("check"));
-    store
-        .revoke_jti("jti-old", imap_gateway::store::now() - 3600)
-        .await
-        .expect("revoke");
+    store.revoke_jti("jti-old", imap_gateway::store::now() - 3600).await.expect("revoke");
     assert_eq!(store.sweep_revocations().await.expect("sweep"), 1);
-    assert!(
-        store
-            .access_revoked("jti-1", "fam2")
-            .await
-            .expect("still revoked")
-    );
-    assert!(
-        !store
-            .access_revoked("jti-2", "fam2")
-            .await
-            .expect("others are fine")
-    );
+    assert!(store.access_revoked("jti-1", "fam2").await.expect("still revoked"));
+    assert!(!store.access_revoked("jti-2", "fam2").await.expect("others are fine"));
 }
 
 #[tokio::test]
@@ -199,26 +109,9 @@ async fn the_gateway_runs_on_postgresql_and_its_tokens_work_on_a_second_instance
     s.database.url = url;
     let (a, b) = tokio::join!(TestApp::start(s.clone()), TestApp::start(s));
     let tokens = a.login("alice").await;
-    assert_eq!(
-        b.get("/v1/mailboxes?counts=false", &tokens.access)
-            .await
-            .status(),
-        200
-    );
-    let resp = b
-        .http
-        .post(b.url("/v1/auth/logout"))
-        .bearer_auth(&tokens.access)
-        .send()
-        .await
-        .expect("logout");
+    assert_eq!(b.get("/v1/mailboxes?counts=false", &tokens.access).await.status(), 200);
+    let resp = b.logout(&tokens.access).await;
     assert_eq!(resp.status(), 204);
-    assert_eq!(
-        a.get("/v1/mailboxes?counts=false", &tokens.access)
-            .await
-            .status(),
-        401,
-        "logout on B is honoured by A"
-    );
+    assert_eq!(a.get("/v1/mailboxes?counts=false", &tokens.access).await.status(), 401, "logout on B is honoured by A");
     drop_pg(&name).await;
 }
