@@ -105,6 +105,9 @@ pub struct ImapSettings {
     pub login_timeout_ms: u64,
     /// Deadline for every other command, in milliseconds.
     pub command_timeout_ms: u64,
+    /// Capabilities to ignore even if the server offers them (upper case), to work around a
+    /// broken extension or to exercise the fallbacks: e.g. `["LIST-STATUS"]`.
+    pub ignore_capabilities: Vec<String>,
 }
 
 impl Default for ImapSettings {
@@ -120,6 +123,7 @@ impl Default for ImapSettings {
             greeting_timeout_ms: 10_000,
             login_timeout_ms: 15_000,
             command_timeout_ms: 30_000,
+            ignore_capabilities: Vec::new(),
         }
     }
 }

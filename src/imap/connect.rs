@@ -86,6 +86,8 @@ pub struct Target {
     pub login_timeout: Duration,
     /// Deadline for each command after login.
     pub command_timeout: Duration,
+    /// Capabilities treated as absent (upper case).
+    pub ignored_capabilities: BTreeSet<String>,
 }
 
 impl std::fmt::Debug for Target {
@@ -114,6 +116,7 @@ impl Target {
             greeting_timeout: ms(s.greeting_timeout_ms),
             login_timeout: ms(s.login_timeout_ms),
             command_timeout: ms(s.command_timeout_ms),
+            ignored_capabilities: s.ignore_capabilities.iter().map(|c| c.to_ascii_uppercase()).collect(),
         })
     }
 

@@ -105,6 +105,7 @@ impl ImapConn {
             }
         })
         .await?;
+        caps.retain(|c| !target.ignored_capabilities.contains(c));
         conn.capabilities = Arc::new(caps);
         if conn.has("CONDSTORE") && conn.has("ENABLE") {
             // HIGHESTMODSEQ is reported on every EXAMINE/STATUS once CONDSTORE is enabled.

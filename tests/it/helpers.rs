@@ -257,6 +257,10 @@ impl Admin {
         self.session.create(wire_name).await.unwrap_or_else(|e| panic!("CREATE {wire_name}: {e}"));
     }
 
+    pub async fn subscribe(&mut self, wire_name: &str) {
+        self.session.subscribe(wire_name).await.expect("SUBSCRIBE");
+    }
+
     pub async fn delete(&mut self, wire_name: &str) {
         let _ = self.session.delete(wire_name).await;
     }

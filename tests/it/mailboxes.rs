@@ -168,3 +168,71 @@ async fn capabilities_report_server_and_gateway_features() {
     assert_eq!(caps["gateway"]["condstore"], true);
     assert_eq!(caps["gateway"]["maxConnectionsPerAccount"], 3);
 }
+
+/// The parts of a mailbox view that must not depend on how the list was obtained. (A parent
+/// that exists only as a hierarchy level is `\\NonExistent` under LIST-EXTENDED and `\\Noselect`
+/// under plain LIST; both mean `isSelectable: false`, which is compared.)
+fn comparable(list: &Value) -> Vec<Value> {
+    list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| {
+            let mut attrs: Vec<String> = m["attributes"]
+                .as_array()
+                .expect("attributes")
+                .iter()
+                .map(|a| a.as_str().unwrap_or("").to_string())
+                .collect();
+            attrs.retain(|a| a != "\\NonExistent" && a != "\\Noselect");
+            attrs.sort();
+            serde_json::json!([m["name"], m["role"], m["isSubscribed"], m["isSelectable"], m["counts"], attrs])
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn without_list_extended_the_list_falls_back_to_lsub_and_status_with_the_same_answer() {
+    let tag = unique("fb");
+    let mut admin = Admin::connect(dovecot(), "carol").await;
+    admin.create(&format!("{tag}/Entw&APw-rfe")).await;
+    admin.create(&format!("{tag}/plain")).await;
+    admin.subscribe(&format!("{tag}/plain")).await;
+    admin.append(&format!("{tag}/plain"), Some("(\\Seen)"), &message("a")).await;
+    admin.append(&format!("{tag}/plain"), None, &message("b")).await;
+
+    // Two gateways on one database and secret: one uses LIST-EXTENDED/LIST-STATUS, one may not.
+    let settings = crate::helpers::settings_for(dovecot());
+    let extended = TestApp::start(settings.clone()).await;
+    let mut plain_settings = settings;
+    plain_settings.imap.ignore_capabilities = vec!["LIST-EXTENDED".into(), "LIST-STATUS".into()];
+    let basic = TestApp::start(plain_settings).await;
+    let token = extended.login("carol").await.access;
+    let pattern = format!("/v1/mailboxes?pattern={}", seg(&format!("{tag}*")));
+    let a = extended.get_json(&pattern, &token).await;
+    let b = basic.get_json(&pattern, &token).await;
+    assert_eq!(a["countsSource"], "listStatus");
+    assert_eq!(b["countsSource"], "status");
+    assert_eq!(comparable(&a), comparable(&b));
+    assert_eq!(names(&b), [tag.clone(), format!("{tag}/Entwürfe"), format!("{tag}/plain")]);
+    let plain = &b["items"][2];
+    assert_eq!((plain["counts"]["messages"].as_u64(), plain["counts"]["unseen"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(plain["isSubscribed"], true);
+
+    let sub = format!("{pattern}&subscribed=true");
+    let (a, b) = (extended.get_json(&sub, &token).await, basic.get_json(&sub, &token).await);
+    assert_eq!(names(&a), [format!("{tag}/plain")]);
+    assert_eq!(names(&a), names(&b));
+    // LSUB carries no child information, so only subscription and counts are compared.
+    assert_eq!(
+        (&a["items"][0]["isSubscribed"], &a["items"][0]["counts"]),
+        (&b["items"][0]["isSubscribed"], &b["items"][0]["counts"])
+    );
+    let caps = basic.get_json("/v1/capabilities", &token).await;
+    assert_eq!(caps["gateway"]["listStatus"], false);
+
+    admin.delete(&format!("{tag}/Entw&APw-rfe")).await;
+    admin.delete(&format!("{tag}/plain")).await;
+    admin.delete(&tag).await;
+    admin.logout().await;
+}
