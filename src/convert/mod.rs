@@ -1,4 +1,9 @@
-//! PURE mapping from IMAP data to API views: deterministic, total, no I/O, never panics on
-//! server input.
+//! PURE mapping from IMAP data (imap-proto values) to API views: deterministic, total, no I/O,
+//! never panics on server input.
 
+pub mod body;
+pub mod envelope;
+pub mod flags;
 pub mod mailbox;
+pub mod message;
+pub mod text;

@@ -312,6 +312,108 @@ pub fn lsub(pattern: &ListPattern) -> Command {
     Command::new("LSUB").arg("\"\"").arg(&pattern.wire())
 }
 
+/// A set of UIDs, built from integers only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UidSet(String);
+
+impl UidSet {
+    /// A single UID (must be non-zero).
+    pub fn one(uid: u32) -> Self {
+        Self(uid.max(1).to_string())
+    }
+    /// `from:to` (both non-zero).
+    pub fn range(from: u32, to: u32) -> Self {
+        Self(format!("{}:{}", from.max(1), to.max(1)))
+    }
+    /// A list of UIDs; `None` if empty.
+    pub fn list(uids: &[u32]) -> Option<Self> {
+        let parts: Vec<String> = uids.iter().filter(|&&u| u > 0).map(u32::to_string).collect();
+        (!parts.is_empty()).then(|| Self(parts.join(",")))
+    }
+}
+
+/// A body section path such as `1.2`, or the whole message; built from integers only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section(String);
+
+impl Section {
+    /// The whole message (`BODY[]`).
+    pub fn whole() -> Self {
+        Self(String::new())
+    }
+    /// Parses `1`, `1.2.3`: non-zero numbers joined by dots, at most 64 levels.
+    pub fn parse(s: &str) -> Result<Self, EncodeError> {
+        let parts: Vec<&str> = s.split('.').collect();
+        let ok = !s.is_empty()
+            && parts.len() <= 64
+            && parts.iter().all(|p| !p.is_empty() && p.len() <= 9 && p.bytes().all(|b| b.is_ascii_digit()) && !p.starts_with('0'));
+        if !ok {
+            return Err(EncodeError::NotAtom("section"));
+        }
+        Ok(Self(s.to_string()))
+    }
+    /// The section text, empty for the whole message.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A FETCH data item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FetchItem {
+    /// UID
+    Uid,
+    /// FLAGS
+    Flags,
+    /// INTERNALDATE
+    InternalDate,
+    /// RFC822.SIZE
+    Size,
+    /// ENVELOPE
+    Envelope,
+    /// BODYSTRUCTURE
+    BodyStructure,
+    /// MODSEQ (CONDSTORE)
+    ModSeq,
+    /// `BODY.PEEK[section]<offset.len>`: never sets `\Seen`.
+    BodyPeek(Section, Option<(u64, u32)>),
+    /// `BODY.PEEK[HEADER]`
+    Header,
+}
+
+impl FetchItem {
+    fn text(&self) -> String {
+        match self {
+            Self::Uid => "UID".into(),
+            Self::Flags => "FLAGS".into(),
+            Self::InternalDate => "INTERNALDATE".into(),
+            Self::Size => "RFC822.SIZE".into(),
+            Self::Envelope => "ENVELOPE".into(),
+            Self::BodyStructure => "BODYSTRUCTURE".into(),
+            Self::ModSeq => "MODSEQ".into(),
+            Self::Header => "BODY.PEEK[HEADER]".into(),
+            Self::BodyPeek(section, partial) => {
+                let mut t = format!("BODY.PEEK[{}]", section.0);
+                if let Some((offset, len)) = partial {
+                    t.push_str(&format!("<{offset}.{len}>"));
+                }
+                t
+            }
+        }
+    }
+}
+
+/// `UID FETCH set (items)`
+pub fn uid_fetch(set: &UidSet, items: &[FetchItem]) -> Command {
+    let items: Vec<String> = items.iter().map(FetchItem::text).collect();
+    Command::new("UID FETCH").arg(&set.0).arg(&format!("({})", items.join(" ")))
+}
+
+/// `UID SEARCH UID from:to` (a window of UIDs, for keyset paging)
+pub fn uid_search_range(from: u32, to: u32) -> Command {
+    Command::new("UID SEARCH").arg("UID").arg(&UidSet::range(from, to).0)
+}
+
 #[cfg(test)]
 #[path = "encode_tests.rs"]
 mod tests;

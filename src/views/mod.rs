@@ -5,4 +5,5 @@ pub mod auth;
 pub mod capabilities;
 pub mod health;
 pub mod mailbox;
+pub mod message;
 pub mod problem;

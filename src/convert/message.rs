@@ -1,0 +1,106 @@
+//! A FETCH response's attributes to the message summary and the full message.
+
+use std::collections::BTreeMap;
+
+use async_imap::imap_proto::AttributeValue;
+
+use super::{body, envelope, flags};
+use crate::views::message::{BodyPart, Envelope, Message, MessageImap, MessageSummary};
+
+/// INTERNALDATE (`12-Mar-2024 09:15:09 +0100`) to RFC 3339 UTC.
+pub fn internal_date(raw: &str) -> Option<String> {
+    chrono::DateTime::parse_from_str(raw.trim(), "%d-%b-%Y %H:%M:%S %z")
+        .ok()
+        .map(|d| d.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// What one FETCH carried, borrowed from the response.
+#[derive(Default)]
+struct Parts<'a> {
+    uid: Option<u32>,
+    flags: Vec<String>,
+    internal_date: Option<&'a str>,
+    size: u32,
+    mod_seq: Option<u64>,
+    envelope: Option<Envelope>,
+    tree: Option<BodyPart>,
+}
+
+fn collect<'a>(attrs: &'a [AttributeValue<'a>]) -> Parts<'a> {
+    let mut p = Parts::default();
+    for a in attrs {
+        match a {
+            AttributeValue::Uid(u) => p.uid = Some(*u),
+            AttributeValue::Flags(f) => p.flags = f.iter().map(|s| s.to_string()).collect(),
+            AttributeValue::InternalDate(d) => p.internal_date = Some(d),
+            AttributeValue::Rfc822Size(s) => p.size = *s,
+            AttributeValue::ModSeq(m) => p.mod_seq = Some(*m),
+            AttributeValue::Envelope(e) => p.envelope = Some(envelope::envelope(e)),
+            AttributeValue::BodyStructure(b) => p.tree = Some(body::tree(b)),
+            _ => {}
+        }
+    }
+    p
+}
+
+fn summary_of(p: &Parts<'_>, uid: u32, uid_validity: u32, has_attachment: bool) -> MessageSummary {
+    let (keywords, deleted) = flags::keywords(&p.flags);
+    let env = p.envelope.as_ref();
+    MessageSummary {
+        uid,
+        keywords,
+        deleted,
+        received_at: p.internal_date.and_then(internal_date),
+        size: p.size,
+        sent_at: env.and_then(|e| e.sent_at.clone()),
+        subject: env.and_then(|e| e.subject.clone()),
+        from: env.map(|e| e.from.clone()).unwrap_or_default(),
+        to: env.map(|e| e.to.clone()).unwrap_or_default(),
+        cc: env.map(|e| e.cc.clone()).unwrap_or_default(),
+        message_id: env.and_then(|e| e.message_id.clone()),
+        in_reply_to: env.and_then(|e| e.in_reply_to.clone()),
+        has_attachment,
+        imap: MessageImap { uid_validity, mod_seq: p.mod_seq.map(|m| m.to_string()), flags: p.flags.clone() },
+    }
+}
+
+/// A list item; None when the response has no UID (an unsolicited flag update).
+pub fn summary(uid_validity: u32, attrs: &[AttributeValue<'_>]) -> Option<MessageSummary> {
+    let p = collect(attrs);
+    let uid = p.uid?;
+    let has_attachment = p.tree.as_ref().is_some_and(|t| body::has_attachment(&body::bodies(t)));
+    Some(summary_of(&p, uid, uid_validity, has_attachment))
+}
+
+/// The full message without body values; `base` is the message URL for download links.
+pub fn message(uid_validity: u32, attrs: &[AttributeValue<'_>], base: &str) -> Option<Message> {
+    let p = collect(attrs);
+    let uid = p.uid?;
+    let tree = p.tree.clone()?;
+    let envelope = p.envelope.clone()?;
+    let b = body::bodies(&tree);
+    let refs = |parts: &[&BodyPart]| parts.iter().map(|x| body::part_ref(x, base)).collect::<Vec<_>>();
+    let (text_body, html_body, attachments) = (refs(&b.text), refs(&b.html), refs(&b.attachments));
+    let summary = summary_of(&p, uid, uid_validity, body::has_attachment(&b));
+    Some(Message {
+        summary,
+        envelope,
+        body_structure: tree,
+        text_body,
+        html_body,
+        attachments,
+        body_values: BTreeMap::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_dates_become_utc() {
+        assert_eq!(internal_date("12-Mar-2024 09:15:09 +0100").as_deref(), Some("2024-03-12T08:15:09Z"));
+        assert_eq!(internal_date(" 2-Nov-2026 10:00:00 +0000").as_deref(), Some("2026-11-02T10:00:00Z"));
+        assert_eq!(internal_date("garbage"), None);
+    }
+}

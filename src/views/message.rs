@@ -1,0 +1,239 @@
+//! Message views: list items, the full message, addresses, the body-part tree.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// An address; group members carry the group's name.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailAddress {
+    /// Display name, RFC 2047-decoded.
+    pub name: Option<String>,
+    /// `local@domain`; null for an empty group.
+    pub email: Option<String>,
+    /// Name of the RFC 5322 group this address belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+/// All ten ENVELOPE fields, decoded.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope {
+    /// The Date header as sent.
+    pub date: Option<String>,
+    /// The Date header as RFC 3339, null if it does not parse.
+    pub sent_at: Option<String>,
+    /// Subject, RFC 2047-decoded.
+    pub subject: Option<String>,
+    /// From.
+    pub from: Vec<EmailAddress>,
+    /// Sender.
+    pub sender: Vec<EmailAddress>,
+    /// Reply-To.
+    pub reply_to: Vec<EmailAddress>,
+    /// To.
+    pub to: Vec<EmailAddress>,
+    /// Cc.
+    pub cc: Vec<EmailAddress>,
+    /// Bcc.
+    pub bcc: Vec<EmailAddress>,
+    /// In-Reply-To as sent.
+    pub in_reply_to: Option<String>,
+    /// Message-ID as sent.
+    pub message_id: Option<String>,
+}
+
+/// IMAP facts of a message.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageImap {
+    /// UIDVALIDITY of the mailbox.
+    pub uid_validity: u32,
+    /// MODSEQ as a string (CONDSTORE servers).
+    pub mod_seq: Option<String>,
+    /// Flags exactly as the server sent them.
+    pub flags: Vec<String>,
+}
+
+/// One item of a message page.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageSummary {
+    /// UID.
+    pub uid: u32,
+    /// Keywords, lower-cased (`$seen`, `$flagged`, `$answered`, `$draft`, others).
+    pub keywords: BTreeMap<String, bool>,
+    /// `\Deleted` is set.
+    pub deleted: bool,
+    /// INTERNALDATE as RFC 3339.
+    pub received_at: Option<String>,
+    /// RFC822.SIZE.
+    pub size: u32,
+    /// Date header as RFC 3339.
+    pub sent_at: Option<String>,
+    /// Subject, decoded.
+    pub subject: Option<String>,
+    /// From.
+    pub from: Vec<EmailAddress>,
+    /// To.
+    pub to: Vec<EmailAddress>,
+    /// Cc.
+    pub cc: Vec<EmailAddress>,
+    /// Message-ID.
+    pub message_id: Option<String>,
+    /// In-Reply-To.
+    pub in_reply_to: Option<String>,
+    /// True when an attachment is present (RFC 8621 rules, from BODYSTRUCTURE).
+    pub has_attachment: bool,
+    /// IMAP facts.
+    pub imap: MessageImap,
+}
+
+/// A page of messages, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessagePage {
+    /// The messages.
+    pub items: Vec<MessageSummary>,
+    /// Messages in the mailbox (EXISTS).
+    pub total: u32,
+    /// Opaque cursor of the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Query of `GET /v1/mailboxes/{mailbox}/messages`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<u32>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// IMAP facts of a body part.
+#[derive(Clone, Debug, Default, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PartImap {
+    /// IMAP section (`""` for the top-level multipart).
+    pub section: String,
+    /// Content-Transfer-Encoding, lower case.
+    pub encoding: Option<String>,
+    /// Encoded size in octets.
+    pub encoded_size: Option<u32>,
+    /// Line count (text and message parts).
+    pub lines: Option<u32>,
+    /// Content-MD5.
+    pub md5: Option<String>,
+    /// Content-Description, decoded.
+    pub description: Option<String>,
+    /// Content-Type parameters, names lower-cased.
+    pub params: BTreeMap<String, String>,
+    /// Content-Disposition parameters, names lower-cased.
+    pub disposition_params: BTreeMap<String, String>,
+    /// True when `size` is estimated from the encoded size.
+    pub size_is_estimate: bool,
+    /// Envelope of a message/rfc822 part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<Box<Envelope>>,
+}
+
+/// A node of the body-part tree (JMAP EmailBodyPart with IMAP facts).
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BodyPart {
+    /// IMAP section of a leaf part (null for multiparts).
+    pub part_id: Option<String>,
+    /// `type/subtype`, lower case.
+    pub r#type: String,
+    /// Charset of text parts.
+    pub charset: Option<String>,
+    /// `inline` or `attachment`.
+    pub disposition: Option<String>,
+    /// File name (RFC 2231 / RFC 2047 decoded).
+    pub name: Option<String>,
+    /// Content-ID without angle brackets.
+    pub cid: Option<String>,
+    /// Content-Language.
+    pub language: Option<Vec<String>>,
+    /// Content-Location.
+    pub location: Option<String>,
+    /// Decoded size in octets (estimated for base64, see `imap.sizeIsEstimate`).
+    pub size: u64,
+    /// IMAP facts.
+    pub imap: PartImap,
+    /// Children of a multipart, or the body of a message/rfc822 part.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(no_recursion)]
+    pub sub_parts: Vec<BodyPart>,
+}
+
+/// A leaf part as listed in textBody, htmlBody and attachments.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PartRef {
+    /// IMAP section.
+    pub part_id: String,
+    /// `type/subtype`.
+    pub r#type: String,
+    /// Charset.
+    pub charset: Option<String>,
+    /// Disposition.
+    pub disposition: Option<String>,
+    /// File name.
+    pub name: Option<String>,
+    /// Content-ID.
+    pub cid: Option<String>,
+    /// Decoded size (possibly estimated).
+    pub size: u64,
+    /// Where to download the decoded bytes.
+    pub download_url: String,
+}
+
+/// Decoded text of a part.
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BodyValue {
+    /// The text, UTF-8.
+    pub value: String,
+    /// True if bytes could not be decoded in the declared charset or transfer encoding.
+    pub is_encoding_problem: bool,
+    /// True if cut at `maxBodyValueBytes`.
+    pub is_truncated: bool,
+}
+
+/// The full message.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    /// The summary fields.
+    #[serde(flatten)]
+    pub summary: MessageSummary,
+    /// All ENVELOPE fields.
+    pub envelope: Envelope,
+    /// The part tree.
+    pub body_structure: BodyPart,
+    /// Parts to show as plain text (RFC 8621).
+    pub text_body: Vec<PartRef>,
+    /// Parts to show as HTML (RFC 8621). HTML from mail is untrusted: sanitize before display.
+    pub html_body: Vec<PartRef>,
+    /// Attachments (RFC 8621).
+    pub attachments: Vec<PartRef>,
+    /// Decoded text of the textBody and htmlBody parts, by partId.
+    pub body_values: BTreeMap<String, BodyValue>,
+}
+
+/// Query of `GET /v1/mailboxes/{mailbox}/messages/{uid}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MessageQuery {
+    /// The UIDVALIDITY the client knows; a different one answers 409.
+    pub uid_validity: Option<u32>,
+    /// Largest body value, in UTF-8 bytes (default 262144, at most 4194304).
+    pub max_body_value_bytes: Option<u32>,
+}
