@@ -79,6 +79,25 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "credentials-unavailable", "The stored IMAP credentials cannot be used")
             .detail("log in again")
     }
+    /// 404: no message with that UID.
+    pub fn message_not_found(uid: u32) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "message-not-found", "The message does not exist")
+            .detail(format!("no message with UID {uid} (it may have been expunged)"))
+    }
+    /// 410 for a cursor, 409 for a message URL: UIDs of another UIDVALIDITY.
+    pub fn uid_validity_changed(status: StatusCode, known: u32, current: u32) -> Self {
+        Self::new(status, "uidvalidity-changed", "The mailbox was recreated; UIDs are no longer valid")
+            .detail(format!("UIDVALIDITY changed from {known} to {current}; resynchronise from scratch"))
+    }
+    /// 400: a cursor this gateway did not issue for this mailbox.
+    pub fn invalid_cursor(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid-cursor", "The cursor is not valid here").detail(detail)
+    }
+    /// 416: a Range header that cannot be served.
+    pub fn range_not_satisfiable(size: u64) -> Self {
+        Self::new(StatusCode::RANGE_NOT_SATISFIABLE, "range-not-satisfiable", "The requested range cannot be served")
+            .detail(format!("the resource has {size} bytes"))
+    }
     /// 404: unknown route or resource.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found").detail(detail)

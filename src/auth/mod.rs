@@ -3,6 +3,7 @@
 //! IMAP master login) plugs in beside [`Auth::verify_access`] and [`flows`] later.
 
 pub mod crypto;
+pub mod cursor;
 pub mod flows;
 pub mod jwt;
 pub mod tokens;
@@ -24,6 +25,8 @@ pub struct Auth {
     pub keyring: crypto::Keyring,
     /// Refresh-token lifetime in seconds.
     pub refresh_ttl_secs: i64,
+    /// Page cursors.
+    pub cursors: cursor::Cursors,
 }
 
 impl Auth {
@@ -46,6 +49,7 @@ impl Auth {
             jwt: jwt::Jwt::new(secret.expose().as_bytes(), &s.issuer, &s.audience, s.access_ttl_secs, s.leeway_secs),
             keyring: crypto::Keyring::new(&s.encryption_key_id, current, previous),
             refresh_ttl_secs: s.refresh_ttl_secs as i64,
+            cursors: cursor::Cursors::new(secret.expose().as_bytes()),
         })
     }
 }

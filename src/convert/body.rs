@@ -76,7 +76,12 @@ fn encoding_name(e: &ContentEncoding<'_>) -> String {
     }
 }
 
-fn leaf(common: &BodyContentCommon<'_>, other: &BodyContentSinglePart<'_>, section: &str, lines: Option<u32>) -> BodyPart {
+fn leaf(
+    common: &BodyContentCommon<'_>,
+    other: &BodyContentSinglePart<'_>,
+    section: &str,
+    lines: Option<u32>,
+) -> BodyPart {
     let p = params(&common.ty.params);
     let disp_params = common.disposition.as_ref().map(|d| params(&d.params)).unwrap_or_default();
     let encoding = encoding_name(&other.transfer_encoding);
@@ -203,7 +208,14 @@ fn parse<'a>(
             && (i == 0 || (multipart_type != "related" && (inline_media(t) || part.name.is_none())));
         if let Some(sub) = t.strip_prefix("multipart/") {
             let children: Vec<&BodyPart> = part.sub_parts.iter().collect();
-            parse(&children, sub, in_alternative || sub == "alternative", text.as_deref_mut(), html.as_deref_mut(), attachments);
+            parse(
+                &children,
+                sub,
+                in_alternative || sub == "alternative",
+                text.as_deref_mut(),
+                html.as_deref_mut(),
+                attachments,
+            );
         } else if is_inline {
             if multipart_type == "alternative" {
                 match t {

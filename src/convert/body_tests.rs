@@ -22,7 +22,10 @@ fn ids(parts: &[&BodyPart]) -> Vec<String> {
 fn mixed_with_alternative_and_an_rfc2231_attachment() {
     let fetch = "* 1 FETCH (UID 5 BODYSTRUCTURE (((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"quoted-printable\" 120 4 NIL NIL NIL NIL)(\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL \"base64\" 400 6 NIL NIL NIL NIL) \"alternative\" (\"boundary\" \"b2\") NIL NIL NIL)(\"application\" \"pdf\" (\"name\" \"x.pdf\") NIL NIL \"base64\" 1000 NIL (\"attachment\" (\"filename*\" \"utf-8''%C3%9Cbersicht%20M%C3%A4rz.pdf\")) NIL NIL) \"mixed\" (\"boundary\" \"b1\") NIL NIL NIL))\r\n";
     with_tree(fetch, |root| {
-        assert_eq!((root.part_id.as_deref(), root.r#type.as_str(), root.imap.section.as_str()), (None, "multipart/mixed", ""));
+        assert_eq!(
+            (root.part_id.as_deref(), root.r#type.as_str(), root.imap.section.as_str()),
+            (None, "multipart/mixed", "")
+        );
         let alt = &root.sub_parts[0];
         assert_eq!((alt.r#type.as_str(), alt.imap.section.as_str()), ("multipart/alternative", "1"));
         assert_eq!(ids(&alt.sub_parts.iter().collect::<Vec<_>>()), ["1.1", "1.2"]);
@@ -33,7 +36,10 @@ fn mixed_with_alternative_and_an_rfc2231_attachment() {
         assert!(pdf.imap.size_is_estimate);
         assert_eq!(alt.sub_parts[0].charset.as_deref(), Some("utf-8"));
         let b = bodies(root);
-        assert_eq!((ids(&b.text), ids(&b.html), ids(&b.attachments)), (vec!["1.1".into()], vec!["1.2".into()], vec!["2".into()]));
+        assert_eq!(
+            (ids(&b.text), ids(&b.html), ids(&b.attachments)),
+            (vec!["1.1".into()], vec!["1.2".into()], vec!["2".into()])
+        );
         assert!(has_attachment(&b));
     });
 }
@@ -72,7 +78,10 @@ fn an_attached_message_keeps_its_envelope_and_nested_sections() {
 fn a_single_part_message_is_section_1() {
     let fetch = "* 1 FETCH (BODYSTRUCTURE (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"ISO-8859-1\") NIL NIL \"7BIT\" 10 1 NIL NIL NIL NIL))\r\n";
     with_tree(fetch, |root| {
-        assert_eq!((root.part_id.as_deref(), root.r#type.as_str(), root.charset.as_deref()), (Some("1"), "text/plain", Some("iso-8859-1")));
+        assert_eq!(
+            (root.part_id.as_deref(), root.r#type.as_str(), root.charset.as_deref()),
+            (Some("1"), "text/plain", Some("iso-8859-1"))
+        );
         assert_eq!(root.imap.encoding.as_deref(), Some("7bit"));
         assert_eq!(root.size, 10);
         let b = bodies(root);

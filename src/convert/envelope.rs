@@ -32,7 +32,9 @@ pub fn addresses(list: Option<&Vec<Address<'_>>>) -> Vec<EmailAddress> {
             (mailbox, host) => {
                 group_empty = false;
                 let email = match (mailbox, host) {
-                    (Some(m), Some(h)) => Some(format!("{}@{}", String::from_utf8_lossy(m), String::from_utf8_lossy(h))),
+                    (Some(m), Some(h)) => {
+                        Some(format!("{}@{}", String::from_utf8_lossy(m), String::from_utf8_lossy(h)))
+                    }
                     (Some(m), None) | (None, Some(m)) => Some(String::from_utf8_lossy(m).into_owned()),
                     (None, None) => None,
                 };
@@ -91,7 +93,10 @@ mod tests {
         ];
         let got = addresses(Some(&list));
         assert_eq!(got.len(), 3);
-        assert_eq!(got[0], EmailAddress { name: Some("Jürgen".into()), email: Some("j@example.com".into()), group: None });
+        assert_eq!(
+            got[0],
+            EmailAddress { name: Some("Jürgen".into()), email: Some("j@example.com".into()), group: None }
+        );
         assert_eq!(got[1].group.as_deref(), Some("Team"));
         assert_eq!(got[1].email.as_deref(), Some("a@example.org"));
         assert_eq!(got[2], EmailAddress { name: None, email: None, group: Some("undisclosed-recipients".into()) });

@@ -142,7 +142,10 @@ mod tests {
         assert!(body(b"\xff\xfe", Some("utf-8")).1);
         assert_eq!(transfer(b"aGVsbG8gd29y\r\nbGQ=", Some("BASE64"), false), (b"hello world".to_vec(), false));
         assert_eq!(transfer(b"aGVsbG8gd29", Some("base64"), true).0, b"hello ".to_vec());
-        assert_eq!(transfer(b"caf=C3=A9 =\r\nsoft", Some("quoted-printable"), false), ("café soft".as_bytes().to_vec(), false));
+        assert_eq!(
+            transfer(b"caf=C3=A9 =\r\nsoft", Some("quoted-printable"), false),
+            ("café soft".as_bytes().to_vec(), false)
+        );
         assert_eq!(transfer(b"cut =C", Some("quoted-printable"), true).0, b"cut ".to_vec());
         let mut s = "aä".to_string();
         assert!(truncate(&mut s, 2));

@@ -6,6 +6,7 @@ pub mod capabilities;
 pub mod extract;
 pub mod health;
 pub mod mailboxes;
+pub mod messages;
 pub mod openapi;
 
 use std::time::Duration;
@@ -36,6 +37,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(mailboxes::list_mailboxes))
         .routes(routes!(mailboxes::get_mailbox))
         .routes(routes!(mailboxes::get_mailbox_status))
+        .routes(routes!(messages::list::list_messages))
+        .routes(routes!(messages::get::get_message))
+        .routes(routes!(messages::raw::get_raw))
 }
 
 /// The full application router: API, `/openapi.json`, Swagger UI at `/docs`, middleware.

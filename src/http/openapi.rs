@@ -18,6 +18,7 @@ use utoipa::{
     tags(
         (name = "auth", description = "Log in with IMAP credentials; access and refresh tokens"),
         (name = "mailboxes", description = "LIST, STATUS, EXAMINE"),
+        (name = "messages", description = "Pages, full messages and raw source; reading never sets \\Seen"),
         (name = "server", description = "Server capabilities"),
         (name = "health", description = "Liveness and readiness"),
     )

@@ -346,7 +346,9 @@ impl Section {
         let parts: Vec<&str> = s.split('.').collect();
         let ok = !s.is_empty()
             && parts.len() <= 64
-            && parts.iter().all(|p| !p.is_empty() && p.len() <= 9 && p.bytes().all(|b| b.is_ascii_digit()) && !p.starts_with('0'));
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.len() <= 9 && p.bytes().all(|b| b.is_ascii_digit()) && !p.starts_with('0'));
         if !ok {
             return Err(EncodeError::NotAtom("section"));
         }

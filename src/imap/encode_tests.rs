@@ -218,12 +218,19 @@ fn names_taken_from_the_wire_go_back_byte_for_byte() {
 
 #[test]
 fn fetch_commands_are_built_from_integers() {
-    let items = [FetchItem::Uid, FetchItem::Flags, FetchItem::BodyPeek(Section::parse("1.2").expect("valid"), Some((0, 4096)))];
+    let items =
+        [FetchItem::Uid, FetchItem::Flags, FetchItem::BodyPeek(Section::parse("1.2").expect("valid"), Some((0, 4096)))];
     assert_eq!(uid_fetch(&UidSet::one(42), &items).as_str(), "UID FETCH 42 (UID FLAGS BODY.PEEK[1.2]<0.4096>)");
-    assert_eq!(uid_fetch(&UidSet::list(&[3, 1, 2]).expect("non-empty"), &[FetchItem::Uid]).as_str(), "UID FETCH 3,1,2 (UID)");
+    assert_eq!(
+        uid_fetch(&UidSet::list(&[3, 1, 2]).expect("non-empty"), &[FetchItem::Uid]).as_str(),
+        "UID FETCH 3,1,2 (UID)"
+    );
     assert_eq!(uid_search_range(10, 59).as_str(), "UID SEARCH UID 10:59");
     assert_eq!(UidSet::list(&[]), None);
-    assert_eq!(uid_fetch(&UidSet::one(7), &[FetchItem::BodyPeek(Section::whole(), None)]).as_str(), "UID FETCH 7 (BODY.PEEK[])");
+    assert_eq!(
+        uid_fetch(&UidSet::one(7), &[FetchItem::BodyPeek(Section::whole(), None)]).as_str(),
+        "UID FETCH 7 (BODY.PEEK[])"
+    );
 }
 
 #[test]

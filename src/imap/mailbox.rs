@@ -239,8 +239,15 @@ pub async fn status(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<Status
 /// EXAMINE a mailbox (read-only), plus its unseen count from STATUS.
 pub async fn examine(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<SelectState, ImapError> {
     let unseen = status(conn, mailbox).await?.unseen;
+    let mut state = select_read_only(conn, mailbox).await?;
+    state.unseen = unseen;
+    Ok(state)
+}
+
+/// EXAMINE a mailbox (read-only) and record the selection on the connection.
+pub async fn select_read_only(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<SelectState, ImapError> {
     conn.set_selected(None);
-    let mut state = SelectState { read_only: true, unseen, ..Default::default() };
+    let mut state = SelectState { read_only: true, ..Default::default() };
     conn.execute(&encode::examine(mailbox), |r| match r {
         Response::MailboxData(MailboxDatum::Flags(f)) => state.flags = f.iter().map(|s| s.to_string()).collect(),
         Response::MailboxData(MailboxDatum::Exists(n)) => state.exists = *n,

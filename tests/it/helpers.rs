@@ -297,3 +297,14 @@ pub fn log_count(d: &Dovecot, user: &str, what: &str) -> usize {
     let who = format!("imap({user})");
     log.lines().filter(|l| l.contains(&who) && l.contains(what)).count()
 }
+
+impl Admin {
+    /// Flags of `uid` in `wire_name`, examined read-only.
+    pub async fn flags(&mut self, wire_name: &str, uid: u32) -> Vec<String> {
+        use futures_util::TryStreamExt;
+        self.session.examine(wire_name).await.expect("EXAMINE");
+        let fetches: Vec<_> =
+            self.session.uid_fetch(uid.to_string(), "FLAGS").await.expect("FETCH").try_collect().await.expect("FETCH");
+        fetches.iter().flat_map(|f| f.flags().map(|fl| format!("{fl:?}"))).collect()
+    }
+}

@@ -3,6 +3,7 @@
 mod auth;
 mod helpers;
 mod mailboxes;
+mod messages;
 mod openapi;
 mod pool;
 mod resilience;

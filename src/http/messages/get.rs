@@ -1,0 +1,82 @@
+//! `GET /v1/mailboxes/{mailbox}/messages/{uid}`: the full message as JSON.
+
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use super::{check_uid, header_value, message_url, not_modified};
+use crate::{
+    error::ApiError,
+    http::extract::{ApiPath, ApiQuery, AuthUser},
+    imap::{encode::MailboxName, message, message::Read, run},
+    state::AppState,
+    views::{
+        message::{Message, MessageQuery},
+        problem::Problem,
+    },
+};
+
+/// Default cap of each body value, in bytes.
+pub const DEFAULT_MAX_BODY_VALUE_BYTES: u32 = 256 * 1024;
+/// Largest accepted `maxBodyValueBytes`.
+pub const MAX_BODY_VALUE_BYTES: u32 = 4 * 1024 * 1024;
+
+/// The full message: envelope, keywords, part tree, text/HTML/attachment lists and decoded
+/// text. Never sets `\Seen`. `ETag` is `"uidValidity.modSeq"`.
+#[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages/{uid}", tag = "messages", security(("bearer" = [])),
+    params(
+        ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),
+        ("uid" = u32, Path, description = "Message UID"),
+        MessageQuery,
+    ),
+    responses(
+        (status = 200, body = Message, headers(("ETag" = String, description = "\"uidValidity.modSeq\""))),
+        (status = 304, description = "If-None-Match matched"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "uidValidity does not match"),
+        (status = 502, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_message(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((name, uid)): ApiPath<(String, u32)>,
+    ApiQuery(q): ApiQuery<MessageQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let mailbox = MailboxName::parse(&name)?;
+    let uid = check_uid(uid)?;
+    let max = q.max_body_value_bytes.unwrap_or(DEFAULT_MAX_BODY_VALUE_BYTES);
+    if !(1..=MAX_BODY_VALUE_BYTES).contains(&max) {
+        return Err(ApiError::bad_request(format!("maxBodyValueBytes must be between 1 and {MAX_BODY_VALUE_BYTES}")));
+    }
+    let pool = state.pool_for(&user.claims.sub).await?;
+    let base = message_url(mailbox.as_str(), uid);
+    let known = q.uid_validity;
+    let found = run::read(&pool, |c| {
+        let (mailbox, base) = (mailbox.clone(), base.clone());
+        Box::pin(async move { message::message(c, &mailbox, uid, known, max, &base).await })
+    })
+    .await?;
+    let msg = match found {
+        Read::Found(m) => m,
+        Read::Stale { current } => {
+            return Err(ApiError::uid_validity_changed(StatusCode::CONFLICT, known.unwrap_or(0), current));
+        }
+        Read::NotFound => return Err(ApiError::message_not_found(uid)),
+    };
+    let etag = msg.summary.imap.mod_seq.as_ref().map(|m| format!("\"{}.{m}\"", msg.summary.imap.uid_validity));
+    let mut out = HeaderMap::new();
+    if let Some(etag) = &etag {
+        out.insert(header::ETAG, header_value(etag));
+        if not_modified(&headers, etag) {
+            return Ok((StatusCode::NOT_MODIFIED, out).into_response());
+        }
+    }
+    out.insert(header::CACHE_CONTROL, header_value("private, no-cache"));
+    Ok((out, Json(msg)).into_response())
+}

@@ -1,0 +1,63 @@
+//! Message routes under `/v1/mailboxes/{mailbox}/messages`: one file per action.
+
+pub mod get;
+pub mod list;
+pub mod raw;
+
+use axum::http::{HeaderMap, HeaderValue, header};
+
+use crate::error::ApiError;
+
+/// Percent-encodes a mailbox name as one path segment.
+pub fn segment(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The canonical URL of a message.
+pub fn message_url(mailbox: &str, uid: u32) -> String {
+    format!("/v1/mailboxes/{}/messages/{uid}", segment(mailbox))
+}
+
+/// A UID from a path: 1 to 2^32-1.
+pub fn check_uid(uid: u32) -> Result<u32, ApiError> {
+    if uid == 0 {
+        return Err(ApiError::bad_request("UIDs start at 1"));
+    }
+    Ok(uid)
+}
+
+/// True if `If-None-Match` names `etag` (or `*`).
+pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == etag || t == "*"))
+}
+
+/// Header value from a string that is known to be visible ASCII.
+pub fn header_value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_and_etags() {
+        assert_eq!(segment("Archive/2024 ü"), "Archive%2F2024%20%C3%BC");
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"1.2\", W/\"7.9\""));
+        assert!(not_modified(&h, "\"7.9\""));
+        assert!(!not_modified(&h, "\"7.8\""));
+    }
+}

@@ -1,0 +1,123 @@
+//! `GET /v1/mailboxes/{mailbox}/messages/{uid}/raw`: the message as `message/rfc822`, streamed
+//! in chunks of partial fetches so that memory stays constant; `Range` gives 206.
+
+use axum::{
+    body::Body,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use bytes::Bytes;
+
+use super::{check_uid, header_value};
+use crate::{
+    error::ApiError,
+    http::extract::{ApiPath, AuthUser},
+    imap::{ImapError, encode::MailboxName, encode::Section, message, message::Read},
+    state::AppState,
+    views::problem::Problem,
+};
+
+/// Bytes per partial fetch.
+pub const CHUNK: u32 = 1024 * 1024;
+
+/// Parses a single `bytes=` range against `size`: `a-b`, `a-` or `-n`.
+pub fn parse_range(value: &str, size: u64) -> Option<(u64, u64)> {
+    let spec = value.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') || size == 0 {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", n) => {
+            let n: u64 = n.parse().ok()?;
+            (size.saturating_sub(n), size - 1)
+        }
+        (a, "") => (a.parse().ok()?, size - 1),
+        (a, b) => (a.parse().ok()?, b.parse::<u64>().ok()?.min(size - 1)),
+    };
+    (start <= end && start < size).then_some((start, end))
+}
+
+/// The raw message, streamed; never sets `\Seen`.
+#[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages/{uid}/raw", tag = "messages", security(("bearer" = [])),
+    params(
+        ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),
+        ("uid" = u32, Path, description = "Message UID"),
+        ("Range" = Option<String>, Header, description = "`bytes=start-end`, one range"),
+    ),
+    responses(
+        (status = 200, content_type = "message/rfc822", description = "the message"),
+        (status = 206, content_type = "message/rfc822", description = "the requested range"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 416, body = Problem, content_type = "application/problem+json"),
+        (status = 502, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_raw(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((name, uid)): ApiPath<(String, u32)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let mailbox = MailboxName::parse(&name)?;
+    let uid = check_uid(uid)?;
+    let pool = state.pool_for(&user.claims.sub).await?;
+    // The connection is held for the whole download: the chunks are read on the mailbox it
+    // selected. A client that goes away stops the loop between two complete commands.
+    let mut conn = pool.get().await?;
+    let size = match message::size(&mut conn, &mailbox, uid, None).await? {
+        Read::Found(s) => u64::from(s),
+        _ => return Err(ApiError::message_not_found(uid)),
+    };
+    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let (start, end, status) = match range {
+        None => (0, size.saturating_sub(1), StatusCode::OK),
+        Some(r) => match parse_range(r, size) {
+            Some((s, e)) => (s, e, StatusCode::PARTIAL_CONTENT),
+            None => return Err(ApiError::range_not_satisfiable(size)),
+        },
+    };
+    let len = if size == 0 { 0 } else { end - start + 1 };
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, ImapError>>(2);
+    tokio::spawn(async move {
+        let mut offset = start;
+        while offset < start + len {
+            let want = (start + len - offset).min(u64::from(CHUNK)) as u32;
+            let chunk = message::chunk(&mut conn, uid, &Section::whole(), offset, want).await;
+            let done = match &chunk {
+                Ok(bytes) => bytes.is_empty(),
+                Err(_) => true,
+            };
+            offset += chunk.as_ref().map_or(0, |b| b.len() as u64);
+            if tx.send(chunk.map(Bytes::from)).await.is_err() || done {
+                break;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let mut out = HeaderMap::new();
+    out.insert(header::CONTENT_TYPE, header_value("message/rfc822"));
+    out.insert(header::CONTENT_LENGTH, header_value(&len.to_string()));
+    out.insert(header::ACCEPT_RANGES, header_value("bytes"));
+    out.insert("x-content-type-options", header_value("nosniff"));
+    if status == StatusCode::PARTIAL_CONTENT {
+        out.insert(header::CONTENT_RANGE, header_value(&format!("bytes {start}-{end}/{size}")));
+    }
+    Ok((status, out, Body::from_stream(stream)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 9)));
+        assert_eq!(parse_range("bytes=90-", 100), Some((90, 99)));
+        assert_eq!(parse_range("bytes=-10", 100), Some((90, 99)));
+        assert_eq!(parse_range("bytes=50-500", 100), Some((50, 99)));
+        for bad in ["bytes=100-", "bytes=9-3", "bytes=0-1,4-5", "items=0-1", "bytes=x-1"] {
+            assert_eq!(parse_range(bad, 100), None, "{bad}");
+        }
+    }
+}

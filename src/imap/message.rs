@@ -1,0 +1,277 @@
+//! Message operations over one pooled connection: a page by UID keyset, the full message with
+//! body values from partial fetches, and byte ranges of the raw message. Read-only: EXAMINE and
+//! `BODY.PEEK` only, so reading never sets `\Seen`.
+
+use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response, SectionPath};
+
+use super::{
+    encode::{self, FetchItem, MailboxName, Section, UidSet},
+    error::ImapError,
+    mailbox::{SelectState, select_read_only},
+    session::ImapConn,
+};
+use crate::{
+    convert::{self, text},
+    views::message::{BodyValue, Message, MessageSummary},
+};
+
+/// What a read found when the client named a UIDVALIDITY.
+#[derive(Debug)]
+pub enum Read<T> {
+    /// The data.
+    Found(T),
+    /// The mailbox's UIDVALIDITY is not the one the client knows.
+    Stale {
+        /// The current UIDVALIDITY.
+        current: u32,
+    },
+    /// No message with that UID.
+    NotFound,
+}
+
+/// One page, newest first.
+#[derive(Debug)]
+pub struct Page {
+    /// UIDVALIDITY the UIDs belong to.
+    pub uid_validity: u32,
+    /// Messages in the mailbox.
+    pub exists: u32,
+    /// The summaries, highest UID first.
+    pub items: Vec<MessageSummary>,
+    /// True if messages older than the last item exist.
+    pub has_more: bool,
+}
+
+fn summary_items(conn: &ImapConn) -> Vec<FetchItem> {
+    let mut items = vec![
+        FetchItem::Uid,
+        FetchItem::Flags,
+        FetchItem::InternalDate,
+        FetchItem::Size,
+        FetchItem::Envelope,
+        FetchItem::BodyStructure,
+    ];
+    if conn.has("CONDSTORE") {
+        items.push(FetchItem::ModSeq);
+    }
+    items
+}
+
+async fn examine_checked(
+    conn: &mut ImapConn,
+    mailbox: &MailboxName,
+    expect: Option<u32>,
+) -> Result<Result<SelectState, u32>, ImapError> {
+    let state = select_read_only(conn, mailbox).await?;
+    let current = state.uid_validity.unwrap_or(0);
+    Ok(match expect {
+        Some(uv) if uv != current => Err(current),
+        _ => Ok(state),
+    })
+}
+
+/// UIDs below `before`, newest first, at most `limit + 1` of them. Searches growing UID windows
+/// below the keyset so that one page costs O(page), not O(mailbox).
+async fn uids_below(conn: &mut ImapConn, before: u32, limit: usize) -> Result<Vec<u32>, ImapError> {
+    let top = before.saturating_sub(1);
+    let mut window = (limit as u32 + 1).saturating_mul(2).max(64);
+    loop {
+        if top == 0 {
+            return Ok(Vec::new());
+        }
+        let from = top.saturating_sub(window - 1).max(1);
+        let mut found: Vec<u32> = Vec::new();
+        conn.execute(&encode::uid_search_range(from, top), |r| {
+            if let Response::MailboxData(MailboxDatum::Search(uids)) = r {
+                found.extend(uids.iter().copied().filter(|&u| u >= from && u <= top));
+            }
+        })
+        .await?;
+        if found.len() > limit || from == 1 {
+            found.sort_unstable_by(|a, b| b.cmp(a));
+            found.truncate(limit + 1);
+            return Ok(found);
+        }
+        window = window.saturating_mul(4);
+    }
+}
+
+/// A page of summaries below the keyset `before` (UIDNEXT when absent).
+pub async fn page(
+    conn: &mut ImapConn,
+    mailbox: &MailboxName,
+    expect_uid_validity: Option<u32>,
+    before: Option<u32>,
+    limit: usize,
+) -> Result<Read<Page>, ImapError> {
+    let state = match examine_checked(conn, mailbox, expect_uid_validity).await? {
+        Ok(s) => s,
+        Err(current) => return Ok(Read::Stale { current }),
+    };
+    let uid_validity = state.uid_validity.unwrap_or(0);
+    let before = before.or(state.uid_next).unwrap_or(u32::MAX);
+    let mut uids = uids_below(conn, before, limit).await?;
+    let has_more = uids.len() > limit;
+    uids.truncate(limit);
+    let mut items = Vec::with_capacity(uids.len());
+    if let Some(set) = UidSet::list(&uids) {
+        let wanted: std::collections::HashSet<u32> = uids.iter().copied().collect();
+        conn.execute(&encode::uid_fetch(&set, &summary_items(conn)), |r| {
+            if let Response::Fetch(_, attrs) = r
+                && let Some(s) = convert::message::summary(uid_validity, attrs)
+                && wanted.contains(&s.uid)
+            {
+                items.push(s);
+            }
+        })
+        .await?;
+    }
+    items.sort_by_key(|m| std::cmp::Reverse(m.uid));
+    Ok(Read::Found(Page { uid_validity, exists: state.exists, items, has_more }))
+}
+
+fn section_name(section: &Option<SectionPath>) -> Option<String> {
+    match section {
+        Some(SectionPath::Part(path, None)) => Some(path.iter().map(u32::to_string).collect::<Vec<_>>().join(".")),
+        _ => None,
+    }
+}
+
+/// Encoded bytes to fetch so that at most `max` decoded bytes come out.
+fn encoded_budget(encoding: Option<&str>, max: u32) -> u32 {
+    match encoding {
+        Some("base64") => max.saturating_mul(4) / 3 + max / 38 + 8,
+        Some("quoted-printable") => max.saturating_mul(3),
+        _ => max,
+    }
+}
+
+/// The full message, with body values of its text and HTML parts decoded to UTF-8 and cut at
+/// `max_value_bytes` (fetched partially, so big parts never come over the wire whole).
+pub async fn message(
+    conn: &mut ImapConn,
+    mailbox: &MailboxName,
+    uid: u32,
+    expect_uid_validity: Option<u32>,
+    max_value_bytes: u32,
+    base: &str,
+) -> Result<Read<Message>, ImapError> {
+    let uid_validity = match examine_checked(conn, mailbox, expect_uid_validity).await? {
+        Ok(s) => s.uid_validity.unwrap_or(0),
+        Err(current) => return Ok(Read::Stale { current }),
+    };
+    let mut found = None;
+    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &summary_items(conn)), |r| {
+        if let Response::Fetch(_, attrs) = r
+            && let Some(m) = convert::message::message(uid_validity, attrs, base)
+            && m.summary.uid == uid
+        {
+            found = Some(m);
+        }
+    })
+    .await?;
+    let Some(mut msg) = found else { return Ok(Read::NotFound) };
+    // (section, encoding, charset, encoded size) of every text part to show.
+    let mut wanted = Vec::new();
+    for r in msg.text_body.iter().chain(&msg.html_body) {
+        if r.r#type.starts_with("text/") && !wanted.iter().any(|w: &(String, _, _, _)| w.0 == r.part_id) {
+            let part = find(&msg.body_structure, &r.part_id);
+            let encoding = part.and_then(|p| p.imap.encoding.clone());
+            let size = part.and_then(|p| p.imap.encoded_size).unwrap_or(0);
+            wanted.push((r.part_id.clone(), encoding, r.charset.clone(), size));
+        }
+    }
+    let mut items = Vec::new();
+    for (section, encoding, _, size) in &wanted {
+        let budget = encoded_budget(encoding.as_deref(), max_value_bytes);
+        let partial = (*size > budget).then_some((0, budget));
+        items.push(FetchItem::BodyPeek(Section::parse(section)?, partial));
+    }
+    if items.is_empty() {
+        return Ok(Read::Found(msg));
+    }
+    let mut raw: Vec<(String, Vec<u8>)> = Vec::new();
+    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &items), |r| {
+        if let Response::Fetch(_, attrs) = r {
+            for a in attrs {
+                if let AttributeValue::BodySection { section, data, .. } = a
+                    && let Some(name) = section_name(section)
+                {
+                    raw.push((name, data.as_deref().unwrap_or_default().to_vec()));
+                }
+            }
+        }
+    })
+    .await?;
+    for (section, encoding, charset, size) in wanted {
+        let Some((_, bytes)) = raw.iter().find(|(s, _)| *s == section) else { continue };
+        let cut_on_wire = size > encoded_budget(encoding.as_deref(), max_value_bytes);
+        let (decoded, bad_transfer) = text::transfer(bytes, encoding.as_deref(), cut_on_wire);
+        let (mut value, bad_charset) = text::body(&decoded, charset.as_deref());
+        let cut = text::truncate(&mut value, max_value_bytes as usize);
+        let body =
+            BodyValue { value, is_encoding_problem: bad_transfer || bad_charset, is_truncated: cut_on_wire || cut };
+        msg.body_values.insert(section, body);
+    }
+    Ok(Read::Found(msg))
+}
+
+fn find<'a>(part: &'a crate::views::message::BodyPart, id: &str) -> Option<&'a crate::views::message::BodyPart> {
+    if part.part_id.as_deref() == Some(id) {
+        return Some(part);
+    }
+    part.sub_parts.iter().find_map(|p| find(p, id))
+}
+
+/// RFC822.SIZE of a message, after checking the UIDVALIDITY.
+pub async fn size(
+    conn: &mut ImapConn,
+    mailbox: &MailboxName,
+    uid: u32,
+    expect: Option<u32>,
+) -> Result<Read<u32>, ImapError> {
+    if let Err(current) = examine_checked(conn, mailbox, expect).await? {
+        return Ok(Read::Stale { current });
+    }
+    let mut size = None;
+    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &[FetchItem::Uid, FetchItem::Size]), |r| {
+        if let Response::Fetch(_, attrs) = r {
+            let this = attrs.iter().any(|a| matches!(a, AttributeValue::Uid(u) if *u == uid));
+            for a in attrs {
+                if let AttributeValue::Rfc822Size(s) = a
+                    && this
+                {
+                    size = Some(*s);
+                }
+            }
+        }
+    })
+    .await?;
+    Ok(size.map_or(Read::NotFound, Read::Found))
+}
+
+/// Bytes `offset .. offset + len` of a section (`BODY.PEEK[section]<offset.len>`) of the message
+/// in the currently selected mailbox.
+pub async fn chunk(
+    conn: &mut ImapConn,
+    uid: u32,
+    section: &Section,
+    offset: u64,
+    len: u32,
+) -> Result<Vec<u8>, ImapError> {
+    let mut out = Vec::new();
+    let item = FetchItem::BodyPeek(section.clone(), Some((offset, len)));
+    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &[FetchItem::Uid, item]), |r| {
+        if let Response::Fetch(_, attrs) = r
+            && attrs.iter().any(|a| matches!(a, AttributeValue::Uid(u) if *u == uid))
+        {
+            for a in attrs {
+                if let AttributeValue::BodySection { data: Some(d), .. } = a {
+                    out.extend_from_slice(d);
+                }
+            }
+        }
+    })
+    .await?;
+    Ok(out)
+}
