@@ -40,6 +40,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::list::list_messages))
         .routes(routes!(messages::get::get_message))
         .routes(routes!(messages::raw::get_raw))
+        .routes(routes!(messages::parts::get_part))
+        .routes(routes!(messages::parts::get_headers))
+        .routes(routes!(messages::parts::get_bodystructure))
 }
 
 /// The full application router: API, `/openapi.json`, Swagger UI at `/docs`, middleware.

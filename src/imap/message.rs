@@ -275,3 +275,59 @@ pub async fn chunk(
     .await?;
     Ok(out)
 }
+
+/// The body-part tree of a message.
+pub async fn structure(
+    conn: &mut ImapConn,
+    mailbox: &MailboxName,
+    uid: u32,
+    expect: Option<u32>,
+) -> Result<Read<crate::views::message::BodyPart>, ImapError> {
+    if let Err(current) = examine_checked(conn, mailbox, expect).await? {
+        return Ok(Read::Stale { current });
+    }
+    let mut tree = None;
+    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &[FetchItem::Uid, FetchItem::BodyStructure]), |r| {
+        if let Response::Fetch(_, attrs) = r
+            && attrs.iter().any(|a| matches!(a, AttributeValue::Uid(u) if *u == uid))
+        {
+            for a in attrs {
+                if let AttributeValue::BodyStructure(b) = a {
+                    tree = Some(convert::body::tree(b));
+                }
+            }
+        }
+    })
+    .await?;
+    Ok(tree.map_or(Read::NotFound, Read::Found))
+}
+
+/// The raw header block of a message.
+pub async fn header(conn: &mut ImapConn, mailbox: &MailboxName, uid: u32) -> Result<Read<Vec<u8>>, ImapError> {
+    select_read_only(conn, mailbox).await?;
+    let mut out = None;
+    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &[FetchItem::Uid, FetchItem::Header]), |r| {
+        if let Response::Fetch(_, attrs) = r
+            && attrs.iter().any(|a| matches!(a, AttributeValue::Uid(u) if *u == uid))
+        {
+            for a in attrs {
+                match a {
+                    AttributeValue::BodySection { data, .. } | AttributeValue::Rfc822Header(data) => {
+                        out = Some(data.as_deref().unwrap_or_default().to_vec());
+                    }
+                    _ => {}
+                }
+            }
+        }
+    })
+    .await?;
+    Ok(out.map_or(Read::NotFound, Read::Found))
+}
+
+/// Finds the node with `part_id` in a tree.
+pub fn find_part<'a>(
+    part: &'a crate::views::message::BodyPart,
+    id: &str,
+) -> Option<&'a crate::views::message::BodyPart> {
+    find(part, id)
+}

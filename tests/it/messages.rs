@@ -155,6 +155,32 @@ async fn a_full_message_is_decoded_json_and_reading_never_marks_it_seen() {
     let raw = app.get(&format!("{url}/raw"), &token).await;
     assert_eq!(raw.status(), StatusCode::OK);
 
+    let part = app.get(&format!("{url}/parts/2"), &token).await;
+    assert_eq!(part.status(), StatusCode::OK);
+    assert_eq!(part.headers()["content-type"], "application/pdf");
+    assert_eq!(part.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(part.headers()["content-security-policy"], "sandbox");
+    let disposition = part.headers()["content-disposition"].to_str().expect("ascii").to_string();
+    assert!(
+        disposition.starts_with("attachment; ") && disposition.contains("filename*=UTF-8''%C3%9Cbersicht.pdf"),
+        "{disposition}"
+    );
+    assert_eq!(part.bytes().await.expect("body"), b"%PDF-1.4\n".as_slice());
+    let html = app.get(&format!("{url}/parts/1.2?disposition=inline"), &token).await;
+    assert_eq!(html.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(html.headers()["content-disposition"].to_str().expect("ascii").starts_with("inline; "));
+    assert_eq!(html.text().await.expect("text"), "<p>Hallo <b>Welt</b></p>");
+    let text = app.get(&format!("{url}/parts/1.1"), &token).await.text().await.expect("text");
+    assert!(text.starts_with("Grüße xxxx"), "{text:.20}");
+    expect_problem(app.get(&format!("{url}/parts/7"), &token).await, StatusCode::NOT_FOUND, "part-not-found").await;
+    expect_problem(app.get(&format!("{url}/parts/1.x"), &token).await, StatusCode::BAD_REQUEST, "invalid-argument")
+        .await;
+    let headers = app.get_json(&format!("{url}/headers"), &token).await;
+    let subject = headers.as_array().expect("list").iter().find(|h| h["name"] == "Subject").expect("Subject");
+    assert_eq!(subject["value"], " =?UTF-8?Q?Rechnung_M=C3=A4rz?=");
+    let tree = app.get_json(&format!("{url}/bodystructure"), &token).await;
+    assert_eq!(tree, m["bodyStructure"]);
+
     let flags = admin.flags(&mailbox, 1).await;
     assert!(!flags.iter().any(|f| f.contains("Seen")), "reading set \\Seen: {flags:?}");
     assert!(flags.iter().any(|f| f.contains("Flagged")), "{flags:?}");

@@ -112,3 +112,114 @@ fn the_binary_reads_its_environment_serves_and_exits_0_on_sigterm() {
     assert_eq!(served, Some((StatusCode::OK, StatusCode::OK)), "ready, and logged in through the configured Dovecot");
     assert!(exit.success(), "exit status after SIGTERM: {exit:?}");
 }
+
+fn vm_rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Deterministic pseudo-random bytes (xorshift), so the attachment does not compress.
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn a_50_mb_attachment_downloads_byte_identical_in_bounded_memory() {
+    let d = crate::helpers::dovecot();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mailbox = crate::helpers::unique("big");
+    let payload = noise(50 * 1024 * 1024);
+    let want = ring::digest::digest(&ring::digest::SHA256, &payload);
+    rt.block_on(async {
+        let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &payload);
+        let mut msg = String::with_capacity(b64.len() + b64.len() / 38 + 1024);
+        msg.push_str("From: a@example.com\r\nTo: b@example.com\r\nSubject: big\r\nMIME-Version: 1.0\r\n");
+        msg.push_str("Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attachment\r\n");
+        msg.push_str("--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n");
+        msg.push_str("Content-Disposition: attachment; filename=\"big.bin\"\r\n\r\n");
+        for line in b64.as_bytes().chunks(76) {
+            msg.push_str(std::str::from_utf8(line).expect("ascii"));
+            msg.push_str("\r\n");
+        }
+        msg.push_str("--b--\r\n");
+        let mut admin = crate::helpers::Admin::connect(d, "heidi").await;
+        admin.create(&mailbox).await;
+        admin.append(&mailbox, None, &msg).await;
+        admin.logout().await;
+    });
+    drop(payload);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let db = std::env::temp_dir().join(format!("igw-test-big-{}.db", uuid::Uuid::new_v4()));
+    let mut child = bin()
+        .arg("serve")
+        .env("IMAP_GATEWAY__HTTP__LISTEN", format!("127.0.0.1:{port}"))
+        .env("IMAP_GATEWAY__DATABASE__URL", format!("sqlite://{}", db.display()))
+        .env("IMAP_GATEWAY__IMAP__HOST", &d.host)
+        .env("IMAP_GATEWAY__IMAP__PORT", d.port.to_string())
+        .env("IMAP_GATEWAY__IMAP__TLS", "starttls")
+        .env("IMAP_GATEWAY__IMAP__CA_FILE", &d.ca)
+        .env("IMAP_GATEWAY__AUTH__JWT_SECRET", crate::helpers::random_b64(48))
+        .env("IMAP_GATEWAY__AUTH__ENCRYPTION_KEY", crate::helpers::random_b64(32))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    let result = rt.block_on(async {
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if http.get(format!("{base}/healthz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let login: serde_json::Value = http
+            .post(format!("{base}/v1/auth/login"))
+            .json(&serde_json::json!({"username": "heidi", "password": "heidi-pass"}))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("json");
+        let token = login["accessToken"].as_str().expect("token").to_string();
+        let url = format!("{base}/v1/mailboxes/{}/messages/1/parts/2", crate::helpers::seg(&mailbox));
+        // Warm up: one small request so that pools and buffers exist before the baseline.
+        let _ =
+            http.get(format!("{base}/v1/mailboxes/{}", crate::helpers::seg(&mailbox))).bearer_auth(&token).send().await;
+        let baseline = vm_rss_kb(pid);
+        let mut resp = http.get(url).bearer_auth(&token).send().await.expect("download");
+        assert_eq!(resp.status(), StatusCode::OK);
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        let (mut total, mut peak) = (0usize, baseline);
+        while let Some(chunk) = resp.chunk().await.expect("chunk") {
+            total += chunk.len();
+            ctx.update(&chunk);
+            peak = peak.max(vm_rss_kb(pid));
+        }
+        (baseline, peak, total, ctx.finish())
+    });
+    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let _ = child.wait();
+    let _ = std::fs::remove_file(&db);
+    let (baseline, peak, total, got) = result;
+    assert_eq!(total, 50 * 1024 * 1024);
+    assert_eq!(got.as_ref(), want.as_ref(), "byte-identical");
+    let growth_mb = (peak.saturating_sub(baseline)) as f64 / 1024.0;
+    eprintln!("50 MB part: gateway RSS {baseline} kB before, {peak} kB peak, growth {growth_mb:.1} MB");
+    assert!(growth_mb < 32.0, "RSS grew by {growth_mb:.1} MB");
+}

@@ -2,6 +2,7 @@
 
 pub mod get;
 pub mod list;
+pub mod parts;
 pub mod raw;
 
 use axum::http::{HeaderMap, HeaderValue, header};

@@ -1,0 +1,244 @@
+//! `GET …/messages/{uid}/parts/{section}` (decoded bytes of one part, streamed),
+//! `…/headers` and `…/bodystructure`.
+
+use axum::{
+    Json,
+    body::Body,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{check_uid, header_value, raw::CHUNK};
+use crate::{
+    convert::text::StreamDecoder,
+    error::ApiError,
+    http::extract::{ApiPath, ApiQuery, AuthUser},
+    imap::{
+        ImapError,
+        encode::{MailboxName, Section},
+        message::{self, Read},
+        run,
+    },
+    state::AppState,
+    views::{message::BodyPart, problem::Problem},
+};
+
+/// A file name safe for a header: no paths, quotes, controls; at most 150 characters.
+pub fn safe_filename(name: Option<&str>, fallback: &str) -> String {
+    let base = name.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String =
+        base.chars().filter(|c| !c.is_control() && !matches!(c, '"' | '\\' | ';' | '%')).take(150).collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
+    if cleaned.is_empty() { fallback.to_string() } else { cleaned }
+}
+
+/// RFC 6266 `attachment; filename="ascii"; filename*=UTF-8''percent-encoded`.
+pub fn content_disposition(kind: &str, name: &str) -> String {
+    let ascii: String = name.chars().map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '_' }).collect();
+    let mut pct = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            pct.push(b as char);
+        } else {
+            pct.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{pct}")
+}
+
+/// Query of the parts route.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PartQuery {
+    /// `inline` to let a browser display it (still sandboxed); default `attachment`.
+    pub disposition: Option<String>,
+}
+
+/// The decoded bytes of one part, streamed. Sent with `nosniff` and `Content-Security-Policy: sandbox`.
+#[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages/{uid}/parts/{section}", tag = "messages", security(("bearer" = [])),
+    params(
+        ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),
+        ("uid" = u32, Path, description = "Message UID"),
+        ("section" = String, Path, description = "IMAP section (the partId), e.g. `2` or `1.2`"),
+        PartQuery,
+    ),
+    responses(
+        (status = 200, content_type = "application/octet-stream", description = "the decoded part"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 502, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_part(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((name, uid, section)): ApiPath<(String, u32, String)>,
+    ApiQuery(q): ApiQuery<PartQuery>,
+) -> Result<Response, ApiError> {
+    let mailbox = MailboxName::parse(&name)?;
+    let uid = check_uid(uid)?;
+    let sec = Section::parse(&section)?;
+    let kind = match q.disposition.as_deref() {
+        None | Some("attachment") => "attachment",
+        Some("inline") => "inline",
+        Some(_) => return Err(ApiError::bad_request("disposition is `attachment` or `inline`")),
+    };
+    let pool = state.pool_for(&user.claims.sub).await?;
+    let mut conn = pool.get().await?;
+    let tree = match message::structure(&mut conn, &mailbox, uid, None).await? {
+        Read::Found(t) => t,
+        _ => return Err(ApiError::message_not_found(uid)),
+    };
+    let part: BodyPart = message::find_part(&tree, &section).cloned().ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "part-not-found", "No such part").detail(section.clone())
+    })?;
+    let encoded = u64::from(part.imap.encoded_size.unwrap_or(0));
+    let mut decoder = StreamDecoder::new(part.imap.encoding.as_deref());
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, ImapError>>(2);
+    tokio::spawn(async move {
+        let mut offset = 0u64;
+        loop {
+            let chunk = message::chunk(&mut conn, uid, &sec, offset, CHUNK).await;
+            let (item, done) = match chunk {
+                Ok(bytes) => {
+                    offset += bytes.len() as u64;
+                    let last = bytes.len() < CHUNK as usize || offset >= encoded;
+                    let mut out = decoder.push(&bytes);
+                    if last {
+                        out.extend(decoder.finish());
+                    }
+                    (Ok(Bytes::from(out)), last)
+                }
+                Err(e) => (Err(e), true),
+            };
+            if tx.send(item).await.is_err() || done {
+                break;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let content_type = match (&part.charset, part.r#type.starts_with("text/")) {
+        (Some(cs), true) => format!("{}; charset={cs}", part.r#type),
+        _ => part.r#type.clone(),
+    };
+    let filename = safe_filename(part.name.as_deref(), &format!("part-{section}"));
+    let mut out = HeaderMap::new();
+    out.insert(header::CONTENT_TYPE, header_value(&content_type));
+    out.insert(header::CONTENT_DISPOSITION, header_value(&content_disposition(kind, &filename)));
+    out.insert("x-content-type-options", header_value("nosniff"));
+    out.insert(header::CONTENT_SECURITY_POLICY, header_value("sandbox"));
+    Ok((out, Body::from_stream(stream)).into_response())
+}
+
+/// One header field, as sent (unfolded, not decoded).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeaderField {
+    /// Field name as sent.
+    pub name: String,
+    /// Raw value after the colon, unfolded.
+    pub value: String,
+}
+
+/// The header fields of a message, in order.
+#[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages/{uid}/headers", tag = "messages", security(("bearer" = [])),
+    params(
+        ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),
+        ("uid" = u32, Path, description = "Message UID"),
+    ),
+    responses(
+        (status = 200, body = [HeaderField]),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_headers(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((name, uid)): ApiPath<(String, u32)>,
+) -> Result<Json<Vec<HeaderField>>, ApiError> {
+    let mailbox = MailboxName::parse(&name)?;
+    let uid = check_uid(uid)?;
+    let pool = state.pool_for(&user.claims.sub).await?;
+    let raw = run::read(&pool, |c| {
+        let mailbox = mailbox.clone();
+        Box::pin(async move { message::header(c, &mailbox, uid).await })
+    })
+    .await?;
+    let Read::Found(raw) = raw else { return Err(ApiError::message_not_found(uid)) };
+    Ok(Json(parse_header_block(&raw)))
+}
+
+/// Splits a header block into fields, unfolding continuation lines.
+pub fn parse_header_block(raw: &[u8]) -> Vec<HeaderField> {
+    let text = String::from_utf8_lossy(raw);
+    let mut out: Vec<HeaderField> = Vec::new();
+    for line in text.split('\n').map(|l| l.trim_end_matches('\r')) {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some(last) = out.last_mut() {
+                last.value.push_str(line);
+            }
+        } else if let Some((name, value)) = line.split_once(':') {
+            out.push(HeaderField { name: name.trim().to_string(), value: value.to_string() });
+        }
+    }
+    out
+}
+
+/// The body-part tree alone.
+#[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages/{uid}/bodystructure", tag = "messages", security(("bearer" = [])),
+    params(
+        ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),
+        ("uid" = u32, Path, description = "Message UID"),
+    ),
+    responses(
+        (status = 200, body = BodyPart),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_bodystructure(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((name, uid)): ApiPath<(String, u32)>,
+) -> Result<Json<BodyPart>, ApiError> {
+    let mailbox = MailboxName::parse(&name)?;
+    let uid = check_uid(uid)?;
+    let pool = state.pool_for(&user.claims.sub).await?;
+    let tree = run::read(&pool, |c| {
+        let mailbox = mailbox.clone();
+        Box::pin(async move { message::structure(c, &mailbox, uid, None).await })
+    })
+    .await?;
+    match tree {
+        Read::Found(t) => Ok(Json(t)),
+        _ => Err(ApiError::message_not_found(uid)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filenames_are_sanitized_for_headers() {
+        assert_eq!(safe_filename(Some("../../etc/passwd"), "x"), "passwd");
+        assert_eq!(safe_filename(Some("a\"b\r\n.pdf"), "x"), "ab.pdf");
+        assert_eq!(safe_filename(Some(".."), "part-2"), "part-2");
+        assert_eq!(safe_filename(None, "part-2"), "part-2");
+        assert_eq!(
+            content_disposition("attachment", "Übersicht März.pdf"),
+            "attachment; filename=\"_bersicht M_rz.pdf\"; filename*=UTF-8''%C3%9Cbersicht%20M%C3%A4rz.pdf"
+        );
+    }
+
+    #[test]
+    fn header_blocks_unfold() {
+        let f = parse_header_block(b"Subject: a\r\n b\r\nX-Y:z\r\n\r\nbody");
+        assert_eq!((f[0].name.as_str(), f[0].value.as_str()), ("Subject", " a b"));
+        assert_eq!((f[1].name.as_str(), f[1].value.as_str()), ("X-Y", "z"));
+        assert_eq!(f.len(), 2);
+    }
+}
