@@ -9,7 +9,7 @@ use axum::{
 use crate::{
     imap::{ImapError, encode::EncodeError, error::ServerReply},
     store::StoreError,
-    views::problem::{Problem, ProblemImap},
+    views::problem::{InvalidParam, Problem, ProblemImap},
 };
 
 /// Base of every problem `type` URI.
@@ -30,12 +30,14 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// What the IMAP server said, if anything.
     pub imap: Option<Box<ServerReply>>,
+    /// Fields of the request that are invalid, with reasons.
+    pub invalid_params: Vec<(String, String)>,
 }
 
 impl ApiError {
     /// A problem with the given status, slug and title.
     pub fn new(status: StatusCode, slug: &'static str, title: &'static str) -> Self {
-        Self { status, slug, title, detail: None, retry_after: None, imap: None }
+        Self { status, slug, title, detail: None, retry_after: None, imap: None, invalid_params: Vec::new() }
     }
     /// Adds a detail text.
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
@@ -78,6 +80,17 @@ impl ApiError {
     pub fn credentials_unavailable() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "credentials-unavailable", "The stored IMAP credentials cannot be used")
             .detail("log in again")
+    }
+    /// 422: a filter field the gateway or the server cannot use.
+    pub fn invalid_filter(field: String, reason: String) -> Self {
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-filter", "The filter cannot be used")
+            .detail(format!("{field}: {reason}"));
+        e.invalid_params.push((field, reason));
+        e
+    }
+    /// 422: the server cannot sort.
+    pub fn unsupported_sort(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported-sort", "The sort cannot be used").detail(detail)
     }
     /// 404: no message with that UID.
     pub fn message_not_found(uid: u32) -> Self {
@@ -216,6 +229,11 @@ impl IntoResponse for ApiError {
             title: self.title.to_string(),
             status: self.status.as_u16(),
             detail: self.detail,
+            invalid_params: self
+                .invalid_params
+                .into_iter()
+                .map(|(name, reason)| InvalidParam { name, reason })
+                .collect(),
             imap: self.imap.map(|r| ProblemImap {
                 command: r.command.to_string(),
                 status: r.status.to_string(),

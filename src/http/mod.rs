@@ -8,6 +8,7 @@ pub mod health;
 pub mod mailboxes;
 pub mod messages;
 pub mod openapi;
+pub mod search;
 
 use std::time::Duration;
 
@@ -43,6 +44,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(messages::parts::get_part))
         .routes(routes!(messages::parts::get_headers))
         .routes(routes!(messages::parts::get_bodystructure))
+        .routes(routes!(search::search_mailbox))
+        .routes(routes!(search::search_all))
 }
 
 /// The full application router: API, `/openapi.json`, Swagger UI at `/docs`, middleware.

@@ -19,6 +19,7 @@ use utoipa::{
         (name = "auth", description = "Log in with IMAP credentials; access and refresh tokens"),
         (name = "mailboxes", description = "LIST, STATUS, EXAMINE"),
         (name = "messages", description = "Pages, full messages and raw source; reading never sets \\Seen"),
+        (name = "search", description = "SEARCH and SORT with a JSON filter tree"),
         (name = "server", description = "Server capabilities"),
         (name = "health", description = "Liveness and readiness"),
     )

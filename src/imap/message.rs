@@ -113,21 +113,35 @@ pub async fn page(
     let mut uids = uids_below(conn, before, limit).await?;
     let has_more = uids.len() > limit;
     uids.truncate(limit);
-    let mut items = Vec::with_capacity(uids.len());
-    if let Some(set) = UidSet::list(&uids) {
-        let wanted: std::collections::HashSet<u32> = uids.iter().copied().collect();
-        conn.execute(&encode::uid_fetch(&set, &summary_items(conn)), |r| {
-            if let Response::Fetch(_, attrs) = r
-                && let Some(s) = convert::message::summary(uid_validity, attrs)
-                && wanted.contains(&s.uid)
-            {
-                items.push(s);
-            }
-        })
-        .await?;
-    }
+    let mut items = summaries(conn, uid_validity, &uids).await?;
     items.sort_by_key(|m| std::cmp::Reverse(m.uid));
     Ok(Read::Found(Page { uid_validity, exists: state.exists, items, has_more }))
+}
+
+/// Summaries of `uids` (in server order; expunged ones are missing).
+pub async fn summaries(conn: &mut ImapConn, uid_validity: u32, uids: &[u32]) -> Result<Vec<MessageSummary>, ImapError> {
+    let mut items = Vec::with_capacity(uids.len());
+    let Some(set) = UidSet::list(uids) else { return Ok(items) };
+    let wanted: std::collections::HashSet<u32> = uids.iter().copied().collect();
+    conn.execute(&encode::uid_fetch(&set, &summary_items(conn)), |r| {
+        if let Response::Fetch(_, attrs) = r
+            && let Some(s) = convert::message::summary(uid_validity, attrs)
+            && wanted.contains(&s.uid)
+        {
+            items.push(s);
+        }
+    })
+    .await?;
+    Ok(items)
+}
+
+/// EXAMINE, failing over to [`Read::Stale`] when the UIDVALIDITY is not the expected one.
+pub async fn examine_expecting(
+    conn: &mut ImapConn,
+    mailbox: &MailboxName,
+    expect: Option<u32>,
+) -> Result<Result<SelectState, u32>, ImapError> {
+    examine_checked(conn, mailbox, expect).await
 }
 
 fn section_name(section: &Option<SectionPath>) -> Option<String> {

@@ -9,6 +9,7 @@ pub mod message;
 pub mod mutf7;
 pub mod pool;
 pub mod run;
+pub mod search;
 pub mod session;
 
 pub use error::ImapError;

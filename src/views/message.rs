@@ -113,6 +113,49 @@ pub struct PageQuery {
     pub limit: Option<u32>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
+    /// Only messages whose From contains this.
+    pub from: Option<String>,
+    /// Only messages whose To contains this.
+    pub to: Option<String>,
+    /// Only messages whose Subject contains this.
+    pub subject: Option<String>,
+    /// Only messages containing this in headers or body.
+    pub text: Option<String>,
+    /// Only seen (true) or unseen (false) messages.
+    pub seen: Option<bool>,
+    /// Only flagged (true) or unflagged (false) messages.
+    pub flagged: Option<bool>,
+    /// Received on or after this date (YYYY-MM-DD).
+    pub since: Option<String>,
+    /// Received before this date (YYYY-MM-DD).
+    pub before: Option<String>,
+    /// Larger than this many bytes.
+    pub larger: Option<u32>,
+    /// Smaller than this many bytes.
+    pub smaller: Option<u32>,
+}
+
+impl PageQuery {
+    /// The simple filters as a filter condition, if any is set.
+    pub fn filter(&self) -> Option<serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        let mut put = |k: &str, v: Option<serde_json::Value>| {
+            if let Some(v) = v {
+                m.insert(k.to_string(), v);
+            }
+        };
+        put("from", self.from.clone().map(Into::into));
+        put("to", self.to.clone().map(Into::into));
+        put("subject", self.subject.clone().map(Into::into));
+        put("text", self.text.clone().map(Into::into));
+        put("seen", self.seen.map(Into::into));
+        put("flagged", self.flagged.map(Into::into));
+        put("since", self.since.clone().map(Into::into));
+        put("before", self.before.clone().map(Into::into));
+        put("larger", self.larger.map(Into::into));
+        put("smaller", self.smaller.map(Into::into));
+        (!m.is_empty()).then_some(serde_json::Value::Object(m))
+    }
 }
 
 /// IMAP facts of a body part.

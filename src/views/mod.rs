@@ -7,3 +7,4 @@ pub mod health;
 pub mod mailbox;
 pub mod message;
 pub mod problem;
+pub mod search;

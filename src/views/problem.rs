@@ -16,6 +16,9 @@ pub struct Problem {
     /// Explanation of this occurrence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// Invalid request fields, with reasons.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalid_params: Vec<InvalidParam>,
     /// What the IMAP server answered, when it answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub imap: Option<ProblemImap>,
@@ -34,4 +37,13 @@ pub struct ProblemImap {
     pub code: Option<String>,
     /// The server's text (sanitized, truncated).
     pub text: String,
+}
+
+/// One invalid request field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvalidParam {
+    /// Path of the field, e.g. `filter.conditions[2].recent`.
+    pub name: String,
+    /// Why it is invalid.
+    pub reason: String,
 }

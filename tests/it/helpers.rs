@@ -254,15 +254,15 @@ impl Admin {
 
     /// CREATE with a name already in modified UTF-7 (as the server stores it).
     pub async fn create(&mut self, wire_name: &str) {
-        self.session.create(wire_name).await.unwrap_or_else(|e| panic!("CREATE {wire_name}: {e}"));
+        bounded("CREATE", self.session.create(wire_name)).await.unwrap_or_else(|e| panic!("CREATE {wire_name}: {e}"));
     }
 
     pub async fn subscribe(&mut self, wire_name: &str) {
-        self.session.subscribe(wire_name).await.expect("SUBSCRIBE");
+        bounded("SUBSCRIBE", self.session.subscribe(wire_name)).await.expect("SUBSCRIBE");
     }
 
     pub async fn delete(&mut self, wire_name: &str) {
-        let _ = self.session.delete(wire_name).await;
+        let _ = bounded("DELETE", self.session.delete(wire_name)).await;
     }
 
     /// Wire names of all mailboxes.
@@ -274,11 +274,18 @@ impl Admin {
     }
 
     pub async fn append(&mut self, wire_name: &str, flags: Option<&str>, message: &str) {
-        self.session.append(wire_name, flags, None, message.as_bytes()).await.expect("APPEND");
+        bounded("APPEND", self.session.append(wire_name, flags, None, message.as_bytes())).await.expect("APPEND");
+    }
+
+    /// APPEND with an INTERNALDATE such as `"02-Nov-2026 10:00:00 +0000"`.
+    pub async fn append_at(&mut self, wire_name: &str, flags: Option<&str>, date: &str, message: &str) {
+        let quoted = format!("\"{date}\"");
+        let append = self.session.append(wire_name, flags, Some(&quoted), message.as_bytes());
+        bounded("APPEND", append).await.expect("APPEND");
     }
 
     pub async fn logout(mut self) {
-        let _ = self.session.logout().await;
+        let _ = bounded("LOGOUT", self.session.logout()).await;
     }
 }
 
@@ -302,9 +309,17 @@ impl Admin {
     /// Flags of `uid` in `wire_name`, examined read-only.
     pub async fn flags(&mut self, wire_name: &str, uid: u32) -> Vec<String> {
         use futures_util::TryStreamExt;
-        self.session.examine(wire_name).await.expect("EXAMINE");
-        let fetches: Vec<_> =
-            self.session.uid_fetch(uid.to_string(), "FLAGS").await.expect("FETCH").try_collect().await.expect("FETCH");
+        bounded("EXAMINE", self.session.examine(wire_name)).await.expect("EXAMINE");
+        let fetches: Vec<_> = bounded("FETCH", async {
+            self.session.uid_fetch(uid.to_string(), "FLAGS").await.expect("FETCH").try_collect().await.expect("FETCH")
+        })
+        .await;
         fetches.iter().flat_map(|f| f.flags().map(|fl| format!("{fl:?}"))).collect()
     }
+}
+
+/// The admin client has no deadlines of its own: a test must fail, not hang, if the server
+/// stops answering.
+async fn bounded<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(60), fut).await.unwrap_or_else(|_| panic!("{what} took over 60 s"))
 }

@@ -7,5 +7,6 @@ mod messages;
 mod openapi;
 mod pool;
 mod resilience;
+mod search;
 mod service;
 mod store;

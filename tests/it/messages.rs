@@ -69,6 +69,8 @@ async fn pages_are_newest_first_and_stable_when_mail_arrives() {
         m: mailbox.clone(),
         uv: 1,
         before: 10,
+        q: None,
+        p: None,
     });
     let resp = app.get(&format!("{base}?cursor={stale}"), &token).await;
     expect_problem(resp, StatusCode::GONE, "uidvalidity-changed").await;

@@ -11,7 +11,10 @@ use super::{header_value, segment};
 use crate::{
     auth::cursor::{Cursor, CursorError},
     error::ApiError,
-    http::extract::{ApiPath, ApiQuery, AuthUser},
+    http::{
+        extract::{ApiPath, ApiQuery, AuthUser},
+        search,
+    },
     imap::{encode::MailboxName, message, message::Read, run},
     state::AppState,
     views::{
@@ -48,6 +51,26 @@ pub async fn list_messages(
         return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_LIMIT}")));
     }
     let account = user.claims.sub.clone();
+    if let Some(filter) = q.filter() {
+        // Simple filters: the search path, with summaries, in the page shape.
+        let key = search::build_key(Some(&filter))?;
+        let plan = search::SearchPlan {
+            mailbox: mailbox.clone(),
+            key,
+            sort: None,
+            limit: limit as usize,
+            cursor: q.cursor.clone(),
+            summaries: true,
+            fingerprint: search::fingerprint(&["list", &filter.to_string()]),
+        };
+        let found = search::run_search(&state, &account, plan).await?;
+        let body = MessagePage {
+            items: found.items.unwrap_or_default(),
+            total: found.total as u32,
+            next_cursor: found.next_cursor,
+        };
+        return Ok(Json(body).into_response());
+    }
     let cursor = match q.cursor.as_deref() {
         None => None,
         Some(c) => Some(state.auth.cursors.open(c, &account, mailbox.as_str()).map_err(|e| match e {
@@ -76,6 +99,8 @@ pub async fn list_messages(
             m: mailbox.as_str().to_string(),
             uv: page.uid_validity,
             before: last.uid,
+            q: None,
+            p: None,
         })),
         _ => None,
     };

@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 
 use super::mutf7;
 
+pub use search::{SearchKey, SortKey, uid_search, uid_sort};
+
 /// Longest mailbox name accepted, in UTF-8 bytes.
 pub const MAX_MAILBOX_BYTES: usize = 1000;
 
@@ -416,6 +418,7 @@ pub fn uid_search_range(from: u32, to: u32) -> Command {
     Command::new("UID SEARCH").arg("UID").arg(&UidSet::range(from, to).0)
 }
 
+pub mod search;
+
 #[cfg(test)]
-#[path = "encode_tests.rs"]
 mod tests;

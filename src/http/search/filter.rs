@@ -1,0 +1,235 @@
+//! The JSON filter tree (api-model §2.8) to a typed [`SearchKey`], with errors that name the
+//! offending field (`filter.conditions[2].recent`).
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value};
+
+use crate::imap::encode::{SearchKey, search::SetSpec};
+
+/// A filter field that cannot be used, and why.
+pub type FieldError = (String, String);
+
+/// Deepest nesting of operators accepted.
+pub const MAX_DEPTH: usize = 32;
+/// Most conditions in one filter.
+pub const MAX_NODES: usize = 256;
+
+fn err(path: &str, reason: impl Into<String>) -> FieldError {
+    (path.to_string(), reason.into())
+}
+
+/// Parses a filter; `path` names it in errors (`filter`).
+pub fn parse(v: &Value, path: &str) -> Result<SearchKey, FieldError> {
+    let mut nodes = 0;
+    node(v, path, 0, &mut nodes)
+}
+
+fn node(v: &Value, path: &str, depth: usize, nodes: &mut usize) -> Result<SearchKey, FieldError> {
+    *nodes += 1;
+    if depth > MAX_DEPTH || *nodes > MAX_NODES {
+        return Err(err(path, format!("filters are limited to depth {MAX_DEPTH} and {MAX_NODES} conditions")));
+    }
+    let Value::Object(map) = v else { return Err(err(path, "must be an object")) };
+    if map.contains_key("operator") { operator(map, path, depth, nodes) } else { condition(map, path) }
+}
+
+fn operator(map: &Map<String, Value>, path: &str, depth: usize, nodes: &mut usize) -> Result<SearchKey, FieldError> {
+    if let Some(extra) = map.keys().find(|k| *k != "operator" && *k != "conditions") {
+        return Err(err(&format!("{path}.{extra}"), "an operator has only `operator` and `conditions`"));
+    }
+    let op = map["operator"].as_str().unwrap_or("");
+    let Some(Value::Array(list)) = map.get("conditions") else {
+        return Err(err(&format!("{path}.conditions"), "must be an array"));
+    };
+    if list.is_empty() {
+        return Err(err(&format!("{path}.conditions"), "must not be empty"));
+    }
+    let mut keys = Vec::with_capacity(list.len());
+    for (i, c) in list.iter().enumerate() {
+        keys.push(node(c, &format!("{path}.conditions[{i}]"), depth + 1, nodes)?);
+    }
+    Ok(match op {
+        "AND" => SearchKey::And(keys),
+        "OR" => or_chain(keys),
+        "NOT" => SearchKey::Not(Box::new(or_chain(keys))),
+        _ => return Err(err(&format!("{path}.operator"), "must be AND, OR or NOT")),
+    })
+}
+
+/// `OR` of n keys as nested binary ORs.
+fn or_chain(mut keys: Vec<SearchKey>) -> SearchKey {
+    let last = keys.pop().unwrap_or(SearchKey::All);
+    keys.into_iter().rev().fold(last, |acc, k| SearchKey::Or(Box::new(k), Box::new(acc)))
+}
+
+fn string(v: &Value, path: &str) -> Result<String, FieldError> {
+    let s = v.as_str().ok_or_else(|| err(path, "must be a string"))?;
+    if s.len() > 1000 || s.contains('\0') {
+        return Err(err(path, "must be at most 1000 bytes, without NUL"));
+    }
+    Ok(s.to_string())
+}
+
+fn boolean(v: &Value, path: &str) -> Result<bool, FieldError> {
+    v.as_bool().ok_or_else(|| err(path, "must be true or false"))
+}
+
+fn date(v: &Value, path: &str) -> Result<NaiveDate, FieldError> {
+    let s = v.as_str().ok_or_else(|| err(path, "must be a date, YYYY-MM-DD"))?;
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| err(path, "must be a date, YYYY-MM-DD"))
+}
+
+fn number(v: &Value, path: &str) -> Result<u32, FieldError> {
+    v.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(|| err(path, "must be an integer 0–4294967295"))
+}
+
+fn keyword(v: &Value, path: &str, on: bool) -> Result<SearchKey, FieldError> {
+    let k = string(v, path)?;
+    let valid =
+        !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b) && !b"(){%*\"\\]".contains(&b));
+    if !valid {
+        return Err(err(path, "must be an IMAP keyword (printable ASCII without ( ) { ] % * \" \\)"));
+    }
+    Ok(match k.to_ascii_lowercase().as_str() {
+        "$seen" => SearchKey::Seen(on),
+        "$answered" => SearchKey::Answered(on),
+        "$flagged" => SearchKey::Flagged(on),
+        "$draft" => SearchKey::Draft(on),
+        _ => SearchKey::Keyword(k, on),
+    })
+}
+
+fn only_true(v: &Value, path: &str, key: SearchKey) -> Result<SearchKey, FieldError> {
+    if boolean(v, path)? { Ok(key) } else { Err(err(path, "only `true` is meaningful here")) }
+}
+
+fn condition(map: &Map<String, Value>, path: &str) -> Result<SearchKey, FieldError> {
+    let mut keys = Vec::new();
+    for (name, v) in map {
+        let p = format!("{path}.{name}");
+        let key = match name.as_str() {
+            "all" => only_true(v, &p, SearchKey::All)?,
+            "answered" => SearchKey::Answered(boolean(v, &p)?),
+            "deleted" => SearchKey::Deleted(boolean(v, &p)?),
+            "draft" => SearchKey::Draft(boolean(v, &p)?),
+            "flagged" => SearchKey::Flagged(boolean(v, &p)?),
+            "seen" => SearchKey::Seen(boolean(v, &p)?),
+            "new" => only_true(v, &p, SearchKey::New)?,
+            "old" => only_true(v, &p, SearchKey::Old)?,
+            "recent" => {
+                if boolean(v, &p)? {
+                    SearchKey::Recent
+                } else {
+                    SearchKey::Old
+                }
+            }
+            "keyword" | "hasKeyword" => keyword(v, &p, true)?,
+            "unkeyword" | "notKeyword" => keyword(v, &p, false)?,
+            "bcc" => SearchKey::Bcc(string(v, &p)?),
+            "body" => SearchKey::Body(string(v, &p)?),
+            "cc" => SearchKey::Cc(string(v, &p)?),
+            "from" => SearchKey::From(string(v, &p)?),
+            "subject" => SearchKey::Subject(string(v, &p)?),
+            "text" => SearchKey::Text(string(v, &p)?),
+            "to" => SearchKey::To(string(v, &p)?),
+            "header" => {
+                let Value::Object(h) = v else { return Err(err(&p, "must be {\"name\", \"value\"}")) };
+                let field = h.get("name").map(|n| string(n, &format!("{p}.name"))).transpose()?.unwrap_or_default();
+                if field.is_empty() || !field.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b':') {
+                    return Err(err(&format!("{p}.name"), "must be a header field name"));
+                }
+                let value = h.get("value").map(|x| string(x, &format!("{p}.value"))).transpose()?.unwrap_or_default();
+                SearchKey::Header(field, value)
+            }
+            "before" => SearchKey::Before(date(v, &p)?),
+            "on" => SearchKey::On(date(v, &p)?),
+            "since" => SearchKey::Since(date(v, &p)?),
+            "sentBefore" => SearchKey::SentBefore(date(v, &p)?),
+            "sentOn" => SearchKey::SentOn(date(v, &p)?),
+            "sentSince" => SearchKey::SentSince(date(v, &p)?),
+            "larger" => SearchKey::Larger(number(v, &p)?),
+            "smaller" => SearchKey::Smaller(number(v, &p)?),
+            "uid" => SearchKey::Uid(
+                SetSpec::parse(&string(v, &p)?).map_err(|_| err(&p, "must be a UID set such as 1:100,200"))?,
+            ),
+            "seq" => SearchKey::Seq(
+                SetSpec::parse(&string(v, &p)?).map_err(|_| err(&p, "must be a sequence set such as 1:*"))?,
+            ),
+            _ => return Err(err(&p, "unknown filter property")),
+        };
+        keys.push(key);
+    }
+    Ok(match keys.len() {
+        0 => SearchKey::All,
+        1 => keys.pop().unwrap_or(SearchKey::All),
+        _ => SearchKey::And(keys),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::imap::encode::{search::Dialect, uid_search};
+
+    fn encode(v: Value) -> String {
+        uid_search(&parse(&v, "filter").expect("valid"), Dialect { literal_plus: true })
+            .expect("encodes")
+            .as_str()
+            .to_string()
+    }
+
+    #[test]
+    fn the_api_model_example_encodes() {
+        let f = json!({"operator": "AND", "conditions": [
+            {"from": "billing@example.com", "since": "2024-01-01", "before": "2024-04-01"},
+            {"operator": "NOT", "conditions": [{"keyword": "$Junk"}]},
+            {"operator": "OR", "conditions": [{"subject": "Rechnung"}, {"body": "Rechnung"}]},
+            {"header": {"name": "List-Id", "value": ""}},
+            {"larger": 10240, "seen": false}
+        ]});
+        assert_eq!(
+            encode(f),
+            "UID SEARCH ((BEFORE 1-Apr-2024 FROM billing@example.com SINCE 1-Jan-2024) NOT KEYWORD $Junk OR SUBJECT Rechnung BODY Rechnung HEADER List-Id \"\" (LARGER 10240 UNSEEN))"
+        );
+    }
+
+    #[test]
+    fn or_of_three_nests_and_not_of_two_negates_their_or() {
+        let f = json!({"operator": "OR", "conditions": [{"seen": true}, {"flagged": true}, {"draft": true}]});
+        assert_eq!(encode(f), "UID SEARCH OR SEEN OR FLAGGED DRAFT");
+        let f = json!({"operator": "NOT", "conditions": [{"seen": true}, {"flagged": true}]});
+        assert_eq!(encode(f), "UID SEARCH NOT OR SEEN FLAGGED");
+    }
+
+    #[test]
+    fn non_ascii_text_uses_charset_utf8_and_a_literal() {
+        assert_eq!(encode(json!({"subject": "März"})), "UID SEARCH CHARSET UTF-8 SUBJECT {5+}\r\nMärz");
+        assert_eq!(encode(json!({"keyword": "$seen"})), "UID SEARCH SEEN");
+        assert_eq!(encode(json!({"uid": "1:5,9"})), "UID SEARCH UID 1:5,9");
+        assert_eq!(encode(json!({})), "UID SEARCH ALL");
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            (json!({"operator": "AND", "conditions": [{"seen": true}, {"recnt": true}]}), "filter.conditions[1].recnt"),
+            (json!({"since": "yesterday"}), "filter.since"),
+            (json!({"keyword": "a b"}), "filter.keyword"),
+            (json!({"uid": "1:x"}), "filter.uid"),
+            (json!({"header": {"name": "X:Y"}}), "filter.header.name"),
+            (json!({"operator": "XOR", "conditions": [{}]}), "filter.operator"),
+            (json!({"operator": "OR", "conditions": []}), "filter.conditions"),
+            (json!([1]), "filter"),
+        ];
+        for (f, field) in cases {
+            assert_eq!(parse(&f, "filter").expect_err("invalid").0, field);
+        }
+        let mut deep = json!({"seen": true});
+        for _ in 0..40 {
+            deep = json!({"operator": "NOT", "conditions": [deep]});
+        }
+        assert!(parse(&deep, "filter").is_err());
+    }
+}

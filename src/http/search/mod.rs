@@ -1,0 +1,293 @@
+//! `POST /v1/mailboxes/{mailbox}/search` and `POST /v1/search`, plus the search path shared
+//! with the simple query parameters of the message list.
+
+pub mod filter;
+
+use std::sync::Arc;
+
+use axum::{Json, extract::State, http::StatusCode};
+use futures_util::StreamExt;
+use ring::digest;
+
+use crate::{
+    auth::cursor::{Cursor, CursorError},
+    error::ApiError,
+    http::extract::{ApiJson, ApiPath, AuthUser},
+    imap::{
+        AccountPool, ImapError,
+        encode::{ListPattern, MailboxName, SearchKey, SortKey},
+        mailbox, message,
+        message::Read,
+        run, search,
+    },
+    state::AppState,
+    views::{
+        message::MessageSummary,
+        problem::Problem,
+        search::{MailboxMatch, MultiSearchRequest, MultiSearchResponse, SearchRequest, SearchResponse, SortSpec},
+    },
+};
+
+/// Most mailboxes one multi-mailbox search visits.
+pub const MAX_MAILBOXES: usize = 100;
+
+/// The filter as a search key; `\Deleted` messages are excluded unless the filter mentions them.
+pub fn build_key(filter: Option<&serde_json::Value>) -> Result<SearchKey, ApiError> {
+    let key = match filter {
+        Some(f) => filter::parse(f, "filter").map_err(|(field, reason)| ApiError::invalid_filter(field, reason))?,
+        None => SearchKey::All,
+    };
+    Ok(if key.mentions_deleted() { key } else { SearchKey::And(vec![key, SearchKey::Deleted(false)]) })
+}
+
+fn sort_order(sort: &[SortSpec]) -> Result<Option<Vec<(SortKey, bool)>>, ApiError> {
+    let mut out = Vec::new();
+    for (i, s) in sort.iter().enumerate() {
+        let key = match s.property.as_str() {
+            "arrival" | "receivedAt" => SortKey::Arrival,
+            "sentAt" => SortKey::Date,
+            "from" => SortKey::From,
+            "to" => SortKey::To,
+            "cc" => SortKey::Cc,
+            "subject" => SortKey::Subject,
+            "size" => SortKey::Size,
+            _ => return Err(ApiError::invalid_filter(format!("sort[{i}].property"), "unknown sort property".into())),
+        };
+        out.push((key, s.is_ascending));
+    }
+    // Newest first by arrival is UID order: no SORT needed.
+    Ok(match out.as_slice() {
+        [] | [(SortKey::Arrival, false)] => None,
+        _ => Some(out),
+    })
+}
+
+/// A short stable hash identifying a search, stored in its cursors.
+pub fn fingerprint(parts: &[&str]) -> String {
+    let d = digest::digest(&digest::SHA256, parts.join("\u{0}").as_bytes());
+    d.as_ref()[..12].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn map_unsupported(e: ImapError) -> ApiError {
+    match e {
+        ImapError::Unsupported("SORT") => ApiError::unsupported_sort("the IMAP server does not offer SORT"),
+        ImapError::Unsupported(what) => {
+            ApiError::invalid_filter("filter".into(), format!("{what} cannot be used on this server"))
+        }
+        other => other.into(),
+    }
+}
+
+/// What one search page needs.
+pub struct SearchPlan {
+    /// The mailbox.
+    pub mailbox: MailboxName,
+    /// The search key.
+    pub key: SearchKey,
+    /// SORT order, or None for newest first.
+    pub sort: Option<Vec<(SortKey, bool)>>,
+    /// Page size.
+    pub limit: usize,
+    /// Cursor string from the client.
+    pub cursor: Option<String>,
+    /// Fetch summaries of the page.
+    pub summaries: bool,
+    /// Identity of the search, stored in cursors.
+    pub fingerprint: String,
+}
+
+/// Runs one page of a search.
+pub async fn run_search(state: &AppState, account: &str, plan: SearchPlan) -> Result<SearchResponse, ApiError> {
+    let cursor = match plan.cursor.as_deref() {
+        None => None,
+        Some(c) => {
+            let c = state.auth.cursors.open(c, account, plan.mailbox.as_str()).map_err(|e| match e {
+                CursorError::Invalid => ApiError::invalid_cursor("not a cursor of this gateway"),
+                CursorError::Elsewhere => ApiError::invalid_cursor("the cursor belongs to another mailbox"),
+            })?;
+            if c.q.as_deref() != Some(plan.fingerprint.as_str()) {
+                return Err(ApiError::invalid_cursor("the cursor belongs to another search"));
+            }
+            Some(c)
+        }
+    };
+    let pool = state.pool_for(account).await?;
+    let known = cursor.as_ref().map(|c| c.uv);
+    let (before, position) =
+        (cursor.as_ref().map(|c| c.before), cursor.as_ref().and_then(|c| c.p).unwrap_or(0) as usize);
+    let plan = Arc::new(plan);
+    let p = plan.clone();
+    let found = run::read(&pool, move |c| {
+        let p = p.clone();
+        Box::pin(async move {
+            let m = match search::search(c, &p.mailbox, &p.key, p.sort.as_deref(), known).await? {
+                Read::Found(m) => m,
+                Read::Stale { current } => return Ok(Read::Stale { current }),
+                Read::NotFound => return Ok(Read::NotFound),
+            };
+            let total = m.uids.len();
+            let rest: Vec<u32> = match (&p.sort, before) {
+                (None, Some(b)) => m.uids.iter().copied().filter(|&u| u < b).collect(),
+                (None, None) => m.uids.clone(),
+                (Some(_), _) => m.uids.iter().copied().skip(position).collect(),
+            };
+            let page: Vec<u32> = rest.iter().copied().take(p.limit).collect();
+            let more = rest.len() > page.len();
+            let items = if p.summaries { Some(message::summaries(c, m.uid_validity, &page).await?) } else { None };
+            Ok(Read::Found((m.uid_validity, total, page, more, items)))
+        })
+    })
+    .await
+    .map_err(map_unsupported)?;
+    let (uv, total, page, more, items) = match found {
+        Read::Found(x) => x,
+        Read::Stale { current } => {
+            return Err(ApiError::uid_validity_changed(StatusCode::GONE, known.unwrap_or(0), current));
+        }
+        Read::NotFound => return Err(ApiError::not_found("no such mailbox")),
+    };
+    let next_cursor = match (more, page.last()) {
+        (true, Some(&last)) => Some(state.auth.cursors.seal(&Cursor {
+            v: 1,
+            a: account.to_string(),
+            m: plan.mailbox.as_str().to_string(),
+            uv,
+            before: last,
+            q: Some(plan.fingerprint.clone()),
+            p: plan.sort.as_ref().map(|_| (position + page.len()) as u32),
+        })),
+        _ => None,
+    };
+    let items = items.map(|mut list: Vec<MessageSummary>| {
+        list.sort_by_key(|m| page.iter().position(|&u| u == m.uid));
+        list
+    });
+    Ok(SearchResponse { uids: page, total, next_cursor, items })
+}
+
+/// Search one mailbox with a JSON filter tree; newest first unless sorted.
+#[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/search", tag = "search", security(("bearer" = [])),
+    params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
+    request_body = SearchRequest,
+    responses(
+        (status = 200, body = SearchResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 410, body = Problem, content_type = "application/problem+json", description = "UIDVALIDITY changed"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid filter or unsupported sort"),
+        (status = 502, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn search_mailbox(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(req): ApiJson<SearchRequest>,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let mailbox = MailboxName::parse(&name)?;
+    let limit = req.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be between 1 and 500"));
+    }
+    let summaries = match req.r#return.as_deref() {
+        None | Some("uids") => false,
+        Some("summaries") => true,
+        Some(_) => return Err(ApiError::bad_request("return is `uids` or `summaries`")),
+    };
+    let key = build_key(req.filter.as_ref())?;
+    let sort_specs = req.sort.unwrap_or_default();
+    let sort = sort_order(&sort_specs)?;
+    let fingerprint = fingerprint(&[
+        &req.filter.map(|f| f.to_string()).unwrap_or_default(),
+        &serde_json::to_string(&sort_specs).unwrap_or_default(),
+    ]);
+    let plan = SearchPlan { mailbox, key, sort, limit: limit as usize, cursor: req.cursor, summaries, fingerprint };
+    Ok(Json(run_search(&state, &user.claims.sub, plan).await?))
+}
+
+async fn search_one(
+    pool: Arc<AccountPool>,
+    name: MailboxName,
+    key: Arc<SearchKey>,
+    limit: usize,
+) -> Result<Option<(String, usize, Vec<MessageSummary>)>, ImapError> {
+    let result = run::read(&pool, |c| {
+        let (name, key) = (name.clone(), key.clone());
+        Box::pin(async move {
+            let Read::Found(m) = search::search(c, &name, &key, None, None).await? else { return Ok(None) };
+            let top: Vec<u32> = m.uids.iter().copied().take(limit).collect();
+            let items = message::summaries(c, m.uid_validity, &top).await?;
+            Ok(Some((name.as_str().to_string(), m.uids.len(), items)))
+        })
+    })
+    .await;
+    match result {
+        // A mailbox that vanished or cannot be selected is skipped, not fatal.
+        Err(ImapError::No(_)) => Ok(None),
+        other => other,
+    }
+}
+
+/// Search several mailboxes (or all selectable ones) and merge the newest matches.
+#[utoipa::path(post, path = "/v1/search", tag = "search", security(("bearer" = [])),
+    request_body = MultiSearchRequest,
+    responses(
+        (status = 200, body = MultiSearchResponse),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 502, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn search_all(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<MultiSearchRequest>,
+) -> Result<Json<MultiSearchResponse>, ApiError> {
+    let limit = req.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be between 1 and 200"));
+    }
+    let key = Arc::new(build_key(req.filter.as_ref())?);
+    let pool = state.pool_for(&user.claims.sub).await?;
+    let names: Vec<MailboxName> = match req.mailboxes {
+        Some(list) => {
+            if list.len() > MAX_MAILBOXES {
+                return Err(ApiError::bad_request(format!("at most {MAX_MAILBOXES} mailboxes")));
+            }
+            list.iter().map(|n| MailboxName::parse(n)).collect::<Result<_, _>>()?
+        }
+        None => {
+            let (entries, _) = run::read(&pool, |c| {
+                Box::pin(async move { mailbox::list(c, &ListPattern::all(), false, false).await })
+            })
+            .await?;
+            entries
+                .iter()
+                .filter(|e| {
+                    !e.attributes
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case("\\Noselect") || a.eq_ignore_ascii_case("\\NonExistent"))
+                })
+                .filter_map(|e| MailboxName::parse(&e.name).ok())
+                .take(MAX_MAILBOXES)
+                .collect()
+        }
+    };
+    let searched = names.len();
+    let fan_out = state.settings.pool.per_account_max.max(1);
+    let results: Vec<_> = futures_util::stream::iter(names)
+        .map(|name| search_one(pool.clone(), name, key.clone(), limit as usize))
+        .buffer_unordered(fan_out)
+        .collect()
+        .await;
+    let mut items = Vec::new();
+    let mut total = 0;
+    for r in results {
+        if let Some((mailbox, count, summaries)) = r.map_err(map_unsupported)? {
+            total += count;
+            items.extend(summaries.into_iter().map(|message| MailboxMatch { mailbox: mailbox.clone(), message }));
+        }
+    }
+    items.sort_by(|a, b| b.message.received_at.cmp(&a.message.received_at).then(b.message.uid.cmp(&a.message.uid)));
+    items.truncate(limit as usize);
+    Ok(Json(MultiSearchResponse { items, total, mailboxes_searched: searched }))
+}
