@@ -4,6 +4,7 @@
 pub mod body;
 pub mod envelope;
 pub mod flags;
+pub mod html;
 pub mod mailbox;
 pub mod message;
 pub mod text;

@@ -217,14 +217,17 @@ pub async fn message(
         }
     })
     .await?;
+    let html_parts: Vec<String> =
+        msg.html_body.iter().filter(|r| r.r#type == "text/html").map(|r| r.part_id.clone()).collect();
     for (section, encoding, charset, size) in wanted {
         let Some((_, bytes)) = raw.iter().find(|(s, _)| *s == section) else { continue };
         let cut_on_wire = size > encoded_budget(encoding.as_deref(), max_value_bytes);
         let (decoded, bad_transfer) = text::transfer(bytes, encoding.as_deref(), cut_on_wire);
         let (mut value, bad_charset) = text::body(&decoded, charset.as_deref());
         let cut = text::truncate(&mut value, max_value_bytes as usize);
-        let body =
-            BodyValue { value, is_encoding_problem: bad_transfer || bad_charset, is_truncated: cut_on_wire || cut };
+        let html = html_parts.contains(&section).then(|| "untrusted".to_string());
+        let is_encoding_problem = bad_transfer || bad_charset;
+        let body = BodyValue { value, is_encoding_problem, is_truncated: cut_on_wire || cut, html };
         msg.body_values.insert(section, body);
     }
     Ok(Read::Found(msg))

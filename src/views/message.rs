@@ -247,6 +247,10 @@ pub struct BodyValue {
     pub is_encoding_problem: bool,
     /// True if cut at `maxBodyValueBytes`.
     pub is_truncated: bool,
+    /// For HTML parts: `untrusted` (as sent; sanitize before display) or `sanitized`
+    /// (`?sanitize=true`: no scripts, handlers, styles or remote loads; `cid:` rewritten).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
 }
 
 /// The full message.
@@ -279,4 +283,6 @@ pub struct MessageQuery {
     pub uid_validity: Option<u32>,
     /// Largest body value, in UTF-8 bytes (default 262144, at most 4194304).
     pub max_body_value_bytes: Option<u32>,
+    /// Return HTML body values cleaned by ammonia.
+    pub sanitize: Option<bool>,
 }

@@ -234,3 +234,32 @@ async fn raw_source_streams_byte_identical_with_ranges() {
     admin.delete(&mailbox).await;
     admin.logout().await;
 }
+
+#[tokio::test]
+async fn html_is_marked_untrusted_and_sanitized_on_request() {
+    let mailbox = unique("html");
+    let mut admin = Admin::connect(dovecot(), "dave").await;
+    admin.create(&mailbox).await;
+    let msg = "From: news@example.com\r\nTo: dave@example.org\r\nSubject: News\r\nMIME-Version: 1.0\r\n\
+        Content-Type: multipart/related; boundary=\"r\"\r\n\r\n\
+        --r\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+        <p onclick=\"x()\">Hi<script>alert(1)</script><img src=\"https://tracker.example.net/p.gif\"><img src=\"cid:logo@example.com\"></p>\r\n\
+        --r\r\nContent-Type: image/png\r\nContent-ID: <logo@example.com>\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n\
+        --r--\r\n";
+    admin.append(&mailbox, None, msg).await;
+    let app = TestApp::spawn().await;
+    let token = app.login("dave").await.access;
+    let url = format!("/v1/mailboxes/{}/messages/1", seg(&mailbox));
+    let raw = app.get_json(&url, &token).await;
+    assert_eq!(raw["bodyValues"]["1"]["html"], "untrusted");
+    assert!(raw["bodyValues"]["1"]["value"].as_str().expect("html").contains("<script>"));
+    let clean = app.get_json(&format!("{url}?sanitize=true"), &token).await;
+    let value = clean["bodyValues"]["1"]["value"].as_str().expect("html");
+    assert_eq!(clean["bodyValues"]["1"]["html"], "sanitized");
+    for gone in ["<script", "onclick", "tracker.example.net"] {
+        assert!(!value.contains(gone), "{gone} in {value}");
+    }
+    assert!(value.contains(&format!("src=\"{url}/parts/2\"")), "{value}");
+    admin.delete(&mailbox).await;
+    admin.logout().await;
+}

@@ -62,13 +62,16 @@ pub async fn get_message(
         Box::pin(async move { message::message(c, &mailbox, uid, known, max, &base).await })
     })
     .await?;
-    let msg = match found {
+    let mut msg = match found {
         Read::Found(m) => m,
         Read::Stale { current } => {
             return Err(ApiError::uid_validity_changed(StatusCode::CONFLICT, known.unwrap_or(0), current));
         }
         Read::NotFound => return Err(ApiError::message_not_found(uid)),
     };
+    if q.sanitize == Some(true) {
+        sanitize_html(&mut msg);
+    }
     let etag = msg.summary.imap.mod_seq.as_ref().map(|m| format!("\"{}.{m}\"", msg.summary.imap.uid_validity));
     let mut out = HeaderMap::new();
     if let Some(etag) = &etag {
@@ -79,4 +82,20 @@ pub async fn get_message(
     }
     out.insert(header::CACHE_CONTROL, header_value("private, no-cache"));
     Ok((out, Json(msg)).into_response())
+}
+
+/// Replaces the HTML body values with sanitized HTML whose `cid:` images point at part URLs.
+fn sanitize_html(msg: &mut Message) {
+    let cids: std::collections::HashMap<String, String> = msg
+        .attachments
+        .iter()
+        .chain(&msg.html_body)
+        .filter_map(|p| p.cid.as_ref().map(|c| (c.to_ascii_lowercase(), p.download_url.clone())))
+        .collect();
+    for value in msg.body_values.values_mut() {
+        if value.html.is_some() {
+            value.value = crate::convert::html::sanitize(&value.value, &cids);
+            value.html = Some("sanitized".into());
+        }
+    }
 }

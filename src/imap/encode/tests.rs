@@ -242,3 +242,29 @@ fn sections_accept_only_dotted_numbers() {
         assert!(Section::parse(bad).is_err(), "{bad:?}");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn any_search_string_stays_one_argument_of_one_command(text in hostile()) {
+        use search::{Dialect, SearchKey as K};
+        let d = Dialect { literal_plus: true };
+        let keys = [
+            K::Subject(text.clone()),
+            K::Header("X-Tag".into(), text.clone()),
+            K::Not(Box::new(K::Or(Box::new(K::Body(text.clone())), Box::new(K::Text(text.clone()))))),
+        ];
+        for key in keys {
+            let Ok(cmd) = uid_search(&key, d) else {
+                prop_assert!(text.contains('\0'));
+                continue;
+            };
+            let (verb, args) = parse_command(cmd.as_str()).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(verb, "UID");
+            let values: Vec<&[u8]> = args.iter().map(Arg::value).collect();
+            prop_assert!(values.iter().filter(|v| **v == text.as_bytes()).count() >= 1, "{:?}", cmd);
+            prop_assert_eq!(values[0], b"SEARCH".as_slice());
+        }
+    }
+}
