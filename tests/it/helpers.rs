@@ -90,6 +90,35 @@ pub fn dovecot() -> &'static Dovecot {
     })
 }
 
+/// The Cyrus server for interoperability tests: from `CYRUS_*` variables (set by
+/// `scripts/test`), else started here with the project's script.
+pub fn cyrus() -> &'static Dovecot {
+    static C: OnceLock<Dovecot> = OnceLock::new();
+    C.get_or_init(|| match std::env::var("CYRUS_IMAP_PORT") {
+        Ok(port) => Dovecot {
+            host: "127.0.0.1".into(),
+            port: port.parse().expect("CYRUS_IMAP_PORT"),
+            tls_port: std::env::var("CYRUS_IMAPS_PORT").expect("CYRUS_IMAPS_PORT").parse().expect("port"),
+            ca: std::env::var("CYRUS_TLS_CA").expect("CYRUS_TLS_CA").into(),
+            log: std::env::var("CYRUS_LOG").unwrap_or_default().into(),
+        },
+        Err(_) => {
+            let out = std::env::temp_dir().join(format!("cyrus-{}.out", uuid::Uuid::new_v4()));
+            let file = std::fs::File::create(&out).expect("temp file");
+            let status = Command::new("bash")
+                .arg(repo().join("scripts/cyrus-test-server.sh"))
+                .arg("start")
+                .stdout(file.try_clone().expect("dup"))
+                .stderr(file)
+                .status()
+                .expect("run cyrus-test-server.sh");
+            let text = std::fs::read_to_string(&out).unwrap_or_default();
+            assert!(status.success(), "cyrus-test-server.sh start failed:\n{text}");
+            parse_env(&text)
+        }
+    })
+}
+
 /// Settings for a test gateway in front of `d`: random secrets, its own SQLite file, port 0.
 pub fn settings_for(d: &Dovecot) -> Settings {
     let mut s = Settings::default();
@@ -282,6 +311,12 @@ impl Admin {
         let quoted = format!("\"{date}\"");
         let append = self.session.append(wire_name, flags, Some(&quoted), message.as_bytes());
         bounded("APPEND", append).await.expect("APPEND");
+    }
+
+    /// APPEND raw bytes (any content) with an INTERNALDATE.
+    pub async fn append_bytes_at(&mut self, wire_name: &str, message: &[u8], date: &str) {
+        let quoted = format!("\"{date}\"");
+        bounded("APPEND", self.session.append(wire_name, None, Some(&quoted), message)).await.expect("APPEND");
     }
 
     pub async fn logout(mut self) {

@@ -1,6 +1,7 @@
 //! The one integration-test binary: real Dovecot, real SQLite and PostgreSQL.
 
 mod auth;
+mod corpus;
 mod helpers;
 mod mailboxes;
 mod messages;

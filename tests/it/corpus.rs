@@ -1,0 +1,152 @@
+//! Golden tests: every message of `tests/fixtures/messages/` is APPENDed to a real server, read
+//! through the gateway, and compared with `tests/fixtures/expected/<server>/<name>.json`.
+//! A mismatch writes `<name>.json.actual` beside it; `UPDATE_GOLDEN=1` rewrites the expected files.
+
+use std::path::{Path, PathBuf};
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{Admin, Dovecot, TestApp, cyrus, dovecot, seg, settings_for, unique};
+
+fn fixtures() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/messages");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/fixtures/messages")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Replaces what differs from run to run (UIDVALIDITY, MODSEQ, the unique mailbox name).
+fn normalize(v: &mut Value, mailbox_segment: &str) {
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map.iter_mut() {
+                match k.as_str() {
+                    "uidValidity" => *x = Value::from(0),
+                    "modSeq" if !x.is_null() => *x = Value::from("0"),
+                    _ => normalize(x, mailbox_segment),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|x| normalize(x, mailbox_segment)),
+        Value::String(s) if s.contains(mailbox_segment) => *s = s.replace(mailbox_segment, "{mailbox}"),
+        _ => {}
+    }
+}
+
+/// Reads the whole corpus through a gateway in front of `server` as `user`.
+pub async fn read_corpus(server: &Dovecot, user: &str) -> Vec<(String, Value)> {
+    let mailbox = unique("corpus");
+    let mut admin = Admin::connect(server, user).await;
+    admin.create(&mailbox).await;
+    let files = fixtures();
+    assert!(files.len() >= 30, "the corpus has {} messages", files.len());
+    for f in &files {
+        let raw = std::fs::read(f).expect("fixture");
+        admin.append_bytes_at(&mailbox, &raw, "02-Nov-2026 10:00:00 +0000").await;
+    }
+    let app = TestApp::start(settings_for(server)).await;
+    let token = app.login(user).await.access;
+    let segment = seg(&mailbox);
+    let mut out = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let url = format!("/v1/mailboxes/{segment}/messages/{}?maxBodyValueBytes=2048", i + 1);
+        let resp = app.get(&url, &token).await;
+        let status = resp.status();
+        let mut body: Value = resp.json().await.expect("json");
+        assert_eq!(status, StatusCode::OK, "{}: {body}", f.display());
+        normalize(&mut body, &segment);
+        out.push((f.file_stem().expect("stem").to_string_lossy().into_owned(), body));
+    }
+    admin.delete(&mailbox).await;
+    admin.logout().await;
+    out
+}
+
+fn check_golden(server: &str, results: &[(String, Value)]) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/expected").join(server);
+    std::fs::create_dir_all(&dir).expect("expected dir");
+    let update = std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1");
+    let mut mismatches = Vec::new();
+    for (name, got) in results {
+        let path = dir.join(format!("{name}.json"));
+        let text = serde_json::to_string_pretty(got).expect("json") + "\n";
+        let actual = dir.join(format!("{name}.json.actual"));
+        if update {
+            std::fs::write(&path, &text).expect("write golden");
+            let _ = std::fs::remove_file(&actual);
+            continue;
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        if want == text {
+            let _ = std::fs::remove_file(&actual);
+        } else {
+            std::fs::write(&actual, &text).expect("write actual");
+            mismatches.push(name.clone());
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{server}: {} messages differ from their golden JSON (see *.json.actual in tests/fixtures/expected/{server}/; \
+         UPDATE_GOLDEN=1 rewrites): {mismatches:?}",
+        mismatches.len()
+    );
+}
+
+#[tokio::test]
+async fn the_corpus_reads_as_its_golden_json_on_dovecot() {
+    let results = read_corpus(dovecot(), "judy").await;
+    check_golden("dovecot", &results);
+}
+
+#[tokio::test]
+async fn the_corpus_reads_as_its_golden_json_on_cyrus() {
+    let results = read_corpus(cyrus(), "eve").await;
+    check_golden("cyrus", &results);
+}
+
+#[tokio::test]
+async fn cyrus_serves_mailboxes_pages_and_search() {
+    let server = cyrus();
+    let app = TestApp::start(settings_for(server)).await;
+    let token = app.login("dave").await.access;
+    let list = app.get_json("/v1/mailboxes", &token).await;
+    let role = |name: &str| {
+        list["items"].as_array().expect("items").iter().find(|m| m["name"] == name).map(|m| m["role"].clone())
+    };
+    assert_eq!(role("INBOX"), Some(Value::from("inbox")));
+    assert_eq!(role("Sent"), Some(Value::from("sent")), "Cyrus sends \\sent in lower case");
+    assert_eq!(role("Trash"), Some(Value::from("trash")));
+
+    let mailbox = unique("cy");
+    let mut admin = Admin::connect(server, "dave").await;
+    admin.create(&mailbox).await;
+    for i in 1..=3 {
+        admin.append(&mailbox, None, &crate::helpers::message(&format!("cyrus {i}"))).await;
+    }
+    let page = app.get_json(&format!("/v1/mailboxes/{}/messages?limit=2", seg(&mailbox)), &token).await;
+    let subjects: Vec<&str> =
+        page["items"].as_array().expect("items").iter().map(|m| m["subject"].as_str().unwrap_or("")).collect();
+    assert_eq!(subjects, ["cyrus 3", "cyrus 2"]);
+    let cursor = page["nextCursor"].as_str().expect("cursor");
+    let next = app.get_json(&format!("/v1/mailboxes/{}/messages?limit=2&cursor={cursor}", seg(&mailbox)), &token).await;
+    assert_eq!(next["items"][0]["subject"], "cyrus 1");
+    let found: Value = app
+        .http
+        .post(app.url(&format!("/v1/mailboxes/{}/search", seg(&mailbox))))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"filter": {"subject": "cyrus 2"}}))
+        .send()
+        .await
+        .expect("search")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(found["uids"], serde_json::json!([2]));
+    admin.delete(&mailbox).await;
+    admin.logout().await;
+}
