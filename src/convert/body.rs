@@ -11,7 +11,7 @@ use crate::views::message::{BodyPart, PartImap, PartRef};
 type Params<'a> = Option<Vec<(std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)>>;
 
 fn params(p: &Params<'_>) -> BTreeMap<String, String> {
-    p.iter().flatten().map(|(k, v)| (k.to_ascii_lowercase(), v.to_string())).collect()
+    p.iter().flatten().map(|(k, v)| (text::unquote(k).to_ascii_lowercase(), text::unquote(v).into_owned())).collect()
 }
 
 /// RFC 2231 parameter value (`name*`, `name*0*`, `name*1`, …), else the plain one, RFC 2047 decoded.
@@ -98,16 +98,19 @@ fn leaf(
         charset: p.get("charset").map(|c| c.to_ascii_lowercase()),
         disposition: common.disposition.as_ref().map(|d| d.ty.to_ascii_lowercase()),
         name: param_value(&disp_params, "filename").or_else(|| param_value(&p, "name")),
-        cid: other.id.as_ref().map(|id| id.trim().trim_start_matches('<').trim_end_matches('>').to_string()),
+        cid: other
+            .id
+            .as_ref()
+            .map(|id| text::unquote(id.trim()).trim_start_matches('<').trim_end_matches('>').to_string()),
         language: common.language.as_ref().map(|l| l.iter().map(|s| s.to_string()).collect()),
-        location: common.location.as_ref().map(|l| l.to_string()),
+        location: common.location.as_ref().map(|l| text::unquote(l).into_owned()),
         size,
         imap: PartImap {
             section: section.to_string(),
             encoding: Some(encoding),
             encoded_size: Some(other.octets),
             lines,
-            md5: other.md5.as_ref().map(|m| m.to_string()),
+            md5: other.md5.as_ref().map(|m| text::unquote(m).into_owned()),
             description: other.description.as_ref().map(|d| text::header(d.as_bytes())),
             params: p,
             disposition_params: disp_params,

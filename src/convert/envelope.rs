@@ -7,7 +7,11 @@ use super::text;
 use crate::views::message::{EmailAddress, Envelope};
 
 fn string(raw: Option<&[u8]>) -> Option<String> {
-    raw.map(|b| String::from_utf8_lossy(b).trim().to_string()).filter(|s| !s.is_empty())
+    raw.map(|b| String::from_utf8_lossy(&text::unquote_bytes(b)).trim().to_string()).filter(|s| !s.is_empty())
+}
+
+fn part(b: &[u8]) -> String {
+    String::from_utf8_lossy(&text::unquote_bytes(b)).into_owned()
 }
 
 /// IMAP address lists mark groups with a `host = NIL` entry whose mailbox is the group name,
@@ -32,10 +36,8 @@ pub fn addresses(list: Option<&Vec<Address<'_>>>) -> Vec<EmailAddress> {
             (mailbox, host) => {
                 group_empty = false;
                 let email = match (mailbox, host) {
-                    (Some(m), Some(h)) => {
-                        Some(format!("{}@{}", String::from_utf8_lossy(m), String::from_utf8_lossy(h)))
-                    }
-                    (Some(m), None) | (None, Some(m)) => Some(String::from_utf8_lossy(m).into_owned()),
+                    (Some(m), Some(h)) => Some(format!("{}@{}", part(m), part(h))),
+                    (Some(m), None) | (None, Some(m)) => Some(part(m)),
                     (None, None) => None,
                 };
                 let name = a.name.as_deref().map(text::header).filter(|n| !n.is_empty());

@@ -2,25 +2,137 @@
 //! Total: undecodable bytes become U+FFFD and are reported, never a panic.
 
 use base64::Engine as _;
-use mail_parser::{HeaderValue, decoders::charsets::map::charset_decoder, parsers::MessageStream};
+use mail_parser::decoders::charsets::map::charset_decoder;
 
-/// Decodes a header value as sent (possibly with encoded-words, possibly raw 8-bit).
+/// Removes the `\\` escapes of an IMAP quoted string (imap-proto keeps them).
+pub fn unquote(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('\\') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some(n @ ('"' | '\\')) => out.push(n),
+                Some(n) => {
+                    out.push(c);
+                    out.push(n);
+                }
+                None => out.push(c),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// [`unquote`] for bytes.
+pub fn unquote_bytes(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && matches!(b.get(i + 1), Some(b'"' | b'\\')) {
+            out.push(b[i + 1]);
+            i += 2;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Decodes a header value as sent: RFC 2047 encoded-words in any charset (adjacent words of one
+/// charset are joined before decoding, so a character split across two words survives), raw
+/// UTF-8, or raw 8-bit (taken as windows-1252).
 pub fn header(raw: &[u8]) -> String {
-    let has_words = raw.windows(2).any(|w| w == b"=?");
-    if !has_words {
-        return match std::str::from_utf8(raw) {
-            Ok(s) => unfold(s),
-            // Raw 8-bit that is not UTF-8: by far most often Latin-1 / windows-1252.
-            Err(_) => unfold(&encoding_rs::WINDOWS_1252.decode(raw).0),
-        };
+    let raw = unquote_bytes(raw);
+    let mut out = String::new();
+    let mut pending: Option<(String, Vec<u8>)> = None; // charset, bytes of adjacent words
+    let mut gap = String::new(); // whitespace after an encoded-word, dropped if another follows
+    let mut rest = raw.as_slice();
+    let flush = |pending: &mut Option<(String, Vec<u8>)>, out: &mut String| {
+        if let Some((cs, bytes)) = pending.take() {
+            out.push_str(&charset_text(&bytes, &cs));
+        }
+    };
+    while !rest.is_empty() {
+        if let Some((charset, bytes, len)) = encoded_word(rest) {
+            match &mut pending {
+                Some((cs, acc)) if cs.eq_ignore_ascii_case(&charset) => acc.extend(bytes),
+                _ => {
+                    flush(&mut pending, &mut out);
+                    out.push_str(&std::mem::take(&mut gap));
+                    pending = Some((charset, bytes));
+                }
+            }
+            gap.clear();
+            rest = &rest[len..];
+            continue;
+        }
+        let c = rest[0];
+        if pending.is_some() && (c == b' ' || c == b'\t' || c == b'\r' || c == b'\n') {
+            if c == b' ' || c == b'\t' {
+                gap.push(c as char);
+            }
+            rest = &rest[1..];
+            continue;
+        }
+        flush(&mut pending, &mut out);
+        out.push_str(&std::mem::take(&mut gap));
+        // Copy plain text up to the next possible encoded-word.
+        let end = rest.windows(2).position(|w| w == b"=?").map_or(rest.len(), |p| p.max(1));
+        out.push_str(&plain(&rest[..end]));
+        rest = &rest[end..];
     }
-    let mut line = raw.to_vec();
-    line.extend_from_slice(b"\r\n");
-    match MessageStream::new(&line).parse_unstructured() {
-        HeaderValue::Text(t) => t.into_owned(),
-        HeaderValue::TextList(list) => list.join(" "),
-        _ => unfold(&String::from_utf8_lossy(raw)),
+    flush(&mut pending, &mut out);
+    out.push_str(&gap);
+    unfold(&out)
+}
+
+fn plain(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        // Raw 8-bit that is not UTF-8: by far most often Latin-1 / windows-1252.
+        Err(_) => encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned(),
     }
+}
+
+/// Text in a charset; unknown charsets fall back to UTF-8, then windows-1252.
+fn charset_text(bytes: &[u8], charset: &str) -> String {
+    let charset = charset.split('*').next().unwrap_or(charset); // RFC 2231 language suffix
+    match charset_decoder(charset.as_bytes()) {
+        Some(decode) => decode(bytes),
+        None => plain(bytes),
+    }
+}
+
+/// Parses `=?charset?B|Q?text?=` at the start of `s`: (charset, decoded bytes, length).
+fn encoded_word(s: &[u8]) -> Option<(String, Vec<u8>, usize)> {
+    let body = s.strip_prefix(b"=?")?;
+    let q1 = body.iter().position(|&b| b == b'?')?;
+    let charset = std::str::from_utf8(&body[..q1]).ok()?.to_string();
+    let enc = *body.get(q1 + 1)?;
+    if body.get(q1 + 2) != Some(&b'?') || charset.is_empty() {
+        return None;
+    }
+    let text_start = q1 + 3;
+    let text_len = body[text_start..].windows(2).position(|w| w == b"?=")?;
+    let text = &body[text_start..text_start + text_len];
+    if text.iter().any(|b| b.is_ascii_whitespace()) {
+        return None;
+    }
+    let bytes = match enc.to_ascii_uppercase() {
+        b'B' => transfer(text, Some("base64"), false).0,
+        b'Q' => {
+            let underscores: Vec<u8> = text.iter().map(|&b| if b == b'_' { b' ' } else { b }).collect();
+            quoted_printable(&underscores).0
+        }
+        _ => return None,
+    };
+    Some((charset, bytes, 2 + text_start + text_len + 2))
 }
 
 fn unfold(s: &str) -> String {
@@ -82,6 +194,25 @@ fn quoted_printable(bytes: &[u8]) -> (Vec<u8>, bool) {
             i += 1;
             continue;
         }
+        // A soft line break may carry trailing white space before the line end (RFC 2045 §6.7).
+        let mut j = i + 1;
+        while matches!(bytes.get(j), Some(b' ' | b'\t')) {
+            j += 1;
+        }
+        if j > i + 1 {
+            match (bytes.get(j), bytes.get(j + 1)) {
+                (Some(b'\r'), Some(b'\n')) => {
+                    i = j + 2;
+                    continue;
+                }
+                (Some(b'\n'), _) => {
+                    i = j + 1;
+                    continue;
+                }
+                (None, _) => break,
+                _ => {}
+            }
+        }
         match (bytes.get(i + 1), bytes.get(i + 2)) {
             (Some(b'\r'), Some(b'\n')) => i += 3,
             (Some(b'\n'), _) => i += 2,
@@ -136,6 +267,18 @@ mod tests {
     }
 
     #[test]
+    fn adjacent_words_join_and_odd_input_survives() {
+        // One UTF-8 character split across two B words.
+        assert_eq!(header(b"J=?UTF-8?B?w7Zy?= =?UTF-8?B?ZyDD?= =?UTF-8?B?mGRlZ8OlcmQ=?="), "Jörg Ødegård");
+        assert_eq!(header(b"=?ISO-8859-1?Q?a?= b =?ISO-8859-1?Q?c?="), "a b c");
+        assert_eq!(header(b"=?x-unknown?Q?caf=E9?= ok"), "café ok");
+        assert_eq!(header(b"\"=?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\" x"), "\"Grüße\" x");
+        assert_eq!(header(b"report; final \\\"v2\\\".txt"), "report; final \"v2\".txt");
+        assert_eq!(header(b"=?broken"), "=?broken");
+        assert_eq!(unquote("a\\\\b\\\"c"), "a\\b\"c");
+    }
+
+    #[test]
     fn bodies_decode_and_report_problems() {
         assert_eq!(body(b"caf\xe9", Some("iso-8859-1")), ("café".into(), false));
         assert_eq!(body("ok".as_bytes(), None), ("ok".into(), false));
@@ -147,6 +290,7 @@ mod tests {
             ("café soft".as_bytes().to_vec(), false)
         );
         assert_eq!(transfer(b"cut =C", Some("quoted-printable"), true).0, b"cut ".to_vec());
+        assert_eq!(transfer(b"soft = \t\r\nbreak", Some("quoted-printable"), false), (b"soft break".to_vec(), false));
         let mut s = "aä".to_string();
         assert!(truncate(&mut s, 2));
         assert_eq!(s, "a");

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use async_imap::imap_proto::{MailboxDatum, NameAttribute, Response, ResponseCode, Status, StatusAttribute};
 
+use crate::convert::text::unquote;
+
 use super::{
     encode::{self, ListOptions, ListPattern, MailboxName, StatusItem},
     error::ImapError,
@@ -133,16 +135,17 @@ pub async fn list(
     let mut statuses: HashMap<String, StatusData> = HashMap::new();
     let mut collect = |r: &Response<'_>| match r {
         Response::MailboxData(MailboxDatum::List(l)) => {
+            let wire = unquote(&l.name).into_owned();
             let entry = ListEntry {
-                name: mutf7::decode(&l.name),
+                name: mutf7::decode(&wire),
                 delimiter: l.delimiter.as_ref().map(|d| d.to_string()),
                 attributes: l.name_attributes.iter().map(attribute_name).collect(),
                 status: None,
             };
-            entries.push((l.name.to_string(), entry));
+            entries.push((wire, entry));
         }
         Response::MailboxData(MailboxDatum::Status { mailbox, status }) => {
-            apply_status(statuses.entry(mailbox.to_string()).or_default(), status);
+            apply_status(statuses.entry(unquote(mailbox).into_owned()).or_default(), status);
         }
         _ => {}
     };
@@ -165,7 +168,7 @@ pub async fn list(
         let mut subscribed = Vec::new();
         conn.execute(&encode::lsub(pattern), |r| {
             if let Response::MailboxData(MailboxDatum::List(l)) = r {
-                subscribed.push(l.name.to_string());
+                subscribed.push(unquote(&l.name).into_owned());
             }
         })
         .await?;

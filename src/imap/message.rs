@@ -223,7 +223,9 @@ pub async fn message(
         let Some((_, bytes)) = raw.iter().find(|(s, _)| *s == section) else { continue };
         let cut_on_wire = size > encoded_budget(encoding.as_deref(), max_value_bytes);
         let (decoded, bad_transfer) = text::transfer(bytes, encoding.as_deref(), cut_on_wire);
-        let (mut value, bad_charset) = text::body(&decoded, charset.as_deref());
+        let (value, bad_charset) = text::body(&decoded, charset.as_deref());
+        // JSON text uses LF line ends (as JMAP's bodyValues do).
+        let mut value = value.replace("\r\n", "\n");
         let cut = text::truncate(&mut value, max_value_bytes as usize);
         let html = html_parts.contains(&section).then(|| "untrusted".to_string());
         let is_encoding_problem = bad_transfer || bad_charset;
