@@ -180,6 +180,11 @@ async fn a_full_message_is_decoded_json_and_reading_never_marks_it_seen() {
     let headers = app.get_json(&format!("{url}/headers"), &token).await;
     let subject = headers.as_array().expect("list").iter().find(|h| h["name"] == "Subject").expect("Subject");
     assert_eq!(subject["value"], " =?UTF-8?Q?Rechnung_M=C3=A4rz?=");
+    let raw_headers = app.get(&format!("{url}/headers?form=raw"), &token).await.text().await.expect("text");
+    assert!(
+        raw_headers.starts_with("From: =?UTF-8?Q?J=C3=BCrgen") && raw_headers.ends_with("\r\n\r\n"),
+        "{raw_headers:.60}"
+    );
     let tree = app.get_json(&format!("{url}/bodystructure"), &token).await;
     assert_eq!(tree, m["bodyStructure"]);
 

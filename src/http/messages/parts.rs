@@ -143,21 +143,37 @@ pub struct HeaderField {
     pub value: String,
 }
 
-/// The header fields of a message, in order.
+/// Query of the headers route.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HeadersQuery {
+    /// `json` (default): a list of fields; `raw`: the header block as sent (`text/plain`).
+    pub form: Option<String>,
+}
+
+/// The header fields of a message, in order, or the raw header block.
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages/{uid}/headers", tag = "messages", security(("bearer" = [])),
     params(
         ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),
         ("uid" = u32, Path, description = "Message UID"),
+        HeadersQuery,
     ),
     responses(
-        (status = 200, body = [HeaderField]),
+        (status = 200, body = [HeaderField], description = "the fields (`form=raw`: text/plain)"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_headers(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath((name, uid)): ApiPath<(String, u32)>,
-) -> Result<Json<Vec<HeaderField>>, ApiError> {
+    ApiQuery(q): ApiQuery<HeadersQuery>,
+) -> Result<Response, ApiError> {
+    let raw_form = match q.form.as_deref() {
+        None | Some("json") => false,
+        Some("raw") => true,
+        Some(_) => return Err(ApiError::bad_request("form is `json` or `raw`")),
+    };
     let mailbox = MailboxName::parse(&name)?;
     let uid = check_uid(uid)?;
     let pool = state.pool_for(&user.claims.sub).await?;
@@ -167,7 +183,13 @@ pub async fn get_headers(
     })
     .await?;
     let Read::Found(raw) = raw else { return Err(ApiError::message_not_found(uid)) };
-    Ok(Json(parse_header_block(&raw)))
+    if raw_form {
+        let mut out = HeaderMap::new();
+        out.insert(header::CONTENT_TYPE, header_value("text/plain; charset=utf-8"));
+        out.insert("x-content-type-options", header_value("nosniff"));
+        return Ok((out, raw).into_response());
+    }
+    Ok(Json(parse_header_block(&raw)).into_response())
 }
 
 /// Splits a header block into fields, unfolding continuation lines.
