@@ -10,6 +10,28 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_imap-gateway"))
 }
 
+/// Runs `imap-gateway serve` in front of `d`, configured only through the environment, on a
+/// free port with its own SQLite file.
+fn spawn_gateway(d: &crate::helpers::Dovecot) -> (std::process::Child, u16, std::path::PathBuf) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let db = std::env::temp_dir().join(format!("igw-test-bin-{}.db", uuid::Uuid::new_v4()));
+    let child = bin()
+        .arg("serve")
+        .env("IMAP_GATEWAY__HTTP__LISTEN", format!("127.0.0.1:{port}"))
+        .env("IMAP_GATEWAY__DATABASE__URL", format!("sqlite://{}", db.display()))
+        .env("IMAP_GATEWAY__IMAP__HOST", &d.host)
+        .env("IMAP_GATEWAY__IMAP__PORT", d.port.to_string())
+        .env("IMAP_GATEWAY__IMAP__TLS", "starttls")
+        .env("IMAP_GATEWAY__IMAP__CA_FILE", &d.ca)
+        .env("IMAP_GATEWAY__AUTH__JWT_SECRET", crate::helpers::random_b64(48))
+        .env("IMAP_GATEWAY__AUTH__ENCRYPTION_KEY", crate::helpers::random_b64(32))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    (child, port, db)
+}
+
 #[test]
 fn help_lists_the_subcommands() {
     let out = bin().arg("--help").output().expect("run");
@@ -72,22 +94,7 @@ async fn health_readiness_and_docs_are_served() {
 #[test]
 fn the_binary_reads_its_environment_serves_and_exits_0_on_sigterm() {
     let d = crate::helpers::dovecot();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let db = std::env::temp_dir().join(format!("igw-test-bin-{}.db", uuid::Uuid::new_v4()));
-    let mut child = bin()
-        .arg("serve")
-        .env("IMAP_GATEWAY__HTTP__LISTEN", format!("127.0.0.1:{port}"))
-        .env("IMAP_GATEWAY__DATABASE__URL", format!("sqlite://{}", db.display()))
-        .env("IMAP_GATEWAY__IMAP__HOST", &d.host)
-        .env("IMAP_GATEWAY__IMAP__PORT", d.port.to_string())
-        .env("IMAP_GATEWAY__IMAP__TLS", "starttls")
-        .env("IMAP_GATEWAY__IMAP__CA_FILE", &d.ca)
-        .env("IMAP_GATEWAY__AUTH__JWT_SECRET", crate::helpers::random_b64(48))
-        .env("IMAP_GATEWAY__AUTH__ENCRYPTION_KEY", crate::helpers::random_b64(32))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let (mut child, port, db) = spawn_gateway(d);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let served = rt.block_on(async {
         let http = reqwest::Client::new();
@@ -161,22 +168,7 @@ fn a_50_mb_attachment_downloads_byte_identical_in_bounded_memory() {
     });
     drop(payload);
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let db = std::env::temp_dir().join(format!("igw-test-big-{}.db", uuid::Uuid::new_v4()));
-    let mut child = bin()
-        .arg("serve")
-        .env("IMAP_GATEWAY__HTTP__LISTEN", format!("127.0.0.1:{port}"))
-        .env("IMAP_GATEWAY__DATABASE__URL", format!("sqlite://{}", db.display()))
-        .env("IMAP_GATEWAY__IMAP__HOST", &d.host)
-        .env("IMAP_GATEWAY__IMAP__PORT", d.port.to_string())
-        .env("IMAP_GATEWAY__IMAP__TLS", "starttls")
-        .env("IMAP_GATEWAY__IMAP__CA_FILE", &d.ca)
-        .env("IMAP_GATEWAY__AUTH__JWT_SECRET", crate::helpers::random_b64(48))
-        .env("IMAP_GATEWAY__AUTH__ENCRYPTION_KEY", crate::helpers::random_b64(32))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let (mut child, port, db) = spawn_gateway(d);
     let pid = child.id();
     let result = rt.block_on(async {
         let http = reqwest::Client::new();

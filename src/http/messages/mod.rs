@@ -4,6 +4,7 @@ pub mod get;
 pub mod list;
 pub mod parts;
 pub mod raw;
+pub mod stream;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 

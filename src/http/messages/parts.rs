@@ -3,22 +3,19 @@
 
 use axum::{
     Json,
-    body::Body,
     extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{check_uid, header_value, raw::CHUNK};
+use super::{check_uid, header_value, stream};
 use crate::{
     convert::text::StreamDecoder,
     error::ApiError,
     http::extract::{ApiPath, ApiQuery, AuthUser},
     imap::{
-        ImapError,
         encode::{MailboxName, Section},
         message::{self, Read},
         run,
@@ -96,31 +93,8 @@ pub async fn get_part(
     let part: BodyPart = message::find_part(&tree, &section).cloned().ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "part-not-found", "No such part").detail(section.clone())
     })?;
-    let encoded = u64::from(part.imap.encoded_size.unwrap_or(0));
-    let mut decoder = StreamDecoder::new(part.imap.encoding.as_deref());
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, ImapError>>(2);
-    tokio::spawn(async move {
-        let mut offset = 0u64;
-        loop {
-            let chunk = message::chunk(&mut conn, uid, &sec, offset, CHUNK).await;
-            let (item, done) = match chunk {
-                Ok(bytes) => {
-                    offset += bytes.len() as u64;
-                    let last = bytes.len() < CHUNK as usize || offset >= encoded;
-                    let mut out = decoder.push(&bytes);
-                    if last {
-                        out.extend(decoder.finish());
-                    }
-                    (Ok(Bytes::from(out)), last)
-                }
-                Err(e) => (Err(e), true),
-            };
-            if tx.send(item).await.is_err() || done {
-                break;
-            }
-        }
-    });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let decoder = StreamDecoder::new(part.imap.encoding.as_deref());
+    let body = stream::body(conn, uid, sec, 0, part.imap.encoded_size.map(u64::from), decoder);
     let content_type = match (&part.charset, part.r#type.starts_with("text/")) {
         (Some(cs), true) => format!("{}; charset={cs}", part.r#type),
         _ => part.r#type.clone(),
@@ -131,7 +105,7 @@ pub async fn get_part(
     out.insert(header::CONTENT_DISPOSITION, header_value(&content_disposition(kind, &filename)));
     out.insert("x-content-type-options", header_value("nosniff"));
     out.insert(header::CONTENT_SECURITY_POLICY, header_value("sandbox"));
-    Ok((out, Body::from_stream(stream)).into_response())
+    Ok((out, body).into_response())
 }
 
 /// One header field, as sent (unfolded, not decoded).

@@ -2,24 +2,20 @@
 //! in chunks of partial fetches so that memory stays constant; `Range` gives 206.
 
 use axum::{
-    body::Body,
     extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use bytes::Bytes;
 
-use super::{check_uid, header_value};
+use super::{check_uid, header_value, stream};
 use crate::{
+    convert::text::StreamDecoder,
     error::ApiError,
     http::extract::{ApiPath, AuthUser},
-    imap::{ImapError, encode::MailboxName, encode::Section, message, message::Read},
+    imap::{encode::MailboxName, encode::Section, message, message::Read},
     state::AppState,
     views::problem::Problem,
 };
-
-/// Bytes per partial fetch.
-pub const CHUNK: u32 = 1024 * 1024;
 
 /// Parses a single `bytes=` range against `size`: `a-b`, `a-` or `-n`.
 pub fn parse_range(value: &str, size: u64) -> Option<(u64, u64)> {
@@ -78,23 +74,7 @@ pub async fn get_raw(
         },
     };
     let len = if size == 0 { 0 } else { end - start + 1 };
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, ImapError>>(2);
-    tokio::spawn(async move {
-        let mut offset = start;
-        while offset < start + len {
-            let want = (start + len - offset).min(u64::from(CHUNK)) as u32;
-            let chunk = message::chunk(&mut conn, uid, &Section::whole(), offset, want).await;
-            let done = match &chunk {
-                Ok(bytes) => bytes.is_empty(),
-                Err(_) => true,
-            };
-            offset += chunk.as_ref().map_or(0, |b| b.len() as u64);
-            if tx.send(chunk.map(Bytes::from)).await.is_err() || done {
-                break;
-            }
-        }
-    });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let body = stream::body(conn, uid, Section::whole(), start, Some(len), StreamDecoder::new(None));
     let mut out = HeaderMap::new();
     out.insert(header::CONTENT_TYPE, header_value("message/rfc822"));
     out.insert(header::CONTENT_LENGTH, header_value(&len.to_string()));
@@ -103,7 +83,7 @@ pub async fn get_raw(
     if status == StatusCode::PARTIAL_CONTENT {
         out.insert(header::CONTENT_RANGE, header_value(&format!("bytes {start}-{end}/{size}")));
     }
-    Ok((status, out, Body::from_stream(stream)).into_response())
+    Ok((status, out, body).into_response())
 }
 
 #[cfg(test)]

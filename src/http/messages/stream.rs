@@ -1,0 +1,55 @@
+//! Streaming a message section to an HTTP body in 1 MiB partial fetches, decoded on the fly,
+//! so that memory stays constant whatever the size.
+
+use axum::body::Body;
+use bytes::Bytes;
+
+use crate::{
+    convert::text::StreamDecoder,
+    imap::{ImapError, encode::Section, message, pool::Pooled},
+};
+
+/// Bytes per partial fetch.
+pub const CHUNK: u32 = 1024 * 1024;
+
+/// Streams `section` of `uid` from `start`, at most `limit` encoded bytes (to the end when
+/// None), through `decoder`. The connection (with the mailbox selected) is held until the end;
+/// a client that goes away stops the loop between two complete commands, so the connection
+/// goes back to the pool clean. An IMAP error ends the body with an error.
+pub fn body(
+    mut conn: Pooled,
+    uid: u32,
+    section: Section,
+    start: u64,
+    limit: Option<u64>,
+    mut decoder: StreamDecoder,
+) -> Body {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, ImapError>>(2);
+    tokio::spawn(async move {
+        let end = limit.map(|l| start + l);
+        let mut offset = start;
+        loop {
+            let want = end.map_or(u64::from(CHUNK), |e| (e - offset).min(u64::from(CHUNK))) as u32;
+            if want == 0 {
+                let _ = tx.send(Ok(Bytes::from(decoder.finish()))).await;
+                break;
+            }
+            let (item, done) = match message::chunk(&mut conn, uid, &section, offset, want).await {
+                Ok(bytes) => {
+                    offset += bytes.len() as u64;
+                    let last = bytes.len() < want as usize || end.is_some_and(|e| offset >= e);
+                    let mut out = decoder.push(&bytes);
+                    if last {
+                        out.extend(decoder.finish());
+                    }
+                    (Ok(Bytes::from(out)), last)
+                }
+                Err(e) => (Err(e), true),
+            };
+            if tx.send(item).await.is_err() || done {
+                break;
+            }
+        }
+    });
+    Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) }))
+}
