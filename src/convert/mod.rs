@@ -7,4 +7,5 @@ pub mod flags;
 pub mod html;
 pub mod mailbox;
 pub mod message;
+pub mod stream;
 pub mod text;

@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{check_uid, header_value, stream};
 use crate::{
-    convert::text::StreamDecoder,
+    convert::stream::StreamDecoder,
     error::ApiError,
     http::extract::{ApiPath, ApiQuery, AuthUser},
     imap::{

@@ -9,7 +9,7 @@ use axum::{
 
 use super::{check_uid, header_value, stream};
 use crate::{
-    convert::text::StreamDecoder,
+    convert::stream::StreamDecoder,
     error::ApiError,
     http::extract::{ApiPath, AuthUser},
     imap::{encode::MailboxName, encode::Section, message, message::Read},

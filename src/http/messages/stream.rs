@@ -5,7 +5,7 @@ use axum::body::Body;
 use bytes::Bytes;
 
 use crate::{
-    convert::text::StreamDecoder,
+    convert::stream::StreamDecoder,
     imap::{ImapError, encode::Section, message, pool::Pooled},
 };
 
