@@ -16,14 +16,12 @@ pub struct Cursor {
     pub m: String,
     /// UIDVALIDITY of the UIDs.
     pub uv: u32,
-    /// The next page holds UIDs below this one.
+    /// The last UID the client saw: the next page holds UIDs below it (newest-first order) or
+    /// after it (sorted searches).
     pub before: u32,
     /// Hash of the search the cursor belongs to (searches only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
-    /// Position of the next page in a sorted result (sorted searches only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub p: Option<u32>,
 }
 
 /// Why a cursor was refused.
@@ -89,7 +87,7 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_resist_tampering() {
         let k = Cursors::new(b"0123456789abcdef0123456789abcdef");
-        let c = Cursor { v: 1, a: "acct".into(), m: "INBOX".into(), uv: 7, before: 100, q: None, p: None };
+        let c = Cursor { v: 1, a: "acct".into(), m: "INBOX".into(), uv: 7, before: 100, q: None };
         let s = k.seal(&c);
         assert_eq!(k.open(&s, "acct", "INBOX"), Ok(c.clone()));
         assert_eq!(k.open(&s, "other", "INBOX"), Err(CursorError::Elsewhere));

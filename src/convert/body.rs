@@ -111,7 +111,7 @@ fn leaf(
             encoded_size: Some(other.octets),
             lines,
             md5: other.md5.as_ref().map(|m| text::unquote(m).into_owned()),
-            description: other.description.as_ref().map(|d| text::header(d.as_bytes())),
+            description: other.description.as_ref().map(|d| text::header(text::unquote(d).as_bytes())),
             params: p,
             disposition_params: disp_params,
             size_is_estimate: estimate,
@@ -132,7 +132,7 @@ fn node(bs: &BodyStructure<'_>, section: &str, prefix: &str) -> BodyPart {
             part.imap.envelope = Some(Box::new(envelope::envelope(env)));
             // The encapsulated message: a multipart's children are `section.n`; a single part is `section.1`.
             let inner = match body.as_ref() {
-                BodyStructure::Multipart { .. } => node(body, section, &format!("{section}.")),
+                BodyStructure::Multipart { .. } => node(body, &format!("{section}.TEXT"), &format!("{section}.")),
                 _ => node(body, &format!("{section}.1"), ""),
             };
             part.sub_parts = vec![inner];
@@ -267,11 +267,12 @@ pub fn has_attachment(b: &Bodies<'_>) -> bool {
     b.attachments.iter().any(|p| p.disposition.as_deref() == Some("attachment") || p.cid.is_none())
 }
 
-/// A list entry for a leaf part, with its download URL under `base` (`…/messages/{uid}`).
-pub fn part_ref(p: &BodyPart, base: &str) -> PartRef {
+/// A list entry for a leaf part, with its download URL under `base` (`…/messages/{uid}`),
+/// pinned to the UIDVALIDITY so that it never serves another message after a recreate.
+pub fn part_ref(p: &BodyPart, base: &str, uid_validity: u32) -> PartRef {
     let id = p.part_id.clone().unwrap_or_default();
     PartRef {
-        download_url: format!("{base}/parts/{id}"),
+        download_url: format!("{base}/parts/{id}?uidValidity={uid_validity}"),
         part_id: id,
         r#type: p.r#type.clone(),
         charset: p.charset.clone(),

@@ -23,7 +23,7 @@ pub fn addresses(list: Option<&Vec<Address<'_>>>) -> Vec<EmailAddress> {
     for a in list.map(Vec::as_slice).unwrap_or_default() {
         match (&a.mailbox, &a.host) {
             (Some(name), None) => {
-                group = Some(text::header(name));
+                group = Some(text::header(&text::unquote_bytes(name)));
                 group_empty = true;
             }
             (None, None) => {
@@ -40,7 +40,7 @@ pub fn addresses(list: Option<&Vec<Address<'_>>>) -> Vec<EmailAddress> {
                     (Some(m), None) | (None, Some(m)) => Some(part(m)),
                     (None, None) => None,
                 };
-                let name = a.name.as_deref().map(text::header).filter(|n| !n.is_empty());
+                let name = a.name.as_deref().map(|n| text::header(&text::unquote_bytes(n))).filter(|n| !n.is_empty());
                 out.push(EmailAddress { name, email, group: group.clone() });
             }
         }
@@ -60,7 +60,7 @@ pub fn envelope(e: &ImapEnvelope<'_>) -> Envelope {
     Envelope {
         sent_at: date.as_deref().and_then(parse_date),
         date,
-        subject: e.subject.as_deref().map(text::header),
+        subject: e.subject.as_deref().map(|s| text::header(&text::unquote_bytes(s))),
         from: addresses(e.from.as_ref()),
         sender: addresses(e.sender.as_ref()),
         reply_to: addresses(e.reply_to.as_ref()),

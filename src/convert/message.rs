@@ -79,7 +79,7 @@ pub fn message(uid_validity: u32, attrs: &[AttributeValue<'_>], base: &str) -> O
     let tree = p.tree.clone()?;
     let envelope = p.envelope.clone()?;
     let b = body::bodies(&tree);
-    let refs = |parts: &[&BodyPart]| parts.iter().map(|x| body::part_ref(x, base)).collect::<Vec<_>>();
+    let refs = |parts: &[&BodyPart]| parts.iter().map(|x| body::part_ref(x, base, uid_validity)).collect::<Vec<_>>();
     let (text_body, html_body, attachments) = (refs(&b.text), refs(&b.html), refs(&b.attachments));
     let summary = summary_of(&p, uid, uid_validity, body::has_attachment(&b));
     Some(Message {

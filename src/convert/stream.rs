@@ -44,7 +44,15 @@ impl StreamDecoder {
             Encoding::QuotedPrintable => {
                 self.pending.extend_from_slice(chunk);
                 // Keep a possibly incomplete escape (`=`, `=X`, `=\r`) for the next chunk.
-                let keep = self.pending.iter().rev().take(2).position(|&b| b == b'=').map_or(0, |p| p + 1);
+                // (also `=` followed only by padding white space: a soft break whose line end
+                // is in the next chunk).
+                let keep = match self.pending.iter().rposition(|&b| b == b'=') {
+                    Some(p) if self.pending.len() - p <= 2 => self.pending.len() - p,
+                    Some(p) if self.pending[p + 1..].iter().all(|&b| matches!(b, b' ' | b'\t' | b'\r')) => {
+                        self.pending.len() - p
+                    }
+                    _ => 0,
+                };
                 let cut = self.pending.len() - keep;
                 let rest = self.pending.split_off(cut);
                 let out = quoted_printable(&self.pending).0;
@@ -77,7 +85,11 @@ mod tests {
         fn streaming_equals_whole_decoding(data in prop::collection::vec(any::<u8>(), 0..2000), cuts in prop::collection::vec(1usize..300, 1..20)) {
             let b64 = base64::engine::general_purpose::STANDARD.encode(&data);
             let wrapped: Vec<u8> = b64.as_bytes().chunks(76).flat_map(|l| [l, b"\r\n"].concat()).collect();
-            let qp: Vec<u8> = data.iter().flat_map(|b| format!("={b:02X}").into_bytes()).collect();
+            let mut qp: Vec<u8> = data.iter().flat_map(|b| format!("={b:02X}").into_bytes()).collect();
+            // Soft breaks with padding, which a chunk boundary may split.
+            for at in (0..qp.len()).step_by(61).rev().filter(|i| i % 3 == 0) {
+                qp.splice(at..at, b"=  \t\r\n".iter().copied());
+            }
             for (encoded, name) in [(wrapped, "base64"), (qp, "quoted-printable")] {
                 let mut dec = StreamDecoder::new(Some(name));
                 let mut out = Vec::new();

@@ -48,11 +48,10 @@ pub fn unquote_bytes(b: &[u8]) -> Vec<u8> {
 /// charset are joined before decoding, so a character split across two words survives), raw
 /// UTF-8, or raw 8-bit (taken as windows-1252).
 pub fn header(raw: &[u8]) -> String {
-    let raw = unquote_bytes(raw);
     let mut out = String::new();
     let mut pending: Option<(String, Vec<u8>)> = None; // charset, bytes of adjacent words
     let mut gap = String::new(); // whitespace after an encoded-word, dropped if another follows
-    let mut rest = raw.as_slice();
+    let mut rest = raw;
     let flush = |pending: &mut Option<(String, Vec<u8>)>, out: &mut String| {
         if let Some((cs, bytes)) = pending.take() {
             out.push_str(&charset_text(&bytes, &cs));
@@ -63,8 +62,9 @@ pub fn header(raw: &[u8]) -> String {
             match &mut pending {
                 Some((cs, acc)) if cs.eq_ignore_ascii_case(&charset) => acc.extend(bytes),
                 _ => {
+                    // White space between two encoded-words is dropped (RFC 2047 §6.2).
                     flush(&mut pending, &mut out);
-                    out.push_str(&std::mem::take(&mut gap));
+                    gap.clear();
                     pending = Some((charset, bytes));
                 }
             }
@@ -109,8 +109,15 @@ fn charset_text(bytes: &[u8], charset: &str) -> String {
     }
 }
 
+/// Longest encoded-word looked for (RFC 2047 allows 75; some mailers exceed it a little).
+const MAX_WORD: usize = 256;
+
 /// Parses `=?charset?B|Q?text?=` at the start of `s`: (charset, decoded bytes, length).
 fn encoded_word(s: &[u8]) -> Option<(String, Vec<u8>, usize)> {
+    // RFC 2047 words are at most 75 bytes; looking further would make long headers quadratic.
+    let s = &s[..s.len().min(MAX_WORD)];
+    let end = s.iter().position(|b| b.is_ascii_whitespace()).unwrap_or(s.len());
+    let s = &s[..end];
     let body = s.strip_prefix(b"=?")?;
     let q1 = body.iter().position(|&b| b == b'?')?;
     let charset = std::str::from_utf8(&body[..q1]).ok()?.to_string();
@@ -233,6 +240,29 @@ pub(crate) fn quoted_printable(bytes: &[u8]) -> (Vec<u8>, bool) {
     (out, problem)
 }
 
+/// After a partial fetch, a UTF-8 body may end inside a character: drop that incomplete tail
+/// so that it is not reported as an encoding problem.
+pub fn drop_partial_utf8_tail(bytes: &mut Vec<u8>, charset: Option<&str>) {
+    if !charset.is_none_or(|c| c.eq_ignore_ascii_case("utf-8")) {
+        return;
+    }
+    // Walk back over continuation bytes to the lead byte of the last character.
+    let mut i = bytes.len();
+    while i > 0 && bytes.len() - i < 3 && bytes[i - 1] & 0xC0 == 0x80 {
+        i -= 1;
+    }
+    let Some(&lead) = i.checked_sub(1).and_then(|j| bytes.get(j)) else { return };
+    let need = match lead {
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF7 => 4,
+        _ => return,
+    };
+    if bytes.len() - (i - 1) < need {
+        bytes.truncate(i - 1);
+    }
+}
+
 /// Cuts `s` to at most `max` bytes on a character boundary; returns whether it cut.
 pub fn truncate(s: &mut String, max: usize) -> bool {
     if s.len() <= max {
@@ -274,7 +304,9 @@ mod tests {
         assert_eq!(header(b"=?ISO-8859-1?Q?a?= b =?ISO-8859-1?Q?c?="), "a b c");
         assert_eq!(header(b"=?x-unknown?Q?caf=E9?= ok"), "café ok");
         assert_eq!(header(b"\"=?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\" x"), "\"Grüße\" x");
-        assert_eq!(header(b"report; final \\\"v2\\\".txt"), "report; final \"v2\".txt");
+        assert_eq!(header(b"=?ISO-8859-1?Q?a?= =?UTF-8?Q?=C3=BC?="), "aü");
+        let long: Vec<u8> = b"=?a?Q?b ".repeat(30_000);
+        assert_eq!(header(&long).len(), long.len() - 1, "linear and verbatim");
         assert_eq!(header(b"=?broken"), "=?broken");
         assert_eq!(unquote("a\\\\b\\\"c"), "a\\b\"c");
     }
@@ -292,6 +324,9 @@ mod tests {
         );
         assert_eq!(transfer(b"cut =C", Some("quoted-printable"), true).0, b"cut ".to_vec());
         assert_eq!(transfer(b"soft = \t\r\nbreak", Some("quoted-printable"), false), (b"soft break".to_vec(), false));
+        let mut cut = "aä".as_bytes()[..2].to_vec();
+        drop_partial_utf8_tail(&mut cut, Some("UTF-8"));
+        assert_eq!(cut, b"a");
         let mut s = "aä".to_string();
         assert!(truncate(&mut s, 2));
         assert_eq!(s, "a");

@@ -40,6 +40,9 @@ pub struct Page {
     pub items: Vec<MessageSummary>,
     /// True if messages older than the last item exist.
     pub has_more: bool,
+    /// The lowest UID of this page's window (the keyset of the next page), even if some of its
+    /// messages were expunged before they could be fetched.
+    pub last_uid: Option<u32>,
 }
 
 fn summary_items(conn: &ImapConn) -> Vec<FetchItem> {
@@ -109,13 +112,14 @@ pub async fn page(
         Err(current) => return Ok(Read::Stale { current }),
     };
     let uid_validity = state.uid_validity.unwrap_or(0);
-    let before = before.or(state.uid_next).unwrap_or(u32::MAX);
+    let before = before.or(state.uid_next.filter(|&n| n > 0)).unwrap_or(u32::MAX);
     let mut uids = uids_below(conn, before, limit).await?;
     let has_more = uids.len() > limit;
     uids.truncate(limit);
+    let last_uid = uids.last().copied();
     let mut items = summaries(conn, uid_validity, &uids).await?;
     items.sort_by_key(|m| std::cmp::Reverse(m.uid));
-    Ok(Read::Found(Page { uid_validity, exists: state.exists, items, has_more }))
+    Ok(Read::Found(Page { uid_validity, exists: state.exists, items, has_more, last_uid }))
 }
 
 /// Summaries of `uids` (in server order; expunged ones are missing).
@@ -154,7 +158,8 @@ fn section_name(section: &Option<SectionPath>) -> Option<String> {
 /// Encoded bytes to fetch so that at most `max` decoded bytes come out.
 fn encoded_budget(encoding: Option<&str>, max: u32) -> u32 {
     match encoding {
-        Some("base64") => max.saturating_mul(4) / 3 + max / 38 + 8,
+        // 4/3 for the encoding, plus CRLF after every 76 characters.
+        Some("base64") => max.saturating_mul(4) / 3 + max / 28 + 8,
         Some("quoted-printable") => max.saturating_mul(3),
         _ => max,
     }
@@ -222,7 +227,10 @@ pub async fn message(
     for (section, encoding, charset, size) in wanted {
         let Some((_, bytes)) = raw.iter().find(|(s, _)| *s == section) else { continue };
         let cut_on_wire = size > encoded_budget(encoding.as_deref(), max_value_bytes);
-        let (decoded, bad_transfer) = text::transfer(bytes, encoding.as_deref(), cut_on_wire);
+        let (mut decoded, bad_transfer) = text::transfer(bytes, encoding.as_deref(), cut_on_wire);
+        if cut_on_wire {
+            text::drop_partial_utf8_tail(&mut decoded, charset.as_deref());
+        }
         let (value, bad_charset) = text::body(&decoded, charset.as_deref());
         // JSON text uses LF line ends (as JMAP's bodyValues do).
         let mut value = value.replace("\r\n", "\n");

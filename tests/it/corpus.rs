@@ -33,7 +33,14 @@ fn normalize(v: &mut Value, mailbox_segment: &str) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(|x| normalize(x, mailbox_segment)),
-        Value::String(s) if s.contains(mailbox_segment) => *s = s.replace(mailbox_segment, "{mailbox}"),
+        Value::String(s) if s.contains(mailbox_segment) => {
+            let replaced = s.replace(mailbox_segment, "{mailbox}");
+            // Download URLs carry the UIDVALIDITY.
+            *s = match replaced.split_once("?uidValidity=") {
+                Some((head, _)) => format!("{head}?uidValidity=0"),
+                None => replaced,
+            };
+        }
         _ => {}
     }
 }

@@ -92,15 +92,14 @@ pub async fn list_messages(
         }
         Read::NotFound => return Err(ApiError::not_found("no such mailbox")),
     };
-    let next_cursor = match (page.has_more, page.items.last()) {
+    let next_cursor = match (page.has_more, page.last_uid) {
         (true, Some(last)) => Some(state.auth.cursors.seal(&Cursor {
             v: 1,
             a: account,
             m: mailbox.as_str().to_string(),
             uv: page.uid_validity,
-            before: last.uid,
+            before: last,
             q: None,
-            p: None,
         })),
         _ => None,
     };

@@ -24,13 +24,38 @@ use crate::{
     views::{message::BodyPart, problem::Problem},
 };
 
+/// Unicode format characters (bidi overrides, zero-width) that can disguise a file name.
+fn is_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{061C}')
+}
+
 /// A file name safe for a header: no paths, quotes, controls; at most 150 characters.
 pub fn safe_filename(name: Option<&str>, fallback: &str) -> String {
     let base = name.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String =
-        base.chars().filter(|c| !c.is_control() && !matches!(c, '"' | '\\' | ';' | '%')).take(150).collect();
+    let cleaned: String = base
+        .chars()
+        .filter(|&c| !c.is_control() && !is_format(c) && !matches!(c, '"' | '\\' | ';' | '%'))
+        .take(150)
+        .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').to_string();
     if cleaned.is_empty() { fallback.to_string() } else { cleaned }
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 127 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+}
+
+/// `type/subtype[; charset=x]` from server data, only if every piece is an RFC 2045 token;
+/// anything else is served as `application/octet-stream`.
+pub fn safe_content_type(ty: &str, charset: Option<&str>) -> String {
+    let Some((t, sub)) = ty.split_once('/') else { return "application/octet-stream".into() };
+    if !is_token(t) || !is_token(sub) {
+        return "application/octet-stream".into();
+    }
+    match charset {
+        Some(cs) if t == "text" && is_token(cs) => format!("{t}/{sub}; charset={cs}"),
+        _ => format!("{t}/{sub}"),
+    }
 }
 
 /// RFC 6266 `attachment; filename="ascii"; filename*=UTF-8''percent-encoded`.
@@ -54,6 +79,8 @@ pub fn content_disposition(kind: &str, name: &str) -> String {
 pub struct PartQuery {
     /// `inline` to let a browser display it (still sandboxed); default `attachment`.
     pub disposition: Option<String>,
+    /// The UIDVALIDITY the client knows (download URLs carry it); a different one answers 409.
+    pub uid_validity: Option<u32>,
 }
 
 /// The decoded bytes of one part, streamed. Sent with `nosniff` and `Content-Security-Policy: sandbox`.
@@ -86,19 +113,20 @@ pub async fn get_part(
     };
     let pool = state.pool_for(&user.claims.sub).await?;
     let mut conn = pool.get().await?;
-    let tree = match message::structure(&mut conn, &mailbox, uid, None).await? {
+    let tree = match message::structure(&mut conn, &mailbox, uid, q.uid_validity).await? {
         Read::Found(t) => t,
-        _ => return Err(ApiError::message_not_found(uid)),
+        Read::Stale { current } => {
+            return Err(ApiError::uid_validity_changed(StatusCode::CONFLICT, q.uid_validity.unwrap_or(0), current));
+        }
+        Read::NotFound => return Err(ApiError::message_not_found(uid)),
     };
     let part: BodyPart = message::find_part(&tree, &section).cloned().ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "part-not-found", "No such part").detail(section.clone())
     })?;
     let decoder = StreamDecoder::new(part.imap.encoding.as_deref());
-    let body = stream::body(conn, uid, sec, 0, part.imap.encoded_size.map(u64::from), decoder);
-    let content_type = match (&part.charset, part.r#type.starts_with("text/")) {
-        (Some(cs), true) => format!("{}; charset={cs}", part.r#type),
-        _ => part.r#type.clone(),
-    };
+    // BODYSTRUCTURE sizes can be off for broken MIME: read the section to its real end.
+    let body = stream::body(conn, uid, sec, 0, None, decoder);
+    let content_type = safe_content_type(&part.r#type, part.charset.as_deref());
     let filename = safe_filename(part.name.as_deref(), &format!("part-{section}"));
     let mut out = HeaderMap::new();
     out.insert(header::CONTENT_TYPE, header_value(&content_type));
@@ -224,6 +252,11 @@ mod tests {
         assert_eq!(safe_filename(Some("a\"b\r\n.pdf"), "x"), "ab.pdf");
         assert_eq!(safe_filename(Some(".."), "part-2"), "part-2");
         assert_eq!(safe_filename(None, "part-2"), "part-2");
+        assert_eq!(safe_filename(Some("invoice\u{202E}fdp.exe"), "x"), "invoicefdp.exe");
+        assert_eq!(safe_content_type("text/plain", Some("us-ascii,text/html")), "text/plain");
+        assert_eq!(safe_content_type("text/plain", Some("utf-8")), "text/plain; charset=utf-8");
+        assert_eq!(safe_content_type("image/pn g", None), "application/octet-stream");
+        assert_eq!(safe_content_type("application/pdf", Some("utf-8")), "application/pdf");
         assert_eq!(
             content_disposition("attachment", "Übersicht März.pdf"),
             "attachment; filename=\"_bersicht M_rz.pdf\"; filename*=UTF-8''%C3%9Cbersicht%20M%C3%A4rz.pdf"

@@ -11,7 +11,7 @@ use super::{check_uid, header_value, stream};
 use crate::{
     convert::stream::StreamDecoder,
     error::ApiError,
-    http::extract::{ApiPath, AuthUser},
+    http::extract::{ApiPath, ApiQuery, AuthUser},
     imap::{encode::MailboxName, encode::Section, message, message::Read},
     state::AppState,
     views::problem::Problem,
@@ -35,17 +35,28 @@ pub fn parse_range(value: &str, size: u64) -> Option<(u64, u64)> {
     (start <= end && start < size).then_some((start, end))
 }
 
+/// Query of the raw route.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RawQuery {
+    /// The UIDVALIDITY the client knows; a different one answers 409.
+    pub uid_validity: Option<u32>,
+}
+
 /// The raw message, streamed; never sets `\Seen`.
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages/{uid}/raw", tag = "messages", security(("bearer" = [])),
     params(
         ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),
         ("uid" = u32, Path, description = "Message UID"),
         ("Range" = Option<String>, Header, description = "`bytes=start-end`, one range"),
+        RawQuery,
     ),
     responses(
         (status = 200, content_type = "message/rfc822", description = "the message"),
         (status = 206, content_type = "message/rfc822", description = "the requested range"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "uidValidity does not match"),
         (status = 416, body = Problem, content_type = "application/problem+json"),
         (status = 502, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -53,6 +64,7 @@ pub async fn get_raw(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath((name, uid)): ApiPath<(String, u32)>,
+    ApiQuery(q): ApiQuery<RawQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let mailbox = MailboxName::parse(&name)?;
@@ -61,16 +73,25 @@ pub async fn get_raw(
     // The connection is held for the whole download: the chunks are read on the mailbox it
     // selected. A client that goes away stops the loop between two complete commands.
     let mut conn = pool.get().await?;
-    let size = match message::size(&mut conn, &mailbox, uid, None).await? {
+    let size = match message::size(&mut conn, &mailbox, uid, q.uid_validity).await? {
         Read::Found(s) => u64::from(s),
-        _ => return Err(ApiError::message_not_found(uid)),
+        Read::Stale { current } => {
+            return Err(ApiError::uid_validity_changed(StatusCode::CONFLICT, q.uid_validity.unwrap_or(0), current));
+        }
+        Read::NotFound => return Err(ApiError::message_not_found(uid)),
     };
-    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    // Only byte ranges are served; any other unit is ignored (RFC 9110 §14.2).
+    let range =
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok()).filter(|r| r.trim_start().starts_with("bytes="));
     let (start, end, status) = match range {
         None => (0, size.saturating_sub(1), StatusCode::OK),
         Some(r) => match parse_range(r, size) {
             Some((s, e)) => (s, e, StatusCode::PARTIAL_CONTENT),
-            None => return Err(ApiError::range_not_satisfiable(size)),
+            None => {
+                let mut resp = ApiError::range_not_satisfiable(size).into_response();
+                resp.headers_mut().insert(header::CONTENT_RANGE, header_value(&format!("bytes */{size}")));
+                return Ok(resp);
+            }
         },
     };
     let len = if size == 0 { 0 } else { end - start + 1 };

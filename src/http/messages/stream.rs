@@ -12,6 +12,9 @@ use crate::{
 /// Bytes per partial fetch.
 pub const CHUNK: u32 = 1024 * 1024;
 
+/// How long a client may leave a chunk unread before the download is abandoned.
+pub const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Streams `section` of `uid` from `start`, at most `limit` encoded bytes (to the end when
 /// None), through `decoder`. The connection (with the mailbox selected) is held until the end;
 /// a client that goes away stops the loop between two complete commands, so the connection
@@ -37,16 +40,25 @@ pub fn body(
             let (item, done) = match message::chunk(&mut conn, uid, &section, offset, want).await {
                 Ok(bytes) => {
                     offset += bytes.len() as u64;
-                    let last = bytes.len() < want as usize || end.is_some_and(|e| offset >= e);
-                    let mut out = decoder.push(&bytes);
-                    if last {
-                        out.extend(decoder.finish());
+                    let short = bytes.len() < want as usize;
+                    if short && end.is_some_and(|e| offset < e) {
+                        // Fewer bytes than promised (expunged meanwhile, or a wrong size): end the
+                        // body with an error rather than pass a cut file off as complete.
+                        (Err(ImapError::Protocol("the message ended before its announced size".into())), true)
+                    } else {
+                        let last = short || end.is_some_and(|e| offset >= e);
+                        let mut out = decoder.push(&bytes);
+                        if last {
+                            out.extend(decoder.finish());
+                        }
+                        (Ok(Bytes::from(out)), last)
                     }
-                    (Ok(Bytes::from(out)), last)
                 }
                 Err(e) => (Err(e), true),
             };
-            if tx.send(item).await.is_err() || done {
+            // A reader that stops reading must not hold the account's connection for ever.
+            let sent = tokio::time::timeout(SEND_TIMEOUT, tx.send(item)).await;
+            if !matches!(sent, Ok(Ok(()))) || done {
                 break;
             }
         }

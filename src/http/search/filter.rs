@@ -76,7 +76,11 @@ fn boolean(v: &Value, path: &str) -> Result<bool, FieldError> {
 
 fn date(v: &Value, path: &str) -> Result<NaiveDate, FieldError> {
     let s = v.as_str().ok_or_else(|| err(path, "must be a date, YYYY-MM-DD"))?;
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| err(path, "must be a date, YYYY-MM-DD"))
+    use chrono::Datelike as _;
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1900..=9999).contains(&d.year()) && s.len() == 10)
+        .ok_or_else(|| err(path, "must be a date, YYYY-MM-DD, between 1900 and 9999"))
 }
 
 fn number(v: &Value, path: &str) -> Result<u32, FieldError> {
@@ -216,6 +220,8 @@ mod tests {
         let cases = [
             (json!({"operator": "AND", "conditions": [{"seen": true}, {"recnt": true}]}), "filter.conditions[1].recnt"),
             (json!({"since": "yesterday"}), "filter.since"),
+            (json!({"before": "-0001-01-01"}), "filter.before"),
+            (json!({"on": "+10000-01-01"}), "filter.on"),
             (json!({"keyword": "a b"}), "filter.keyword"),
             (json!({"uid": "1:x"}), "filter.uid"),
             (json!({"header": {"name": "X:Y"}}), "filter.header.name"),

@@ -74,6 +74,10 @@ fn map_unsupported(e: ImapError) -> ApiError {
         ImapError::Unsupported(what) => {
             ApiError::invalid_filter("filter".into(), format!("{what} cannot be used on this server"))
         }
+        // The gateway validated the filter; a BAD now means the server cannot take it.
+        ImapError::Bad(reply) if matches!(reply.command, "UID SEARCH" | "UID SORT") => {
+            ApiError::invalid_filter("filter".into(), format!("the IMAP server rejected it: {}", reply.text))
+        }
         other => other.into(),
     }
 }
@@ -113,8 +117,7 @@ pub async fn run_search(state: &AppState, account: &str, plan: SearchPlan) -> Re
     };
     let pool = state.pool_for(account).await?;
     let known = cursor.as_ref().map(|c| c.uv);
-    let (before, position) =
-        (cursor.as_ref().map(|c| c.before), cursor.as_ref().and_then(|c| c.p).unwrap_or(0) as usize);
+    let before = cursor.as_ref().map(|c| c.before);
     let plan = Arc::new(plan);
     let p = plan.clone();
     let found = run::read(&pool, move |c| {
@@ -129,7 +132,13 @@ pub async fn run_search(state: &AppState, account: &str, plan: SearchPlan) -> Re
             let rest: Vec<u32> = match (&p.sort, before) {
                 (None, Some(b)) => m.uids.iter().copied().filter(|&u| u < b).collect(),
                 (None, None) => m.uids.clone(),
-                (Some(_), _) => m.uids.iter().copied().skip(position).collect(),
+                (Some(_), None) => m.uids.clone(),
+                // The sorted list is computed again: resume after the last UID the client saw,
+                // wherever it moved; if it is gone, the cursor has expired.
+                (Some(_), Some(b)) => match m.uids.iter().position(|&u| u == b) {
+                    Some(i) => m.uids[i + 1..].to_vec(),
+                    None => return Ok(Read::NotFound),
+                },
             };
             let page: Vec<u32> = rest.iter().copied().take(p.limit).collect();
             let more = rest.len() > page.len();
@@ -144,7 +153,10 @@ pub async fn run_search(state: &AppState, account: &str, plan: SearchPlan) -> Re
         Read::Stale { current } => {
             return Err(ApiError::uid_validity_changed(StatusCode::GONE, known.unwrap_or(0), current));
         }
-        Read::NotFound => return Err(ApiError::not_found("no such mailbox")),
+        Read::NotFound => {
+            return Err(ApiError::new(StatusCode::CONFLICT, "cursor-expired", "The cursor has expired")
+                .detail("the last message of the previous page is gone; start again without a cursor"));
+        }
     };
     let next_cursor = match (more, page.last()) {
         (true, Some(&last)) => Some(state.auth.cursors.seal(&Cursor {
@@ -154,7 +166,6 @@ pub async fn run_search(state: &AppState, account: &str, plan: SearchPlan) -> Re
             uv,
             before: last,
             q: Some(plan.fingerprint.clone()),
-            p: plan.sort.as_ref().map(|_| (position + page.len()) as u32),
         })),
         _ => None,
     };
