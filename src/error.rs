@@ -88,6 +88,13 @@ impl ApiError {
         e.invalid_params.push((field, reason));
         e
     }
+    /// 422: a request field that cannot be used.
+    pub fn invalid_property(field: &str, reason: &str) -> Self {
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-properties", "A field cannot be used")
+            .detail(format!("{field}: {reason}"));
+        e.invalid_params.push((field.to_string(), reason.to_string()));
+        e
+    }
     /// 422: the server cannot sort.
     pub fn unsupported_sort(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported-sort", "The sort cannot be used").detail(detail)

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod capabilities;
 pub mod extract;
 pub mod health;
+pub mod mailbox_manage;
 pub mod mailboxes;
 pub mod messages;
 pub mod openapi;
@@ -35,8 +36,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
         .routes(routes!(capabilities::get_capabilities))
-        .routes(routes!(mailboxes::list_mailboxes))
-        .routes(routes!(mailboxes::get_mailbox))
+        .routes(routes!(mailboxes::list_mailboxes, mailbox_manage::create_mailbox))
+        .routes(routes!(mailboxes::get_mailbox, mailbox_manage::rename_mailbox, mailbox_manage::delete_mailbox))
+        .routes(routes!(mailbox_manage::subscribe, mailbox_manage::unsubscribe))
         .routes(routes!(mailboxes::get_mailbox_status))
         .routes(routes!(messages::list::list_messages))
         .routes(routes!(messages::get::get_message))

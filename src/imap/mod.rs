@@ -5,6 +5,7 @@ pub mod connect;
 pub mod encode;
 pub mod error;
 pub mod mailbox;
+pub mod manage;
 pub mod message;
 pub mod mutf7;
 pub mod pool;

@@ -103,3 +103,37 @@ pub struct MailboxStatus {
     #[serde(flatten)]
     pub counts: MailboxCounts,
 }
+
+/// `POST /v1/mailboxes`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateMailbox {
+    /// Full name (`Projects/2026`), or the last level when `parent` is given. Missing parents are created.
+    pub name: String,
+    /// Full name of the parent.
+    pub parent: Option<String>,
+    /// SPECIAL-USE role: `all`, `archive`, `drafts`, `flagged`, `junk`, `sent` or `trash` (needs CREATE-SPECIAL-USE).
+    pub role: Option<String>,
+    /// Subscribe to it (default true).
+    pub subscribe: Option<bool>,
+}
+
+/// `PATCH /v1/mailboxes/{mailbox}`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RenameMailbox {
+    /// The new full name; children move along.
+    pub name: String,
+    /// Renaming INBOX moves its messages into a new mailbox and leaves INBOX empty (RFC 3501):
+    /// say `true` to do that.
+    pub allow_inbox_rename: Option<bool>,
+}
+
+/// Query of `DELETE /v1/mailboxes/{mailbox}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteQuery {
+    /// Also delete the mailboxes below it (default false: 409 if there are any).
+    pub recursive: Option<bool>,
+}

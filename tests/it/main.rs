@@ -4,6 +4,7 @@ mod auth;
 mod corpus;
 mod helpers;
 mod mailboxes;
+mod manage;
 mod messages;
 mod openapi;
 mod pool;

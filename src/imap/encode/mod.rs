@@ -273,6 +273,72 @@ pub fn create(mailbox: &MailboxName) -> Command {
     Command::new("CREATE").arg(&mailbox.wire())
 }
 
+/// A SPECIAL-USE role a mailbox can be created with (RFC 6154).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// \All
+    All,
+    /// \Archive
+    Archive,
+    /// \Drafts
+    Drafts,
+    /// \Flagged
+    Flagged,
+    /// \Junk
+    Junk,
+    /// \Sent
+    Sent,
+    /// \Trash
+    Trash,
+}
+
+impl Role {
+    /// Parses a JSON role name (`sent`, `trash`, …).
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "all" => Self::All,
+            "archive" => Self::Archive,
+            "drafts" => Self::Drafts,
+            "flagged" => Self::Flagged,
+            "junk" => Self::Junk,
+            "sent" => Self::Sent,
+            "trash" => Self::Trash,
+            _ => return None,
+        })
+    }
+    fn attribute(self) -> &'static str {
+        match self {
+            Self::All => "\\All",
+            Self::Archive => "\\Archive",
+            Self::Drafts => "\\Drafts",
+            Self::Flagged => "\\Flagged",
+            Self::Junk => "\\Junk",
+            Self::Sent => "\\Sent",
+            Self::Trash => "\\Trash",
+        }
+    }
+}
+
+/// `CREATE "name" (USE (\Role))` (CREATE-SPECIAL-USE, RFC 6154)
+pub fn create_with_role(mailbox: &MailboxName, role: Role) -> Command {
+    Command::new("CREATE").arg(&mailbox.wire()).arg(&format!("(USE ({}))", role.attribute()))
+}
+
+/// `RENAME "from" "to"`
+pub fn rename(from: &MailboxName, to: &MailboxName) -> Command {
+    Command::new("RENAME").arg(&from.wire()).arg(&to.wire())
+}
+
+/// `SUBSCRIBE "name"`
+pub fn subscribe(mailbox: &MailboxName) -> Command {
+    Command::new("SUBSCRIBE").arg(&mailbox.wire())
+}
+
+/// `UNSUBSCRIBE "name"`
+pub fn unsubscribe(mailbox: &MailboxName) -> Command {
+    Command::new("UNSUBSCRIBE").arg(&mailbox.wire())
+}
+
 /// `DELETE "name"`
 pub fn delete(mailbox: &MailboxName) -> Command {
     Command::new("DELETE").arg(&mailbox.wire())
@@ -307,6 +373,11 @@ pub fn list(pattern: &ListPattern, options: &ListOptions) -> Command {
         cmd = cmd.arg(&format!("RETURN ({})", ret.join(" ")));
     }
     cmd
+}
+
+/// `LIST "" ""`: asks only for the hierarchy delimiter.
+pub fn list_delimiter() -> Command {
+    Command::new("LIST").arg("\"\"").arg("\"\"")
 }
 
 /// `LSUB "" "pattern"` (servers without LIST-EXTENDED)

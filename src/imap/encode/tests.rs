@@ -268,3 +268,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn mailbox_management_commands() {
+    let a = MailboxName::parse("Projekte/Entwürfe").expect("valid");
+    let b = MailboxName::parse("Archiv \"alt\"").expect("valid");
+    assert_eq!(create_with_role(&a, Role::Archive).as_str(), "CREATE \"Projekte/Entw&APw-rfe\" (USE (\\Archive))");
+    assert_eq!(rename(&a, &b).as_str(), "RENAME \"Projekte/Entw&APw-rfe\" \"Archiv \\\"alt\\\"\"");
+    assert_eq!(subscribe(&b).as_str(), "SUBSCRIBE \"Archiv \\\"alt\\\"\"");
+    assert_eq!(unsubscribe(&a).as_str(), "UNSUBSCRIBE \"Projekte/Entw&APw-rfe\"");
+    assert_eq!(Role::parse("sent"), Some(Role::Sent));
+    assert_eq!(Role::parse("inbox"), None);
+}
