@@ -39,6 +39,8 @@ pub struct ServerReply {
     pub status: &'static str,
     /// Response code such as `NONEXISTENT`, upper case, without arguments.
     pub code: Option<String>,
+    /// Arguments of the code (`7,9` of `[MODIFIED 7,9]`), when imap-proto left them in the text.
+    pub code_args: Option<String>,
     /// Human-readable text, truncated and stripped of control characters.
     pub text: String,
 }
@@ -98,24 +100,26 @@ impl ImapError {
 /// Builds a [`ServerReply`] from a status, resp-text code and text. Codes unknown to
 /// imap-proto arrive inside the text as `[CODE ...] text`, so they are split off here.
 pub fn server_reply(command: &'static str, status: &'static str, code: Option<String>, text: &str) -> ServerReply {
-    let (code, text) = match code {
-        Some(c) => (Some(c), text.to_string()),
+    let (code, code_args, text) = match code {
+        Some(c) => (Some(c), None, text.to_string()),
         None => split_code(text),
     };
-    ServerReply { command, status, code, text: sanitize(&text) }
+    ServerReply { command, status, code, code_args, text: sanitize(&text) }
 }
 
-fn split_code(text: &str) -> (Option<String>, String) {
+fn split_code(text: &str) -> (Option<String>, Option<String>, String) {
     let t = text.trim_start();
     if let Some(rest) = t.strip_prefix('[')
         && let Some(end) = rest.find(']')
     {
-        let code = rest[..end].split(' ').next().unwrap_or("").to_ascii_uppercase();
+        let mut words = rest[..end].splitn(2, ' ');
+        let code = words.next().unwrap_or("").to_ascii_uppercase();
+        let args = words.next().map(|a| sanitize(a.trim())).filter(|a| !a.is_empty());
         if !code.is_empty() && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return (Some(code), rest[end + 1..].trim_start().to_string());
+            return (Some(code), args, rest[end + 1..].trim_start().to_string());
         }
     }
-    (None, t.to_string())
+    (None, None, t.to_string())
 }
 
 /// Server text goes into problem bodies: strip controls and bound the length.
@@ -132,6 +136,8 @@ mod tests {
         let r = server_reply("LOGIN", "NO", None, "[LIMIT] Maximum number of connections");
         assert_eq!(r.code.as_deref(), Some("LIMIT"));
         assert_eq!(r.text, "Maximum number of connections");
+        let r = server_reply("UID STORE", "OK", None, "[MODIFIED 7,9:11] Conditional store failed");
+        assert_eq!((r.code.as_deref(), r.code_args.as_deref()), (Some("MODIFIED"), Some("7,9:11")));
         let r = server_reply("SELECT", "NO", None, "Mailbox doesn't exist: x");
         assert_eq!(r.code, None);
         let r = server_reply("X", "NO", None, "[BADCHARSET (UTF-8)] nope\r\n<script>");

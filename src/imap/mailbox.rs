@@ -249,9 +249,20 @@ pub async fn examine(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<Selec
 
 /// EXAMINE a mailbox (read-only) and record the selection on the connection.
 pub async fn select_read_only(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<SelectState, ImapError> {
+    select_with(conn, mailbox, true).await
+}
+
+/// SELECT a mailbox (read-write, with CONDSTORE where offered) for commands that change it.
+pub async fn select_read_write(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<SelectState, ImapError> {
+    select_with(conn, mailbox, false).await
+}
+
+async fn select_with(conn: &mut ImapConn, mailbox: &MailboxName, read_only: bool) -> Result<SelectState, ImapError> {
     conn.set_selected(None);
-    let mut state = SelectState { read_only: true, ..Default::default() };
-    conn.execute(&encode::examine(mailbox), |r| match r {
+    let mut state = SelectState { read_only, ..Default::default() };
+    let cmd =
+        if read_only { encode::examine(mailbox) } else { encode::select_condstore(mailbox, conn.has("CONDSTORE")) };
+    conn.execute(&cmd, |r| match r {
         Response::MailboxData(MailboxDatum::Flags(f)) => state.flags = f.iter().map(|s| s.to_string()).collect(),
         Response::MailboxData(MailboxDatum::Exists(n)) => state.exists = *n,
         Response::MailboxData(MailboxDatum::Recent(n)) => state.recent = *n,
@@ -267,6 +278,6 @@ pub async fn select_read_only(conn: &mut ImapConn, mailbox: &MailboxName) -> Res
         _ => {}
     })
     .await?;
-    conn.set_selected(Some(Selected { mailbox: mailbox.clone(), read_only: true }));
+    conn.set_selected(Some(Selected { mailbox: mailbox.clone(), read_only }));
     Ok(state)
 }

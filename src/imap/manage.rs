@@ -48,7 +48,7 @@ pub async fn create(
             if !exists(conn, &parent).await? {
                 match conn.execute(&encode::create(&parent), |_| ()).await {
                     Err(ImapError::No(r)) if r.code.as_deref() == Some("ALREADYEXISTS") => {}
-                    other => other?,
+                    other => drop(other?),
                 }
             }
         }
@@ -67,7 +67,8 @@ pub async fn create(
 /// Renames `from` to `to` (children move with it).
 pub async fn rename(conn: &mut ImapConn, from: &MailboxName, to: &MailboxName) -> Result<(), ImapError> {
     unselect_if(conn, from).await?;
-    conn.execute(&encode::rename(from, to), |_| ()).await
+    conn.execute(&encode::rename(from, to), |_| ()).await?;
+    Ok(())
 }
 
 /// Full names of the mailboxes below `name`, deepest first.
@@ -113,7 +114,8 @@ pub async fn delete(
 /// SUBSCRIBE or UNSUBSCRIBE.
 pub async fn set_subscribed(conn: &mut ImapConn, name: &MailboxName, on: bool) -> Result<(), ImapError> {
     let cmd = if on { encode::subscribe(name) } else { encode::unsubscribe(name) };
-    conn.execute(&cmd, |_| ()).await
+    conn.execute(&cmd, |_| ()).await?;
+    Ok(())
 }
 
 async fn unselect_if(conn: &mut ImapConn, name: &MailboxName) -> Result<(), ImapError> {

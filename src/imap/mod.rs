@@ -12,6 +12,7 @@ pub mod pool;
 pub mod run;
 pub mod search;
 pub mod session;
+pub mod store;
 
 pub use error::ImapError;
 pub use pool::{AccountPool, Pools};

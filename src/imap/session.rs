@@ -25,6 +25,13 @@ pub struct Credentials {
     pub password: Secret,
 }
 
+/// The tagged OK of a command, with its response code (e.g. `MODIFIED 7,9`, `APPENDUID …`).
+#[derive(Clone, Debug)]
+pub struct Completion {
+    /// Code and text of the tagged OK.
+    pub reply: super::error::ServerReply,
+}
+
 /// The mailbox a connection currently has selected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Selected {
@@ -148,7 +155,7 @@ impl ImapConn {
     /// `on_data` before the next is read, so nothing is copied. Tagged NO/BAD become errors
     /// (async-imap swallows them on its typed paths); I/O failures, BYE and timeouts leave
     /// the in-flight flag set so that the pool discards the connection.
-    pub async fn execute<F>(&mut self, cmd: &Command, mut on_data: F) -> Result<(), ImapError>
+    pub async fn execute<F>(&mut self, cmd: &Command, mut on_data: F) -> Result<Completion, ImapError>
     where
         F: FnMut(&Response<'_>),
     {
@@ -171,7 +178,7 @@ impl ImapConn {
                         let text = outcome.information.as_deref().unwrap_or("");
                         let code = outcome.code.as_ref().map(code_name);
                         return match status {
-                            Status::Ok => Ok(Ok(())),
+                            Status::Ok => Ok(Ok(Completion { reply: server_reply(name, "OK", code, text) })),
                             Status::No => Ok(Err(ImapError::No(server_reply(name, "NO", code, text)))),
                             _ => Ok(Err(ImapError::Bad(server_reply(name, "BAD", code, text)))),
                         };
@@ -200,7 +207,8 @@ impl ImapConn {
     pub async fn check_alive(&mut self, deadline: Duration) -> Result<(), ImapError> {
         timeout(deadline, self.execute(&encode::noop(), |_| ()))
             .await
-            .map_err(|_| ImapError::Timeout(Phase::Command))?
+            .map_err(|_| ImapError::Timeout(Phase::Command))??;
+        Ok(())
     }
 
     /// Says goodbye politely, bounded by a short deadline; errors are irrelevant here.

@@ -286,3 +286,58 @@ pub struct MessageQuery {
     /// Return HTML body values cleaned by ammonia.
     pub sanitize: Option<bool>,
 }
+
+/// `PATCH /v1/mailboxes/{mailbox}/messages/{uid}` (JSON merge patch).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FlagsPatch {
+    /// `{"$seen": true}` adds a keyword, `{"$flagged": null}` (or `false`) removes it.
+    #[schema(value_type = Object)]
+    pub keywords: Option<BTreeMap<String, Option<bool>>>,
+    /// Sets or clears `\Deleted`.
+    pub deleted: Option<bool>,
+}
+
+/// `POST /v1/mailboxes/{mailbox}/messages/flags`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BulkFlags {
+    /// Up to 1,000 UIDs.
+    pub uids: Vec<u32>,
+    /// Keywords to add (`$seen`, `$flagged`, …, or `$deleted` for `\Deleted`).
+    #[serde(default)]
+    pub add: Vec<String>,
+    /// Keywords to remove.
+    #[serde(default)]
+    pub remove: Vec<String>,
+    /// Replace all flags with these (not together with add/remove).
+    pub set: Option<Vec<String>>,
+    /// Only change messages whose MODSEQ is not above this (CONDSTORE).
+    pub if_unchanged_since: Option<String>,
+}
+
+/// The flags of one message after a change.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageFlags {
+    /// UID.
+    pub uid: u32,
+    /// Keywords, lower-cased.
+    pub keywords: BTreeMap<String, bool>,
+    /// `\Deleted` is set.
+    pub deleted: bool,
+    /// IMAP facts (new MODSEQ).
+    pub imap: MessageImap,
+}
+
+/// Result of a bulk flag change.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkFlagsResult {
+    /// New state of the changed messages.
+    pub updated: Vec<MessageFlags>,
+    /// UIDs left unchanged because they were modified since `ifUnchangedSince`.
+    pub modified: Vec<u32>,
+    /// UIDs that do not exist.
+    pub not_found: Vec<u32>,
+}

@@ -2,6 +2,7 @@
 
 mod auth;
 mod corpus;
+mod flags;
 mod helpers;
 mod mailboxes;
 mod manage;

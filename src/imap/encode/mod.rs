@@ -484,6 +484,65 @@ pub fn uid_fetch(set: &UidSet, items: &[FetchItem]) -> Command {
     Command::new("UID FETCH").arg(&set.0).arg(&format!("({})", items.join(" ")))
 }
 
+/// A flag to store: a system flag or a keyword, validated.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Flag(String);
+
+impl Flag {
+    /// From the JSON keyword form: `$seen`, `$answered`, `$flagged`, `$draft` become system flags,
+    /// anything else must be a valid keyword atom (RFC 8621 §4.1.1).
+    pub fn keyword(k: &str) -> Result<Self, EncodeError> {
+        Ok(Self(match k.to_ascii_lowercase().as_str() {
+            "$seen" => "\\Seen".into(),
+            "$answered" => "\\Answered".into(),
+            "$flagged" => "\\Flagged".into(),
+            "$draft" => "\\Draft".into(),
+            _ if k.starts_with('\\') => return Err(EncodeError::NotAtom("keyword")),
+            _ => atom(k, "keyword")?,
+        }))
+    }
+    /// `\Deleted`.
+    pub fn deleted() -> Self {
+        Self("\\Deleted".into())
+    }
+    /// The flag as IMAP spells it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How STORE changes flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreMode {
+    /// `+FLAGS`
+    Add,
+    /// `-FLAGS`
+    Remove,
+    /// `FLAGS` (replace)
+    Replace,
+}
+
+/// `UID STORE set [(UNCHANGEDSINCE n)] ±FLAGS.SILENT (flags)`
+pub fn uid_store(set: &UidSet, mode: StoreMode, flags: &[Flag], unchanged_since: Option<u64>) -> Command {
+    let mut cmd = Command::new("UID STORE").arg(&set.0);
+    if let Some(m) = unchanged_since {
+        cmd = cmd.arg(&format!("(UNCHANGEDSINCE {m})"));
+    }
+    let op = match mode {
+        StoreMode::Add => "+FLAGS.SILENT",
+        StoreMode::Remove => "-FLAGS.SILENT",
+        StoreMode::Replace => "FLAGS.SILENT",
+    };
+    let list: Vec<&str> = flags.iter().map(Flag::as_str).collect();
+    cmd.arg(op).arg(&format!("({})", list.join(" ")))
+}
+
+/// `SELECT "name" (CONDSTORE)` when `condstore`, else `SELECT "name"`.
+pub fn select_condstore(mailbox: &MailboxName, condstore: bool) -> Command {
+    let cmd = Command::new("SELECT").arg(&mailbox.wire());
+    if condstore { cmd.arg("(CONDSTORE)") } else { cmd }
+}
+
 /// `UID SEARCH UID from:to` (a window of UIDs, for keyset paging)
 pub fn uid_search_range(from: u32, to: u32) -> Command {
     Command::new("UID SEARCH").arg("UID").arg(&UidSet::range(from, to).0)

@@ -280,3 +280,16 @@ fn mailbox_management_commands() {
     assert_eq!(Role::parse("sent"), Some(Role::Sent));
     assert_eq!(Role::parse("inbox"), None);
 }
+
+#[test]
+fn store_commands_take_only_validated_flags() {
+    let flags = [Flag::keyword("$seen").expect("ok"), Flag::keyword("$Work").expect("ok"), Flag::deleted()];
+    assert_eq!(
+        uid_store(&UidSet::list(&[3, 4]).expect("uids"), StoreMode::Add, &flags, Some(77)).as_str(),
+        "UID STORE 3,4 (UNCHANGEDSINCE 77) +FLAGS.SILENT (\\Seen $Work \\Deleted)"
+    );
+    assert_eq!(uid_store(&UidSet::one(1), StoreMode::Replace, &[], None).as_str(), "UID STORE 1 FLAGS.SILENT ()");
+    for bad in ["\\Deleted", "a b", "x)", "", "\\Seen"] {
+        assert!(Flag::keyword(bad).is_err(), "{bad:?}");
+    }
+}

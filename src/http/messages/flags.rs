@@ -1,0 +1,190 @@
+//! `PATCH …/messages/{uid}` (keywords and `\Deleted` by JSON merge patch, `If-Match` →
+//! UNCHANGEDSINCE) and `POST …/messages/flags` (many UIDs at once).
+
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use super::{check_uid, header_value};
+use crate::{
+    convert,
+    error::ApiError,
+    http::extract::{ApiJson, ApiPath, AuthUser},
+    imap::{
+        ImapError,
+        encode::{Flag, MailboxName, StoreMode},
+        message::Read,
+        run,
+        store::{self, FlagState, Stored},
+    },
+    state::AppState,
+    views::{
+        message::{BulkFlags, BulkFlagsResult, FlagsPatch, MessageFlags, MessageImap},
+        problem::Problem,
+    },
+};
+
+/// Most UIDs in one bulk change.
+pub const MAX_UIDS: usize = 1000;
+
+fn flag(k: &str, field: &str) -> Result<Flag, ApiError> {
+    if k.eq_ignore_ascii_case("$deleted") {
+        return Ok(Flag::deleted());
+    }
+    Flag::keyword(k).map_err(|_| ApiError::invalid_property(field, &format!("`{k}` is not a valid keyword")))
+}
+
+fn view(s: &FlagState, uid_validity: u32) -> MessageFlags {
+    let (keywords, deleted) = convert::flags::keywords(&s.flags);
+    let imap = MessageImap { uid_validity, mod_seq: s.mod_seq.map(|m| m.to_string()), flags: s.flags.clone() };
+    MessageFlags { uid: s.uid, keywords, deleted, imap }
+}
+
+fn precondition_failed(detail: &str) -> ApiError {
+    ApiError::new(StatusCode::PRECONDITION_FAILED, "precondition-failed", "The message changed meanwhile")
+        .detail(detail.to_string())
+}
+
+fn stored(found: Read<Stored>, expect: Option<u32>) -> Result<Stored, ApiError> {
+    match found {
+        Read::Found(s) => match &s.not_permanent {
+            Some(f) => Err(ApiError::invalid_property(
+                "keywords",
+                &format!("{f} cannot be stored permanently in this mailbox"),
+            )),
+            None => Ok(s),
+        },
+        Read::Stale { current } => {
+            Err(ApiError::uid_validity_changed(StatusCode::PRECONDITION_FAILED, expect.unwrap_or(0), current))
+        }
+        Read::NotFound => Err(ApiError::bad_request("no UIDs given")),
+    }
+}
+
+fn map_store_error(e: ImapError) -> ApiError {
+    match e {
+        ImapError::Unsupported("CONDSTORE") => ApiError::invalid_property(
+            "If-Match",
+            "the IMAP server has no CONDSTORE, so conditional changes are not possible",
+        ),
+        other => other.into(),
+    }
+}
+
+/// Parses `If-Match: "uidValidity.modSeq"`.
+fn if_match(headers: &HeaderMap) -> Result<Option<(u32, u64)>, ApiError> {
+    let Some(v) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let v = v.to_str().unwrap_or("").trim().trim_start_matches("W/").trim_matches('"');
+    let parsed = v.split_once('.').and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
+    parsed
+        .map(Some)
+        .ok_or_else(|| ApiError::bad_request("If-Match must be an ETag of this API: \"uidValidity.modSeq\""))
+}
+
+/// Change keywords and `\Deleted` of one message. `If-Match` makes it conditional (412 if the
+/// message changed since).
+#[utoipa::path(patch, path = "/v1/mailboxes/{mailbox}/messages/{uid}", tag = "messages", security(("bearer" = [])),
+    params(
+        ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),
+        ("uid" = u32, Path, description = "Message UID"),
+        ("If-Match" = Option<String>, Header, description = "ETag `\"uidValidity.modSeq\"` (needs CONDSTORE)"),
+    ),
+    request_body(content = FlagsPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, body = MessageFlags, headers(("ETag" = String, description = "the new ETag"))),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid or non-permanent keyword"),
+    ))]
+pub async fn patch_message(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath((name, uid)): ApiPath<(String, u32)>,
+    headers: HeaderMap,
+    ApiJson(patch): ApiJson<FlagsPatch>,
+) -> Result<Response, ApiError> {
+    let mailbox = MailboxName::parse(&name)?;
+    let uid = check_uid(uid)?;
+    let (mut add, mut remove) = (Vec::new(), Vec::new());
+    for (k, v) in patch.keywords.iter().flatten() {
+        let f = flag(k, &format!("keywords.{k}"))?;
+        if *v == Some(true) { add.push(f) } else { remove.push(f) }
+    }
+    match patch.deleted {
+        Some(true) => add.push(Flag::deleted()),
+        Some(false) => remove.push(Flag::deleted()),
+        None => {}
+    }
+    let condition = if_match(&headers)?;
+    let (expect, since) = (condition.map(|c| c.0), condition.map(|c| c.1));
+    let pool = state.pool_for(&user.claims.sub).await?;
+    let changes = vec![(StoreMode::Add, add), (StoreMode::Remove, remove)];
+    let found = run::once(&pool, move |c| {
+        Box::pin(async move { store::store(c, &mailbox, &[uid], &changes, since, expect).await })
+    })
+    .await
+    .map_err(map_store_error)?;
+    let s = stored(found, expect)?;
+    if s.modified.contains(&uid) {
+        return Err(precondition_failed("the message was modified since the ETag in If-Match"));
+    }
+    let item = s.items.iter().find(|i| i.uid == uid).ok_or_else(|| ApiError::message_not_found(uid))?;
+    let body = view(item, s.uid_validity);
+    let mut out = HeaderMap::new();
+    if let Some(m) = &body.imap.mod_seq {
+        out.insert(header::ETAG, header_value(&format!("\"{}.{m}\"", s.uid_validity)));
+    }
+    Ok((out, Json(body)).into_response())
+}
+
+/// Add, remove or set keywords on up to 1,000 messages.
+#[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/messages/flags", tag = "messages", security(("bearer" = [])),
+    params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
+    request_body = BulkFlags,
+    responses(
+        (status = 200, body = BulkFlagsResult),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn bulk_flags(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(req): ApiJson<BulkFlags>,
+) -> Result<Json<BulkFlagsResult>, ApiError> {
+    let mailbox = MailboxName::parse(&name)?;
+    if req.uids.is_empty() || req.uids.len() > MAX_UIDS || req.uids.contains(&0) {
+        return Err(ApiError::bad_request(format!("uids must hold 1 to {MAX_UIDS} UIDs, none of them 0")));
+    }
+    if req.set.is_some() && (!req.add.is_empty() || !req.remove.is_empty()) {
+        return Err(ApiError::bad_request("use either set, or add/remove"));
+    }
+    let parse = |list: &[String], field: &str| list.iter().map(|k| flag(k, field)).collect::<Result<Vec<_>, _>>();
+    let changes = match &req.set {
+        Some(set) => vec![(StoreMode::Replace, parse(set, "set")?)],
+        None => vec![(StoreMode::Add, parse(&req.add, "add")?), (StoreMode::Remove, parse(&req.remove, "remove")?)],
+    };
+    let since = match req.if_unchanged_since.as_deref() {
+        None => None,
+        Some(m) => {
+            Some(m.parse::<u64>().map_err(|_| ApiError::invalid_property("ifUnchangedSince", "must be a MODSEQ"))?)
+        }
+    };
+    let uids = req.uids.clone();
+    let pool = state.pool_for(&user.claims.sub).await?;
+    let found = run::once(&pool, move |c| {
+        Box::pin(async move { store::store(c, &mailbox, &uids, &changes, since, None).await })
+    })
+    .await
+    .map_err(map_store_error)?;
+    let s = stored(found, None)?;
+    let present: std::collections::HashSet<u32> = s.items.iter().map(|i| i.uid).collect();
+    let mut not_found: Vec<u32> = req.uids.iter().copied().filter(|u| !present.contains(u)).collect();
+    not_found.sort_unstable();
+    not_found.dedup();
+    let updated = s.items.iter().filter(|i| !s.modified.contains(&i.uid)).map(|i| view(i, s.uid_validity)).collect();
+    Ok(Json(BulkFlagsResult { updated, modified: s.modified, not_found }))
+}
