@@ -13,6 +13,7 @@ pub mod run;
 pub mod search;
 pub mod session;
 pub mod store;
+pub mod transfer;
 
 pub use error::ImapError;
 pub use pool::{AccountPool, Pools};

@@ -30,6 +30,34 @@ pub struct Credentials {
 pub struct Completion {
     /// Code and text of the tagged OK.
     pub reply: super::error::ServerReply,
+    /// `[COPYUID uidvalidity source destination]` (UIDPLUS), expanded pairwise.
+    pub copy_uid: Option<CopyUid>,
+}
+
+/// The UID mapping of a COPY or MOVE (RFC 4315).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyUid {
+    /// UIDVALIDITY of the destination.
+    pub uid_validity: u32,
+    /// (source UID, destination UID) pairs.
+    pub pairs: Vec<(u32, u32)>,
+}
+
+/// Reads a COPYUID response code.
+pub fn copy_uid(code: &ResponseCode<'_>) -> Option<CopyUid> {
+    use async_imap::imap_proto::rfc4315::UidSetMember;
+    let ResponseCode::CopyUid(uv, src, dst) = code else { return None };
+    let expand = |set: &[UidSetMember]| -> Vec<u32> {
+        set.iter()
+            .flat_map(|m| match m {
+                UidSetMember::Uid(u) => vec![*u],
+                UidSetMember::UidRange(r) if r.end() - r.start() <= 100_000 => r.clone().collect(),
+                UidSetMember::UidRange(_) => Vec::new(),
+            })
+            .collect()
+    };
+    let (src, dst) = (expand(src), expand(dst));
+    (src.len() == dst.len()).then(|| CopyUid { uid_validity: *uv, pairs: src.into_iter().zip(dst).collect() })
 }
 
 /// The mailbox a connection currently has selected.
@@ -178,7 +206,10 @@ impl ImapConn {
                         let text = outcome.information.as_deref().unwrap_or("");
                         let code = outcome.code.as_ref().map(code_name);
                         return match status {
-                            Status::Ok => Ok(Ok(Completion { reply: server_reply(name, "OK", code, text) })),
+                            Status::Ok => Ok(Ok(Completion {
+                                reply: server_reply(name, "OK", code, text),
+                                copy_uid: outcome.code.as_ref().and_then(copy_uid),
+                            })),
                             Status::No => Ok(Err(ImapError::No(server_reply(name, "NO", code, text)))),
                             _ => Ok(Err(ImapError::Bad(server_reply(name, "BAD", code, text)))),
                         };

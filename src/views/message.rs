@@ -341,3 +341,56 @@ pub struct BulkFlagsResult {
     /// UIDs that do not exist.
     pub not_found: Vec<u32>,
 }
+
+/// `POST …/messages/copy` and `…/move`
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TransferRequest {
+    /// Up to 1,000 UIDs in the source mailbox.
+    pub uids: Vec<u32>,
+    /// Full name of the destination mailbox.
+    pub destination: String,
+}
+
+/// One source UID and its UID in the destination.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UidPair {
+    /// UID in the source mailbox.
+    pub uid: u32,
+    /// UID in the destination mailbox.
+    pub new_uid: u32,
+}
+
+/// Result of a copy or move.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferResult {
+    /// The destination mailbox.
+    pub destination: String,
+    /// UIDVALIDITY of the destination (null without UIDPLUS).
+    pub uid_validity: Option<u32>,
+    /// UID mapping from COPYUID (empty without UIDPLUS).
+    pub mapping: Vec<UidPair>,
+}
+
+/// Result of deleting a message.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteResult {
+    /// `trash` (moved to the Trash mailbox) or `expunged`.
+    pub action: String,
+    /// The Trash mailbox, when moved there.
+    pub mailbox: Option<String>,
+    /// The UID in Trash, when the server reports it.
+    pub new_uid: Option<u32>,
+}
+
+/// Query of `DELETE …/messages/{uid}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteMessageQuery {
+    /// Expunge for good instead of moving to Trash.
+    pub permanent: Option<bool>,
+}

@@ -13,3 +13,4 @@ mod resilience;
 mod search;
 mod service;
 mod store;
+mod transfer;

@@ -6,6 +6,7 @@ pub mod list;
 pub mod parts;
 pub mod raw;
 pub mod stream;
+pub mod transfer;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 

@@ -543,6 +543,21 @@ pub fn select_condstore(mailbox: &MailboxName, condstore: bool) -> Command {
     if condstore { cmd.arg("(CONDSTORE)") } else { cmd }
 }
 
+/// `UID COPY set "destination"`
+pub fn uid_copy(set: &UidSet, destination: &MailboxName) -> Command {
+    Command::new("UID COPY").arg(&set.0).arg(&destination.wire())
+}
+
+/// `UID MOVE set "destination"` (RFC 6851)
+pub fn uid_move(set: &UidSet, destination: &MailboxName) -> Command {
+    Command::new("UID MOVE").arg(&set.0).arg(&destination.wire())
+}
+
+/// `UID EXPUNGE set` (UIDPLUS): expunges exactly these UIDs.
+pub fn uid_expunge(set: &UidSet) -> Command {
+    Command::new("UID EXPUNGE").arg(&set.0)
+}
+
 /// `UID SEARCH UID from:to` (a window of UIDs, for keyset paging)
 pub fn uid_search_range(from: u32, to: u32) -> Command {
     Command::new("UID SEARCH").arg("UID").arg(&UidSet::range(from, to).0)

@@ -1,0 +1,119 @@
+//! COPY and MOVE by UID with the COPYUID mapping, the MOVE fallback (only with UIDPLUS, never a
+//! plain EXPUNGE), and deleting a message to Trash or for good.
+
+use async_imap::imap_proto::{AttributeValue, Response, Status};
+
+use super::{
+    encode::{self, FetchItem, Flag, ListOptions, ListPattern, MailboxName, StoreMode, UidSet},
+    error::ImapError,
+    mailbox::{select_read_only, select_read_write},
+    session::{CopyUid, ImapConn, copy_uid},
+};
+
+/// Copies (or moves) `uids` from `source` to `destination`; returns the UID mapping when the
+/// server reports it (UIDPLUS).
+pub async fn transfer(
+    conn: &mut ImapConn,
+    source: &MailboxName,
+    uids: &[u32],
+    destination: &MailboxName,
+    is_move: bool,
+) -> Result<Option<CopyUid>, ImapError> {
+    let Some(set) = UidSet::list(uids) else { return Ok(None) };
+    if !is_move {
+        select_read_only(conn, source).await?;
+        return Ok(conn.execute(&encode::uid_copy(&set, destination), |_| ()).await?.copy_uid);
+    }
+    select_read_write(conn, source).await?;
+    if conn.has("MOVE") {
+        // COPYUID comes as an untagged OK before the expunges (RFC 6851 §4.3).
+        let mut mapping = None;
+        let done = conn
+            .execute(&encode::uid_move(&set, destination), |r| {
+                if let Response::Data { status: Status::Ok, outcome } = r
+                    && let Some(code) = &outcome.code
+                {
+                    mapping = mapping.take().or_else(|| copy_uid(code));
+                }
+            })
+            .await?;
+        return Ok(mapping.or(done.copy_uid));
+    }
+    if !conn.has("UIDPLUS") {
+        // Without UID EXPUNGE a fallback would expunge every \Deleted message: refuse.
+        return Err(ImapError::Unsupported("MOVE or UIDPLUS"));
+    }
+    let mapping = conn.execute(&encode::uid_copy(&set, destination), |_| ()).await?.copy_uid;
+    conn.execute(&encode::uid_store(&set, StoreMode::Add, &[Flag::deleted()], None), |_| ()).await?;
+    conn.execute(&encode::uid_expunge(&set), |_| ()).await?;
+    Ok(mapping)
+}
+
+/// The mailbox with the `\Trash` role, if any.
+pub async fn trash(conn: &mut ImapConn) -> Result<Option<MailboxName>, ImapError> {
+    let options =
+        ListOptions { return_special_use: conn.has("SPECIAL-USE") && conn.has("LIST-EXTENDED"), ..Default::default() };
+    let mut found = None;
+    conn.execute(&encode::list(&ListPattern::all(), &options), |r| {
+        if let Response::MailboxData(async_imap::imap_proto::MailboxDatum::List(l)) = r
+            && found.is_none()
+            && l.name_attributes.iter().any(|a| matches!(a, async_imap::imap_proto::NameAttribute::Trash))
+        {
+            found = MailboxName::from_wire(&crate::convert::text::unquote(&l.name)).ok();
+        }
+    })
+    .await?;
+    Ok(found)
+}
+
+/// True if `uid` exists in the selected mailbox.
+async fn exists(conn: &mut ImapConn, uid: u32) -> Result<bool, ImapError> {
+    let mut seen = false;
+    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &[FetchItem::Uid]), |r| {
+        if let Response::Fetch(_, attrs) = r
+            && attrs.iter().any(|a| matches!(a, AttributeValue::Uid(u) if *u == uid))
+        {
+            seen = true;
+        }
+    })
+    .await?;
+    Ok(seen)
+}
+
+/// What deleting a message did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Deleted {
+    /// Moved to the Trash mailbox (with its new UID when reported).
+    ToTrash(String, Option<u32>),
+    /// Expunged for good.
+    Expunged,
+    /// No such message.
+    NotFound,
+}
+
+/// Moves `uid` to Trash, or (already in Trash, no Trash, or `permanent`) sets `\Deleted` and
+/// expunges exactly that UID (needs UIDPLUS).
+pub async fn delete(
+    conn: &mut ImapConn,
+    mailbox: &MailboxName,
+    uid: u32,
+    permanent: bool,
+) -> Result<Deleted, ImapError> {
+    let trash = if permanent { None } else { trash(conn).await?.filter(|t| t != mailbox) };
+    select_read_write(conn, mailbox).await?;
+    if !exists(conn, uid).await? {
+        return Ok(Deleted::NotFound);
+    }
+    if let Some(trash) = trash {
+        let mapping = transfer(conn, mailbox, &[uid], &trash, true).await?;
+        let new_uid = mapping.and_then(|m| m.pairs.first().map(|p| p.1));
+        return Ok(Deleted::ToTrash(trash.as_str().to_string(), new_uid));
+    }
+    if !conn.has("UIDPLUS") {
+        return Err(ImapError::Unsupported("UIDPLUS"));
+    }
+    let set = UidSet::one(uid);
+    conn.execute(&encode::uid_store(&set, StoreMode::Add, &[Flag::deleted()], None), |_| ()).await?;
+    conn.execute(&encode::uid_expunge(&set), |_| ()).await?;
+    Ok(Deleted::Expunged)
+}
