@@ -6,6 +6,7 @@ pub mod capabilities;
 pub mod extract;
 pub mod health;
 pub mod mailbox_manage;
+pub mod mailbox_state;
 pub mod mailboxes;
 pub mod messages;
 pub mod openapi;
@@ -39,6 +40,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(mailboxes::list_mailboxes, mailbox_manage::create_mailbox))
         .routes(routes!(mailboxes::get_mailbox, mailbox_manage::rename_mailbox, mailbox_manage::delete_mailbox))
         .routes(routes!(mailbox_manage::subscribe, mailbox_manage::unsubscribe))
+        .routes(routes!(mailbox_state::select))
+        .routes(routes!(mailbox_state::noop))
+        .routes(routes!(mailbox_state::check))
+        .routes(routes!(mailbox_state::close))
+        .routes(routes!(mailbox_state::expunge))
         .routes(routes!(mailboxes::get_mailbox_status))
         .routes(routes!(messages::list::list_messages))
         .routes(routes!(messages::get::get_message, messages::flags::patch_message, messages::transfer::delete_message))

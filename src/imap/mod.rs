@@ -12,6 +12,7 @@ pub mod pool;
 pub mod run;
 pub mod search;
 pub mod session;
+pub mod state;
 pub mod store;
 pub mod transfer;
 

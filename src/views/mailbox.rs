@@ -137,3 +137,42 @@ pub struct DeleteQuery {
     /// Also delete the mailboxes below it (default false: 409 if there are any).
     pub recursive: Option<bool>,
 }
+
+/// `POST /v1/mailboxes/{mailbox}/noop`
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NoopResult {
+    /// Messages in the mailbox after the NOOP.
+    pub exists: Option<u32>,
+    /// How many messages the server reported expunged.
+    pub expunged: u32,
+    /// UIDs whose flags the server reported changed.
+    pub flag_changes: Vec<u32>,
+}
+
+/// `POST /v1/mailboxes/{mailbox}/expunge`
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExpungeRequest {
+    /// Expunge exactly these UIDs (those among them that carry `\Deleted`; needs UIDPLUS).
+    pub uids: Option<Vec<u32>>,
+    /// Without `uids`: must be true to expunge every `\Deleted` message.
+    pub all: Option<bool>,
+}
+
+/// Result of an expunge.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpungeResult {
+    /// UIDs removed.
+    pub expunged: Vec<u32>,
+}
+
+/// Query of `POST /v1/mailboxes/{mailbox}/close`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CloseQuery {
+    /// CLOSE (expunging `\Deleted` messages) when true (default); UNSELECT when false.
+    pub expunge: Option<bool>,
+}

@@ -12,5 +12,6 @@ mod pool;
 mod resilience;
 mod search;
 mod service;
+mod state;
 mod store;
 mod transfer;

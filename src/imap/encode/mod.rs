@@ -248,6 +248,21 @@ pub fn starttls() -> Command {
     Command::new("STARTTLS")
 }
 
+/// `EXPUNGE`: removes every `\Deleted` message of the selected mailbox.
+pub fn expunge() -> Command {
+    Command::new("EXPUNGE")
+}
+
+/// `CHECK`
+pub fn check() -> Command {
+    Command::new("CHECK")
+}
+
+/// `CLOSE`: expunges `\Deleted` messages silently and unselects.
+pub fn close() -> Command {
+    Command::new("CLOSE")
+}
+
 /// `UNSELECT` (RFC 3691)
 pub fn unselect() -> Command {
     Command::new("UNSELECT")
@@ -397,6 +412,10 @@ impl UidSet {
     /// `from:to` (both non-zero).
     pub fn range(from: u32, to: u32) -> Self {
         Self(format!("{}:{}", from.max(1), to.max(1)))
+    }
+    /// The set as IMAP text.
+    pub fn as_text(&self) -> &str {
+        &self.0
     }
     /// A list of UIDs; `None` if empty.
     pub fn list(uids: &[u32]) -> Option<Self> {

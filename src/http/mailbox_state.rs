@@ -1,0 +1,131 @@
+//! `POST /v1/mailboxes/{mailbox}/select`, `/noop`, `/check`, `/close` and `/expunge`.
+
+use axum::{Json, extract::State, http::StatusCode};
+
+use super::{
+    extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
+    messages::flags::MAX_UIDS,
+};
+use crate::{
+    convert,
+    error::ApiError,
+    imap::{ImapError, encode::MailboxName, run, state},
+    state::AppState,
+    views::{
+        mailbox::{CloseQuery, ExpungeRequest, ExpungeResult, MailboxState, NoopResult},
+        problem::Problem,
+    },
+};
+
+fn unsupported(e: ImapError) -> ApiError {
+    match e {
+        ImapError::Unsupported(what) => {
+            ApiError::new(StatusCode::NOT_IMPLEMENTED, "unsupported", "The IMAP server cannot do this")
+                .detail(format!("the server lacks {what}"))
+        }
+        other => other.into(),
+    }
+}
+
+/// SELECT a mailbox read-write and return its full state.
+#[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/select", tag = "mailboxes", security(("bearer" = [])),
+    params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
+    responses((status = 200, body = MailboxState), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn select(
+    State(st): State<AppState>,
+    user: AuthUser,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<MailboxState>, ApiError> {
+    let mailbox = MailboxName::parse(&name)?;
+    let pool = st.pool_for(&user.claims.sub).await?;
+    let m = mailbox.clone();
+    let s = run::once(&pool, move |c| Box::pin(async move { state::select(c, &m).await })).await?;
+    Ok(Json(convert::mailbox::mailbox_state(mailbox.as_str(), &s)))
+}
+
+/// NOOP on the mailbox: what the server reports pending.
+#[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/noop", tag = "mailboxes", security(("bearer" = [])),
+    params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
+    responses((status = 200, body = NoopResult), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn noop(
+    State(st): State<AppState>,
+    user: AuthUser,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<NoopResult>, ApiError> {
+    let mailbox = MailboxName::parse(&name)?;
+    let pool = st.pool_for(&user.claims.sub).await?;
+    let p = run::read(&pool, |c| {
+        let m = mailbox.clone();
+        Box::pin(async move { state::noop(c, &m).await })
+    })
+    .await?;
+    Ok(Json(NoopResult { exists: p.exists, expunged: p.expunged, flag_changes: p.flag_changes }))
+}
+
+/// CHECK (NOOP on IMAP4rev2).
+#[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/check", tag = "mailboxes", security(("bearer" = [])),
+    params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
+    responses((status = 204, description = "done"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn check(
+    State(st): State<AppState>,
+    user: AuthUser,
+    ApiPath(name): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let mailbox = MailboxName::parse(&name)?;
+    let pool = st.pool_for(&user.claims.sub).await?;
+    run::once(&pool, move |c| Box::pin(async move { state::check(c, &mailbox).await })).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// CLOSE (expunges `\Deleted` messages), or UNSELECT with `expunge=false`.
+#[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/close", tag = "mailboxes", security(("bearer" = [])),
+    params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"), CloseQuery),
+    responses((status = 204, description = "done"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn close(
+    State(st): State<AppState>,
+    user: AuthUser,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(q): ApiQuery<CloseQuery>,
+) -> Result<StatusCode, ApiError> {
+    let mailbox = MailboxName::parse(&name)?;
+    let expunge = q.expunge.unwrap_or(true);
+    let pool = st.pool_for(&user.claims.sub).await?;
+    run::once(&pool, move |c| Box::pin(async move { state::close(c, &mailbox, expunge).await }))
+        .await
+        .map_err(unsupported)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Expunge `{uids}` exactly (UID EXPUNGE), or every `\Deleted` message with `{all: true}`.
+#[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/expunge", tag = "mailboxes", security(("bearer" = [])),
+    params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
+    request_body = ExpungeRequest,
+    responses(
+        (status = 200, body = ExpungeResult),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "neither uids nor all=true"),
+        (status = 501, body = Problem, content_type = "application/problem+json", description = "uids without UIDPLUS"),
+    ))]
+pub async fn expunge(
+    State(st): State<AppState>,
+    user: AuthUser,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(req): ApiJson<ExpungeRequest>,
+) -> Result<Json<ExpungeResult>, ApiError> {
+    let mailbox = MailboxName::parse(&name)?;
+    match (&req.uids, req.all) {
+        (Some(u), _) if u.is_empty() || u.len() > MAX_UIDS || u.contains(&0) => {
+            return Err(ApiError::bad_request(format!("uids must hold 1 to {MAX_UIDS} UIDs, none of them 0")));
+        }
+        (Some(_), Some(true)) => return Err(ApiError::bad_request("use either uids or all")),
+        (None, all) if all != Some(true) => {
+            return Err(ApiError::bad_request("without uids, send all: true to expunge every \\Deleted message"));
+        }
+        _ => {}
+    }
+    let pool = st.pool_for(&user.claims.sub).await?;
+    let uids = req.uids;
+    let gone = run::once(&pool, move |c| Box::pin(async move { state::expunge(c, &mailbox, uids.as_deref()).await }))
+        .await
+        .map_err(unsupported)?;
+    Ok(Json(ExpungeResult { expunged: gone }))
+}

@@ -1,0 +1,74 @@
+//! SELECT, NOOP, CHECK, CLOSE and EXPUNGE routes against a real Dovecot, checked with a
+//! separate IMAP client.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Admin, TestApp, dovecot, expect_problem, message, seg, settings_for, unique};
+
+#[tokio::test]
+async fn state_commands_and_exact_expunges() {
+    let mailbox = unique("state");
+    let mut admin = Admin::connect(dovecot(), "mallory").await;
+    admin.create(&mailbox).await;
+    for (i, flags) in [(1, Some("(\\Deleted)")), (2, Some("(\\Deleted)")), (3, None), (4, Some("(\\Deleted)"))] {
+        admin.append(&mailbox, flags, &message(&format!("s{i}"))).await;
+    }
+    let settings = settings_for(dovecot());
+    let app = TestApp::start(settings.clone()).await;
+    let token = app.login("mallory").await.access;
+    let url = |action: &str| app.url(&format!("/v1/mailboxes/{}/{action}", seg(&mailbox)));
+
+    let selected: Value =
+        app.http.post(url("select")).bearer_auth(&token).send().await.expect("select").json().await.expect("json");
+    assert_eq!((selected["exists"].clone(), selected["readOnly"].clone()), (json!(4), json!(false)));
+    assert!(selected["permanentFlags"].as_array().expect("flags").iter().any(|f| f == "\\*"));
+    let noop: Value =
+        app.http.post(url("noop")).bearer_auth(&token).send().await.expect("noop").json().await.expect("json");
+    assert_eq!(noop["exists"], 4);
+    assert_eq!(
+        app.http.post(url("check")).bearer_auth(&token).send().await.expect("check").status(),
+        StatusCode::NO_CONTENT
+    );
+
+    let expunge = |body: Value| app.http.post(url("expunge")).bearer_auth(&token).json(&body).send();
+    expect_problem(expunge(json!({})).await.expect("expunge"), StatusCode::BAD_REQUEST, "invalid-request").await;
+    // Exactly UID 1 (and UID 3 is not \Deleted, so it stays): 2 and 4 survive though \Deleted.
+    let res: Value = expunge(json!({"uids": [1, 3]})).await.expect("expunge").json().await.expect("json");
+    assert_eq!(res["expunged"], json!([1]));
+    let page = app.get_json(&format!("/v1/mailboxes/{}/messages", seg(&mailbox)), &token).await;
+    let uids: Vec<u64> =
+        page["items"].as_array().expect("items").iter().map(|m| m["uid"].as_u64().unwrap_or(0)).collect();
+    assert_eq!(uids, [4, 3, 2]);
+    let mut no_uidplus = settings;
+    no_uidplus.imap.ignore_capabilities = vec!["UIDPLUS".into()];
+    let plain = TestApp::start(no_uidplus).await;
+    let resp = plain
+        .http
+        .post(plain.url(&format!("/v1/mailboxes/{}/expunge", seg(&mailbox))))
+        .bearer_auth(&token)
+        .json(&json!({"uids": [2]}))
+        .send()
+        .await
+        .expect("expunge");
+    expect_problem(resp, StatusCode::NOT_IMPLEMENTED, "unsupported").await;
+
+    // UNSELECT keeps \Deleted messages; CLOSE expunges them; EXPUNGE all=true too.
+    assert_eq!(
+        app.http.post(url("close?expunge=false")).bearer_auth(&token).send().await.expect("close").status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(app.get_json(&format!("/v1/mailboxes/{}", seg(&mailbox)), &token).await["exists"], 3);
+    let res: Value = expunge(json!({"all": true})).await.expect("expunge").json().await.expect("json");
+    assert_eq!(res["expunged"], json!([2, 4]));
+    admin.append(&mailbox, Some("(\\Deleted)"), &message("s5")).await;
+    assert_eq!(
+        app.http.post(url("close")).bearer_auth(&token).send().await.expect("close").status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(app.get_json(&format!("/v1/mailboxes/{}", seg(&mailbox)), &token).await["exists"], 1);
+    let flags = admin.flags(&mailbox, 3).await;
+    assert!(!flags.iter().any(|f| f.contains("Deleted")), "the survivor is intact: {flags:?}");
+    admin.delete(&mailbox).await;
+    admin.logout().await;
+}
