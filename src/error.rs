@@ -209,6 +209,17 @@ fn no_reply(r: ServerReply, detail: String) -> ApiError {
         Some("OVERQUOTA") => (S::INSUFFICIENT_STORAGE, "over-quota", "Mailbox quota exceeded"),
         Some("INUSE" | "UNAVAILABLE") => (S::SERVICE_UNAVAILABLE, "upstream-unavailable", "The mailbox is busy"),
         Some("LIMIT") => (S::TOO_MANY_REQUESTS, "limit-exceeded", "An IMAP server limit was hit"),
+        Some("TOOBIG") => (S::PAYLOAD_TOO_LARGE, "too-large", "The message is too large for the IMAP server"),
+        Some("PARSE") => (S::UNPROCESSABLE_ENTITY, "invalid-message", "The IMAP server could not parse the message"),
+        Some("USEATTR") => (S::UNPROCESSABLE_ENTITY, "invalid-special-use", "The role cannot be used"),
+        Some("EXPUNGEISSUED") => (S::NOT_FOUND, "message-not-found", "The message was expunged"),
+        Some("BADCHARSET") => (S::UNPROCESSABLE_ENTITY, "bad-charset", "The charset cannot be used"),
+        Some("PRIVACYREQUIRED") => (S::FORBIDDEN, "tls-required", "The IMAP server requires TLS"),
+        Some("EXPIRED") => (S::UNAUTHORIZED, "credentials-expired", "The IMAP credentials have expired"),
+        Some("HASCHILDREN") => (S::CONFLICT, "mailbox-has-child", "The mailbox has children"),
+        Some("CLIENTBUG") => {
+            (S::BAD_GATEWAY, "upstream-protocol-error", "The IMAP server rejected the gateway's command")
+        }
         Some("CANNOT") => (S::UNPROCESSABLE_ENTITY, "cannot", "The IMAP server cannot do this"),
         Some("SERVERBUG" | "CORRUPTION") => (S::BAD_GATEWAY, "upstream-error", "The IMAP server failed"),
         // Dovecot says "Mailbox doesn't exist" with [NONEXISTENT] only on some paths.

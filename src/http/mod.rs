@@ -46,7 +46,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(mailbox_state::close))
         .routes(routes!(mailbox_state::expunge))
         .routes(routes!(mailboxes::get_mailbox_status))
-        .routes(routes!(messages::list::list_messages))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(messages::list::list_messages, messages::append::append_message))
+                .layer(DefaultBodyLimit::max(messages::append::MAX_UPLOAD)),
+        )
         .routes(routes!(messages::get::get_message, messages::flags::patch_message, messages::transfer::delete_message))
         .routes(routes!(messages::transfer::copy_messages))
         .routes(routes!(messages::transfer::move_messages))

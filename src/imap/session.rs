@@ -32,6 +32,8 @@ pub struct Completion {
     pub reply: super::error::ServerReply,
     /// `[COPYUID uidvalidity source destination]` (UIDPLUS), expanded pairwise.
     pub copy_uid: Option<CopyUid>,
+    /// `[APPENDUID uidvalidity uid]` (UIDPLUS).
+    pub append_uid: Option<(u32, u32)>,
 }
 
 /// The UID mapping of a COPY or MOVE (RFC 4315).
@@ -41,6 +43,16 @@ pub struct CopyUid {
     pub uid_validity: u32,
     /// (source UID, destination UID) pairs.
     pub pairs: Vec<(u32, u32)>,
+}
+
+/// Reads an APPENDUID response code (a single appended message).
+pub fn append_uid(code: &ResponseCode<'_>) -> Option<(u32, u32)> {
+    use async_imap::imap_proto::rfc4315::UidSetMember;
+    let ResponseCode::AppendUid(uv, uids) = code else { return None };
+    match uids.as_slice() {
+        [UidSetMember::Uid(u)] => Some((*uv, *u)),
+        _ => None,
+    }
 }
 
 /// Reads a COPYUID response code.
@@ -209,6 +221,7 @@ impl ImapConn {
                             Status::Ok => Ok(Ok(Completion {
                                 reply: server_reply(name, "OK", code, text),
                                 copy_uid: outcome.code.as_ref().and_then(copy_uid),
+                                append_uid: outcome.code.as_ref().and_then(append_uid),
                             })),
                             Status::No => Ok(Err(ImapError::No(server_reply(name, "NO", code, text)))),
                             _ => Ok(Err(ImapError::Bad(server_reply(name, "BAD", code, text)))),
@@ -224,6 +237,68 @@ impl ImapConn {
         };
         let outcome = timeout(self.command_timeout, run).await.map_err(|_| ImapError::Timeout(Phase::Command))??;
         // The tagged response arrived: the wire is clean again, whatever the status was.
+        self.in_flight = false;
+        self.drain_unsolicited();
+        outcome
+    }
+
+    /// Runs a command whose last argument is a literal of `data` (APPEND). With a synchronizing
+    /// literal it waits for the server's `+` first. The same in-flight rule applies: only the
+    /// tagged completion makes the connection reusable.
+    pub async fn execute_literal(
+        &mut self,
+        head: &Command,
+        synchronizing: bool,
+        data: &[u8],
+    ) -> Result<Completion, ImapError> {
+        use tokio::io::AsyncWriteExt as _;
+        self.in_flight = true;
+        let name = head.name();
+        let session = &mut self.session;
+        let run = async {
+            let tag = session.run_command(head.as_str()).await.map_err(|_| lost("write failed"))?;
+            if synchronizing {
+                loop {
+                    let resp = session.read_response().await.map_err(|e| lost_io(&e))?.ok_or_else(|| lost("closed"))?;
+                    match resp.parsed() {
+                        Response::Continue(_) => break,
+                        Response::Done { tag: t, status, outcome } if *t == tag => {
+                            let text = outcome.information.as_deref().unwrap_or("");
+                            let code = outcome.code.as_ref().map(code_name);
+                            let st = if *status == Status::No { "NO" } else { "BAD" };
+                            let reply = server_reply(name, st, code, text);
+                            return Ok(Err(if st == "NO" { ImapError::No(reply) } else { ImapError::Bad(reply) }));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            let stream = session.get_mut();
+            stream.write_all(data).await.map_err(|e| lost_io(&e))?;
+            stream.write_all(b"\r\n").await.map_err(|e| lost_io(&e))?;
+            stream.flush().await.map_err(|e| lost_io(&e))?;
+            loop {
+                let resp = session.read_response().await.map_err(|e| lost_io(&e))?.ok_or_else(|| lost("closed"))?;
+                if let Response::Done { tag: t, status, outcome } = resp.parsed() {
+                    if *t != tag {
+                        return Err(ImapError::Protocol("tagged response for another command".into()));
+                    }
+                    let text = outcome.information.as_deref().unwrap_or("");
+                    let code = outcome.code.as_ref().map(code_name);
+                    return Ok(match status {
+                        Status::Ok => Ok(Completion {
+                            reply: server_reply(name, "OK", code, text),
+                            copy_uid: None,
+                            append_uid: outcome.code.as_ref().and_then(append_uid),
+                        }),
+                        Status::No => Err(ImapError::No(server_reply(name, "NO", code, text))),
+                        _ => Err(ImapError::Bad(server_reply(name, "BAD", code, text))),
+                    });
+                }
+            }
+        };
+        let outcome = timeout(self.command_timeout, run).await.map_err(|_| ImapError::Timeout(Phase::Command))??;
+        // A refused synchronizing literal also ends the command: the wire is clean.
         self.in_flight = false;
         self.drain_unsolicited();
         outcome

@@ -117,3 +117,40 @@ pub async fn delete(
     conn.execute(&encode::uid_expunge(&set), |_| ()).await?;
     Ok(Deleted::Expunged)
 }
+
+/// What an APPEND produced.
+#[derive(Debug)]
+pub struct Appended {
+    /// UIDVALIDITY of the mailbox (UIDPLUS).
+    pub uid_validity: Option<u32>,
+    /// UID of the new message (UIDPLUS).
+    pub uid: Option<u32>,
+}
+
+/// The server's APPENDLIMIT, if it announces one.
+pub fn append_limit(conn: &ImapConn) -> Option<u64> {
+    conn.capabilities().iter().find_map(|c| c.strip_prefix("APPENDLIMIT=").and_then(|n| n.parse().ok()))
+}
+
+/// Appends `data` to `mailbox` as one literal (counted on the exact bytes sent).
+pub async fn append(
+    conn: &mut ImapConn,
+    mailbox: &MailboxName,
+    flags: &[Flag],
+    received_at: Option<&chrono::DateTime<chrono::FixedOffset>>,
+    data: &[u8],
+) -> Result<Appended, ImapError> {
+    if append_limit(conn).is_some_and(|l| data.len() as u64 > l) {
+        return Err(ImapError::No(super::error::server_reply(
+            "APPEND",
+            "NO",
+            Some("TOOBIG".into()),
+            "larger than the server's APPENDLIMIT",
+        )));
+    }
+    let (head, synchronizing) = encode::append_head(mailbox, flags, received_at, data.len(), conn.has("LITERAL+"));
+    let done = conn.execute_literal(&head, synchronizing, data).await?;
+    // APPENDUID is only trusted where UIDPLUS is in use.
+    let appended = done.append_uid.filter(|_| conn.has("UIDPLUS"));
+    Ok(Appended { uid_validity: appended.map(|a| a.0), uid: appended.map(|a| a.1) })
+}

@@ -30,7 +30,8 @@ use crate::{
 /// Most UIDs in one bulk change.
 pub const MAX_UIDS: usize = 1000;
 
-fn flag(k: &str, field: &str) -> Result<Flag, ApiError> {
+/// A keyword from the API (`$deleted` included) as a flag to store.
+pub fn flag(k: &str, field: &str) -> Result<Flag, ApiError> {
     if k.eq_ignore_ascii_case("$deleted") {
         return Ok(Flag::deleted());
     }

@@ -1,5 +1,6 @@
 //! Message routes under `/v1/mailboxes/{mailbox}/messages`: one file per action.
 
+pub mod append;
 pub mod flags;
 pub mod get;
 pub mod list;

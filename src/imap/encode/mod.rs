@@ -562,6 +562,28 @@ pub fn select_condstore(mailbox: &MailboxName, condstore: bool) -> Command {
     if condstore { cmd.arg("(CONDSTORE)") } else { cmd }
 }
 
+/// The head of `APPEND "mailbox" (flags) "date" {n}` (or `{n+}` with LITERAL+); the caller
+/// sends exactly `len` message bytes after it. Returns the command and whether the literal is
+/// synchronizing (wait for `+` first).
+pub fn append_head(
+    mailbox: &MailboxName,
+    flags: &[Flag],
+    received_at: Option<&chrono::DateTime<chrono::FixedOffset>>,
+    len: usize,
+    literal_plus: bool,
+) -> (Command, bool) {
+    let mut cmd = Command::new("APPEND").arg(&mailbox.wire());
+    if !flags.is_empty() {
+        let list: Vec<&str> = flags.iter().map(Flag::as_str).collect();
+        cmd = cmd.arg(&format!("({})", list.join(" ")));
+    }
+    if let Some(d) = received_at {
+        cmd = cmd.arg(&format!("\"{}\"", d.format("%d-%b-%Y %H:%M:%S %z")));
+    }
+    let literal = if literal_plus { format!("{{{len}+}}") } else { format!("{{{len}}}") };
+    (cmd.arg(&literal), !literal_plus)
+}
+
 /// `UID COPY set "destination"`
 pub fn uid_copy(set: &UidSet, destination: &MailboxName) -> Command {
     Command::new("UID COPY").arg(&set.0).arg(&destination.wire())

@@ -293,3 +293,15 @@ fn store_commands_take_only_validated_flags() {
         assert!(Flag::keyword(bad).is_err(), "{bad:?}");
     }
 }
+
+#[test]
+fn append_heads_count_the_exact_bytes() {
+    let mb = MailboxName::parse("Sent").expect("valid");
+    let date = chrono::DateTime::parse_from_rfc3339("2026-11-03T09:15:02+01:00").expect("date");
+    let (cmd, sync) = append_head(&mb, &[Flag::keyword("$seen").expect("ok")], Some(&date), 1234, true);
+    assert_eq!(cmd.as_str(), "APPEND \"Sent\" (\\Seen) \"03-Nov-2026 09:15:02 +0100\" {1234+}");
+    assert!(!sync);
+    let (cmd, sync) = append_head(&mb, &[], None, 5, false);
+    assert_eq!(cmd.as_str(), "APPEND \"Sent\" {5}");
+    assert!(sync);
+}

@@ -1,0 +1,116 @@
+//! `POST /v1/mailboxes/{mailbox}/messages`: APPEND a raw `message/rfc822`.
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{State, rejection::BytesRejection},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{flags::flag, header_value, message_url};
+use crate::{
+    error::ApiError,
+    http::extract::{ApiPath, ApiQuery, AuthUser},
+    imap::{encode::MailboxName, run, transfer},
+    state::AppState,
+    views::problem::Problem,
+};
+
+/// Largest message accepted for APPEND, in bytes.
+pub const MAX_UPLOAD: usize = 32 * 1024 * 1024;
+
+/// Query of the APPEND route.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AppendQuery {
+    /// Keywords to set, comma-separated (`$seen,$flagged,project-x`).
+    pub keywords: Option<String>,
+    /// INTERNALDATE, RFC 3339 (default: now, by the server).
+    pub received_at: Option<String>,
+}
+
+/// Where the appended message is.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Appended {
+    /// The mailbox.
+    pub mailbox: String,
+    /// The new UID (null without UIDPLUS).
+    pub uid: Option<u32>,
+    /// UIDVALIDITY of the mailbox (null without UIDPLUS).
+    pub uid_validity: Option<u32>,
+}
+
+/// Store a message (raw `message/rfc822` body) in a mailbox.
+#[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/messages", tag = "messages", security(("bearer" = [])),
+    params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"), AppendQuery),
+    request_body(content = String, content_type = "message/rfc822", description = "the message, as sent"),
+    responses(
+        (status = 201, body = Appended, headers(("Location" = String, description = "the message URL"))),
+        (status = 202, body = Appended, description = "stored; the server did not report the UID (no UIDPLUS)"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "no such mailbox (TRYCREATE)"),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 507, body = Problem, content_type = "application/problem+json", description = "over quota"),
+    ))]
+pub async fn append_message(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AppendQuery>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let mailbox = MailboxName::parse(&name)?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.to_ascii_lowercase().starts_with("message/rfc822") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Send the message as message/rfc822",
+        ));
+    }
+    let body = body.map_err(|r| ApiError::invalid_body(r.status(), r.body_text()))?;
+    if body.is_empty() {
+        return Err(ApiError::bad_request("the message is empty"));
+    }
+    if body.contains(&0) {
+        return Err(ApiError::invalid_property("body", "NUL bytes cannot be stored over IMAP"));
+    }
+    let flags = q
+        .keywords
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| flag(k, "keywords"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let received_at = match q.received_at.as_deref() {
+        None => None,
+        Some(d) => Some(
+            chrono::DateTime::parse_from_rfc3339(d)
+                .map_err(|_| ApiError::invalid_property("receivedAt", "must be RFC 3339"))?,
+        ),
+    };
+    let pool = state.pool_for(&user.claims.sub).await?;
+    let target = mailbox.clone();
+    let done = run::once(&pool, move |c| {
+        Box::pin(async move { transfer::append(c, &target, &flags, received_at.as_ref(), &body).await })
+    })
+    .await?;
+    let result = Appended { mailbox: mailbox.as_str().to_string(), uid: done.uid, uid_validity: done.uid_validity };
+    let mut out = HeaderMap::new();
+    match done.uid {
+        Some(uid) => {
+            out.insert(header::LOCATION, header_value(&message_url(mailbox.as_str(), uid)));
+            Ok((StatusCode::CREATED, out, Json(result)).into_response())
+        }
+        None => Ok((StatusCode::ACCEPTED, Json(result)).into_response()),
+    }
+}

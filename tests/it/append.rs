@@ -1,0 +1,111 @@
+//! APPEND through the API against a real Dovecot, checked with a separate client.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{Admin, TestApp, dovecot, expect_problem, message, seg, settings_for, unique};
+
+#[tokio::test]
+async fn append_stores_the_exact_bytes_with_keywords_and_date() {
+    let mailbox = unique("app");
+    let victim = unique("victim");
+    let mut admin = Admin::connect(dovecot(), "alice").await;
+    admin.create(&mailbox).await;
+    admin.create(&victim).await;
+    let settings = settings_for(dovecot());
+    let app = TestApp::start(settings.clone()).await;
+    let token = app.login("alice").await.access;
+    let url = |q: &str| app.url(&format!("/v1/mailboxes/{}/messages{q}", seg(&mailbox)));
+    let send = |url: String, body: Vec<u8>, ct: &'static str| {
+        app.http.post(url).bearer_auth(&token).header("content-type", ct).body(body).send()
+    };
+
+    // 200 KB: far above the JSON body limit, which does not apply here.
+    let raw = format!("{}{}\r\n", message("appended"), "x".repeat(200_000)).into_bytes();
+    let resp = send(url("?keywords=$seen,$Work&receivedAt=2026-11-03T09:15:02%2B01:00"), raw.clone(), "message/rfc822")
+        .await
+        .expect("append");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let location = resp.headers()["location"].to_str().expect("location").to_string();
+    let body: Value = resp.json().await.expect("json");
+    let uid = body["uid"].as_u64().expect("uid");
+    assert_eq!(location, format!("/v1/mailboxes/{}/messages/{uid}", seg(&mailbox)));
+    assert!(body["uidValidity"].as_u64().is_some());
+    let m = app.get_json(&location, &token).await;
+    assert_eq!(m["subject"], "appended");
+    assert_eq!(m["receivedAt"], "2026-11-03T08:15:02Z");
+    assert_eq!(m["keywords"], serde_json::json!({"$seen": true, "$work": true}));
+    let stored = app
+        .http
+        .get(app.url(&format!("{location}/raw")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("raw")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert!(stored == raw, "the stored message is byte-identical");
+    let flags = admin.flags(&mailbox, uid as u32).await;
+    assert!(flags.iter().any(|f| f.contains("Seen")) && flags.iter().any(|f| f.contains("$Work")), "{flags:?}");
+
+    let missing = app.url(&format!("/v1/mailboxes/{}/messages", seg(&unique("nope"))));
+    expect_problem(
+        send(missing, raw.clone(), "message/rfc822").await.expect("append"),
+        StatusCode::NOT_FOUND,
+        "destination-not-found",
+    )
+    .await;
+    expect_problem(
+        send(url(""), raw.clone(), "text/plain").await.expect("append"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+    )
+    .await;
+    let evil = format!("?keywords={}", seg(&format!("x) DELETE {victim}")));
+    expect_problem(
+        send(url(&evil), raw.clone(), "message/rfc822").await.expect("append"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-properties",
+    )
+    .await;
+    let huge = vec![b'a'; 33 * 1024 * 1024];
+    let resp = send(url(""), huge, "message/rfc822").await.expect("append");
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(admin.list().await.contains(&victim), "victim survives");
+
+    let mut no_uidplus = settings;
+    no_uidplus.imap.ignore_capabilities = vec!["UIDPLUS".into()];
+    let plain = TestApp::start(no_uidplus).await;
+    let resp = plain
+        .http
+        .post(plain.url(&format!("/v1/mailboxes/{}/messages", seg(&mailbox))))
+        .bearer_auth(&token)
+        .header("content-type", "message/rfc822")
+        .body(raw)
+        .send()
+        .await
+        .expect("append");
+    assert_eq!(resp.status(), StatusCode::ACCEPTED, "stored, UID unknown without UIDPLUS");
+    // Without LITERAL+ the literal is synchronizing: the gateway waits for the server's `+`.
+    let mut sync = settings_for(dovecot());
+    sync.imap.ignore_capabilities = vec!["LITERAL+".into()];
+    let sync_app = TestApp::start(sync).await;
+    let t = sync_app.login("alice").await.access;
+    let resp = sync_app
+        .http
+        .post(sync_app.url(&format!("/v1/mailboxes/{}/messages", seg(&mailbox))))
+        .bearer_auth(&t)
+        .header("content-type", "message/rfc822")
+        .body(message("synchronizing").into_bytes())
+        .send()
+        .await
+        .expect("append");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let page = app.get_json(&format!("/v1/mailboxes/{}/messages", seg(&mailbox)), &token).await;
+    assert_eq!(page["total"], 3);
+    assert_eq!(page["items"][0]["subject"], "synchronizing");
+    admin.delete(&mailbox).await;
+    admin.delete(&victim).await;
+    admin.logout().await;
+}
