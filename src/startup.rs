@@ -109,6 +109,9 @@ fn spawn_sweeper(state: &AppState) {
             if let Err(e) = app.store.sweep_revocations().await {
                 tracing::warn!(error = %e, "revocation sweep failed");
             }
+            if let Err(e) = app.store.sweep_idempotency_keys(24 * 3600).await {
+                tracing::warn!(error = %e, "idempotency-key sweep failed");
+            }
         }
     });
 }

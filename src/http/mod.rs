@@ -5,6 +5,7 @@ pub mod auth;
 pub mod capabilities;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod mailbox_manage;
 pub mod mailbox_state;
 pub mod mailboxes;

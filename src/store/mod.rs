@@ -2,6 +2,7 @@
 //! table. Queries use `$n` placeholders, which both backends accept.
 
 pub mod accounts;
+pub mod idempotency;
 pub mod refresh;
 pub mod revocations;
 

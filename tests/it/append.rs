@@ -109,3 +109,52 @@ async fn append_stores_the_exact_bytes_with_keywords_and_date() {
     admin.delete(&victim).await;
     admin.logout().await;
 }
+
+#[tokio::test]
+async fn a_replayed_idempotency_key_creates_exactly_one_message() {
+    let (mailbox, dest) = (unique("idem"), unique("idem-dst"));
+    let mut admin = Admin::connect(dovecot(), "bob").await;
+    admin.create(&mailbox).await;
+    admin.create(&dest).await;
+    let app = TestApp::spawn().await;
+    let token = app.login("bob").await.access;
+    let body = "From: a@example.com\r\nSubject: once\r\nMessage-ID: <once@example.com>\r\n\r\nhi\r\n";
+    let send = |key: &'static str, body: &'static str| {
+        app.http
+            .post(app.url(&format!("/v1/mailboxes/{}/messages", seg(&mailbox))))
+            .bearer_auth(&token)
+            .header("content-type", "message/rfc822")
+            .header("idempotency-key", key)
+            .body(body)
+            .send()
+    };
+    let first = send("k-1", body).await.expect("append");
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.expect("json");
+    let again = send("k-1", body).await.expect("append");
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotency-replayed"], "true");
+    let again: Value = again.json().await.expect("json");
+    assert_eq!(again, first, "the replay returns the first result");
+    let other = send("k-1", "From: a@example.com\r\nSubject: other\r\n\r\nhi\r\n").await.expect("append");
+    expect_problem(other, StatusCode::UNPROCESSABLE_ENTITY, "invalid-properties").await;
+    let page = app.get_json(&format!("/v1/mailboxes/{}/messages", seg(&mailbox)), &token).await;
+    assert_eq!(page["total"], 1, "exactly one message");
+
+    let copy = || {
+        app.http
+            .post(app.url(&format!("/v1/mailboxes/{}/messages/copy", seg(&mailbox))))
+            .bearer_auth(&token)
+            .header("idempotency-key", "copy-1")
+            .json(&serde_json::json!({"uids": [1], "destination": dest}))
+            .send()
+    };
+    let a: Value = copy().await.expect("copy").json().await.expect("json");
+    let b: Value = copy().await.expect("copy").json().await.expect("json");
+    assert_eq!(a, b);
+    let dst = app.get_json(&format!("/v1/mailboxes/{}", seg(&dest)), &token).await;
+    assert_eq!(dst["exists"], 1, "copied once");
+    admin.delete(&mailbox).await;
+    admin.delete(&dest).await;
+    admin.logout().await;
+}

@@ -88,6 +88,22 @@ async fn exercise(url: &str) {
     assert_eq!(store.sweep_revocations().await.expect("sweep"), 1);
     assert!(store.access_revoked("jti-1", "fam2").await.expect("still revoked"));
     assert!(!store.access_revoked("jti-2", "fam2").await.expect("others are fine"));
+
+    // Idempotency keys: one claim wins; the result replays; a failed run releases the key.
+    let (x, y) =
+        tokio::join!(store.claim_idempotency_key(&a.id, "k", "fp"), store.claim_idempotency_key(&a.id, "k", "fp"));
+    let (x, y) = (x.expect("x"), y.expect("y"));
+    assert_eq!([x.is_none(), y.is_none()].iter().filter(|c| **c).count(), 1, "exactly one claim");
+    store.complete_idempotency_key(&a.id, "k", 201, Some("/loc"), "{\"uid\":1}").await.expect("complete");
+    let saved = store.claim_idempotency_key(&a.id, "k", "fp").await.expect("claim").expect("stored");
+    assert_eq!((saved.status, saved.location.as_deref(), saved.body.as_str()), (201, Some("/loc"), "{\"uid\":1}"));
+    assert!(store.claim_idempotency_key(&a.id, "k2", "fp").await.expect("claim").is_none());
+    store.release_idempotency_key(&a.id, "k2").await.expect("release");
+    assert!(
+        store.claim_idempotency_key(&a.id, "k2", "fp").await.expect("claim").is_none(),
+        "released keys can be claimed again"
+    );
+    assert_eq!(store.sweep_idempotency_keys(-10).await.expect("sweep"), 2);
 }
 
 #[tokio::test]

@@ -1,19 +1,21 @@
 //! `POST /v1/mailboxes/{mailbox}/messages`: APPEND a raw `message/rfc822`.
 
 use axum::{
-    Json,
     body::Bytes,
     extract::{State, rejection::BytesRejection},
     http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{flags::flag, header_value, message_url};
+use super::{flags::flag, message_url};
 use crate::{
     error::ApiError,
-    http::extract::{ApiPath, ApiQuery, AuthUser},
+    http::{
+        extract::{ApiPath, ApiQuery, AuthUser},
+        idempotency::{self, Outcome},
+    },
     imap::{encode::MailboxName, run, transfer},
     state::AppState,
     views::problem::Problem,
@@ -98,19 +100,29 @@ pub async fn append_message(
                 .map_err(|_| ApiError::invalid_property("receivedAt", "must be RFC 3339"))?,
         ),
     };
-    let pool = state.pool_for(&user.claims.sub).await?;
-    let target = mailbox.clone();
-    let done = run::once(&pool, move |c| {
-        Box::pin(async move { transfer::append(c, &target, &flags, received_at.as_ref(), &body).await })
-    })
-    .await?;
-    let result = Appended { mailbox: mailbox.as_str().to_string(), uid: done.uid, uid_validity: done.uid_validity };
-    let mut out = HeaderMap::new();
-    match done.uid {
-        Some(uid) => {
-            out.insert(header::LOCATION, header_value(&message_url(mailbox.as_str(), uid)));
-            Ok((StatusCode::CREATED, out, Json(result)).into_response())
-        }
-        None => Ok((StatusCode::ACCEPTED, Json(result)).into_response()),
-    }
+    let account = user.claims.sub.clone();
+    let print = idempotency::fingerprint(&[
+        b"append",
+        mailbox.as_str().as_bytes(),
+        q.keywords.as_deref().unwrap_or("").as_bytes(),
+        q.received_at.as_deref().unwrap_or("").as_bytes(),
+        &body,
+    ]);
+    let work = || async {
+        let pool = state.pool_for(&account).await?;
+        let target = mailbox.clone();
+        let done = run::once(&pool, move |c| {
+            Box::pin(async move { transfer::append(c, &target, &flags, received_at.as_ref(), &body).await })
+        })
+        .await?;
+        let result = Appended { mailbox: mailbox.as_str().to_string(), uid: done.uid, uid_validity: done.uid_validity };
+        let body = serde_json::to_value(&result).map_err(ApiError::internal)?;
+        Ok(match done.uid {
+            Some(uid) => {
+                Outcome { status: StatusCode::CREATED, location: Some(message_url(mailbox.as_str(), uid)), body }
+            }
+            None => Outcome { status: StatusCode::ACCEPTED, location: None, body },
+        })
+    };
+    idempotency::once(&state, &user.claims.sub, &headers, print, work).await
 }

@@ -1,11 +1,19 @@
 //! `POST …/messages/copy`, `POST …/messages/move` and `DELETE …/messages/{uid}`.
 
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
 
 use super::{check_uid, flags::MAX_UIDS};
 use crate::{
     error::ApiError,
-    http::extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
+    http::{
+        extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
+        idempotency::{self, Outcome},
+    },
     imap::{ImapError, encode::MailboxName, run, transfer},
     state::AppState,
     views::{
@@ -33,26 +41,50 @@ async fn run_transfer(
     name: String,
     req: TransferRequest,
     is_move: bool,
-) -> Result<Json<TransferResult>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let print = idempotency::fingerprint(&[
+        if is_move { b"move" } else { b"copy" },
+        name.as_bytes(),
+        req.destination.as_bytes(),
+        format!("{:?}", req.uids).as_bytes(),
+    ]);
+    let account = user.claims.sub.clone();
+    let work = || transfer_work(&state, &account, name, req, is_move);
+    idempotency::once(&state, &user.claims.sub, &headers, print, work).await
+}
+
+async fn transfer_work(
+    state: &AppState,
+    account: &str,
+    name: String,
+    req: TransferRequest,
+    is_move: bool,
+) -> Result<Outcome, ApiError> {
     let source = MailboxName::parse(&name)?;
     let destination = MailboxName::parse(&req.destination)?;
     if req.uids.is_empty() || req.uids.len() > MAX_UIDS || req.uids.contains(&0) {
         return Err(ApiError::bad_request(format!("uids must hold 1 to {MAX_UIDS} UIDs, none of them 0")));
     }
-    let pool = state.pool_for(&user.claims.sub).await?;
+    let pool = state.pool_for(account).await?;
     let dest = destination.clone();
     let uids = req.uids;
     let mapping =
         run::once(&pool, move |c| Box::pin(async move { transfer::transfer(c, &source, &uids, &dest, is_move).await }))
             .await
             .map_err(map_error)?;
-    Ok(Json(TransferResult {
+    let result = TransferResult {
         destination: destination.as_str().to_string(),
         uid_validity: mapping.as_ref().map(|m| m.uid_validity),
         mapping: mapping
             .map(|m| m.pairs.into_iter().map(|(uid, new_uid)| UidPair { uid, new_uid }).collect())
             .unwrap_or_default(),
-    }))
+    };
+    Ok(Outcome {
+        status: StatusCode::OK,
+        location: None,
+        body: serde_json::to_value(&result).map_err(ApiError::internal)?,
+    })
 }
 
 /// Copy messages to another mailbox; answers the UID mapping from COPYUID.
@@ -68,9 +100,10 @@ pub async fn copy_messages(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(name): ApiPath<String>,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<TransferRequest>,
-) -> Result<Json<TransferResult>, ApiError> {
-    run_transfer(state, user, name, req, false).await
+) -> Result<Response, ApiError> {
+    run_transfer(state, user, name, req, false, headers).await
 }
 
 /// Move messages (MOVE, or COPY + `\Deleted` + UID EXPUNGE of exactly those UIDs with UIDPLUS; 501 otherwise).
@@ -86,9 +119,10 @@ pub async fn move_messages(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(name): ApiPath<String>,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<TransferRequest>,
-) -> Result<Json<TransferResult>, ApiError> {
-    run_transfer(state, user, name, req, true).await
+) -> Result<Response, ApiError> {
+    run_transfer(state, user, name, req, true, headers).await
 }
 
 /// Delete a message: move it to Trash, or with `permanent=true` (or inside Trash) expunge exactly it.

@@ -1,0 +1,100 @@
+//! `Idempotency-Key` for writes that must not happen twice (APPEND, copy, move): the first
+//! result is stored and replayed for the same key; a key reused for a different request is 422,
+//! and a key whose first request is still running is 409.
+
+use std::future::Future;
+
+use axum::{
+    Json,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use ring::digest;
+
+use super::messages::header_value;
+use crate::{error::ApiError, state::AppState};
+
+/// A write's result, as it is sent and stored.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Status.
+    pub status: StatusCode,
+    /// `Location`, if any.
+    pub location: Option<String>,
+    /// JSON body.
+    pub body: serde_json::Value,
+}
+
+impl Outcome {
+    fn respond(status: StatusCode, location: Option<&str>, body: serde_json::Value, replayed: bool) -> Response {
+        let mut headers = HeaderMap::new();
+        if let Some(l) = location {
+            headers.insert(header::LOCATION, header_value(l));
+        }
+        if replayed {
+            headers.insert("idempotency-replayed", header_value("true"));
+        }
+        (status, headers, Json(body)).into_response()
+    }
+}
+
+/// A hash naming a request: route, target and body.
+pub fn fingerprint(parts: &[&[u8]]) -> String {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    for p in parts {
+        ctx.update(&(p.len() as u64).to_be_bytes());
+        ctx.update(p);
+    }
+    ctx.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Runs `work` at most once per `Idempotency-Key` of this account.
+pub async fn once<F, Fut>(
+    state: &AppState,
+    account: &str,
+    headers: &HeaderMap,
+    fingerprint: String,
+    work: F,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Outcome, ApiError>>,
+{
+    let Some(key) = headers.get("idempotency-key") else {
+        let o = work().await?;
+        return Ok(Outcome::respond(o.status, o.location.as_deref(), o.body, false));
+    };
+    let key =
+        key.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)));
+    let key = key.ok_or_else(|| ApiError::bad_request("Idempotency-Key must be 1-255 visible ASCII characters"))?;
+    match state.store.claim_idempotency_key(account, key, &fingerprint).await? {
+        None => match work().await {
+            Ok(o) => {
+                let body = o.body.to_string();
+                state
+                    .store
+                    .complete_idempotency_key(account, key, i64::from(o.status.as_u16()), o.location.as_deref(), &body)
+                    .await?;
+                Ok(Outcome::respond(o.status, o.location.as_deref(), o.body, false))
+            }
+            Err(e) => {
+                state.store.release_idempotency_key(account, key).await?;
+                Err(e)
+            }
+        },
+        Some(saved) if saved.fingerprint != fingerprint => {
+            Err(ApiError::invalid_property("Idempotency-Key", "this key was used for a different request"))
+        }
+        Some(saved) if saved.status == 0 => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency-key-in-use",
+            "The first request with this key is still running",
+        )
+        .retry_after(1)),
+        Some(saved) => {
+            let status = StatusCode::from_u16(saved.status as u16).unwrap_or(StatusCode::OK);
+            let body = serde_json::from_str(&saved.body).unwrap_or(serde_json::Value::Null);
+            Ok(Outcome::respond(status, saved.location.as_deref(), body, true))
+        }
+    }
+}
