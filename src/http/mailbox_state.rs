@@ -2,10 +2,7 @@
 
 use axum::{Json, extract::State, http::StatusCode};
 
-use super::{
-    extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
-    messages::flags::MAX_UIDS,
-};
+use super::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
 use crate::{
     convert,
     error::ApiError,
@@ -112,10 +109,10 @@ pub async fn expunge(
     ApiJson(req): ApiJson<ExpungeRequest>,
 ) -> Result<Json<ExpungeResult>, ApiError> {
     let mailbox = MailboxName::parse(&name)?;
+    if let Some(u) = &req.uids {
+        super::messages::check_uids(u)?;
+    }
     match (&req.uids, req.all) {
-        (Some(u), _) if u.is_empty() || u.len() > MAX_UIDS || u.contains(&0) => {
-            return Err(ApiError::bad_request(format!("uids must hold 1 to {MAX_UIDS} UIDs, none of them 0")));
-        }
         (Some(_), Some(true)) => return Err(ApiError::bad_request("use either uids or all")),
         (None, all) if all != Some(true) => {
             return Err(ApiError::bad_request("without uids, send all: true to expunge every \\Deleted message"));

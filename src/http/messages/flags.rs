@@ -157,9 +157,7 @@ pub async fn bulk_flags(
     ApiJson(req): ApiJson<BulkFlags>,
 ) -> Result<Json<BulkFlagsResult>, ApiError> {
     let mailbox = MailboxName::parse(&name)?;
-    if req.uids.is_empty() || req.uids.len() > MAX_UIDS || req.uids.contains(&0) {
-        return Err(ApiError::bad_request(format!("uids must hold 1 to {MAX_UIDS} UIDs, none of them 0")));
-    }
+    super::check_uids(&req.uids)?;
     if req.set.is_some() && (!req.add.is_empty() || !req.remove.is_empty()) {
         return Err(ApiError::bad_request("use either set, or add/remove"));
     }

@@ -39,6 +39,14 @@ pub fn check_uid(uid: u32) -> Result<u32, ApiError> {
     Ok(uid)
 }
 
+/// Checks a list of UIDs for a bulk write: 1 to [`flags::MAX_UIDS`] of them, none 0.
+pub fn check_uids(uids: &[u32]) -> Result<(), ApiError> {
+    if uids.is_empty() || uids.len() > flags::MAX_UIDS || uids.contains(&0) {
+        return Err(ApiError::bad_request(format!("uids must hold 1 to {} UIDs, none of them 0", flags::MAX_UIDS)));
+    }
+    Ok(())
+}
+
 /// True if `If-None-Match` names `etag` (or `*`).
 pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
     headers

@@ -7,7 +7,7 @@ use axum::{
     response::Response,
 };
 
-use super::{check_uid, flags::MAX_UIDS};
+use super::check_uid;
 use crate::{
     error::ApiError,
     http::{
@@ -63,9 +63,7 @@ async fn transfer_work(
 ) -> Result<Outcome, ApiError> {
     let source = MailboxName::parse(&name)?;
     let destination = MailboxName::parse(&req.destination)?;
-    if req.uids.is_empty() || req.uids.len() > MAX_UIDS || req.uids.contains(&0) {
-        return Err(ApiError::bad_request(format!("uids must hold 1 to {MAX_UIDS} UIDs, none of them 0")));
-    }
+    super::check_uids(&req.uids)?;
     let pool = state.pool_for(account).await?;
     let dest = destination.clone();
     let uids = req.uids;
