@@ -86,3 +86,35 @@ async fn keywords_change_by_merge_patch_and_if_match_guards_the_change() {
     admin.delete(&mailbox).await;
     admin.logout().await;
 }
+
+#[tokio::test]
+async fn a_change_by_another_client_makes_a_stale_if_match_fail_with_412() {
+    let mailbox = unique("race");
+    let mut admin = Admin::connect(dovecot(), "ivan").await;
+    admin.create(&mailbox).await;
+    admin.append(&mailbox, None, &message("contested")).await;
+    let app = TestApp::spawn().await;
+    let token = app.login("ivan").await.access;
+    let url = app.url(&format!("/v1/mailboxes/{}/messages/1", seg(&mailbox)));
+    let etag = app.http.get(&url).bearer_auth(&token).send().await.expect("GET").headers()["etag"]
+        .to_str()
+        .expect("etag")
+        .to_string();
+
+    admin.add_flag(&mailbox, 1, "\\Answered").await;
+    let resp = app
+        .http
+        .patch(&url)
+        .bearer_auth(&token)
+        .header("if-match", &etag)
+        .json(&json!({"keywords": {"$seen": true}}))
+        .send()
+        .await
+        .expect("PATCH");
+    expect_problem(resp, StatusCode::PRECONDITION_FAILED, "precondition-failed").await;
+    let flags = admin.flags(&mailbox, 1).await;
+    assert!(!flags.iter().any(|f| f.contains("Seen")), "nothing was stored: {flags:?}");
+    assert!(flags.iter().any(|f| f.contains("Answered")), "{flags:?}");
+    admin.delete(&mailbox).await;
+    admin.logout().await;
+}

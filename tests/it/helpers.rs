@@ -313,6 +313,22 @@ impl Admin {
         bounded("APPEND", append).await.expect("APPEND");
     }
 
+    /// `UID STORE uid +FLAGS (flag)` from this separate client (a concurrent change).
+    pub async fn add_flag(&mut self, wire_name: &str, uid: u32, flag: &str) {
+        use futures_util::TryStreamExt;
+        bounded("SELECT", self.session.select(wire_name)).await.expect("SELECT");
+        let _: Vec<_> = bounded("STORE", async {
+            self.session
+                .uid_store(uid.to_string(), format!("+FLAGS ({flag})"))
+                .await
+                .expect("STORE")
+                .try_collect()
+                .await
+                .expect("STORE")
+        })
+        .await;
+    }
+
     /// APPEND raw bytes (any content) with an INTERNALDATE.
     pub async fn append_bytes_at(&mut self, wire_name: &str, message: &[u8], date: &str) {
         let quoted = format!("\"{date}\"");
