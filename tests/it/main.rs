@@ -3,6 +3,7 @@
 mod append;
 mod auth;
 mod corpus;
+mod cyrus_writes;
 mod flags;
 mod helpers;
 mod mailboxes;
