@@ -158,3 +158,63 @@ async fn a_replayed_idempotency_key_creates_exactly_one_message() {
     admin.delete(&dest).await;
     admin.logout().await;
 }
+
+#[tokio::test]
+async fn multipart_append_takes_metadata_and_the_message() {
+    let mailbox = unique("mp");
+    let mut admin = Admin::connect(dovecot(), "carol").await;
+    admin.create(&mailbox).await;
+    let app = TestApp::spawn().await;
+    let token = app.login("carol").await.access;
+    let url = app.url(&format!("/v1/mailboxes/{}/messages", seg(&mailbox)));
+    let form = |meta: Option<&str>, msg: Option<&str>| {
+        let mut f = reqwest::multipart::Form::new();
+        if let Some(m) = meta {
+            f = f.part(
+                "metadata",
+                reqwest::multipart::Part::text(m.to_string()).mime_str("application/json").expect("mime"),
+            );
+        }
+        if let Some(m) = msg {
+            f = f.part(
+                "message",
+                reqwest::multipart::Part::bytes(m.as_bytes().to_vec()).mime_str("message/rfc822").expect("mime"),
+            );
+        }
+        f
+    };
+    let raw = message("multipart append");
+    let resp = app
+        .http
+        .post(&url)
+        .bearer_auth(&token)
+        .multipart(form(
+            Some(r#"{"keywords": ["$flagged", "$Work"], "receivedAt": "2026-10-01T12:00:00Z"}"#),
+            Some(&raw),
+        ))
+        .send()
+        .await
+        .expect("append");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let location = resp.headers()["location"].to_str().expect("location").to_string();
+    let m = app.get_json(&location, &token).await;
+    assert_eq!(m["subject"], "multipart append");
+    assert_eq!(m["receivedAt"], "2026-10-01T12:00:00Z");
+    assert_eq!(m["keywords"], serde_json::json!({"$flagged": true, "$work": true}));
+    let flags = admin.flags(&mailbox, 1).await;
+    assert!(flags.iter().any(|f| f.contains("Flagged")), "{flags:?}");
+
+    let resp = app.http.post(&url).bearer_auth(&token).multipart(form(Some("{}"), None)).send().await.expect("append");
+    expect_problem(resp, StatusCode::BAD_REQUEST, "invalid-request").await;
+    let resp = app
+        .http
+        .post(&url)
+        .bearer_auth(&token)
+        .multipart(form(Some(r#"{"keywords": "x"}"#), Some(&raw)))
+        .send()
+        .await
+        .expect("append");
+    expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "invalid-body").await;
+    admin.delete(&mailbox).await;
+    admin.logout().await;
+}

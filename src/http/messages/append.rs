@@ -2,8 +2,8 @@
 
 use axum::{
     body::Bytes,
-    extract::{State, rejection::BytesRejection},
-    http::{HeaderMap, StatusCode, header},
+    extract::{FromRequest, Multipart, Request, State},
+    http::{StatusCode, header},
     response::Response,
 };
 use serde::{Deserialize, Serialize};
@@ -50,7 +50,8 @@ pub struct Appended {
 /// Store a message (raw `message/rfc822` body) in a mailbox.
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/messages", tag = "messages", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"), AppendQuery),
-    request_body(content = String, content_type = "message/rfc822", description = "the message, as sent"),
+    request_body(content = String, content_type = "message/rfc822",
+        description = "the message, as sent; or multipart/form-data with a JSON `metadata` part ({keywords, receivedAt}) and a `message` part"),
     responses(
         (status = 201, body = Appended, headers(("Location" = String, description = "the message URL"))),
         (status = 202, body = Appended, description = "stored; the server did not report the UID (no UIDPLUS)"),
@@ -65,27 +66,34 @@ pub async fn append_message(
     user: AuthUser,
     ApiPath(name): ApiPath<String>,
     ApiQuery(q): ApiQuery<AppendQuery>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    req: Request,
 ) -> Result<Response, ApiError> {
     let mailbox = MailboxName::parse(&name)?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !content_type.to_ascii_lowercase().starts_with("message/rfc822") {
+    let headers = req.headers().clone();
+    let content_type =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let (body, keywords, received) = if content_type.starts_with("message/rfc822") {
+        let body =
+            Bytes::from_request(req, &()).await.map_err(|r| ApiError::invalid_body(r.status(), r.body_text()))?;
+        (body, q.keywords.clone(), q.received_at.clone())
+    } else if content_type.starts_with("multipart/form-data") {
+        let form =
+            Multipart::from_request(req, &()).await.map_err(|r| ApiError::invalid_body(r.status(), r.body_text()))?;
+        read_form(form).await?
+    } else {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
-            "Send the message as message/rfc822",
+            "Send the message as message/rfc822, or as multipart/form-data with `metadata` and `message` parts",
         ));
-    }
-    let body = body.map_err(|r| ApiError::invalid_body(r.status(), r.body_text()))?;
+    };
     if body.is_empty() {
         return Err(ApiError::bad_request("the message is empty"));
     }
     if body.contains(&0) {
         return Err(ApiError::invalid_property("body", "NUL bytes cannot be stored over IMAP"));
     }
-    let flags = q
-        .keywords
+    let flags = keywords
         .as_deref()
         .unwrap_or("")
         .split(',')
@@ -93,7 +101,7 @@ pub async fn append_message(
         .filter(|k| !k.is_empty())
         .map(|k| flag(k, "keywords"))
         .collect::<Result<Vec<_>, _>>()?;
-    let received_at = match q.received_at.as_deref() {
+    let received_at = match received.as_deref() {
         None => None,
         Some(d) => Some(
             chrono::DateTime::parse_from_rfc3339(d)
@@ -104,8 +112,8 @@ pub async fn append_message(
     let print = idempotency::fingerprint(&[
         b"append",
         mailbox.as_str().as_bytes(),
-        q.keywords.as_deref().unwrap_or("").as_bytes(),
-        q.received_at.as_deref().unwrap_or("").as_bytes(),
+        keywords.as_deref().unwrap_or("").as_bytes(),
+        received.as_deref().unwrap_or("").as_bytes(),
         &body,
     ]);
     let work = || async {
@@ -125,4 +133,41 @@ pub async fn append_message(
         })
     };
     idempotency::once(&state, &user.claims.sub, &headers, print, work).await
+}
+
+/// The JSON `metadata` part of a multipart APPEND.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AppendMetadata {
+    /// Keywords to set (`["$seen", "project-x"]`).
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// INTERNALDATE, RFC 3339.
+    pub received_at: Option<String>,
+}
+
+/// Reads a `multipart/form-data` APPEND: an optional JSON `metadata` part and the `message`.
+async fn read_form(mut form: Multipart) -> Result<(Bytes, Option<String>, Option<String>), ApiError> {
+    let mut meta = AppendMetadata::default();
+    let mut message = None;
+    while let Some(field) = form.next_field().await.map_err(|e| ApiError::invalid_body(e.status(), e.body_text()))? {
+        match field.name().unwrap_or("") {
+            "metadata" => {
+                let bytes = field.bytes().await.map_err(|e| ApiError::invalid_body(e.status(), e.body_text()))?;
+                meta = serde_json::from_slice(&bytes)
+                    .map_err(|e| ApiError::invalid_body(StatusCode::UNPROCESSABLE_ENTITY, format!("metadata: {e}")))?;
+            }
+            "message" => {
+                message = Some(field.bytes().await.map_err(|e| ApiError::invalid_body(e.status(), e.body_text()))?)
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown form part `{other}`: send `metadata` and `message`"
+                )));
+            }
+        }
+    }
+    let message = message.ok_or_else(|| ApiError::bad_request("the form has no `message` part"))?;
+    let keywords = (!meta.keywords.is_empty()).then(|| meta.keywords.join(","));
+    Ok((message, keywords, meta.received_at))
 }
