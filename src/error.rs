@@ -214,6 +214,9 @@ fn no_reply(r: ServerReply, detail: String) -> ApiError {
         Some("USEATTR") => (S::UNPROCESSABLE_ENTITY, "invalid-special-use", "The role cannot be used"),
         Some("EXPUNGEISSUED") => (S::NOT_FOUND, "message-not-found", "The message was expunged"),
         Some("BADCHARSET") => (S::UNPROCESSABLE_ENTITY, "bad-charset", "The charset cannot be used"),
+        Some("UNKNOWN-CTE") => {
+            (S::UNPROCESSABLE_ENTITY, "unknown-transfer-encoding", "The server cannot decode this part")
+        }
         Some("PRIVACYREQUIRED") => (S::FORBIDDEN, "tls-required", "The IMAP server requires TLS"),
         Some("EXPIRED") => (S::UNAUTHORIZED, "credentials-expired", "The IMAP credentials have expired"),
         Some("HASCHILDREN") => (S::CONFLICT, "mailbox-has-child", "The mailbox has children"),
@@ -269,5 +272,60 @@ impl IntoResponse for ApiError {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::imap::error::server_reply;
+
+    #[test]
+    fn every_imap_response_code_maps_to_its_status_and_type() {
+        let cases: [(&str, u16, &str); 25] = [
+            ("NONEXISTENT", 404, "mailbox-not-found"),
+            ("TRYCREATE", 404, "destination-not-found"),
+            ("ALREADYEXISTS", 409, "already-exists"),
+            ("HASCHILDREN", 409, "mailbox-has-child"),
+            ("NOPERM", 403, "forbidden"),
+            ("READ-ONLY", 403, "forbidden"),
+            ("AUTHORIZATIONFAILED", 403, "authorization-failed"),
+            ("CONTACTADMIN", 403, "authorization-failed"),
+            ("PRIVACYREQUIRED", 403, "tls-required"),
+            ("EXPIRED", 401, "credentials-expired"),
+            ("OVERQUOTA", 507, "over-quota"),
+            ("INUSE", 503, "upstream-unavailable"),
+            ("UNAVAILABLE", 503, "upstream-unavailable"),
+            ("LIMIT", 429, "limit-exceeded"),
+            ("TOOBIG", 413, "too-large"),
+            ("CANNOT", 422, "cannot"),
+            ("BADCHARSET", 422, "bad-charset"),
+            ("UNKNOWN-CTE", 422, "unknown-transfer-encoding"),
+            ("PARSE", 422, "invalid-message"),
+            ("USEATTR", 422, "invalid-special-use"),
+            ("EXPUNGEISSUED", 404, "message-not-found"),
+            ("SERVERBUG", 502, "upstream-error"),
+            ("CORRUPTION", 502, "upstream-error"),
+            ("CLIENTBUG", 502, "upstream-protocol-error"),
+            ("SOMETHINGNEW", 422, "imap-refused"),
+        ];
+        for (code, status, slug) in cases {
+            let reply = server_reply("X", "NO", None, &format!("[{code}] server says <b>\r\nno</b>"));
+            let e = ApiError::from(ImapError::No(reply));
+            assert_eq!((e.status.as_u16(), e.slug), (status, slug), "{code}");
+            let imap = e.imap.as_ref().expect("server reply kept");
+            assert_eq!(imap.code.as_deref(), Some(code));
+            assert!(!imap.text.contains('\r') && !imap.text.contains('\n'), "sanitized: {:?}", imap.text);
+        }
+        let retry = ApiError::from(ImapError::No(server_reply("X", "NO", None, "[INUSE] busy")));
+        assert_eq!(retry.retry_after, Some(5));
+        assert_eq!(ApiError::from(ImapError::PoolBusy).status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            ApiError::from(ImapError::Timeout(crate::imap::error::Phase::Command)).status,
+            StatusCode::GATEWAY_TIMEOUT
+        );
+        assert_eq!(ApiError::from(ImapError::ConnectionLost("x".into())).status, StatusCode::BAD_GATEWAY);
+        let bad = ApiError::from(ImapError::Bad(server_reply("X", "BAD", None, "oops")));
+        assert_eq!((bad.status, bad.slug), (StatusCode::BAD_GATEWAY, "upstream-protocol-error"));
     }
 }
