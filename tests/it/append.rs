@@ -218,3 +218,23 @@ async fn multipart_append_takes_metadata_and_the_message() {
     admin.delete(&mailbox).await;
     admin.logout().await;
 }
+
+#[tokio::test]
+async fn an_append_over_quota_is_507() {
+    // The test Dovecot gives user "quota" 20 KiB of storage.
+    let app = TestApp::spawn().await;
+    let token = app.login("quota").await.access;
+    let big = format!("{}{}\r\n", message("too big"), "q".repeat(40_000)).into_bytes();
+    let resp = app
+        .http
+        .post(app.url("/v1/mailboxes/INBOX/messages"))
+        .bearer_auth(&token)
+        .header("content-type", "message/rfc822")
+        .body(big)
+        .send()
+        .await
+        .expect("append");
+    let problem = expect_problem(resp, StatusCode::INSUFFICIENT_STORAGE, "over-quota").await;
+    assert_eq!(problem["imap"]["code"], "OVERQUOTA", "{problem}");
+    assert_eq!(app.get_json("/v1/mailboxes/INBOX", &token).await["exists"], 0);
+}
