@@ -22,6 +22,25 @@ pub fn role(name: &str, attributes: &[String]) -> Option<String> {
     })
 }
 
+/// The opaque mailbox state token: it changes whenever anything in the mailbox changes
+/// (UIDVALIDITY, HIGHESTMODSEQ, UIDNEXT or the message count).
+pub fn state_token(
+    uid_validity: Option<u32>,
+    highest_mod_seq: Option<u64>,
+    uid_next: Option<u32>,
+    exists: Option<u32>,
+) -> String {
+    use base64::Engine as _;
+    let raw = format!(
+        "{}.{}.{}.{}",
+        uid_validity.unwrap_or(0),
+        highest_mod_seq.unwrap_or(0),
+        uid_next.unwrap_or(0),
+        exists.unwrap_or(0)
+    );
+    format!("ms1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
+}
+
 /// STATUS data to counts.
 pub fn counts(s: &StatusData) -> MailboxCounts {
     MailboxCounts {
@@ -51,6 +70,7 @@ pub fn mailbox(e: &ListEntry) -> Mailbox {
         },
         attributes: a.clone(),
         counts: e.status.as_ref().map(counts),
+        state: e.status.as_ref().map(|s| state_token(s.uid_validity, s.highest_mod_seq, s.uid_next, s.messages)),
     }
 }
 
@@ -76,6 +96,7 @@ pub fn mailbox_list(entries: &[ListEntry], source: CountsSource) -> MailboxList 
 /// EXAMINE state to a view.
 pub fn mailbox_state(name: &str, s: &SelectState) -> MailboxState {
     MailboxState {
+        state: state_token(s.uid_validity, s.highest_mod_seq, s.uid_next, Some(s.exists)),
         name: name.to_string(),
         exists: s.exists,
         recent: s.recent,

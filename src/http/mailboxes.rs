@@ -1,8 +1,16 @@
 //! `GET /v1/mailboxes`, `GET /v1/mailboxes/{mailbox}` and `GET /v1/mailboxes/{mailbox}/status`.
 
-use axum::{Json, extract::State};
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
 
-use super::extract::{ApiPath, ApiQuery, AuthUser};
+use super::{
+    extract::{ApiPath, ApiQuery, AuthUser},
+    messages::{header_value, not_modified},
+};
 use crate::{
     convert,
     error::ApiError,
@@ -19,7 +27,8 @@ use crate::{
 
 /// List mailboxes with attributes, role, subscription and counts.
 #[utoipa::path(get, path = "/v1/mailboxes", tag = "mailboxes", params(ListQuery), security(("bearer" = [])), responses(
-    (status = 200, body = MailboxList),
+    (status = 200, body = MailboxList, headers(("ETag" = String, description = "changes whenever the list changes"))),
+    (status = 304, description = "If-None-Match matched"),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 502, body = Problem, content_type = "application/problem+json"),
@@ -30,7 +39,8 @@ pub async fn list_mailboxes(
     State(state): State<AppState>,
     user: AuthUser,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Json<MailboxList>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let pattern = match q.pattern.as_deref() {
         Some(p) => ListPattern::parse(p)?,
         None => ListPattern::all(),
@@ -43,14 +53,30 @@ pub async fn list_mailboxes(
         Box::pin(async move { mailbox::list(c, &pattern, subscribed, counts).await })
     })
     .await?;
-    Ok(Json(convert::mailbox::mailbox_list(&entries, source)))
+    let list = convert::mailbox::mailbox_list(&entries, source);
+    // The list's ETag covers every name, attribute and state in it.
+    let body = serde_json::to_vec(&list).map_err(ApiError::internal)?;
+    let digest = ring::digest::digest(&ring::digest::SHA256, &body);
+    let hex: String = digest.as_ref()[..12].iter().map(|b| format!("{b:02x}")).collect();
+    with_etag(&headers, &format!("\"ls1.{hex}\""), Json(list))
+}
+
+/// Answers 304 when `If-None-Match` names `etag`, else `body` with the ETag.
+fn with_etag(headers: &HeaderMap, etag: &str, body: impl IntoResponse) -> Result<Response, ApiError> {
+    let mut out = HeaderMap::new();
+    out.insert(header::ETAG, header_value(etag));
+    if not_modified(headers, etag) {
+        return Ok((StatusCode::NOT_MODIFIED, out).into_response());
+    }
+    Ok((out, body).into_response())
 }
 
 /// Examine a mailbox read-only: exists, recent, unseen, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, flags.
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment (`Archive%2F2024`)")),
     responses(
-        (status = 200, body = MailboxState),
+        (status = 200, body = MailboxState, headers(("ETag" = String, description = "the state token"))),
+        (status = 304, description = "If-None-Match matched"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -61,7 +87,8 @@ pub async fn get_mailbox(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(name): ApiPath<String>,
-) -> Result<Json<MailboxState>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let name = MailboxName::parse(&name)?;
     let pool = state.pool_for(&user.claims.sub).await?;
     let selected = run::read(&pool, |c| {
@@ -69,7 +96,9 @@ pub async fn get_mailbox(
         Box::pin(async move { mailbox::examine(c, &name).await })
     })
     .await?;
-    Ok(Json(convert::mailbox::mailbox_state(name.as_str(), &selected)))
+    let view = convert::mailbox::mailbox_state(name.as_str(), &selected);
+    let etag = format!("\"{}\"", view.state);
+    with_etag(&headers, &etag, Json(view))
 }
 
 /// STATUS of a mailbox without selecting it.

@@ -26,6 +26,9 @@ pub struct Mailbox {
     /// Counts, unless `counts=false`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counts: Option<MailboxCounts>,
+    /// Opaque state token (with counts): changes whenever anything in the mailbox changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
 }
 
 /// STATUS counts.
@@ -73,6 +76,8 @@ pub struct ListQuery {
 pub struct MailboxState {
     /// Full name.
     pub name: String,
+    /// Opaque state token, also sent as the ETag: changes whenever anything in the mailbox changes.
+    pub state: String,
     /// Number of messages.
     pub exists: u32,
     /// Messages with `\Recent`.

@@ -236,3 +236,56 @@ async fn without_list_extended_the_list_falls_back_to_lsub_and_status_with_the_s
     admin.delete(&tag).await;
     admin.logout().await;
 }
+
+#[tokio::test]
+async fn state_tokens_are_etags_and_change_with_the_mailbox() {
+    let mailbox = unique("st");
+    let mut admin = Admin::connect(dovecot(), "frank").await;
+    admin.create(&mailbox).await;
+    let app = TestApp::spawn().await;
+    let token = app.login("frank").await.access;
+    let url = app.url(&format!("/v1/mailboxes/{}", seg(&mailbox)));
+    let get = |etag: Option<String>| {
+        let mut req = app.http.get(&url).bearer_auth(&token);
+        if let Some(e) = etag {
+            req = req.header("if-none-match", e);
+        }
+        req.send()
+    };
+    let first = get(None).await.expect("GET");
+    let etag = first.headers()["etag"].to_str().expect("etag").to_string();
+    let body: Value = first.json().await.expect("json");
+    assert_eq!(etag, format!("\"{}\"", body["state"].as_str().expect("state")));
+    assert_eq!(get(Some(etag.clone())).await.expect("GET").status(), StatusCode::NOT_MODIFIED);
+
+    let list_url = format!("/v1/mailboxes?pattern={}", seg(&mailbox));
+    let list = app.http.get(app.url(&list_url)).bearer_auth(&token).send().await.expect("list");
+    let list_etag = list.headers()["etag"].to_str().expect("etag").to_string();
+    let list_body: Value = list.json().await.expect("json");
+    assert_eq!(list_body["items"][0]["state"], body["state"], "LIST-STATUS and EXAMINE agree on the state");
+    let again = app
+        .http
+        .get(app.url(&list_url))
+        .bearer_auth(&token)
+        .header("if-none-match", &list_etag)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+
+    admin.append(&mailbox, None, &message("news")).await;
+    let changed = get(Some(etag.clone())).await.expect("GET");
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_ne!(changed.headers()["etag"].to_str().expect("etag"), etag);
+    let again = app
+        .http
+        .get(app.url(&list_url))
+        .bearer_auth(&token)
+        .header("if-none-match", &list_etag)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(again.status(), StatusCode::OK, "the list changed too");
+    admin.delete(&mailbox).await;
+    admin.logout().await;
+}
