@@ -6,23 +6,13 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
 use crate::{
     convert,
     error::ApiError,
-    imap::{ImapError, encode::MailboxName, run, state},
+    imap::{encode::MailboxName, run, state},
     state::AppState,
     views::{
         mailbox::{CloseQuery, ExpungeRequest, ExpungeResult, MailboxState, NoopResult},
         problem::Problem,
     },
 };
-
-fn unsupported(e: ImapError) -> ApiError {
-    match e {
-        ImapError::Unsupported(what) => {
-            ApiError::new(StatusCode::NOT_IMPLEMENTED, "unsupported", "The IMAP server cannot do this")
-                .detail(format!("the server lacks {what}"))
-        }
-        other => other.into(),
-    }
-}
 
 /// SELECT a mailbox read-write and return its full state.
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/select", tag = "mailboxes", security(("bearer" = [])),
@@ -87,9 +77,7 @@ pub async fn close(
     let mailbox = MailboxName::parse(&name)?;
     let expunge = q.expunge.unwrap_or(true);
     let pool = st.pool_for(&user.claims.sub).await?;
-    run::once(&pool, move |c| Box::pin(async move { state::close(c, &mailbox, expunge).await }))
-        .await
-        .map_err(unsupported)?;
+    run::once(&pool, move |c| Box::pin(async move { state::close(c, &mailbox, expunge).await })).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -121,8 +109,7 @@ pub async fn expunge(
     }
     let pool = st.pool_for(&user.claims.sub).await?;
     let uids = req.uids;
-    let gone = run::once(&pool, move |c| Box::pin(async move { state::expunge(c, &mailbox, uids.as_deref()).await }))
-        .await
-        .map_err(unsupported)?;
+    let gone =
+        run::once(&pool, move |c| Box::pin(async move { state::expunge(c, &mailbox, uids.as_deref()).await })).await?;
     Ok(Json(ExpungeResult { expunged: gone }))
 }

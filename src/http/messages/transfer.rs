@@ -27,10 +27,6 @@ fn map_error(e: ImapError) -> ApiError {
         ImapError::No(r) if r.code.as_deref() == Some("TRYCREATE") => {
             ApiError::invalid_property("destination", "the destination mailbox does not exist")
         }
-        ImapError::Unsupported(what) => {
-            ApiError::new(StatusCode::NOT_IMPLEMENTED, "unsupported", "The IMAP server cannot do this safely")
-                .detail(format!("the server lacks {what}; without it the gateway would have to expunge other messages"))
-        }
         other => other.into(),
     }
 }
