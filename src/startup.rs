@@ -57,7 +57,14 @@ impl Application {
             .await
             .map_err(|e| StartupError::Bind(settings.http.listen.clone(), e))?;
         let port = listener.local_addr().map_err(|e| StartupError::Bind(settings.http.listen.clone(), e))?.port();
-        let state = AppState(Arc::new(App { settings, store, pools, auth, ready: AtomicBool::new(true) }));
+        let state = AppState(Arc::new(App {
+            settings,
+            store,
+            pools,
+            auth,
+            ready: AtomicBool::new(true),
+            snapshots: Default::default(),
+        }));
         spawn_sweeper(&state);
         Ok(Self { listener, state, port })
     }

@@ -11,6 +11,7 @@ use crate::{
     error::ApiError,
     imap::{AccountPool, Credentials, Pools},
     store::Store,
+    sync::snapshots::Snapshots,
 };
 
 /// Everything a request may need.
@@ -26,6 +27,8 @@ pub struct App {
     pub auth: Auth,
     /// False once shutdown has begun (`/readyz` answers 503).
     pub ready: AtomicBool,
+    /// Scan snapshots behind `sc1.` tokens.
+    pub snapshots: Snapshots,
 }
 
 /// Cheap-to-clone handle for axum.

@@ -30,15 +30,12 @@ pub fn state_token(
     uid_next: Option<u32>,
     exists: Option<u32>,
 ) -> String {
-    use base64::Engine as _;
-    let raw = format!(
-        "{}.{}.{}.{}",
-        uid_validity.unwrap_or(0),
-        highest_mod_seq.unwrap_or(0),
-        uid_next.unwrap_or(0),
-        exists.unwrap_or(0)
-    );
-    format!("ms1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
+    crate::sync::token::mod_token(crate::sync::token::ModState {
+        uid_validity: uid_validity.unwrap_or(0),
+        mod_seq: highest_mod_seq.unwrap_or(0),
+        uid_next: uid_next.unwrap_or(0),
+        exists: exists.unwrap_or(0),
+    })
 }
 
 /// STATUS data to counts.

@@ -1,6 +1,7 @@
 //! The only code that talks to an IMAP server: connections, pooled sessions, the command
 //! encoder and typed operations. Nothing outside this module sends IMAP text.
 
+pub mod changes;
 pub mod connect;
 pub mod encode;
 pub mod error;

@@ -90,6 +90,7 @@ pub struct ImapConn {
     in_flight: bool,
     selected: Option<Selected>,
     capabilities: Arc<BTreeSet<String>>,
+    qresync: bool,
     command_timeout: Duration,
     _permit: Option<OwnedSemaphorePermit>,
     _guard: Option<super::pool::OpenGuard>,
@@ -141,6 +142,7 @@ impl ImapConn {
             in_flight: false,
             selected: None,
             capabilities: Arc::default(),
+            qresync: false,
             command_timeout: target.command_timeout,
             _permit: permit,
             _guard: None,
@@ -154,7 +156,11 @@ impl ImapConn {
         .await?;
         caps.retain(|c| !target.ignored_capabilities.contains(c));
         conn.capabilities = Arc::new(caps);
-        if conn.has("CONDSTORE") && conn.has("ENABLE") {
+        if conn.has("QRESYNC") && conn.has("ENABLE") {
+            // VANISHED replaces EXPUNGE from here on; state::noop counts both.
+            conn.execute(&encode::enable_qresync(), |_| ()).await?;
+            conn.qresync = true;
+        } else if conn.has("CONDSTORE") && conn.has("ENABLE") {
             // HIGHESTMODSEQ is reported on every EXAMINE/STATUS once CONDSTORE is enabled.
             conn.execute(&encode::enable_condstore(), |_| ()).await?;
         }
@@ -174,6 +180,11 @@ impl ImapConn {
     /// True if the server advertised `name` after login.
     pub fn has(&self, name: &str) -> bool {
         self.capabilities.contains(name)
+    }
+
+    /// True once `ENABLE QRESYNC` succeeded on this connection.
+    pub fn qresync_enabled(&self) -> bool {
+        self.qresync
     }
 
     /// True while a command has been started but not completed.

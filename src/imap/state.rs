@@ -36,6 +36,9 @@ pub async fn noop(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<Pending,
     conn.execute(&encode::noop(), |r| match r {
         Response::MailboxData(MailboxDatum::Exists(n)) => pending.exists = Some(*n),
         Response::Expunge(_) => pending.expunged += 1,
+        Response::Vanished { earlier: false, uids } => {
+            pending.expunged += uids.iter().map(|r| r.end().saturating_sub(*r.start()) + 1).sum::<u32>();
+        }
         Response::Fetch(_, attrs) => {
             if let Some(uid) = attrs.iter().find_map(|a| if let AttributeValue::Uid(u) = a { Some(*u) } else { None }) {
                 pending.flag_changes.push(uid);

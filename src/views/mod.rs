@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod capabilities;
+pub mod changes;
 pub mod health;
 pub mod mailbox;
 pub mod message;

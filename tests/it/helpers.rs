@@ -374,3 +374,13 @@ impl Admin {
 async fn bounded<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(60), fut).await.unwrap_or_else(|_| panic!("{what} took over 60 s"))
 }
+
+impl Admin {
+    /// `\Deleted` then `UID EXPUNGE uid`, from this separate client.
+    pub async fn expunge_uid(&mut self, wire_name: &str, uid: u32) {
+        self.add_flag(wire_name, uid, "\\Deleted").await;
+        bounded("UID EXPUNGE", self.session.run_command_and_check_ok(format!("UID EXPUNGE {uid}")))
+            .await
+            .expect("UID EXPUNGE");
+    }
+}

@@ -2,6 +2,7 @@
 
 mod append;
 mod auth;
+mod changes;
 mod corpus;
 mod cyrus_writes;
 mod flags;

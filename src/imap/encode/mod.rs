@@ -273,6 +273,11 @@ pub fn enable_condstore() -> Command {
     Command::new("ENABLE").arg("CONDSTORE")
 }
 
+/// `ENABLE CONDSTORE QRESYNC`: VANISHED replaces EXPUNGE on this connection from now on.
+pub fn enable_qresync() -> Command {
+    Command::new("ENABLE").arg("CONDSTORE QRESYNC")
+}
+
 /// `EXAMINE "name"`: read-only selection.
 pub fn examine(mailbox: &MailboxName) -> Command {
     Command::new("EXAMINE").arg(&mailbox.wire())
@@ -416,6 +421,24 @@ impl UidSet {
     /// The set as IMAP text.
     pub fn as_text(&self) -> &str {
         &self.0
+    }
+    /// A sorted list of UIDs as ranges (`1:3,7`); `None` if empty.
+    pub fn ranges(sorted: &[u32]) -> Option<Self> {
+        let mut parts: Vec<String> = Vec::new();
+        let mut iter = sorted.iter().copied().filter(|&u| u > 0).peekable();
+        while let Some(start) = iter.next() {
+            let mut end = start;
+            while let Some(&next) = iter.peek() {
+                if next == end.saturating_add(1) || next == end {
+                    end = next;
+                    iter.next();
+                } else {
+                    break;
+                }
+            }
+            parts.push(if start == end { start.to_string() } else { format!("{start}:{end}") });
+        }
+        (!parts.is_empty()).then(|| Self(parts.join(",")))
     }
     /// A list of UIDs; `None` if empty.
     pub fn list(uids: &[u32]) -> Option<Self> {
@@ -597,6 +620,19 @@ pub fn uid_move(set: &UidSet, destination: &MailboxName) -> Command {
 /// `UID EXPUNGE set` (UIDPLUS): expunges exactly these UIDs.
 pub fn uid_expunge(set: &UidSet) -> Command {
     Command::new("UID EXPUNGE").arg(&set.0)
+}
+
+/// `UID FETCH 1:* (UID FLAGS MODSEQ) (CHANGEDSINCE modseq [VANISHED])` (RFC 7162): the
+/// messages changed since `modseq` and, with `vanished` (QRESYNC enabled), the UIDs expunged.
+pub fn uid_fetch_changed_since(modseq: u64, vanished: bool) -> Command {
+    let modifiers =
+        if vanished { format!("(CHANGEDSINCE {modseq} VANISHED)") } else { format!("(CHANGEDSINCE {modseq})") };
+    Command::new("UID FETCH").arg("1:*").arg("(UID FLAGS MODSEQ)").arg(&modifiers)
+}
+
+/// `UID SEARCH UID set`: which of these UIDs still exist.
+pub fn uid_search_set(set: &UidSet) -> Command {
+    Command::new("UID SEARCH").arg("UID").arg(&set.0)
 }
 
 /// `UID SEARCH UID from:to` (a window of UIDs, for keyset paging)

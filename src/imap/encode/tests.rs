@@ -227,6 +227,14 @@ fn fetch_commands_are_built_from_integers() {
     );
     assert_eq!(uid_search_range(10, 59).as_str(), "UID SEARCH UID 10:59");
     assert_eq!(UidSet::list(&[]), None);
+    assert_eq!(UidSet::ranges(&[0, 1, 2, 3, 3, 7, 9, 10]).expect("non-empty").as_text(), "1:3,7,9:10");
+    assert_eq!(UidSet::ranges(&[0]), None);
+    assert_eq!(uid_search_set(&UidSet::ranges(&[4, 5]).expect("set")).as_str(), "UID SEARCH UID 4:5");
+    assert_eq!(
+        uid_fetch_changed_since(77, true).as_str(),
+        "UID FETCH 1:* (UID FLAGS MODSEQ) (CHANGEDSINCE 77 VANISHED)"
+    );
+    assert_eq!(uid_fetch_changed_since(5, false).as_str(), "UID FETCH 1:* (UID FLAGS MODSEQ) (CHANGEDSINCE 5)");
     assert_eq!(
         uid_fetch(&UidSet::one(7), &[FetchItem::BodyPeek(Section::whole(), None)]).as_str(),
         "UID FETCH 7 (BODY.PEEK[])"

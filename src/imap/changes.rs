@@ -1,0 +1,207 @@
+//! What changed in a mailbox since a MODSEQ: QRESYNC (`CHANGEDSINCE` + `VANISHED`), CONDSTORE
+//! (`CHANGEDSINCE`, deletions from caller-known UIDs) or a bounded scan of every UID and its
+//! FLAGS. Returns raw facts; turning them into a delta is `sync::changes`.
+
+use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response};
+
+use super::{
+    encode::{self, FetchItem, MailboxName, UidSet},
+    error::ImapError,
+    mailbox::{SelectState, select_read_only},
+    session::ImapConn,
+};
+
+/// At most this many expunged UIDs are collected for one answer.
+pub const MAX_GONE: usize = 1_000_000;
+
+/// How the changes were found (the `syncMethod` of the answer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// `UID FETCH … (CHANGEDSINCE m VANISHED)` (RFC 7162 QRESYNC).
+    Qresync,
+    /// `UID FETCH … (CHANGEDSINCE m)` (CONDSTORE), deletions by searching known UIDs.
+    Condstore,
+    /// FLAGS of every message, compared with a snapshot.
+    Scan,
+}
+
+impl Method {
+    /// The lower-case name used in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Qresync => "qresync",
+            Self::Condstore => "condstore",
+            Self::Scan => "scan",
+        }
+    }
+}
+
+/// One message as the server reports it now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Current {
+    /// UID.
+    pub uid: u32,
+    /// FLAGS as the server spells them.
+    pub flags: Vec<String>,
+    /// MODSEQ (CONDSTORE and QRESYNC only).
+    pub mod_seq: Option<u64>,
+}
+
+/// The raw facts a delta is computed from.
+#[derive(Debug)]
+pub struct Facts {
+    /// The mailbox state from EXAMINE, taken before the fetch.
+    pub state: SelectState,
+    /// The method used.
+    pub method: Method,
+    /// Messages changed since the MODSEQ (every message for a scan), by UID.
+    pub changed: Vec<Current>,
+    /// UIDs below the old UIDNEXT known to be gone: VANISHED (QRESYNC) or caller-known UIDs
+    /// that no longer exist. `None` when nothing could tell.
+    pub gone: Option<Vec<u32>>,
+}
+
+/// What was asked for.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// The HIGHESTMODSEQ of the old state (0 if it had none).
+    pub mod_seq: u64,
+    /// The UIDNEXT of the old state.
+    pub uid_next: u32,
+    /// UIDs the caller has, sorted (for CONDSTORE and scan deletions).
+    pub known: Option<Vec<u32>>,
+    /// Most messages a scan may read.
+    pub scan_limit: u32,
+}
+
+/// The outcome of a change query.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The facts.
+    Facts(Facts),
+    /// UIDVALIDITY is not the old state's: the client must resync.
+    Stale {
+        /// The current UIDVALIDITY.
+        current: u32,
+    },
+    /// A scan would read more messages, or more UIDs vanished, than one answer may hold.
+    TooLarge {
+        /// Messages in the mailbox.
+        exists: u32,
+    },
+}
+
+/// EXAMINE `mailbox` and collect what changed since `req`, choosing the best method offered.
+pub async fn since(
+    conn: &mut ImapConn,
+    mailbox: &MailboxName,
+    uid_validity: u32,
+    req: &Request,
+) -> Result<Outcome, ImapError> {
+    let state = select_read_only(conn, mailbox).await?;
+    let current = state.uid_validity.unwrap_or(0);
+    if current != uid_validity {
+        return Ok(Outcome::Stale { current });
+    }
+    let method = if req.mod_seq > 0 && conn.qresync_enabled() {
+        Method::Qresync
+    } else if req.mod_seq > 0 && conn.has("CONDSTORE") && state.highest_mod_seq.is_some() {
+        Method::Condstore
+    } else {
+        Method::Scan
+    };
+    if method == Method::Scan && state.exists > req.scan_limit {
+        return Ok(Outcome::TooLarge { exists: state.exists });
+    }
+    let mut changed = Vec::new();
+    let mut vanished = Vec::new();
+    if state.exists > 0 || method == Method::Qresync {
+        let cmd = match method {
+            Method::Qresync => encode::uid_fetch_changed_since(req.mod_seq, true),
+            Method::Condstore => encode::uid_fetch_changed_since(req.mod_seq, false),
+            Method::Scan => encode::uid_fetch(&UidSet::range(1, u32::MAX), &[FetchItem::Uid, FetchItem::Flags]),
+        };
+        // Only UIDs the old state could have had matter; ranges are clipped before they are
+        // expanded, and the count is capped, so a huge VANISHED range costs nothing.
+        let below = req.uid_next.min(state.uid_next.unwrap_or(u32::MAX));
+        let mut overflow = false;
+        conn.execute(&cmd, |r| match r {
+            Response::Fetch(_, attrs) => changed.extend(current_of(attrs)),
+            Response::Vanished { earlier: true, uids } => {
+                for range in uids {
+                    let end = (*range.end()).min(below.saturating_sub(1));
+                    let count = end.saturating_sub(*range.start()).saturating_add(1) as usize;
+                    if *range.start() <= end && vanished.len() + count > MAX_GONE {
+                        overflow = true;
+                    } else if *range.start() <= end {
+                        vanished.extend(*range.start()..=end);
+                    }
+                }
+            }
+            _ => {}
+        })
+        .await?;
+        if overflow {
+            return Ok(Outcome::TooLarge { exists: state.exists });
+        }
+    }
+    changed.sort_unstable_by_key(|c| c.uid);
+    changed.dedup_by_key(|c| c.uid);
+    let gone = match (method, &req.known) {
+        (Method::Qresync, _) => {
+            vanished.sort_unstable();
+            vanished.dedup();
+            Some(vanished)
+        }
+        (_, None) => None,
+        (Method::Scan, Some(known)) => {
+            Some(missing(known, req.uid_next, |u| changed.binary_search_by_key(&u, |c| c.uid).is_ok()))
+        }
+        (Method::Condstore, Some(known)) => {
+            let candidates: Vec<u32> = known.iter().copied().filter(|&u| u < req.uid_next).collect();
+            let mut present = Vec::new();
+            if let Some(set) = UidSet::ranges(&candidates) {
+                conn.execute(&encode::uid_search_set(&set), |r| {
+                    if let Response::MailboxData(MailboxDatum::Search(v)) = r {
+                        present.extend_from_slice(v);
+                    }
+                })
+                .await?;
+            }
+            present.sort_unstable();
+            Some(missing(&candidates, req.uid_next, |u| present.binary_search(&u).is_ok()))
+        }
+    };
+    Ok(Outcome::Facts(Facts { state, method, changed, gone }))
+}
+
+/// Known UIDs below `uid_next` for which `exists` is false.
+fn missing(known: &[u32], uid_next: u32, exists: impl Fn(u32) -> bool) -> Vec<u32> {
+    known.iter().copied().filter(|&u| u < uid_next && !exists(u)).collect()
+}
+
+fn current_of(attrs: &[AttributeValue<'_>]) -> Option<Current> {
+    let mut uid = None;
+    let mut flags = Vec::new();
+    let mut mod_seq = None;
+    for a in attrs {
+        match a {
+            AttributeValue::Uid(u) => uid = Some(*u),
+            AttributeValue::Flags(f) => flags = f.iter().map(|s| s.to_string()).collect(),
+            AttributeValue::ModSeq(m) => mod_seq = Some(*m),
+            _ => {}
+        }
+    }
+    Some(Current { uid: uid?, flags, mod_seq })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_known_uids_are_those_below_uidnext_that_do_not_exist() {
+        let present = [2u32, 4];
+        assert_eq!(missing(&[1, 2, 3, 4, 9], 9, |u| present.contains(&u)), vec![1, 3]);
+    }
+}

@@ -1,0 +1,98 @@
+use super::*;
+use crate::imap::mailbox::SelectState;
+
+fn cur(uid: u32, flags: &[&str], mod_seq: Option<u64>) -> Current {
+    Current { uid, flags: flags.iter().map(|s| s.to_string()).collect(), mod_seq }
+}
+
+fn facts(
+    method: Method,
+    exists: u32,
+    uid_next: u32,
+    mod_seq: u64,
+    changed: Vec<Current>,
+    gone: Option<Vec<u32>>,
+) -> Facts {
+    let state = SelectState {
+        exists,
+        uid_validity: Some(7),
+        uid_next: Some(uid_next),
+        highest_mod_seq: (method != Method::Scan).then_some(mod_seq),
+        ..Default::default()
+    };
+    Facts { state, method, changed, gone }
+}
+
+const OLD: ModState = ModState { uid_validity: 7, mod_seq: 10, uid_next: 6, exists: 5 };
+
+#[test]
+fn qresync_splits_created_updated_and_destroyed() {
+    // 1..5 existed; 2 flagged, 4 expunged, 6 and 7 appended.
+    let f = facts(
+        Method::Qresync,
+        6,
+        8,
+        14,
+        vec![cur(2, &["\\Flagged"], Some(11)), cur(6, &[], Some(12)), cur(7, &[], Some(13))],
+        Some(vec![4]),
+    );
+    let d = compute(&OLD, None, &f, 100).expect("delta");
+    assert_eq!(d.created, [6, 7]);
+    assert_eq!(d.updated, [cur(2, &["\\Flagged"], Some(11))]);
+    assert_eq!(d.destroyed, [4]);
+    assert!(!d.has_more);
+    assert_eq!(d.next, Next::Mod(ModState { uid_validity: 7, mod_seq: 14, uid_next: 8, exists: 6 }));
+}
+
+#[test]
+fn condstore_without_known_uids_refuses_when_counts_show_a_deletion() {
+    let f = facts(Method::Condstore, 6, 8, 14, vec![cur(6, &[], Some(12)), cur(7, &[], Some(13))], None);
+    assert_eq!(compute(&OLD, None, &f, 100), Err(DeltaError::NeedKnownUids { missing: 1 }));
+    // No deletion: the count proves it, so no knownUids are needed.
+    let f = facts(Method::Condstore, 7, 8, 14, vec![cur(6, &[], Some(12)), cur(7, &[], Some(13))], None);
+    assert_eq!(compute(&OLD, None, &f, 100).expect("delta").destroyed, Vec::<u32>::new());
+}
+
+#[test]
+fn mod_seq_pages_end_on_a_whole_mod_seq_and_continue_from_it() {
+    let changed = vec![cur(1, &[], Some(11)), cur(2, &[], Some(12)), cur(3, &[], Some(12)), cur(6, &[], Some(13))];
+    let f = facts(Method::Condstore, 6, 7, 13, changed, Some(vec![]));
+    let d = compute(&OLD, None, &f, 2).expect("delta");
+    assert_eq!((d.updated.len(), d.created.len(), d.has_more), (3, 0, true), "11 and both 12s");
+    assert_eq!(d.next, Next::Mod(ModState { mod_seq: 12, ..OLD }));
+}
+
+#[test]
+fn scan_against_a_snapshot_is_exact_and_pages_through_snapshots() {
+    let base = Snapshot {
+        uid_validity: 7,
+        uid_next: 4,
+        entries: vec![(1, digest(&["\\Seen"])), (2, digest::<&str>(&[])), (3, digest::<&str>(&[]))],
+    };
+    let now = vec![cur(1, &["\\Seen"], None), cur(2, &["\\Flagged"], None), cur(4, &[], None), cur(5, &[], None)];
+    let f = facts(Method::Scan, 4, 6, 0, now, None);
+    let d = compute(&OLD, Some(&base), &f, 100).expect("delta");
+    assert_eq!((d.created.as_slice(), d.destroyed.as_slice()), (&[4, 5][..], &[3][..]));
+    assert_eq!(d.updated.iter().map(|c| c.uid).collect::<Vec<_>>(), [2]);
+    assert!(!d.has_more);
+    // Two changes per page: destroyed 3 plus updated 2 first, then 4 and 5.
+    let d1 = compute(&OLD, Some(&base), &f, 2).expect("delta");
+    assert!(d1.has_more);
+    assert_eq!((d1.destroyed.as_slice(), d1.updated.len(), d1.created.len()), (&[3][..], 1, 0));
+    let Next::Scan(mid) = d1.next else { panic!("scan state") };
+    let d2 = compute(&OLD, Some(&mid), &f, 2).expect("delta");
+    assert_eq!((d2.created.as_slice(), d2.updated.len(), d2.destroyed.len(), d2.has_more), (&[4, 5][..], 0, 0, false));
+}
+
+#[test]
+fn scan_from_a_mod_state_reports_every_survivor_as_updated() {
+    let now = vec![cur(1, &[], None), cur(2, &[], None), cur(3, &[], None), cur(4, &[], None), cur(5, &[], None)];
+    let f = facts(Method::Scan, 5, 6, 0, now, None);
+    let d = compute(&OLD, None, &f, 100).expect("delta");
+    assert_eq!((d.created.len(), d.updated.len(), d.destroyed.len()), (0, 5, 0));
+    let f = facts(Method::Scan, 4, 6, 0, vec![cur(1, &[], None)], Some(vec![3]));
+    let d = compute(&OLD, None, &f, 100).expect("delta");
+    assert_eq!(d.destroyed, [3]);
+    let f = facts(Method::Scan, 4, 6, 0, vec![cur(1, &[], None)], None);
+    assert_eq!(compute(&OLD, None, &f, 100), Err(DeltaError::NeedKnownUids { missing: 4 }));
+}

@@ -1,0 +1,6 @@
+//! Staying in sync: state tokens, the `/changes` delta (with scan snapshots for servers
+//! without CONDSTORE), live events from IDLE watchers, and webhooks.
+
+pub mod delta;
+pub mod snapshots;
+pub mod token;

@@ -1,0 +1,136 @@
+//! `/changes` against a real Dovecot, with changes made by a separate IMAP client: QRESYNC,
+//! CONDSTORE only and the scan must give the same answer.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{Admin, TestApp, dovecot, expect_problem, message, seg, settings_for, unique};
+
+const USER: &str = "ivan";
+
+async fn changes(app: &TestApp, token: &str, mailbox: &str, query: &str) -> reqwest::Response {
+    app.get(&format!("/v1/mailboxes/{}/changes?{query}", seg(mailbox)), token).await
+}
+
+async fn changes_json(app: &TestApp, token: &str, mailbox: &str, query: &str) -> Value {
+    let resp = changes(app, token, mailbox, query).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{query}");
+    resp.json().await.expect("json")
+}
+
+fn uids(v: &Value) -> Vec<u64> {
+    v.as_array().expect("array").iter().map(|u| u.as_u64().or_else(|| u["uid"].as_u64()).expect("uid")).collect()
+}
+
+/// A base state for `app`: the mailbox state, or for a scan the state of a first `/changes`.
+async fn base(app: &TestApp, token: &str, mailbox: &str) -> String {
+    let state = app.get_json(&format!("/v1/mailboxes/{}", seg(mailbox)), token).await["state"]
+        .as_str()
+        .expect("state")
+        .to_string();
+    let first = changes_json(app, token, mailbox, &format!("since={state}")).await;
+    first["newState"].as_str().expect("newState").to_string()
+}
+
+#[tokio::test]
+async fn qresync_condstore_and_scan_agree_on_changes_by_another_client() {
+    let mailbox = unique("changes");
+    let mut admin = Admin::connect(dovecot(), USER).await;
+    admin.create(&mailbox).await;
+    for i in 1..=5 {
+        admin.append(&mailbox, None, &message(&format!("c{i}"))).await;
+    }
+    let settings = settings_for(dovecot());
+    let qresync = TestApp::start(settings.clone()).await;
+    let mut s = settings.clone();
+    s.imap.ignore_capabilities = vec!["QRESYNC".into()];
+    let condstore = TestApp::start(s).await;
+    let mut s = settings;
+    s.imap.ignore_capabilities = vec!["QRESYNC".into(), "CONDSTORE".into()];
+    let scan = TestApp::start(s).await;
+    let apps = [("qresync", &qresync), ("condstore", &condstore), ("scan", &scan)];
+    let mut tokens = Vec::new();
+    let mut bases = Vec::new();
+    for (_, app) in apps {
+        let token = app.login(USER).await.access;
+        bases.push(base(app, &token, &mailbox).await);
+        tokens.push(token);
+    }
+    assert!(bases[2].starts_with("sc1."), "a scan continues from a snapshot: {}", bases[2]);
+
+    admin.append(&mailbox, None, &message("c6")).await;
+    admin.append(&mailbox, None, &message("c7")).await;
+    admin.add_flag(&mailbox, 2, "\\Flagged").await;
+    admin.expunge_uid(&mailbox, 4).await;
+
+    for (i, (method, app)) in apps.into_iter().enumerate() {
+        let q = format!("since={}&knownUids=1:5", bases[i]);
+        let c = changes_json(app, &tokens[i], &mailbox, &q).await;
+        assert_eq!(c["syncMethod"], method);
+        assert_eq!(uids(&c["created"]), [6, 7], "{method}: {c}");
+        assert_eq!(uids(&c["updated"]), [2], "{method}: {c}");
+        assert_eq!(c["updated"][0]["keywords"]["$flagged"], true, "{method}");
+        assert_eq!(c["updated"][0]["deleted"], false, "{method}");
+        assert_eq!(uids(&c["destroyed"]), [4], "{method}: {c}");
+        assert_eq!(c["hasMoreChanges"], false);
+        // Nothing changed since the new state.
+        let again =
+            changes_json(app, &tokens[i], &mailbox, &format!("since={}", c["newState"].as_str().expect("s"))).await;
+        assert_eq!(
+            (uids(&again["created"]), uids(&again["updated"]), uids(&again["destroyed"])),
+            (vec![], vec![], vec![])
+        );
+    }
+    // Only QRESYNC can name deletions unaided.
+    let c = changes_json(&qresync, &tokens[0], &mailbox, &format!("since={}", bases[0])).await;
+    assert_eq!(uids(&c["destroyed"]), [4]);
+    let resp = changes(&condstore, &tokens[1], &mailbox, &format!("since={}", bases[1])).await;
+    expect_problem(resp, StatusCode::CONFLICT, "known-uids-required").await;
+
+    // Pages of one change each add up to the whole answer.
+    let (mut since, mut seen) = (bases[0].clone(), Vec::new());
+    for _ in 0..10 {
+        let c = changes_json(&qresync, &tokens[0], &mailbox, &format!("since={since}&maxChanges=1")).await;
+        seen.extend(uids(&c["created"]).into_iter().chain(uids(&c["updated"])));
+        since = c["newState"].as_str().expect("s").to_string();
+        if c["hasMoreChanges"] == false {
+            break;
+        }
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, [2, 6, 7]);
+    admin.logout().await;
+}
+
+#[tokio::test]
+async fn recreated_mailbox_is_gone_and_bad_tokens_are_refused() {
+    let mailbox = unique("changes-gone");
+    let mut admin = Admin::connect(dovecot(), USER).await;
+    admin.create(&mailbox).await;
+    admin.append(&mailbox, None, &message("g1")).await;
+    let app = TestApp::spawn().await;
+    let token = app.login(USER).await.access;
+    let state = base(&app, &token, &mailbox).await;
+    admin.delete(&mailbox).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    admin.create(&mailbox).await;
+    let resp = changes(&app, &token, &mailbox, &format!("since={state}")).await;
+    expect_problem(resp, StatusCode::GONE, "uidvalidity-changed").await;
+    for bad in [
+        "since=nope",
+        "since=ms1.AAAA",
+        &format!("since={state}&maxChanges=0"),
+        &format!("since={state}&knownUids=1:*"),
+    ] {
+        expect_problem(changes(&app, &token, &mailbox, bad).await, StatusCode::BAD_REQUEST, "invalid-request").await;
+    }
+    // A scan token this instance never issued.
+    let foreign = "sc1.MTIzLjQ1Ng";
+    expect_problem(
+        changes(&app, &token, &mailbox, &format!("since={foreign}")).await,
+        StatusCode::GONE,
+        "cannot-calculate-changes",
+    )
+    .await;
+    admin.logout().await;
+}
