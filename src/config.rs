@@ -9,6 +9,9 @@ use figment::{
 };
 use serde::{Deserialize, Serialize};
 
+mod sync;
+pub use sync::{EventsSettings, WebhookSettings};
+
 /// Prefix of every environment override; `__` separates nesting levels.
 pub const ENV_PREFIX: &str = "IMAP_GATEWAY__";
 
@@ -26,6 +29,10 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Connection pool sizes and lifetimes.
     pub pool: PoolSettings,
+    /// Live events.
+    pub events: EventsSettings,
+    /// Webhooks.
+    pub webhooks: WebhookSettings,
 }
 
 /// HTTP listener settings.

@@ -64,6 +64,7 @@ impl Application {
             auth,
             ready: AtomicBool::new(true),
             snapshots: Default::default(),
+            events: Default::default(),
         }));
         spawn_sweeper(&state);
         Ok(Self { listener, state, port })

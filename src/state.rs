@@ -11,7 +11,7 @@ use crate::{
     error::ApiError,
     imap::{AccountPool, Credentials, Pools},
     store::Store,
-    sync::snapshots::Snapshots,
+    sync::{events::Hub, snapshots::Snapshots},
 };
 
 /// Everything a request may need.
@@ -29,6 +29,8 @@ pub struct App {
     pub ready: AtomicBool,
     /// Scan snapshots behind `sc1.` tokens.
     pub snapshots: Snapshots,
+    /// Live-event feeds and their watchers.
+    pub events: Arc<Hub>,
 }
 
 /// Cheap-to-clone handle for axum.
@@ -49,6 +51,12 @@ impl App {
         if let Some(pool) = self.pools.existing(account_id, 0) {
             return Ok(pool);
         }
+        let (creds, version) = self.credentials_for(account_id).await?;
+        Ok(self.pools.install(account_id, version, creds))
+    }
+
+    /// The IMAP credentials of `account_id`, decrypted from the store, with their version.
+    pub async fn credentials_for(&self, account_id: &str) -> Result<(Credentials, i64), ApiError> {
         let account = self
             .store
             .account(account_id)
@@ -59,6 +67,6 @@ impl App {
                 ApiError::internal(format!("cannot decrypt credentials of account {}: {e}", account.id))
             })?;
         let creds = Credentials { username: account.username, password: Secret::new(password) };
-        Ok(self.pools.install(&account.id, account.credential_version, creds))
+        Ok((creds, account.credential_version))
     }
 }

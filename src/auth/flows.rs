@@ -93,6 +93,7 @@ pub async fn logout(app: &App, claims: &Claims, refresh_token: Option<&str>) -> 
         app.store.revoke_family(&family).await?;
     }
     app.pools.close_account(&claims.sub).await;
+    app.events.stop(&claims.sub);
     tracing::info!(account.id = %claims.sub, "logout");
     Ok(())
 }

@@ -7,7 +7,7 @@ use crate::{
     convert,
     error::ApiError,
     imap::{
-        changes::{self, Outcome},
+        changes::{self, Outcome, SCAN_LIMIT},
         encode::MailboxName,
         run,
     },
@@ -25,8 +25,6 @@ use crate::{
 /// Default and largest `maxChanges`.
 const DEFAULT_MAX: u32 = 1000;
 const LIMIT_MAX: u32 = 10_000;
-/// A scan reads at most this many messages.
-pub const SCAN_LIMIT: u32 = 100_000;
 
 /// Created, updated and destroyed UIDs since `since`, by QRESYNC, CONDSTORE or a scan.
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/changes", tag = "sync", security(("bearer" = [])),

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod capabilities;
 pub mod changes;
+pub mod events;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
@@ -49,6 +50,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(mailbox_state::expunge))
         .routes(routes!(mailboxes::get_mailbox_status))
         .routes(routes!(changes::get_changes))
+        .routes(routes!(events::events))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(messages::list::list_messages, messages::append::append_message))

@@ -11,6 +11,9 @@ use super::{
     session::ImapConn,
 };
 
+/// A scan reads at most this many messages.
+pub const SCAN_LIMIT: u32 = 100_000;
+
 /// At most this many expunged UIDs are collected for one answer.
 pub const MAX_GONE: usize = 1_000_000;
 

@@ -143,6 +143,11 @@ pub struct Pools {
 }
 
 impl Pools {
+    /// The IMAP server connections go to (for connections outside the pools).
+    pub fn target(&self) -> Arc<Target> {
+        self.target.clone()
+    }
+
     /// An empty registry.
     pub fn new(target: Target, settings: PoolSettings) -> Self {
         Self {

@@ -16,6 +16,9 @@ use super::{
 };
 use crate::config::Secret;
 
+mod idle;
+pub use idle::IdleEnd;
+
 /// The credentials a pooled connection logs in with.
 #[derive(Clone, Debug)]
 pub struct Credentials {

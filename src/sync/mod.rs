@@ -2,5 +2,7 @@
 //! without CONDSTORE), live events from IDLE watchers, and webhooks.
 
 pub mod delta;
+pub mod events;
 pub mod snapshots;
 pub mod token;
+pub mod watcher;

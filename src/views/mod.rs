@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod capabilities;
 pub mod changes;
+pub mod events;
 pub mod health;
 pub mod mailbox;
 pub mod message;

@@ -5,6 +5,7 @@ mod auth;
 mod changes;
 mod corpus;
 mod cyrus_writes;
+mod events;
 mod flags;
 mod helpers;
 mod mailboxes;

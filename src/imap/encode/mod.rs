@@ -273,6 +273,14 @@ pub fn enable_condstore() -> Command {
     Command::new("ENABLE").arg("CONDSTORE")
 }
 
+/// `IDLE` (RFC 2177); it ends when the client sends [`IDLE_DONE`].
+pub fn idle() -> Command {
+    Command::new("IDLE")
+}
+
+/// The line that ends an IDLE.
+pub const IDLE_DONE: &[u8] = b"DONE\r\n";
+
 /// `ENABLE CONDSTORE QRESYNC`: VANISHED replaces EXPUNGE on this connection from now on.
 pub fn enable_qresync() -> Command {
     Command::new("ENABLE").arg("CONDSTORE QRESYNC")

@@ -1,0 +1,137 @@
+//! `GET /v1/events`: Server-Sent Events for the caller's account, fed by its watcher.
+
+use std::{convert::Infallible, sync::Arc, time::Duration};
+
+use axum::{
+    extract::State,
+    http::HeaderMap,
+    response::sse::{Event, KeepAlive, Sse},
+};
+use futures_util::{Stream, StreamExt as _, stream};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::extract::{ApiQuery, AuthUser};
+use crate::{
+    error::ApiError,
+    imap::{encode::MailboxName, mailbox, run},
+    state::AppState,
+    sync::{
+        events::{Feed, Stamped, SubscriberGuard},
+        watcher,
+    },
+    views::{
+        events::{EventData, EventsQuery},
+        problem::Problem,
+    },
+};
+
+/// How long a new stream waits for the watcher's baseline before it starts anyway.
+const READY_WAIT: Duration = Duration::from_secs(10);
+
+/// Live changes of the watched mailboxes as Server-Sent Events.
+///
+/// Events: `message.created`, `message.updated`, `message.deleted`, `mailbox.changed` (data:
+/// `EventData`), `ready` once the watcher follows the mailboxes, and `resync` when
+/// `Last-Event-ID` is older than the replay buffer (or events were dropped for a slow reader).
+/// Comments keep the stream alive. The stream ends when the access token expires; reconnect
+/// with a fresh token and `Last-Event-ID`.
+#[utoipa::path(get, path = "/v1/events", tag = "sync", security(("bearer" = [])),
+    params(EventsQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
+    responses(
+        (status = 200, content_type = "text/event-stream", body = EventData, description = "an event stream"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn events(
+    State(st): State<AppState>,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<EventsQuery>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let names: Vec<String> = match q.mailboxes.as_deref() {
+        None | Some("") => vec!["INBOX".into()],
+        Some(list) => list.split(',').map(str::to_string).collect(),
+    };
+    let max = st.settings.events.max_mailboxes;
+    if names.len() > max {
+        return Err(ApiError::bad_request(format!("mailboxes: at most {max}")));
+    }
+    let mut mailboxes = Vec::with_capacity(names.len());
+    for name in &names {
+        mailboxes.push(MailboxName::parse(name)?);
+    }
+    // Fail now (404) rather than leave the watcher retrying a mailbox that does not exist.
+    let account = user.claims.sub.clone();
+    let pool = st.pool_for(&account).await?;
+    for m in &mailboxes {
+        run::read(&pool, |c| {
+            let m = m.clone();
+            Box::pin(async move { mailbox::status(c, &m).await })
+        })
+        .await?;
+    }
+    let wanted: Vec<String> = mailboxes.iter().map(|m| m.as_str().to_string()).collect();
+    let (creds, _) = st.credentials_for(&account).await?;
+    let settings = st.settings.events.clone();
+    let (hub, target) = (st.events.clone(), st.pools.target());
+    let feed = st.events.feed(&account, &wanted, settings.replay_buffer, move |feed| {
+        watcher::spawn(feed, hub, target, creds, settings)
+    });
+    let last = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let sub = feed.subscribe(last.as_deref());
+    let ready = feed.wait_watching(&wanted, READY_WAIT).await;
+    let mut opening = vec![Event::default().event("ready").data(format!("{{\"watching\":{ready}}}"))];
+    match sub.replay {
+        Some(replay) => opening.extend(replay.iter().filter(|e| wanted.contains(&e.event.mailbox)).map(|e| to_sse(e))),
+        None if last.is_some() => opening.push(resync("Last-Event-ID is older than the replay buffer")),
+        None => {}
+    }
+    let remaining = u64::try_from(user.claims.exp - chrono::Utc::now().timestamp()).unwrap_or(0);
+    let live = Live {
+        feed,
+        rx: sub.live,
+        _guard: sub.guard,
+        wanted,
+        until: tokio::time::Instant::now() + Duration::from_secs(remaining),
+    };
+    let live = stream::unfold(live, |mut l| async move { l.next().await.map(|e| (Ok(e), l)) });
+    let stream = stream::iter(opening.into_iter().map(Ok)).chain(live);
+    let beat = Duration::from_secs(st.settings.events.heartbeat_secs.max(1));
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(beat).text("heartbeat")))
+}
+
+/// The live part of one stream; dropping it (client gone) releases the subscriber.
+struct Live {
+    feed: Arc<Feed>,
+    rx: tokio::sync::broadcast::Receiver<Arc<Stamped>>,
+    _guard: SubscriberGuard,
+    wanted: Vec<String>,
+    until: tokio::time::Instant,
+}
+
+impl Live {
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            tokio::select! {
+                r = self.rx.recv() => match r {
+                    Ok(e) if self.wanted.contains(&e.event.mailbox) => return Some(to_sse(&e)),
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(n)) => return Some(resync(&format!("{n} events were dropped for this slow reader"))),
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = self.feed.until_stopped() => return None,
+                _ = tokio::time::sleep_until(self.until) => return None,
+            }
+        }
+    }
+}
+
+fn to_sse(e: &Stamped) -> Event {
+    let data = serde_json::to_string(&e.event).unwrap_or_else(|_| "{}".into());
+    Event::default().id(e.id.clone()).event(e.event.kind.clone()).data(data)
+}
+
+fn resync(reason: &str) -> Event {
+    Event::default().event("resync").data(serde_json::json!({ "reason": reason }).to_string())
+}

@@ -1,0 +1,280 @@
+//! Live events per account: a broadcast channel, a bounded replay buffer for `Last-Event-ID`,
+//! the mailboxes the account's watcher must follow, and the registry of feeds (the hub).
+
+use std::{
+    collections::{BTreeSet, HashMap, VecDeque},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use tokio::sync::{Notify, broadcast};
+
+use crate::views::events::EventData;
+
+/// An event with its place in the feed.
+#[derive(Debug)]
+pub struct Stamped {
+    /// Position in this feed, from 1.
+    pub seq: u64,
+    /// The SSE id: feed epoch and position (`5f3a…-17`).
+    pub id: String,
+    /// The event.
+    pub event: EventData,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One account's events.
+#[derive(Debug)]
+pub struct Feed {
+    /// The account.
+    pub account: String,
+    epoch: u64,
+    capacity: usize,
+    buffer: Mutex<VecDeque<Arc<Stamped>>>,
+    seq: AtomicU64,
+    tx: broadcast::Sender<Arc<Stamped>>,
+    subscribers: AtomicUsize,
+    last_left: Mutex<Option<Instant>>,
+    wanted: Mutex<BTreeSet<String>>,
+    watching: Mutex<BTreeSet<String>>,
+    watching_changed: Notify,
+    stopped: AtomicBool,
+    closed: Notify,
+    /// Wakes the watcher out of IDLE: new mailboxes, the last subscriber left, or stop.
+    pub wake: Notify,
+}
+
+/// What a new subscriber starts with.
+#[derive(Debug)]
+pub struct Subscription {
+    /// Buffered events after `Last-Event-ID`, or `None` if the buffer no longer reaches back.
+    pub replay: Option<Vec<Arc<Stamped>>>,
+    /// Live events.
+    pub live: broadcast::Receiver<Arc<Stamped>>,
+    /// Counts the subscriber while it lives.
+    pub guard: SubscriberGuard,
+}
+
+/// Decrements the subscriber count on drop.
+#[derive(Debug)]
+pub struct SubscriberGuard(Arc<Feed>);
+
+impl Drop for SubscriberGuard {
+    fn drop(&mut self) {
+        if self.0.subscribers.fetch_sub(1, Ordering::SeqCst) == 1 {
+            *lock(&self.0.last_left) = Some(Instant::now());
+            self.0.wake.notify_one();
+        }
+    }
+}
+
+impl Feed {
+    fn new(account: &str, capacity: usize) -> Self {
+        let (tx, _) = broadcast::channel(capacity.max(16));
+        Self {
+            account: account.to_string(),
+            epoch: crate::auth::tokens::random_id(),
+            capacity: capacity.max(1),
+            buffer: Mutex::default(),
+            seq: AtomicU64::new(0),
+            tx,
+            subscribers: AtomicUsize::new(0),
+            last_left: Mutex::new(Some(Instant::now())),
+            wanted: Mutex::default(),
+            watching: Mutex::default(),
+            watching_changed: Notify::new(),
+            stopped: AtomicBool::new(false),
+            closed: Notify::new(),
+            wake: Notify::new(),
+        }
+    }
+
+    /// Appends to the buffer and sends to live subscribers, under one lock so that a new
+    /// subscriber sees every event exactly once (in its replay or live).
+    pub fn publish(&self, event: EventData) {
+        let mut buffer = lock(&self.buffer);
+        let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let stamped = Arc::new(Stamped { seq, id: format!("{:x}-{seq}", self.epoch), event });
+        if buffer.len() == self.capacity {
+            buffer.pop_front();
+        }
+        buffer.push_back(stamped.clone());
+        let _ = self.tx.send(stamped);
+    }
+
+    /// Subscribes, replaying what followed `last_event_id` if the buffer still holds it.
+    pub fn subscribe(self: &Arc<Self>, last_event_id: Option<&str>) -> Subscription {
+        let buffer = lock(&self.buffer);
+        let live = self.tx.subscribe();
+        self.subscribers.fetch_add(1, Ordering::SeqCst);
+        let replay = match last_event_id {
+            None => Some(Vec::new()),
+            Some(id) => self.position(id).and_then(|after| {
+                let oldest = buffer.front().map_or(self.seq.load(Ordering::SeqCst) + 1, |e| e.seq);
+                (after + 1 >= oldest).then(|| buffer.iter().filter(|e| e.seq > after).cloned().collect())
+            }),
+        };
+        Subscription { replay, live, guard: SubscriberGuard(self.clone()) }
+    }
+
+    /// The position an id of this feed names; `None` for another feed's id or garbage.
+    fn position(&self, id: &str) -> Option<u64> {
+        let (epoch, seq) = id.split_once('-')?;
+        let seq: u64 = seq.parse().ok()?;
+        (u64::from_str_radix(epoch, 16).ok()? == self.epoch && seq <= self.seq.load(Ordering::SeqCst)).then_some(seq)
+    }
+
+    /// Live subscribers.
+    pub fn subscribers(&self) -> usize {
+        self.subscribers.load(Ordering::SeqCst)
+    }
+
+    /// How long the feed has had no subscriber (`None` while it has some).
+    pub fn unwatched_for(&self) -> Option<Duration> {
+        if self.subscribers() > 0 {
+            return None;
+        }
+        lock(&self.last_left).map(|t| t.elapsed())
+    }
+
+    /// The mailboxes the watcher must follow.
+    pub fn wanted(&self) -> BTreeSet<String> {
+        lock(&self.wanted).clone()
+    }
+
+    /// Stops following `mailbox` (it is gone).
+    pub fn unwant(&self, mailbox: &str) {
+        lock(&self.wanted).remove(mailbox);
+        lock(&self.watching).remove(mailbox);
+    }
+
+    /// Records that the watcher has a baseline for `mailbox`.
+    pub fn mark_watching(&self, mailbox: &str) {
+        lock(&self.watching).insert(mailbox.to_string());
+        self.watching_changed.notify_waiters();
+    }
+
+    /// Waits until the watcher follows all of `mailboxes`, at most `limit`. True if it does.
+    pub async fn wait_watching(&self, mailboxes: &[String], limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let notified = self.watching_changed.notified();
+            if mailboxes.iter().all(|m| lock(&self.watching).contains(m)) {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return false;
+            }
+        }
+    }
+
+    /// True once the feed was stopped (logout, or the watcher gave up).
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+
+    /// Marks the feed stopped and wakes the watcher and every stream.
+    fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+        self.closed.notify_waiters();
+    }
+
+    /// Resolves once the feed is stopped.
+    pub async fn until_stopped(&self) {
+        loop {
+            let notified = self.closed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.is_stopped() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// All feeds of this process.
+#[derive(Debug, Default)]
+pub struct Hub {
+    feeds: Mutex<HashMap<String, Arc<Feed>>>,
+}
+
+impl Hub {
+    /// The feed of `account`, created (and `spawn` called with it) if there is none; the
+    /// watcher is told about mailboxes it does not follow yet.
+    pub fn feed(
+        &self,
+        account: &str,
+        mailboxes: &[String],
+        capacity: usize,
+        spawn: impl FnOnce(Arc<Feed>),
+    ) -> Arc<Feed> {
+        let mut feeds = lock(&self.feeds);
+        let (feed, created) = match feeds.get(account) {
+            Some(f) => (f.clone(), false),
+            None => {
+                let f = Arc::new(Feed::new(account, capacity));
+                feeds.insert(account.to_string(), f.clone());
+                (f, true)
+            }
+        };
+        drop(feeds);
+        let added = {
+            let mut wanted = lock(&feed.wanted);
+            let mut added = false;
+            for m in mailboxes {
+                added |= wanted.insert(m.clone());
+            }
+            added
+        };
+        if created {
+            spawn(feed.clone());
+        } else if added {
+            feed.wake.notify_one();
+        }
+        feed
+    }
+
+    /// Removes `feed` if it still has no subscriber; true if it was removed. Called by the
+    /// watcher before it stops, under the registry lock so that no subscriber can slip in.
+    pub fn remove_if_idle(&self, feed: &Arc<Feed>) -> bool {
+        let mut feeds = lock(&self.feeds);
+        let current = feeds.get(&feed.account).is_some_and(|f| Arc::ptr_eq(f, feed));
+        if feed.subscribers() == 0 || !current {
+            if current {
+                feeds.remove(&feed.account);
+            }
+            feed.stop();
+            return true;
+        }
+        false
+    }
+
+    /// Stops the account's feed (logout): the watcher ends and streams close.
+    pub fn stop(&self, account: &str) {
+        if let Some(feed) = lock(&self.feeds).remove(account) {
+            feed.stop();
+        }
+    }
+
+    /// Number of feeds (one watcher each).
+    pub fn len(&self) -> usize {
+        lock(&self.feeds).len()
+    }
+
+    /// True without feeds.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+#[path = "events_tests.rs"]
+mod tests;

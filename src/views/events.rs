@@ -1,0 +1,34 @@
+//! Live-event shapes (`GET /v1/events`, and webhook bodies).
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Query of `GET /v1/events`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// Comma-separated mailboxes to watch (default `INBOX`). Names containing a comma cannot
+    /// be watched.
+    pub mailboxes: Option<String>,
+}
+
+/// One change in a watched mailbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventData {
+    /// `message.created`, `message.updated`, `message.deleted` or `mailbox.changed`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The mailbox.
+    pub mailbox: String,
+    /// The UIDs concerned (empty for `mailbox.changed`).
+    pub uids: Vec<u32>,
+    /// The mailbox state after the change (usable as `since` for `/changes`).
+    pub state: String,
+    /// When the gateway noticed the change (RFC 3339).
+    pub time: String,
+    /// For `mailbox.changed`: `uidvalidity-changed` when the client must resync.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
