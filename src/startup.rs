@@ -65,8 +65,10 @@ impl Application {
             ready: AtomicBool::new(true),
             snapshots: Default::default(),
             events: Default::default(),
+            webhooks: Default::default(),
         }));
         spawn_sweeper(&state);
+        crate::webhooks::Webhooks::start(&state).await;
         Ok(Self { listener, state, port })
     }
 

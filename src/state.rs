@@ -12,6 +12,7 @@ use crate::{
     imap::{AccountPool, Credentials, Pools},
     store::Store,
     sync::{events::Hub, snapshots::Snapshots},
+    webhooks::Webhooks,
 };
 
 /// Everything a request may need.
@@ -31,6 +32,8 @@ pub struct App {
     pub snapshots: Snapshots,
     /// Live-event feeds and their watchers.
     pub events: Arc<Hub>,
+    /// Webhook dispatchers and the delivery worker's wake-up.
+    pub webhooks: Webhooks,
 }
 
 /// Cheap-to-clone handle for axum.

@@ -75,7 +75,7 @@ pub async fn events(
     let (creds, _) = st.credentials_for(&account).await?;
     let settings = st.settings.events.clone();
     let (hub, target) = (st.events.clone(), st.pools.target());
-    let feed = st.events.feed(&account, &wanted, settings.replay_buffer, move |feed| {
+    let feed = st.events.feed(&account, &wanted, &[], settings.replay_buffer, move |feed| {
         watcher::spawn(feed, hub, target, creds, settings)
     });
     let last = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_string);

@@ -14,6 +14,7 @@ pub mod mailboxes;
 pub mod messages;
 pub mod openapi;
 pub mod search;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -51,6 +52,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(mailboxes::get_mailbox_status))
         .routes(routes!(changes::get_changes))
         .routes(routes!(events::events))
+        .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
+        .routes(routes!(webhooks::delete_webhook))
+        .routes(routes!(webhooks::list_deliveries))
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(messages::list::list_messages, messages::append::append_message))

@@ -2,9 +2,11 @@
 //! table. Queries use `$n` placeholders, which both backends accept.
 
 pub mod accounts;
+pub mod deliveries;
 pub mod idempotency;
 pub mod refresh;
 pub mod revocations;
+pub mod webhooks;
 
 use std::time::Duration;
 

@@ -12,6 +12,7 @@ use std::{
 
 use tokio::sync::{Notify, broadcast};
 
+use super::token::ModState;
 use crate::views::events::EventData;
 
 /// An event with its place in the feed.
@@ -42,6 +43,7 @@ pub struct Feed {
     subscribers: AtomicUsize,
     last_left: Mutex<Option<Instant>>,
     wanted: Mutex<BTreeSet<String>>,
+    seeds: Mutex<HashMap<String, ModState>>,
     watching: Mutex<BTreeSet<String>>,
     watching_changed: Notify,
     stopped: AtomicBool,
@@ -87,6 +89,7 @@ impl Feed {
             subscribers: AtomicUsize::new(0),
             last_left: Mutex::new(Some(Instant::now())),
             wanted: Mutex::default(),
+            seeds: Mutex::default(),
             watching: Mutex::default(),
             watching_changed: Notify::new(),
             stopped: AtomicBool::new(false),
@@ -146,6 +149,12 @@ impl Feed {
     /// The mailboxes the watcher must follow.
     pub fn wanted(&self) -> BTreeSet<String> {
         lock(&self.wanted).clone()
+    }
+
+    /// The state to start `mailbox` from instead of "now" (webhooks resuming after a
+    /// restart), taken once.
+    pub fn take_seed(&self, mailbox: &str) -> Option<ModState> {
+        lock(&self.seeds).remove(mailbox)
     }
 
     /// Stops following `mailbox` (it is gone).
@@ -208,11 +217,13 @@ pub struct Hub {
 
 impl Hub {
     /// The feed of `account`, created (and `spawn` called with it) if there is none; the
-    /// watcher is told about mailboxes it does not follow yet.
+    /// watcher is told about mailboxes it does not follow yet. `seeds` are starting states for
+    /// mailboxes the watcher has no baseline for yet.
     pub fn feed(
         &self,
         account: &str,
         mailboxes: &[String],
+        seeds: &[(String, ModState)],
         capacity: usize,
         spawn: impl FnOnce(Arc<Feed>),
     ) -> Arc<Feed> {
@@ -226,6 +237,7 @@ impl Hub {
             }
         };
         drop(feeds);
+        lock(&feed.seeds).extend(seeds.iter().cloned());
         let added = {
             let mut wanted = lock(&feed.wanted);
             let mut added = false;

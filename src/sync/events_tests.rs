@@ -18,7 +18,7 @@ fn uids(events: &[Arc<Stamped>]) -> Vec<u32> {
 #[tokio::test]
 async fn replay_resumes_after_the_last_event_id_and_says_when_it_cannot() {
     let hub = Hub::default();
-    let feed = hub.feed("a", &["INBOX".into()], 3, |_| ());
+    let feed = hub.feed("a", &["INBOX".into()], &[], 3, |_| ());
     let mut first = feed.subscribe(None);
     for uid in 1..=5 {
         feed.publish(event("message.created", uid));
@@ -40,8 +40,8 @@ async fn replay_resumes_after_the_last_event_id_and_says_when_it_cannot() {
 async fn a_feed_is_removed_only_without_subscribers_and_stop_closes_streams() {
     let hub = Hub::default();
     let mut spawned = 0;
-    let feed = hub.feed("a", &["INBOX".into()], 10, |_| spawned += 1);
-    let again = hub.feed("a", &["Sent".into()], 10, |_| spawned += 1);
+    let feed = hub.feed("a", &["INBOX".into()], &[], 10, |_| spawned += 1);
+    let again = hub.feed("a", &["Sent".into()], &[], 10, |_| spawned += 1);
     assert!(Arc::ptr_eq(&feed, &again));
     assert_eq!(spawned, 1);
     assert_eq!(feed.wanted().into_iter().collect::<Vec<_>>(), ["INBOX", "Sent"]);
@@ -53,7 +53,7 @@ async fn a_feed_is_removed_only_without_subscribers_and_stop_closes_streams() {
     assert!(hub.remove_if_idle(&feed));
     assert!(hub.is_empty() && feed.is_stopped());
     tokio::time::timeout(Duration::from_secs(1), feed.until_stopped()).await.expect("stopped");
-    let other = hub.feed("b", &["INBOX".into()], 10, |_| ());
+    let other = hub.feed("b", &["INBOX".into()], &[], 10, |_| ());
     let waiter = tokio::spawn({
         let other = other.clone();
         async move { other.until_stopped().await }

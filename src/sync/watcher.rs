@@ -98,7 +98,7 @@ async fn watch(
         let new: Vec<String> = wanted.iter().filter(|n| !tracked.contains_key(*n)).cloned().collect();
         for name in &new {
             let mailbox = MailboxName::parse(name).map_err(|e| ImapError::Protocol(e.to_string()))?;
-            match baseline(&mut conn, &mailbox).await {
+            match baseline(&mut conn, &mailbox, feed.take_seed(name)).await {
                 Ok(t) => drop(tracked.insert(name.clone(), t)),
                 Err(ImapError::No(_)) => {
                     // Gone (deleted meanwhile): stop following it rather than retry forever.
@@ -182,10 +182,14 @@ fn checked<T>(
 
 /// The starting point of a mailbox: its state and, where the server cannot name deletions or
 /// flag changes itself, every UID and flags digest.
-async fn baseline(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<Tracked, ImapError> {
+async fn baseline(conn: &mut ImapConn, mailbox: &MailboxName, seed: Option<ModState>) -> Result<Tracked, ImapError> {
     let state = mailbox::select_read_only(conn, mailbox).await?;
     let mut t = Tracked { state: mod_state(&state), snapshot: None, known: None, coarse: false };
     if conn.qresync_enabled() {
+        // QRESYNC can name everything since a remembered state, deletions included.
+        if let Some(seed) = seed.filter(|s| s.uid_validity == t.state.uid_validity && s.mod_seq > 0) {
+            t.state = seed;
+        }
         return Ok(t);
     }
     let req = changes::Request { mod_seq: 0, uid_next: 1, known: None, scan_limit: SCAN_LIMIT };
@@ -224,7 +228,7 @@ async fn step(conn: &mut ImapConn, feed: &Feed, mailbox: &MailboxName, t: &mut T
     let facts = match changes::since(conn, mailbox, t.state.uid_validity, &req).await? {
         Outcome::Facts(f) => f,
         Outcome::Stale { .. } => {
-            *t = baseline(conn, mailbox).await?;
+            *t = baseline(conn, mailbox, None).await?;
             publish(feed, "mailbox.changed", name, Vec::new(), &t.state, Some("uidvalidity-changed"));
             return Ok(());
         }

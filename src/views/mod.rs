@@ -10,3 +10,4 @@ pub mod mailbox;
 pub mod message;
 pub mod problem;
 pub mod search;
+pub mod webhooks;

@@ -19,3 +19,4 @@ mod service;
 mod state;
 mod store;
 mod transfer;
+mod webhooks;

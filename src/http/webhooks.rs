@@ -1,0 +1,178 @@
+//! `POST/GET /v1/webhooks`, `DELETE /v1/webhooks/{id}`, `GET /v1/webhooks/{id}/deliveries`.
+
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use super::extract::{ApiJson, ApiPath, AuthUser};
+use crate::{
+    error::ApiError,
+    imap::{encode::MailboxName, mailbox, run},
+    state::AppState,
+    store::{deliveries::Delivery, webhooks::Webhook as Row},
+    views::{
+        problem::Problem,
+        webhooks::{AttemptView, DeliveryList, DeliveryView, NewWebhook, Webhook, WebhookList},
+    },
+    webhooks::{EVENT_TYPES, SECRET_FIELD, sign, ssrf},
+};
+
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn view(r: &Row, secret: Option<String>) -> Webhook {
+    Webhook {
+        id: r.id.clone(),
+        url: r.url.clone(),
+        events: r.events.clone(),
+        mailboxes: r.mailboxes.clone(),
+        created_at: rfc3339(r.created_at),
+        secret,
+    }
+}
+
+/// Registers a webhook. The secret that signs its deliveries is in this answer only.
+#[utoipa::path(post, path = "/v1/webhooks", tag = "sync", security(("bearer" = [])),
+    request_body = NewWebhook,
+    responses(
+        (status = 201, body = Webhook, headers(("Location" = String, description = "the webhook"))),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "a mailbox does not exist"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "too many webhooks"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "URL refused (scheme, allow-list, internal address) or unknown event type"),
+    ))]
+pub async fn create_webhook(
+    State(st): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<NewWebhook>,
+) -> Result<Response, ApiError> {
+    let account = user.claims.sub.clone();
+    let events = req.events.unwrap_or_else(|| EVENT_TYPES.iter().map(|e| e.to_string()).collect());
+    if events.is_empty() || events.iter().any(|e| !EVENT_TYPES.contains(&e.as_str())) {
+        return Err(ApiError::invalid_property(
+            "events",
+            "each must be one of message.created, message.updated, message.deleted, mailbox.changed",
+        ));
+    }
+    let names = req.mailboxes.unwrap_or_else(|| vec!["INBOX".into()]);
+    let max = st.settings.events.max_mailboxes;
+    if names.is_empty() || names.len() > max {
+        return Err(ApiError::invalid_property("mailboxes", "between 1 and max_mailboxes names"));
+    }
+    let mut mailboxes = Vec::with_capacity(names.len());
+    for n in &names {
+        mailboxes.push(MailboxName::parse(n)?);
+    }
+    ssrf::resolve(&req.url, &st.settings.webhooks).await.map_err(|e| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "webhook-url-refused", "This URL cannot receive webhooks")
+            .detail(e.to_string())
+    })?;
+    let existing = st.store.webhooks(&account).await?;
+    if existing.len() >= st.settings.webhooks.per_account_max {
+        return Err(ApiError::new(StatusCode::CONFLICT, "too-many-webhooks", "The account has too many webhooks")
+            .detail(format!("at most {}", st.settings.webhooks.per_account_max)));
+    }
+    let pool = st.pool_for(&account).await?;
+    for m in &mailboxes {
+        run::read(&pool, |c| {
+            let m = m.clone();
+            Box::pin(async move { mailbox::status(c, &m).await })
+        })
+        .await?;
+    }
+    let id = format!("wh_{}", uuid::Uuid::new_v4().simple());
+    let secret = sign::new_secret();
+    let row = Row {
+        id: id.clone(),
+        account_id: account.clone(),
+        url: req.url,
+        events,
+        mailboxes: mailboxes.iter().map(|m| m.as_str().to_string()).collect(),
+        sealed_secret: st.auth.keyring.seal(&id, SECRET_FIELD, &secret),
+        created_at: chrono::Utc::now().timestamp_millis(),
+    };
+    st.store.insert_webhook(&row).await?;
+    // The watcher follows the mailboxes before the 201, so that every later change is delivered.
+    let (creds, _) = st.credentials_for(&account).await?;
+    let settings = st.settings.events.clone();
+    let (hub, target) = (st.events.clone(), st.pools.target());
+    let feed = st.events.feed(&account, &row.mailboxes, &[], settings.replay_buffer, move |feed| {
+        crate::sync::watcher::spawn(feed, hub, target, creds, settings)
+    });
+    st.webhooks.ensure(&st, &account).await;
+    feed.wait_watching(&row.mailboxes, std::time::Duration::from_secs(10)).await;
+    tracing::info!(account.id = %account, webhook.id = %id, "webhook registered");
+    let mut resp = (StatusCode::CREATED, Json(view(&row, Some(secret)))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/v1/webhooks/{id}")) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+/// The account's webhooks (without secrets).
+#[utoipa::path(get, path = "/v1/webhooks", tag = "sync", security(("bearer" = [])),
+    responses((status = 200, body = WebhookList), (status = 401, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_webhooks(State(st): State<AppState>, user: AuthUser) -> Result<Json<WebhookList>, ApiError> {
+    let rows = st.store.webhooks(&user.claims.sub).await?;
+    Ok(Json(WebhookList { items: rows.iter().map(|r| view(r, None)).collect() }))
+}
+
+/// Deletes a webhook and its queued deliveries.
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "sync", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Webhook id")),
+    responses((status = 204, description = "deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn delete_webhook(
+    State(st): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    if !st.store.delete_webhook(&user.claims.sub, &id).await? {
+        return Err(ApiError::not_found("no such webhook"));
+    }
+    st.webhooks.ensure(&st, &user.claims.sub).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn delivery_view(d: Delivery) -> DeliveryView {
+    DeliveryView {
+        next_attempt_at: (d.status == "pending").then(|| rfc3339(d.next_attempt_at)),
+        id: d.id,
+        event_type: d.event_type,
+        status: d.status,
+        attempts: d.attempts,
+        created_at: rfc3339(d.created_at),
+        history: d
+            .history
+            .into_iter()
+            .map(|a| AttemptView {
+                attempt: a.attempt,
+                at: rfc3339(a.at),
+                http_status: a.http_status,
+                error: a.error,
+                duration_ms: a.duration_ms,
+            })
+            .collect(),
+    }
+}
+
+/// The webhook's 50 most recent deliveries with their attempts.
+#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "sync", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Webhook id")),
+    responses((status = 200, body = DeliveryList), (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_deliveries(
+    State(st): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<DeliveryList>, ApiError> {
+    match st.store.webhook(&id).await? {
+        Some(w) if w.account_id == user.claims.sub => {}
+        _ => return Err(ApiError::not_found("no such webhook")),
+    }
+    let items = st.store.recent_deliveries(&id, 50).await?;
+    Ok(Json(DeliveryList { items: items.into_iter().map(delivery_view).collect() }))
+}

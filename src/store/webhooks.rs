@@ -1,0 +1,146 @@
+//! The `webhooks` and `webhook_cursors` tables: registrations (secrets sealed by the keyring)
+//! and the last mailbox state delivered per account, so that a restart resumes.
+
+use sqlx::{Row, any::AnyRow};
+
+use super::{Store, StoreError, now};
+
+/// A registered webhook.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Webhook {
+    /// Id (`wh_…`).
+    pub id: String,
+    /// Owner.
+    pub account_id: String,
+    /// Where deliveries go.
+    pub url: String,
+    /// Event types delivered.
+    pub events: Vec<String>,
+    /// Mailboxes watched.
+    pub mailboxes: Vec<String>,
+    /// The signing secret, sealed (AES-256-GCM, AAD bound to the webhook id).
+    pub sealed_secret: String,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+}
+
+fn list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn webhook(row: &AnyRow) -> Result<Webhook, StoreError> {
+    Ok(Webhook {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        url: row.try_get("url")?,
+        events: list(&row.try_get::<String, _>("events")?),
+        mailboxes: list(&row.try_get::<String, _>("mailboxes")?),
+        sealed_secret: row.try_get("secret")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    /// Stores a new webhook.
+    pub async fn insert_webhook(&self, w: &Webhook) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO webhooks (id, account_id, url, events, mailboxes, secret, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&w.id)
+        .bind(&w.account_id)
+        .bind(&w.url)
+        .bind(serde_json::to_string(&w.events).unwrap_or_default())
+        .bind(serde_json::to_string(&w.mailboxes).unwrap_or_default())
+        .bind(&w.sealed_secret)
+        .bind(w.created_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The account's webhooks, oldest first.
+    pub async fn webhooks(&self, account: &str) -> Result<Vec<Webhook>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, account_id, url, events, mailboxes, secret, created_at FROM webhooks \
+             WHERE account_id = $1 ORDER BY created_at, id",
+        )
+        .bind(account)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(webhook).collect()
+    }
+
+    /// One webhook by id (any account; callers check the owner).
+    pub async fn webhook(&self, id: &str) -> Result<Option<Webhook>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, account_id, url, events, mailboxes, secret, created_at FROM webhooks WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(webhook).transpose()
+    }
+
+    /// Deletes the account's webhook with its deliveries; false if there was none.
+    pub async fn delete_webhook(&self, account: &str, id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "DELETE FROM webhook_attempts WHERE delivery_id IN \
+             (SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+              WHERE w.id = $1 AND w.account_id = $2)",
+        )
+        .bind(id)
+        .bind(account)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE webhook_id IN (SELECT id FROM webhooks WHERE id = $1 AND account_id = $2)",
+        )
+        .bind(id)
+        .bind(account)
+        .execute(&mut *tx)
+        .await?;
+        let gone = sqlx::query("DELETE FROM webhooks WHERE id = $1 AND account_id = $2")
+            .bind(id)
+            .bind(account)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    /// Accounts that have at least one webhook.
+    pub async fn webhook_accounts(&self) -> Result<Vec<String>, StoreError> {
+        let rows =
+            sqlx::query("SELECT DISTINCT account_id FROM webhooks ORDER BY account_id").fetch_all(self.pool()).await?;
+        rows.iter().map(|r| Ok(r.try_get("account_id")?)).collect()
+    }
+
+    /// The last state delivered for (account, mailbox).
+    pub async fn webhook_cursor(&self, account: &str, mailbox: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT state FROM webhook_cursors WHERE account_id = $1 AND mailbox = $2")
+            .bind(account)
+            .bind(mailbox)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| r.try_get("state")).transpose()?)
+    }
+
+    /// Records the last state delivered for (account, mailbox).
+    pub async fn set_webhook_cursor(&self, account: &str, mailbox: &str, state: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO webhook_cursors (account_id, mailbox, state, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (account_id, mailbox) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        )
+        .bind(account)
+        .bind(mailbox)
+        .bind(state)
+        .bind(now())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}

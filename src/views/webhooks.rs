@@ -1,0 +1,88 @@
+//! Webhook shapes: registration, listing, deliveries, and the signed delivery body.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `POST /v1/webhooks`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewWebhook {
+    /// Where deliveries are POSTed (https).
+    pub url: String,
+    /// Event types to deliver (default: all four).
+    pub events: Option<Vec<String>>,
+    /// Mailboxes to watch (default `["INBOX"]`).
+    pub mailboxes: Option<Vec<String>>,
+}
+
+/// A registered webhook.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Webhook {
+    /// Id.
+    pub id: String,
+    /// Destination.
+    pub url: String,
+    /// Event types delivered.
+    pub events: Vec<String>,
+    /// Mailboxes watched.
+    pub mailboxes: Vec<String>,
+    /// Created (RFC 3339).
+    pub created_at: String,
+    /// The signing secret: returned once, at registration only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// The account's webhooks.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct WebhookList {
+    /// Oldest first.
+    pub items: Vec<Webhook>,
+}
+
+/// One delivery attempt.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptView {
+    /// 1-based.
+    pub attempt: i64,
+    /// When (RFC 3339).
+    pub at: String,
+    /// The receiver's status code, if it answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<i64>,
+    /// What went wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Duration.
+    pub duration_ms: i64,
+}
+
+/// One delivery with its attempts.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    /// Delivery id (the `Webhook-Id` header).
+    pub id: String,
+    /// Event type.
+    pub event_type: String,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Next attempt (pending only, RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<String>,
+    /// Queued (RFC 3339).
+    pub created_at: String,
+    /// Attempts, oldest first.
+    pub history: Vec<AttemptView>,
+}
+
+/// Recent deliveries of a webhook.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct DeliveryList {
+    /// Newest first (at most 50).
+    pub items: Vec<DeliveryView>,
+}

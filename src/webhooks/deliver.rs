@@ -1,0 +1,135 @@
+//! The delivery worker: takes due deliveries from the persisted queue (leased, so one worker
+//! of one instance sends each), POSTs them signed to the address the SSRF check approved, and
+//! records the attempt. Failures retry with exponential backoff and full jitter.
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::sync::Semaphore;
+
+use super::{SECRET_FIELD, sign, ssrf};
+use crate::{
+    config::WebhookSettings,
+    state::AppState,
+    store::{deliveries::Attempt, deliveries::Due},
+};
+
+/// Deliveries in flight at once per instance.
+const CONCURRENCY: usize = 8;
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// The delay before attempt `attempt + 1` after `attempt` failures: a random value up to
+/// `base · 2^(attempt-1)`, capped at `max` ("full jitter").
+pub fn retry_delay_ms(s: &WebhookSettings, attempt: u32, random: u64) -> u64 {
+    let ceiling = s.retry_base_ms.saturating_mul(1u64 << attempt.saturating_sub(1).min(30)).min(s.retry_max_ms).max(1);
+    random % ceiling + 1
+}
+
+/// Runs the worker until the process ends.
+pub fn spawn_worker(app: AppState) {
+    tokio::spawn(async move {
+        let permits = Arc::new(Semaphore::new(CONCURRENCY));
+        let poll = Duration::from_millis(app.settings.webhooks.poll_ms.max(10));
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(poll) => {}
+                _ = app.webhooks.wake.notified() => {}
+            }
+            let now = now_ms();
+            let due = match app.store.due_deliveries(now, CONCURRENCY as i64 * 4).await {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!(error = %e, "webhook queue unavailable");
+                    continue;
+                }
+            };
+            // Longer than one attempt can take; a crashed worker's lease lapses after this.
+            let lease = now + app.settings.webhooks.timeout_ms as i64 + 2_000;
+            for d in due {
+                if !matches!(app.store.claim_delivery(&d.id, now, lease).await, Ok(true)) {
+                    continue;
+                }
+                let Ok(permit) = permits.clone().acquire_owned().await else { return };
+                let app = app.clone();
+                tokio::spawn(async move {
+                    attempt(&app, d).await;
+                    drop(permit);
+                });
+            }
+        }
+    });
+}
+
+async fn attempt(app: &AppState, d: Due) {
+    let s = &app.settings.webhooks;
+    let started = now_ms();
+    let number = d.attempts + 1;
+    let outcome = send(app, &d).await;
+    let duration_ms = now_ms() - started;
+    let (http_status, error) = match &outcome {
+        Ok(code) if (200..300).contains(code) => (Some(*code), None),
+        Ok(code) => (Some(*code), Some(format!("receiver answered {code}"))),
+        Err(e) => (None, Some(e.clone())),
+    };
+    let a = Attempt { attempt: number, at: started, http_status, error, duration_ms };
+    let (status, next) = if a.error.is_none() {
+        ("delivered", 0)
+    } else if number >= i64::from(s.max_attempts) {
+        ("failed", 0)
+    } else {
+        let delay = retry_delay_ms(s, number as u32, crate::auth::tokens::random_id());
+        ("pending", now_ms() + delay as i64)
+    };
+    tracing::info!(delivery.id = %d.id, webhook.id = %d.webhook_id, event = %d.event_type, attempt = number, status, http_status, "webhook attempt");
+    if let Err(e) = app.store.finish_attempt(&d.id, &a, status, next).await {
+        tracing::warn!(delivery.id = %d.id, error = %e, "cannot record a webhook attempt; it will be retried");
+    }
+}
+
+/// One POST; the receiver's status, or why nothing was sent or received.
+async fn send(app: &AppState, d: &Due) -> Result<i64, String> {
+    let s = &app.settings.webhooks;
+    let hook = app.store.webhook(&d.webhook_id).await.map_err(|e| e.to_string())?.ok_or("webhook deleted")?;
+    let secret = app.auth.keyring.open(&hook.id, SECRET_FIELD, &hook.sealed_secret).map_err(|e| e.to_string())?;
+    // Checked again at every attempt: DNS may have changed since registration.
+    let dest = ssrf::resolve(&hook.url, s).await.map_err(|e| format!("refused: {e}"))?;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(Duration::from_millis(s.timeout_ms))
+        .resolve(&dest.host, dest.addr)
+        .user_agent(concat!("imap-gateway-webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let timestamp = chrono::Utc::now().timestamp();
+    let resp = client
+        .post(dest.url.clone())
+        .header("content-type", "application/json")
+        .header("webhook-id", &d.id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", sign::signature(&secret, timestamp, &d.body))
+        .header("webhook-event", &d.event_type)
+        .body(d.body.clone())
+        .send()
+        .await
+        .map_err(|e| if e.is_timeout() { "timed out".to_string() } else { "connection failed".to_string() })?;
+    Ok(i64::from(resp.status().as_u16()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays_grow_exponentially_with_full_jitter_and_a_cap() {
+        let s = WebhookSettings { retry_base_ms: 1000, retry_max_ms: 60_000, ..Default::default() };
+        assert_eq!(retry_delay_ms(&s, 1, u64::MAX), u64::MAX % 1000 + 1);
+        assert!(retry_delay_ms(&s, 1, 999) <= 1000);
+        assert_eq!(retry_delay_ms(&s, 3, 3999), 4000, "the ceiling doubles per attempt");
+        assert_eq!(retry_delay_ms(&s, 40, 59_999), 60_000, "and is capped");
+        assert_eq!(retry_delay_ms(&s, 3, 0), 1, "full jitter reaches down to almost nothing");
+    }
+}

@@ -1,0 +1,106 @@
+//! One account's dispatcher: it holds a subscription on the account's feed (so the watcher
+//! runs while webhooks exist), queues a delivery per matching webhook for every event, and
+//! remembers the last state queued per mailbox so that a restart resumes from there.
+
+use std::{collections::BTreeSet, sync::Arc, time::Duration};
+
+use tokio::sync::{Notify, broadcast::error::RecvError};
+
+use super::deliver::now_ms;
+use crate::{
+    state::AppState,
+    store::webhooks::Webhook,
+    sync::{
+        events::Stamped,
+        token::{self, Since},
+        watcher,
+    },
+};
+
+/// Runs the dispatcher of `account` until it has no webhooks left.
+pub fn spawn(app: AppState, account: String, changed: Arc<Notify>) {
+    tokio::spawn(async move {
+        let mut failures = 0u32;
+        loop {
+            match run(&app, &account, &changed).await {
+                Ok(true) => {
+                    if app.webhooks.retire(&app, &account, &changed).await {
+                        return;
+                    }
+                    failures = 0;
+                }
+                Ok(false) => failures = 0,
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(account.id = %account, error = %e, "webhook dispatcher paused");
+                    let ceiling = 500u64.saturating_mul(1 << failures.min(7)).min(60_000);
+                    tokio::time::sleep(Duration::from_millis(crate::auth::tokens::random_id() % ceiling)).await;
+                }
+            }
+        }
+    });
+}
+
+/// One subscription's life: `Ok(true)` when the account has no webhooks, `Ok(false)` to start
+/// over (webhooks changed, or the feed stopped).
+async fn run(app: &AppState, account: &str, changed: &Notify) -> Result<bool, String> {
+    let hooks = app.store.webhooks(account).await.map_err(|e| e.to_string())?;
+    if hooks.is_empty() {
+        return Ok(true);
+    }
+    let mailboxes: Vec<String> =
+        hooks.iter().flat_map(|h| h.mailboxes.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
+    let mut seeds = Vec::new();
+    for m in &mailboxes {
+        if let Ok(Some(state)) = app.store.webhook_cursor(account, m).await
+            && let Some(Since::Mod(s)) = token::parse(&state)
+        {
+            seeds.push((m.clone(), s));
+        }
+    }
+    let (creds, _) =
+        app.credentials_for(account).await.map_err(|e| format!("{}: {}", e.slug, e.detail.unwrap_or_default()))?;
+    let settings = app.settings.events.clone();
+    let (hub, target) = (app.events.clone(), app.pools.target());
+    let feed = app.events.feed(account, &mailboxes, &seeds, settings.replay_buffer, move |feed| {
+        watcher::spawn(feed, hub, target, creds, settings)
+    });
+    let mut sub = feed.subscribe(None);
+    loop {
+        tokio::select! {
+            r = sub.live.recv() => match r {
+                Ok(ev) => queue(app, account, &hooks, &ev).await?,
+                Err(RecvError::Lagged(n)) => tracing::warn!(account.id = %account, dropped = n, "webhook dispatcher fell behind"),
+                Err(RecvError::Closed) => return Ok(false),
+            },
+            _ = changed.notified() => return Ok(false),
+            _ = feed.until_stopped() => return Ok(false),
+        }
+    }
+}
+
+/// Queues `ev` for every webhook that wants it, then moves the mailbox's cursor past it.
+async fn queue(app: &AppState, account: &str, hooks: &[Webhook], ev: &Stamped) -> Result<(), String> {
+    let e = &ev.event;
+    let mut queued = false;
+    for h in hooks.iter().filter(|h| h.events.contains(&e.kind) && h.mailboxes.contains(&e.mailbox)) {
+        let id = format!("dl_{}", uuid::Uuid::new_v4().simple());
+        let body = serde_json::json!({
+            "id": id, "webhookId": h.id, "type": e.kind, "mailbox": e.mailbox, "uids": e.uids,
+            "state": e.state, "time": e.time, "reason": e.reason,
+        })
+        .to_string();
+        // The key makes a re-queued event (same feed, same position) a no-op.
+        let key = format!("{}:{}", e.mailbox, ev.id);
+        queued |=
+            app.store.enqueue_delivery(&id, &h.id, &key, &e.kind, &body, now_ms()).await.map_err(|e| e.to_string())?;
+    }
+    // `mailbox.changed` closes each batch of changes, so the cursor never skips a part of one.
+    if e.kind == "mailbox.changed" {
+        app.store.set_webhook_cursor(account, &e.mailbox, &e.state).await.map_err(|e| e.to_string())?;
+    }
+    if queued {
+        app.webhooks.wake.notify_one();
+    }
+    Ok(())
+}

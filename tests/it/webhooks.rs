@@ -1,0 +1,296 @@
+//! Webhooks against a real Dovecot: signed deliveries to a receiver in the test that is down
+//! for a while, a gateway restart (the real binary) in between, and the SSRF rules.
+
+use std::{
+    collections::BTreeMap,
+    process::{Child, Command},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use axum::{Router, extract::State, http::HeaderMap, routing::post};
+use imap_gateway::webhooks::sign;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Admin, Dovecot, TestApp, dovecot, expect_problem, message, random_b64, unique};
+
+const USER: &str = "grace";
+
+#[derive(Default)]
+struct Receiver {
+    down: AtomicBool,
+    /// Accepted deliveries: (Webhook-Id, timestamp, signature, body).
+    got: Mutex<Vec<(String, i64, String, String)>>,
+}
+
+async fn hook(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: String) -> StatusCode {
+    if r.down.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let ts = h("webhook-timestamp").parse().unwrap_or(0);
+    r.got.lock().expect("lock").push((h("webhook-id"), ts, h("webhook-signature"), body));
+    StatusCode::NO_CONTENT
+}
+
+async fn receiver() -> (Arc<Receiver>, String) {
+    let r = Arc::new(Receiver::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://127.0.0.1:{}/hook", listener.local_addr().expect("addr").port());
+    let app = Router::new().route("/hook", post(hook)).with_state(r.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (r, url)
+}
+
+/// The real binary, so that a restart is a real restart; secrets and database survive it.
+struct Gateway {
+    child: Child,
+    base: String,
+}
+
+fn start(d: &Dovecot, db: &str, secrets: &(String, String)) -> Gateway {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let child = Command::new(env!("CARGO_BIN_EXE_imap-gateway"))
+        .arg("serve")
+        .env("IMAP_GATEWAY__HTTP__LISTEN", format!("127.0.0.1:{port}"))
+        .env("IMAP_GATEWAY__DATABASE__URL", db)
+        .env("IMAP_GATEWAY__IMAP__HOST", &d.host)
+        .env("IMAP_GATEWAY__IMAP__PORT", d.port.to_string())
+        .env("IMAP_GATEWAY__IMAP__TLS", "starttls")
+        .env("IMAP_GATEWAY__IMAP__CA_FILE", &d.ca)
+        .env("IMAP_GATEWAY__AUTH__JWT_SECRET", &secrets.0)
+        .env("IMAP_GATEWAY__AUTH__ENCRYPTION_KEY", &secrets.1)
+        .env("IMAP_GATEWAY__WEBHOOKS__ALLOW_HTTP", "true")
+        .env("IMAP_GATEWAY__WEBHOOKS__ALLOW_INTERNAL", "true")
+        .env("IMAP_GATEWAY__WEBHOOKS__RETRY_BASE_MS", "200")
+        .env("IMAP_GATEWAY__WEBHOOKS__RETRY_MAX_MS", "800")
+        .env("IMAP_GATEWAY__WEBHOOKS__TIMEOUT_MS", "2000")
+        .env("IMAP_GATEWAY__WEBHOOKS__POLL_MS", "100")
+        .env("IMAP_GATEWAY__WEBHOOKS__MAX_ATTEMPTS", "100")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    Gateway { child, base: format!("http://127.0.0.1:{port}") }
+}
+
+impl Gateway {
+    async fn ready(&self, http: &reqwest::Client) {
+        for _ in 0..100 {
+            if http.get(format!("{}/readyz", self.base)).send().await.is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the gateway did not become ready");
+    }
+
+    fn stop(mut self) {
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
+        assert!(self.child.wait().expect("wait").success());
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// (type, uid) of every accepted message event, after checking each signature.
+fn accepted(r: &Receiver, secret: &str) -> Vec<(String, u64)> {
+    let got = r.got.lock().expect("lock");
+    let mut out = Vec::new();
+    for (id, ts, sig, body) in got.iter() {
+        assert!(sign::verify(secret, *ts, body, sig), "signature of {id}");
+        let v: Value = serde_json::from_str(body).expect("JSON body");
+        assert_eq!(v["id"], id.as_str());
+        let kind = v["type"].as_str().expect("type").to_string();
+        for uid in v["uids"].as_array().expect("uids") {
+            out.push((kind.clone(), uid.as_u64().expect("uid")));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn deliveries_are_signed_retried_and_survive_a_restart_exactly_once() {
+    let mailbox = unique("hooks");
+    let mut admin = Admin::connect(dovecot(), USER).await;
+    admin.create(&mailbox).await;
+    let (rx, url) = receiver().await;
+    let db =
+        format!("sqlite://{}", std::env::temp_dir().join(format!("igw-hooks-{}.db", uuid::Uuid::new_v4())).display());
+    let secrets = (random_b64(48), random_b64(32));
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
+    let g1 = start(dovecot(), &db, &secrets);
+    g1.ready(&http).await;
+    let login: Value = http
+        .post(format!("{}/v1/auth/login", g1.base))
+        .json(&json!({"username": USER, "password": format!("{USER}-pass")}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let token = login["accessToken"].as_str().expect("token").to_string();
+    let created = http
+        .post(format!("{}/v1/webhooks", g1.base))
+        .bearer_auth(&token)
+        .json(&json!({"url": url, "mailboxes": [mailbox], "events": ["message.created", "message.updated", "message.deleted"]}))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let hook: Value = created.json().await.expect("json");
+    let (id, secret) =
+        (hook["id"].as_str().expect("id").to_string(), hook["secret"].as_str().expect("secret").to_string());
+    let listed: Value = http
+        .get(format!("{}/v1/webhooks", g1.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["items"][0]["id"], id.as_str());
+    assert!(listed["items"][0].get("secret").is_none(), "the secret is shown once");
+
+    // Up: the first message is delivered. Then down: deliveries fail and are retried.
+    admin.append(&mailbox, None, &message("h1")).await;
+    for _ in 0..50 {
+        if !accepted(&rx, &secret).is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(accepted(&rx, &secret), [("message.created".to_string(), 1)]);
+    rx.down.store(true, Ordering::SeqCst);
+    admin.append(&mailbox, None, &message("h2")).await;
+    admin.add_flag(&mailbox, 1, "\\Flagged").await;
+    let deliveries_url = format!("{}/v1/webhooks/{id}/deliveries", g1.base);
+    let mut retried = false;
+    for _ in 0..100 {
+        let d: Value =
+            http.get(&deliveries_url).bearer_auth(&token).send().await.expect("deliveries").json().await.expect("json");
+        let items = d["items"].as_array().expect("items");
+        if items.iter().any(|i| i["attempts"].as_i64().unwrap_or(0) >= 2 && i["history"][0]["httpStatus"] == 503) {
+            retried = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(retried, "failed deliveries are retried and their attempts recorded");
+
+    // A restart in between, and a change while the gateway is down.
+    g1.stop();
+    admin.append(&mailbox, None, &message("h3")).await;
+    let g2 = start(dovecot(), &db, &secrets);
+    g2.ready(&http).await;
+    rx.down.store(false, Ordering::SeqCst);
+    let want: Vec<(String, u64)> = vec![
+        ("message.created".into(), 1),
+        ("message.created".into(), 2),
+        ("message.created".into(), 3),
+        ("message.updated".into(), 1),
+    ];
+    for _ in 0..200 {
+        if accepted(&rx, &secret).len() >= want.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut after = accepted(&rx, &secret);
+    after.sort();
+    let mut expected = want.clone();
+    expected.sort();
+    assert_eq!(after, expected, "every event exactly once");
+    let ids: Vec<String> = rx.got.lock().expect("lock").iter().map(|g| g.0.clone()).collect();
+    let unique_ids: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique_ids.len(), ids.len(), "no delivery twice");
+    let d: Value = http
+        .get(format!("{}/v1/webhooks/{id}/deliveries", g2.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("deliveries")
+        .json()
+        .await
+        .expect("json");
+    let statuses: BTreeMap<String, usize> =
+        d["items"].as_array().expect("items").iter().fold(BTreeMap::new(), |mut m, i| {
+            *m.entry(i["status"].as_str().unwrap_or("").to_string()).or_default() += 1;
+            m
+        });
+    assert_eq!(statuses.get("pending"), None, "{statuses:?}");
+    g2.stop();
+    admin.logout().await;
+}
+
+#[tokio::test]
+async fn internal_destinations_are_refused_and_webhooks_belong_to_their_account() {
+    let app = TestApp::spawn_with(|s| s.webhooks.allow_http = true).await;
+    let token = app.login(USER).await.access;
+    let register =
+        |url: &str| app.http.post(app.url("/v1/webhooks")).bearer_auth(&token).json(&json!({"url": url})).send();
+    for url in [
+        "http://127.0.0.1/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://localhost:8080/",
+        "http://10.0.0.7/",
+        "http://[fd00::1]/",
+        "http://[64:ff9b::7f00:1]/",
+    ] {
+        let body = expect_problem(
+            register(url).await.expect("register"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "webhook-url-refused",
+        )
+        .await;
+        assert!(body["detail"].as_str().expect("detail").contains("internal address"), "{url}: {body}");
+    }
+    let strict = TestApp::spawn().await;
+    let t2 = strict.login(USER).await.access;
+    let resp = strict
+        .http
+        .post(strict.url("/v1/webhooks"))
+        .bearer_auth(&t2)
+        .json(&json!({"url": "http://93.184.216.34/"}))
+        .send()
+        .await
+        .expect("register");
+    expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "webhook-url-refused").await;
+    let bad_event = app
+        .http
+        .post(app.url("/v1/webhooks"))
+        .bearer_auth(&token)
+        .json(&json!({"url": "https://93.184.216.34/", "events": ["mail.exploded"]}))
+        .send()
+        .await
+        .expect("register");
+    expect_problem(bad_event, StatusCode::UNPROCESSABLE_ENTITY, "invalid-properties").await;
+
+    // A public address is accepted (nothing is sent at registration).
+    let ok = register("https://93.184.216.34/hook").await.expect("register");
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    let id = ok.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    // Another account sees nothing of it.
+    let other = app.login("frank").await.access;
+    let resp = app.get(&format!("/v1/webhooks/{id}/deliveries"), &other).await;
+    expect_problem(resp, StatusCode::NOT_FOUND, "not-found").await;
+    let resp =
+        app.http.delete(app.url(&format!("/v1/webhooks/{id}"))).bearer_auth(&other).send().await.expect("delete");
+    expect_problem(resp, StatusCode::NOT_FOUND, "not-found").await;
+    let resp =
+        app.http.delete(app.url(&format!("/v1/webhooks/{id}"))).bearer_auth(&token).send().await.expect("delete");
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.get_json("/v1/webhooks", &token).await["items"], json!([]));
+}
