@@ -45,3 +45,10 @@ CREATE TABLE webhook_cursors (
     updated_at  BIGINT NOT NULL,
     PRIMARY KEY (account_id, mailbox)
 );
+
+-- Which instance dispatches an account's webhooks (one at a time; the lease is renewed).
+CREATE TABLE webhook_leases (
+    account_id  TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+    owner       TEXT NOT NULL,
+    expires_at  BIGINT NOT NULL
+);

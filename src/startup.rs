@@ -93,6 +93,8 @@ impl Application {
             shutdown.await;
             flag.ready.store(false, Ordering::SeqCst);
             tracing::info!("shutdown requested; draining");
+            // Event streams would otherwise hold the drain open until the grace period ends.
+            flag.events.stop_all();
             let _ = stop_tx.send(());
         };
         let server = axum::serve(self.listener, app).with_graceful_shutdown(signal);
@@ -104,6 +106,10 @@ impl Application {
             }
         }
         state.pools.close_all().await;
+        // Another instance may take over this one's webhooks at once.
+        if let Err(e) = state.store.release_all_webhook_leases(&state.webhooks.instance).await {
+            tracing::warn!(error = %e, "cannot release webhook leases");
+        }
         tracing::info!("stopped");
         Ok(())
     }

@@ -119,6 +119,44 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get("account_id")?)).collect()
     }
 
+    /// Takes or renews the lease on dispatching `account`'s webhooks for `owner` until
+    /// `expires_at` (ms); false while another owner holds an unexpired lease.
+    pub async fn lease_webhooks(
+        &self,
+        account: &str,
+        owner: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "INSERT INTO webhook_leases (account_id, owner, expires_at) VALUES ($1, $2, $3)              ON CONFLICT (account_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at              WHERE webhook_leases.owner = excluded.owner OR webhook_leases.expires_at < $4",
+        )
+        .bind(account)
+        .bind(owner)
+        .bind(expires_at)
+        .bind(now)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Gives the lease up (the dispatcher ends).
+    pub async fn release_webhooks(&self, account: &str, owner: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM webhook_leases WHERE account_id = $1 AND owner = $2")
+            .bind(account)
+            .bind(owner)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Gives up every lease of `owner` (shutdown).
+    pub async fn release_all_webhook_leases(&self, owner: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM webhook_leases WHERE owner = $1").bind(owner).execute(self.pool()).await?;
+        Ok(())
+    }
+
     /// The last state delivered for (account, mailbox).
     pub async fn webhook_cursor(&self, account: &str, mailbox: &str) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT state FROM webhook_cursors WHERE account_id = $1 AND mailbox = $2")

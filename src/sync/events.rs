@@ -276,6 +276,13 @@ impl Hub {
         }
     }
 
+    /// Stops every feed (shutdown).
+    pub fn stop_all(&self) {
+        for (_, feed) in lock(&self.feeds).drain() {
+            feed.stop();
+        }
+    }
+
     /// Number of feeds (one watcher each).
     pub fn len(&self) -> usize {
         lock(&self.feeds).len()

@@ -17,36 +17,67 @@ use crate::{
     },
 };
 
+/// How long a dispatch lease lasts, and how often it is renewed (milliseconds).
+const LEASE_MS: i64 = 30_000;
+const RENEW_MS: u64 = 10_000;
+
+/// How one subscription ended.
+enum End {
+    /// The account has no webhooks left.
+    Done,
+    /// Start over: webhooks changed, or the feed stopped.
+    Again,
+    /// Another instance holds the lease.
+    Standby,
+}
+
 /// Runs the dispatcher of `account` until it has no webhooks left.
 pub fn spawn(app: AppState, account: String, changed: Arc<Notify>) {
     tokio::spawn(async move {
         let mut failures = 0u32;
         loop {
-            match run(&app, &account, &changed).await {
-                Ok(true) => {
+            let pause = match run(&app, &account, &changed).await {
+                Ok(End::Done) => {
+                    let _ = app.store.release_webhooks(&account, &app.webhooks.instance).await;
                     if app.webhooks.retire(&app, &account, &changed).await {
                         return;
                     }
-                    failures = 0;
+                    None
                 }
-                Ok(false) => failures = 0,
+                Ok(End::Again) => None,
+                Ok(End::Standby) => Some(RENEW_MS),
                 Err(e) => {
                     failures = failures.saturating_add(1);
                     tracing::warn!(account.id = %account, error = %e, "webhook dispatcher paused");
-                    let ceiling = 500u64.saturating_mul(1 << failures.min(7)).min(60_000);
-                    tokio::time::sleep(Duration::from_millis(crate::auth::tokens::random_id() % ceiling)).await;
+                    Some(500u64.saturating_mul(1 << failures.min(7)).min(60_000))
                 }
+            };
+            if let Some(ceiling) = pause {
+                let delay = Duration::from_millis(crate::auth::tokens::random_id() % ceiling);
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = changed.notified() => {}
+                }
+            } else {
+                failures = 0;
             }
         }
     });
 }
 
-/// One subscription's life: `Ok(true)` when the account has no webhooks, `Ok(false)` to start
-/// over (webhooks changed, or the feed stopped).
-async fn run(app: &AppState, account: &str, changed: &Notify) -> Result<bool, String> {
+async fn lease(app: &AppState, account: &str) -> Result<bool, String> {
+    let now = now_ms();
+    app.store.lease_webhooks(account, &app.webhooks.instance, now, now + LEASE_MS).await.map_err(|e| e.to_string())
+}
+
+/// One subscription's life, while this instance holds the account's dispatch lease.
+async fn run(app: &AppState, account: &str, changed: &Notify) -> Result<End, String> {
     let hooks = app.store.webhooks(account).await.map_err(|e| e.to_string())?;
     if hooks.is_empty() {
-        return Ok(true);
+        return Ok(End::Done);
+    }
+    if !lease(app, account).await? {
+        return Ok(End::Standby);
     }
     let mailboxes: Vec<String> =
         hooks.iter().flat_map(|h| h.mailboxes.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
@@ -66,15 +97,26 @@ async fn run(app: &AppState, account: &str, changed: &Notify) -> Result<bool, St
         watcher::spawn(feed, hub, target, creds, settings)
     });
     let mut sub = feed.subscribe(None);
+    let mut renew = tokio::time::interval(Duration::from_millis(RENEW_MS));
+    renew.tick().await;
     loop {
         tokio::select! {
             r = sub.live.recv() => match r {
                 Ok(ev) => queue(app, account, &hooks, &ev).await?,
                 Err(RecvError::Lagged(n)) => tracing::warn!(account.id = %account, dropped = n, "webhook dispatcher fell behind"),
-                Err(RecvError::Closed) => return Ok(false),
+                Err(RecvError::Closed) => return Ok(End::Again),
             },
-            _ = changed.notified() => return Ok(false),
-            _ = feed.until_stopped() => return Ok(false),
+            _ = renew.tick() => {
+                if !lease(app, account).await? {
+                    return Ok(End::Standby);
+                }
+                // Webhooks registered or deleted through another instance.
+                if app.store.webhooks(account).await.map_err(|e| e.to_string())? != hooks {
+                    return Ok(End::Again);
+                }
+            }
+            _ = changed.notified() => return Ok(End::Again),
+            _ = feed.until_stopped() => return Ok(End::Again),
         }
     }
 }

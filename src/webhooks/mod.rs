@@ -19,11 +19,23 @@ pub const SECRET_FIELD: &str = "webhook-secret";
 pub const EVENT_TYPES: [&str; 4] = ["message.created", "message.updated", "message.deleted", "mailbox.changed"];
 
 /// The running dispatchers of this instance, and the worker's wake-up.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Webhooks {
     dispatchers: Mutex<HashMap<String, Arc<Notify>>>,
     /// Wakes the delivery worker when something was queued.
     pub wake: Notify,
+    /// This process's name on dispatch leases.
+    pub instance: String,
+}
+
+impl Default for Webhooks {
+    fn default() -> Self {
+        Self {
+            dispatchers: Mutex::default(),
+            wake: Notify::new(),
+            instance: format!("gw_{}", uuid::Uuid::new_v4().simple()),
+        }
+    }
 }
 
 impl Webhooks {

@@ -18,5 +18,6 @@ mod search;
 mod service;
 mod state;
 mod store;
+mod store_webhooks;
 mod transfer;
 mod webhooks;

@@ -104,6 +104,8 @@ async fn exercise(url: &str) {
         "released keys can be claimed again"
     );
     assert_eq!(store.sweep_idempotency_keys(-10).await.expect("sweep"), 2);
+
+    crate::store_webhooks::exercise(&store, &a.id).await;
 }
 
 #[tokio::test]
