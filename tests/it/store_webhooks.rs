@@ -15,7 +15,7 @@ pub async fn exercise(store: &Store, account: &str) {
         created_at: 1,
     };
     store.insert_webhook(&hook).await.expect("insert");
-    assert_eq!(store.webhooks(account).await.expect("list"), [hook.clone()]);
+    assert_eq!(store.webhooks(account).await.expect("list"), [hook]);
     assert_eq!(store.webhook_accounts().await.expect("accounts"), [account.to_string()]);
 
     // The same event is queued once, however often it is offered.
