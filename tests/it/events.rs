@@ -142,7 +142,8 @@ async fn events_follow_appends_flags_and_expunges_and_resume_from_last_event_id(
 
 #[tokio::test]
 async fn other_mailboxes_are_polled_and_the_watcher_stops_after_its_subscribers() {
-    let mailbox = unique("events-poll");
+    // The watched mailbox other than INBOX is checked with STATUS every second.
+    let mailbox = unique("events-other");
     let mut admin = Admin::connect(dovecot(), USER).await;
     admin.create(&mailbox).await;
     let app = TestApp::spawn_with(|s| {
@@ -156,8 +157,15 @@ async fn other_mailboxes_are_polled_and_the_watcher_stops_after_its_subscribers(
     admin.append(&mailbox, None, &message("p1")).await;
     let ev = events.expect("message.created", Duration::from_secs(4)).await;
     assert_eq!((uids(&ev), ev.data["mailbox"].as_str()), (vec![1], Some(mailbox.as_str())));
+    admin.add_flag(&mailbox, 1, "\\Seen").await;
+    assert_eq!(uids(&events.expect("message.updated", Duration::from_secs(4)).await), [1]);
+    admin.logout().await;
     assert_eq!(app.state.events.len(), 1);
     drop(events);
+    check_stop_and_refusals(&app, &token).await;
+}
+
+async fn check_stop_and_refusals(app: &TestApp, token: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !app.state.events.is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -165,16 +173,15 @@ async fn other_mailboxes_are_polled_and_the_watcher_stops_after_its_subscribers(
     assert!(app.state.events.is_empty(), "the watcher stops after linger_secs without subscribers");
 
     // Unknown mailboxes are refused up front; so are too many.
-    let resp = app.get("/v1/events?mailboxes=No%20such%20box", &token).await;
+    let resp = app.get("/v1/events?mailboxes=No%20such%20box", token).await;
     expect_problem(resp, StatusCode::NOT_FOUND, "mailbox-not-found").await;
     let many = vec!["INBOX"; 21].join(",");
     expect_problem(
-        app.get(&format!("/v1/events?mailboxes={many}"), &token).await,
+        app.get(&format!("/v1/events?mailboxes={many}"), token).await,
         StatusCode::BAD_REQUEST,
         "invalid-request",
     )
     .await;
-    admin.logout().await;
 }
 
 /// Without QRESYNC the watcher names deletions from the UIDs it tracks; without CONDSTORE it
