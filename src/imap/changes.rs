@@ -62,6 +62,9 @@ pub struct Facts {
     /// UIDs below the old UIDNEXT known to be gone: VANISHED (QRESYNC) or caller-known UIDs
     /// that no longer exist. `None` when nothing could tell.
     pub gone: Option<Vec<u32>>,
+    /// The server reported new or expunged messages while the fetch ran: they may be missing
+    /// from these facts, and the server will not report them again, so look once more.
+    pub moved: bool,
 }
 
 /// What was asked for.
@@ -118,6 +121,7 @@ pub async fn since(
     }
     let mut changed = Vec::new();
     let mut vanished = Vec::new();
+    let mut moved = false;
     if state.exists > 0 || method == Method::Qresync {
         let cmd = match method {
             Method::Qresync => encode::uid_fetch_changed_since(req.mod_seq, true),
@@ -128,8 +132,11 @@ pub async fn since(
         // expanded, and the count is capped, so a huge VANISHED range costs nothing.
         let below = req.uid_next.min(state.uid_next.unwrap_or(u32::MAX));
         let mut overflow = false;
+        let exists = state.exists;
         conn.execute(&cmd, |r| match r {
             Response::Fetch(_, attrs) => changed.extend(current_of(attrs)),
+            Response::MailboxData(MailboxDatum::Exists(n)) if *n != exists => moved = true,
+            Response::Expunge(_) | Response::Vanished { earlier: false, .. } => moved = true,
             Response::Vanished { earlier: true, uids } => {
                 for range in uids {
                     let end = (*range.end()).min(below.saturating_sub(1));
@@ -175,7 +182,7 @@ pub async fn since(
             Some(missing(&candidates, req.uid_next, |u| present.binary_search(&u).is_ok()))
         }
     };
-    Ok(Outcome::Facts(Facts { state, method, changed, gone }))
+    Ok(Outcome::Facts(Facts { state, method, changed, gone, moved }))
 }
 
 /// Known UIDs below `uid_next` for which `exists` is false.

@@ -82,7 +82,11 @@ fn by_mod_seq(old: &ModState, facts: &Facts, max: usize) -> Result<Delta, DeltaE
             Vec::new()
         }
     };
-    let mut changed = facts.changed.clone();
+    // Only what the EXAMINE state covers: a message added or changed after it is reported
+    // from that state next time, not twice.
+    let covered =
+        |c: &&Current| c.uid < uid_next_now(facts) && now.highest_mod_seq.is_none_or(|h| c.mod_seq.unwrap_or(0) <= h);
+    let mut changed: Vec<Current> = facts.changed.iter().filter(covered).cloned().collect();
     changed.sort_unstable_by_key(|c| (c.mod_seq.unwrap_or(0), c.uid));
     let mut take = changed.len();
     let mut cut = None;

@@ -20,7 +20,7 @@ fn facts(
         highest_mod_seq: (method != Method::Scan).then_some(mod_seq),
         ..Default::default()
     };
-    Facts { state, method, changed, gone }
+    Facts { state, method, changed, gone, moved: false }
 }
 
 const OLD: ModState = ModState { uid_validity: 7, mod_seq: 10, uid_next: 6, exists: 5 };
@@ -95,4 +95,15 @@ fn scan_from_a_mod_state_reports_every_survivor_as_updated() {
     assert_eq!(d.destroyed, [3]);
     let f = facts(Method::Scan, 4, 6, 0, vec![cur(1, &[], None)], None);
     assert_eq!(compute(&OLD, None, &f, 100), Err(DeltaError::NeedKnownUids { missing: 4 }));
+}
+
+#[test]
+fn changes_after_the_examine_wait_for_the_next_answer() {
+    // EXAMINE saw UIDNEXT 7 and HIGHESTMODSEQ 12; the fetch already returned UID 7 (appended
+    // after it) and UID 1 changed at 13: both belong to the next answer, not this one.
+    let changed = vec![cur(1, &["\\Seen"], Some(13)), cur(6, &[], Some(12)), cur(7, &[], Some(14))];
+    let f = facts(Method::Qresync, 6, 7, 12, changed, Some(vec![]));
+    let d = compute(&OLD, None, &f, 100).expect("delta");
+    assert_eq!((d.created.as_slice(), d.updated.len()), (&[6][..], 0));
+    assert_eq!(d.next, Next::Mod(ModState { uid_validity: 7, mod_seq: 12, uid_next: 7, exists: 6 }));
 }

@@ -212,8 +212,24 @@ async fn baseline(conn: &mut ImapConn, mailbox: &MailboxName, seed: Option<ModSt
 }
 
 /// Reads what changed in `mailbox` since `t`, publishes it, and moves `t` forward. Leaves the
-/// mailbox selected.
+/// mailbox selected. Looks again (a few times at most) when the server reported changes while
+/// it was reading: those would not be reported again during the next IDLE.
 async fn step(conn: &mut ImapConn, feed: &Feed, mailbox: &MailboxName, t: &mut Tracked) -> Result<(), ImapError> {
+    for _ in 0..4 {
+        if !step_once(conn, feed, mailbox, t).await? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// One look; true if the server reported more changes meanwhile.
+async fn step_once(
+    conn: &mut ImapConn,
+    feed: &Feed,
+    mailbox: &MailboxName,
+    t: &mut Tracked,
+) -> Result<bool, ImapError> {
     let name = mailbox.as_str();
     if t.coarse {
         let state = mod_state(&mailbox::select_read_only(conn, mailbox).await?);
@@ -221,7 +237,7 @@ async fn step(conn: &mut ImapConn, feed: &Feed, mailbox: &MailboxName, t: &mut T
             t.state = state;
             publish(feed, "mailbox.changed", name, Vec::new(), &t.state, None);
         }
-        return Ok(());
+        return Ok(false);
     }
     let req = changes::Request {
         mod_seq: if t.snapshot.is_some() { 0 } else { t.state.mod_seq },
@@ -234,17 +250,17 @@ async fn step(conn: &mut ImapConn, feed: &Feed, mailbox: &MailboxName, t: &mut T
         Outcome::Stale { .. } => {
             *t = baseline(conn, mailbox, None).await?;
             publish(feed, "mailbox.changed", name, Vec::new(), &t.state, Some("uidvalidity-changed"));
-            return Ok(());
+            return Ok(false);
         }
         Outcome::TooLarge { .. } => {
             t.coarse = true;
-            return Ok(());
+            return Ok(false);
         }
     };
     let Ok(d) = delta::compute(&t.state, t.snapshot.as_ref(), &facts, usize::MAX) else {
         // Unreachable with known UIDs; fall back to following the mailbox state only.
         t.coarse = true;
-        return Ok(());
+        return Ok(false);
     };
     let before = t.state;
     let now = mod_state(&facts.state);
@@ -271,7 +287,7 @@ async fn step(conn: &mut ImapConn, feed: &Feed, mailbox: &MailboxName, t: &mut T
     if t.state != before {
         publish(feed, "mailbox.changed", name, Vec::new(), &t.state, None);
     }
-    Ok(())
+    Ok(facts.moved)
 }
 
 fn publish(feed: &Feed, kind: &str, mailbox: &str, uids: Vec<u32>, state: &ModState, reason: Option<&str>) {
