@@ -70,8 +70,32 @@ for i in range(1, n + 1):
         if kind == "message.created" and i in data["uids"]:
             delays.append((time.perf_counter() - t) * 1000)
             break
-delays.sort()
-p = lambda q: delays[min(len(delays) - 1, int(q * len(delays)))]
-print(f"APPEND -> message.created over {len(delays)} appends: median {statistics.median(delays):.1f} ms, "
-      f"p90 {p(0.9):.1f} ms, worst {delays[-1]:.1f} ms")
+def report(label, d):
+    d.sort()
+    p = lambda q: d[min(len(d) - 1, int(q * len(d)))]
+    print(f"{label} over {len(d)} appends: median {statistics.median(d):.1f} ms, p90 {p(0.9):.1f} ms, worst {d[-1]:.1f} ms")
+report("gateway: APPEND -> SSE message.created", delays)
+
+# The floor: a plain IMAP client in IDLE on the same mailbox, APPEND -> "* n EXISTS".
+import socket
+s = socket.create_connection(("127.0.0.1", 16143)); f = s.makefile("rb"); f.readline()
+def send(tag, text):
+    s.sendall(f"{tag} {text}\r\n".encode())
+    while not f.readline().decode().startswith(tag + " "):
+        pass
+send("a1", "LOGIN alice alice-pass"); send("a2", 'EXAMINE "Bench"')
+direct = []
+for i in range(n):
+    s.sendall(b"i IDLE\r\n")
+    while not f.readline().startswith(b"+"):
+        pass
+    t = time.perf_counter()
+    imap.append("Bench", None, None, msg)
+    while b"EXISTS" not in f.readline():
+        pass
+    direct.append((time.perf_counter() - t) * 1000)
+    s.sendall(b"DONE\r\n")
+    while not f.readline().startswith(b"i "):
+        pass
+report("direct IMAP IDLE: APPEND -> * EXISTS", direct)
 PY
