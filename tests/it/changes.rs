@@ -134,3 +134,39 @@ async fn recreated_mailbox_is_gone_and_bad_tokens_are_refused() {
     .await;
     admin.logout().await;
 }
+
+/// The same delta from Cyrus (QRESYNC, and CONDSTORE with known UIDs).
+#[tokio::test]
+async fn changes_work_on_cyrus_too() {
+    let server = crate::helpers::cyrus();
+    let mailbox = unique("changes-cy");
+    let mut admin = Admin::connect(server, "carol").await;
+    admin.create(&mailbox).await;
+    for i in 1..=3 {
+        admin.append(&mailbox, None, &message(&format!("y{i}"))).await;
+    }
+    let qresync = TestApp::start(settings_for(server)).await;
+    let mut s = settings_for(server);
+    s.imap.ignore_capabilities = vec!["QRESYNC".into()];
+    let condstore = TestApp::start(s).await;
+    let mut runs = Vec::new();
+    for app in [&qresync, &condstore] {
+        let token = app.login("carol").await.access;
+        let since = base(app, &token, &mailbox).await;
+        runs.push((app, token, since));
+    }
+    admin.append(&mailbox, None, &message("y4")).await;
+    admin.add_flag(&mailbox, 3, "$Done").await;
+    admin.expunge_uid(&mailbox, 1).await;
+    for ((app, token, since), method) in runs.iter().zip(["qresync", "condstore"]) {
+        let c = changes_json(app, token, &mailbox, &format!("since={since}&knownUids=1:3")).await;
+        assert_eq!(c["syncMethod"], method);
+        assert_eq!(
+            (uids(&c["created"]), uids(&c["updated"]), uids(&c["destroyed"])),
+            (vec![4], vec![3], vec![1]),
+            "{method}: {c}"
+        );
+        assert_eq!(c["updated"][0]["keywords"]["$done"], true);
+    }
+    admin.logout().await;
+}
