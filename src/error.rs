@@ -15,6 +15,10 @@ use crate::{
 /// Base of every problem `type` URI.
 pub const PROBLEM_BASE: &str = "https://imap-gateway.dev/problems/";
 
+/// The problem type of an error response, for metrics.
+#[derive(Clone, Copy, Debug)]
+pub struct ProblemSlug(pub &'static str);
+
 /// An error on its way to becoming a problem response.
 #[derive(Debug)]
 pub struct ApiError {
@@ -261,8 +265,10 @@ impl IntoResponse for ApiError {
                 code: r.code,
                 text: r.text,
             }),
+            request_id: crate::http::request_id::current(),
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
+        resp.extensions_mut().insert(ProblemSlug(self.slug));
         let headers = resp.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let Some(secs) = self.retry_after {

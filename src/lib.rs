@@ -16,6 +16,7 @@ pub mod convert;
 pub mod error;
 pub mod http;
 pub mod imap;
+pub mod metrics;
 pub mod startup;
 pub mod state;
 pub mod store;

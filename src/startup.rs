@@ -51,6 +51,7 @@ impl Application {
         store.migrate().await?;
         let target = Target::from_settings(&settings.imap).map_err(ConfigError::Invalid)?;
         let auth = Auth::from_settings(&settings.auth)?;
+        let metrics = target.metrics.clone();
         let pools = Arc::new(Pools::new(target, settings.pool.clone()));
         pools.spawn_reaper();
         let listener = TcpListener::bind(&settings.http.listen)
@@ -66,6 +67,7 @@ impl Application {
             snapshots: Default::default(),
             events: Default::default(),
             webhooks: Default::default(),
+            metrics,
         }));
         spawn_sweeper(&state);
         crate::webhooks::Webhooks::start(&state).await;

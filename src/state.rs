@@ -34,6 +34,8 @@ pub struct App {
     pub events: Arc<Hub>,
     /// Webhook dispatchers and the delivery worker's wake-up.
     pub webhooks: Webhooks,
+    /// Counters and histograms for `/metrics` (shared with the IMAP connections).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Cheap-to-clone handle for axum.

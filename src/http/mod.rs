@@ -12,7 +12,9 @@ pub mod mailbox_manage;
 pub mod mailbox_state;
 pub mod mailboxes;
 pub mod messages;
+pub mod metrics;
 pub mod openapi;
+pub mod request_id;
 pub mod search;
 pub mod webhooks;
 
@@ -37,6 +39,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(metrics::metrics))
         .routes(routes!(auth::login))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
@@ -76,8 +79,13 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 pub fn router(state: AppState) -> Router {
     let (api, spec) = api_router().split_for_parts();
     let limit = state.settings.http.max_json_body;
-    api.merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
-        .fallback(|| async { ApiError::not_found("no such route") })
+    let counted = state.clone();
+    api.route_layer(middleware::from_fn_with_state(state.clone(), metrics::track))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
+        .fallback(move || async move {
+            counted.metrics.inc("http_requests_total", &[("method", "any"), ("route", "unmatched"), ("status", "404")]);
+            ApiError::not_found("no such route")
+        })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
         })
@@ -85,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))
         .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn(request_id::middleware))
         .with_state(state)
 }
 

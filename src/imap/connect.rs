@@ -88,6 +88,8 @@ pub struct Target {
     pub command_timeout: Duration,
     /// Capabilities treated as absent (upper case).
     pub ignored_capabilities: BTreeSet<String>,
+    /// Where commands, logins and discarded connections are counted.
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 impl std::fmt::Debug for Target {
@@ -117,6 +119,7 @@ impl Target {
             login_timeout: ms(s.login_timeout_ms),
             command_timeout: ms(s.command_timeout_ms),
             ignored_capabilities: s.ignore_capabilities.iter().map(|c| c.to_ascii_uppercase()).collect(),
+            metrics: Default::default(),
         })
     }
 

@@ -67,6 +67,7 @@ impl managed::Manager for Manager {
     async fn recycle(&self, conn: &mut ImapConn, metrics: &Metrics) -> RecycleResult<ImapError> {
         if conn.is_in_flight() {
             self.stats.discarded_in_flight.fetch_add(1, Ordering::Relaxed);
+            self.target.metrics.inc("imap_connections_discarded_total", &[("reason", "in_flight")]);
             return Err(RecycleError::message("a command did not complete"));
         }
         conn.drain_unsolicited();
@@ -74,6 +75,7 @@ impl managed::Manager for Manager {
             && let Err(e) = conn.check_alive(Duration::from_secs(5)).await
         {
             self.stats.discarded_unhealthy.fetch_add(1, Ordering::Relaxed);
+            self.target.metrics.inc("imap_connections_discarded_total", &[("reason", "unhealthy")]);
             return Err(RecycleError::Backend(e));
         }
         Ok(())
@@ -239,6 +241,7 @@ impl Pools {
             s.size > 0 || s.waiting > 0 || Arc::strong_count(pool) > 1
         });
         for conn in goodbye {
+            self.target.metrics.inc("imap_connections_discarded_total", &[("reason", "idle_timeout")]);
             conn.logout().await;
         }
     }
@@ -256,6 +259,15 @@ impl Pools {
                 pools.reap().await;
             }
         });
+    }
+
+    /// Connections open, in use, and requests waiting, over all accounts.
+    pub fn totals(&self) -> (u64, u64, u64) {
+        self.accounts.iter().fold((0, 0, 0), |(open, used, waiting), p| {
+            let s = p.pool.status();
+            let in_use = s.size.saturating_sub(s.available);
+            (open + p.stats.open.load(Ordering::SeqCst) as u64, used + in_use as u64, waiting + s.waiting as u64)
+        })
     }
 
     /// Number of accounts with a pool.

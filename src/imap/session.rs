@@ -95,6 +95,7 @@ pub struct ImapConn {
     capabilities: Arc<BTreeSet<String>>,
     qresync: bool,
     command_timeout: Duration,
+    metrics: Arc<crate::metrics::Metrics>,
     _permit: Option<OwnedSemaphorePermit>,
     _guard: Option<super::pool::OpenGuard>,
 }
@@ -139,7 +140,19 @@ impl ImapConn {
                 Err(ImapError::Unsupported("AUTH=PLAIN or LOGIN"))
             }
         };
-        let session = timeout(target.login_timeout, login).await.map_err(|_| ImapError::Timeout(Phase::Login))??;
+        let session = match timeout(target.login_timeout, login).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                let outcome = if matches!(e, ImapError::AuthFailed(_)) { "rejected" } else { "error" };
+                target.metrics.inc("imap_logins_total", &[("outcome", outcome)]);
+                return Err(e);
+            }
+            Err(_) => {
+                target.metrics.inc("imap_logins_total", &[("outcome", "timeout")]);
+                return Err(ImapError::Timeout(Phase::Login));
+            }
+        };
+        target.metrics.inc("imap_logins_total", &[("outcome", "ok")]);
         let mut conn = Self {
             session,
             in_flight: false,
@@ -147,6 +160,7 @@ impl ImapConn {
             capabilities: Arc::default(),
             qresync: false,
             command_timeout: target.command_timeout,
+            metrics: target.metrics.clone(),
             _permit: permit,
             _guard: None,
         };
@@ -249,7 +263,10 @@ impl ImapConn {
                 }
             }
         };
-        let outcome = timeout(self.command_timeout, run).await.map_err(|_| ImapError::Timeout(Phase::Command))??;
+        let started = std::time::Instant::now();
+        let result = timeout(self.command_timeout, run).await;
+        self.record(name, started, &result);
+        let outcome = result.map_err(|_| ImapError::Timeout(Phase::Command))??;
         // The tagged response arrived: the wire is clean again, whatever the status was.
         self.in_flight = false;
         self.drain_unsolicited();
@@ -311,11 +328,32 @@ impl ImapConn {
                 }
             }
         };
-        let outcome = timeout(self.command_timeout, run).await.map_err(|_| ImapError::Timeout(Phase::Command))??;
+        let started = std::time::Instant::now();
+        let result = timeout(self.command_timeout, run).await;
+        self.record(name, started, &result);
+        let outcome = result.map_err(|_| ImapError::Timeout(Phase::Command))??;
         // A refused synchronizing literal also ends the command: the wire is clean.
         self.in_flight = false;
         self.drain_unsolicited();
         outcome
+    }
+
+    /// Counts a finished (or failed) command and its latency.
+    fn record<E>(
+        &self,
+        name: &'static str,
+        started: std::time::Instant,
+        result: &Result<Result<Result<Completion, ImapError>, ImapError>, E>,
+    ) {
+        let outcome = match result {
+            Ok(Ok(Ok(_))) => "ok",
+            Ok(Ok(Err(ImapError::No(_)))) => "no",
+            Ok(Ok(Err(ImapError::Bad(_)))) => "bad",
+            Ok(Ok(Err(_))) | Ok(Err(_)) => "error",
+            Err(_) => "timeout",
+        };
+        self.metrics.inc("imap_commands_total", &[("command", name), ("outcome", outcome)]);
+        self.metrics.observe("imap_command_duration_seconds", &[("command", name)], started.elapsed());
     }
 
     /// Empties async-imap's bounded unsolicited channel so that it never fills and drops.

@@ -22,6 +22,9 @@ pub struct Problem {
     /// What the IMAP server answered, when it answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub imap: Option<ProblemImap>,
+    /// The request's `X-Request-Id`, to quote when reporting it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// The IMAP server's part of a problem.

@@ -11,6 +11,7 @@ mod helpers;
 mod mailboxes;
 mod manage;
 mod messages;
+mod observe;
 mod openapi;
 mod pool;
 mod resilience;
