@@ -9,7 +9,9 @@ use figment::{
 };
 use serde::{Deserialize, Serialize};
 
+mod protect;
 mod sync;
+pub use protect::ProtectionSettings;
 pub use sync::{EventsSettings, WebhookSettings};
 
 /// Prefix of every environment override; `__` separates nesting levels.
@@ -33,6 +35,8 @@ pub struct Settings {
     pub events: EventsSettings,
     /// Webhooks.
     pub webhooks: WebhookSettings,
+    /// Rate limits, CORS, client IP.
+    pub protection: ProtectionSettings,
 }
 
 /// HTTP listener settings.

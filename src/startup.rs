@@ -52,6 +52,10 @@ impl Application {
         let target = Target::from_settings(&settings.imap).map_err(ConfigError::Invalid)?;
         let auth = Auth::from_settings(&settings.auth)?;
         let metrics = target.metrics.clone();
+        let login_limiter = crate::auth::limiter::LoginLimiter::new(
+            settings.protection.login_failures_per_minute,
+            Duration::from_secs(60),
+        );
         let pools = Arc::new(Pools::new(target, settings.pool.clone()));
         pools.spawn_reaper();
         let listener = TcpListener::bind(&settings.http.listen)
@@ -68,6 +72,8 @@ impl Application {
             events: Default::default(),
             webhooks: Default::default(),
             metrics,
+            login_limiter,
+            slots: Default::default(),
         }));
         spawn_sweeper(&state);
         crate::webhooks::Webhooks::start(&state).await;
@@ -99,6 +105,7 @@ impl Application {
             flag.events.stop_all();
             let _ = stop_tx.send(());
         };
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(signal);
         let mut server = std::pin::pin!(server.into_future());
         tokio::select! {

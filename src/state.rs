@@ -36,6 +36,10 @@ pub struct App {
     pub webhooks: Webhooks,
     /// Counters and histograms for `/metrics` (shared with the IMAP connections).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Failed-login counts per IP and username.
+    pub login_limiter: crate::auth::limiter::LoginLimiter,
+    /// Concurrent-request slots per account.
+    pub slots: dashmap::DashMap<String, Arc<tokio::sync::Semaphore>>,
 }
 
 /// Cheap-to-clone handle for axum.
@@ -58,6 +62,12 @@ impl App {
         }
         let (creds, version) = self.credentials_for(account_id).await?;
         Ok(self.pools.install(account_id, version, creds))
+    }
+
+    /// The account's concurrent-request slots.
+    pub fn account_slots(&self, account_id: &str) -> Arc<tokio::sync::Semaphore> {
+        let n = self.settings.protection.per_account_concurrency.max(1);
+        self.slots.entry(account_id.to_string()).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(n))).clone()
     }
 
     /// The IMAP credentials of `account_id`, decrypted from the store, with their version.

@@ -6,6 +6,7 @@ pub mod crypto;
 pub mod cursor;
 pub mod flows;
 pub mod jwt;
+pub mod limiter;
 pub mod tokens;
 
 use crate::config::{AuthSettings, ConfigError, decode_key};

@@ -7,7 +7,7 @@ use axum::{
     http::StatusCode,
 };
 
-use super::extract::{ApiJson, AuthUser};
+use super::extract::{ApiJson, AuthUser, ClientIp};
 use crate::{
     auth::flows,
     error::ApiError,
@@ -23,15 +23,36 @@ use crate::{
     (status = 200, body = TokenResponse),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json", description = "IMAP login refused"),
+    (status = 429, body = Problem, content_type = "application/problem+json", description = "too many failed logins (Retry-After)"),
     (status = 502, body = Problem, content_type = "application/problem+json", description = "IMAP server unreachable"),
     (status = 503, body = Problem, content_type = "application/problem+json", description = "IMAP connection limit"),
     (status = 504, body = Problem, content_type = "application/problem+json", description = "IMAP server timed out"),
 ))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    Ok(Json(flows::login(&state, &body.username, &body.password).await?))
+    let user_key = format!("user:{}", body.username.to_lowercase());
+    let keys = [format!("ip:{ip}"), user_key.clone()];
+    if let Err(secs) = state.login_limiter.check(&keys) {
+        state.metrics.inc("login_rate_limited_total", &[("limit", "failures")]);
+        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too-many-login-attempts", "Too many failed logins")
+            .detail(format!("too many failed logins for this client or username; try again in {secs} s"))
+            .retry_after(secs));
+    }
+    match flows::login(&state, &body.username, &body.password).await {
+        Ok(tokens) => {
+            state.login_limiter.succeed(&user_key);
+            Ok(Json(tokens))
+        }
+        Err(e) => {
+            if e.status == StatusCode::UNAUTHORIZED {
+                state.login_limiter.fail(&keys);
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Exchange a refresh token for a new pair; the old refresh token is spent.

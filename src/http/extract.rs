@@ -1,10 +1,13 @@
 //! Extractors: the bearer-token account, and JSON/query bodies whose rejections are problems.
 
+use std::net::{IpAddr, SocketAddr};
+
 use axum::{
-    extract::{FromRequest, FromRequestParts, Path, Query, Request},
-    http::{header, request::Parts},
+    extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request},
+    http::{StatusCode, header, request::Parts},
 };
 use serde::de::DeserializeOwned;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::{auth::jwt::Claims, error::ApiError, state::AppState};
 
@@ -13,6 +16,8 @@ use crate::{auth::jwt::Claims, error::ApiError, state::AppState};
 pub struct AuthUser {
     /// Verified claims; `sub` is the account id.
     pub claims: Claims,
+    /// One of the account's concurrent-request slots, held while the request runs.
+    _slot: OwnedSemaphorePermit,
 }
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -34,7 +39,38 @@ impl FromRequestParts<AppState> for AuthUser {
         if state.store.access_revoked(&claims.jti, &claims.fid).await? {
             return Err(ApiError::unauthorized("the token has been revoked"));
         }
-        Ok(Self { claims })
+        let permit = state.account_slots(&claims.sub).try_acquire_owned().map_err(|_| {
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too-many-concurrent-requests", "Too many requests at once")
+                .detail(format!(
+                    "at most {} requests of one account may run at once",
+                    state.settings.protection.per_account_concurrency
+                ))
+                .retry_after(1)
+        })?;
+        Ok(Self { claims, _slot: permit })
+    }
+}
+
+/// The client's IP: the TCP peer, or the configured proxy header when it holds an address.
+#[derive(Debug)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(name) = &state.settings.protection.client_ip_header
+            && let Some(ip) = parts
+                .headers
+                .get(name.as_str())
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next_back())
+                .and_then(|v| v.trim().parse().ok())
+        {
+            return Ok(Self(ip));
+        }
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        Ok(Self(peer.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))))
     }
 }
 

@@ -27,7 +27,11 @@ use axum::{
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
-use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    cors::{AllowOrigin, CorsLayer},
+    trace::TraceLayer,
+};
 use utoipa::OpenApi as _;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use utoipa_swagger_ui::SwaggerUi;
@@ -93,8 +97,42 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))
         .layer(TraceLayer::new_for_http())
+        .layer(cors(&state.settings.protection.cors_origins))
         .layer(middleware::from_fn(request_id::middleware))
         .with_state(state)
+}
+
+/// CORS for the configured origins only: never `*`, and no credentials (the API takes bearer
+/// tokens, not cookies). Without origins the layer adds nothing, so browsers refuse.
+fn cors(origins: &[String]) -> CorsLayer {
+    use axum::http::{HeaderName, HeaderValue, Method};
+    let allowed: Vec<HeaderValue> =
+        origins.iter().filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok()).collect();
+    let names = |list: &[&'static str]| list.iter().map(|h| HeaderName::from_static(h)).collect::<Vec<_>>();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers(names(&[
+            "authorization",
+            "content-type",
+            "if-match",
+            "if-none-match",
+            "idempotency-key",
+            "last-event-id",
+            "x-request-id",
+            "range",
+        ]))
+        .expose_headers(names(&[
+            "etag",
+            "location",
+            "link",
+            "retry-after",
+            "x-request-id",
+            "idempotency-replayed",
+            "content-disposition",
+            "content-range",
+        ]))
+        .max_age(Duration::from_secs(600))
 }
 
 /// The whole-request deadline. Dropping the handler on expiry is safe: a connection cut

@@ -14,6 +14,7 @@ mod messages;
 mod observe;
 mod openapi;
 mod pool;
+mod protect;
 mod resilience;
 mod search;
 mod service;

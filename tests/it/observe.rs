@@ -62,7 +62,8 @@ async fn the_request_id_is_echoed_and_quoted_in_problems() {
     let body: Value = resp.json().await.expect("json");
     assert_eq!(body["requestId"], "test-req:42");
     // A malformed id is replaced by a generated one, which the problem quotes too.
-    let resp = app.http.get(app.url("/v1/nope")).header("x-request-id", "bad id with spaces").send().await.expect("get");
+    let resp =
+        app.http.get(app.url("/v1/nope")).header("x-request-id", "bad id with spaces").send().await.expect("get");
     let id = resp.headers()["x-request-id"].to_str().expect("ascii").to_string();
     assert_eq!(id.len(), 36, "a UUID: {id}");
     let body: Value = resp.json().await.expect("json");

@@ -1,0 +1,110 @@
+//! Protection: login brute force gets 429 before Dovecot sees more attempts, CORS answers only
+//! configured origins, and one account's concurrent requests are capped.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use tokio::io::AsyncWriteExt as _;
+
+use crate::helpers::{TestApp, dovecot, expect_problem};
+
+/// Password mismatches Dovecot logged for `user`.
+fn mismatches(user: &str) -> usize {
+    let log = std::fs::read_to_string(&dovecot().log).unwrap_or_default();
+    let who = format!("passwd-file({user},");
+    log.lines().filter(|l| l.contains(&who) && l.contains("Password mismatch")).count()
+}
+
+#[tokio::test]
+async fn login_brute_force_is_stopped_at_the_threshold() {
+    let app = TestApp::spawn().await;
+    let before = mismatches("dave");
+    for i in 0..10 {
+        let resp = app.login_raw("dave", &format!("guess-{i}")).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    for password in ["guess-10", "dave-pass"] {
+        let resp = app.login_raw("dave", password).await;
+        let retry: u64 = resp.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+        assert!((1..=60).contains(&retry), "{retry}");
+        expect_problem(resp, StatusCode::TOO_MANY_REQUESTS, "too-many-login-attempts").await;
+    }
+    // The same client is limited for other names too.
+    expect_problem(app.login_raw("frank", "nope").await, StatusCode::TOO_MANY_REQUESTS, "too-many-login-attempts")
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let seen = mismatches("dave") - before;
+    assert_eq!(seen, 10, "Dovecot saw exactly the 10 attempts below the threshold");
+    let metrics = app.http.get(app.url("/metrics")).send().await.expect("scrape").text().await.expect("text");
+    assert!(metrics.contains("login_rate_limited_total{limit=\"failures\"} 3\n"), "{metrics}");
+}
+
+#[tokio::test]
+async fn cors_answers_configured_origins_only() {
+    let app = TestApp::spawn_with(|s| s.protection.cors_origins = vec!["https://app.example.com".into()]).await;
+    let preflight = |origin: &'static str| {
+        app.http
+            .request(reqwest::Method::OPTIONS, app.url("/v1/mailboxes"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization,if-none-match")
+            .send()
+    };
+    let ok = preflight("https://app.example.com").await.expect("preflight");
+    assert!(ok.status().is_success(), "{}", ok.status());
+    let h = ok.headers();
+    assert_eq!(h["access-control-allow-origin"], "https://app.example.com");
+    assert!(h.get("access-control-allow-credentials").is_none());
+    let allowed = h["access-control-allow-headers"].to_str().expect("ascii").to_ascii_lowercase();
+    assert!(allowed.contains("authorization") && allowed.contains("if-none-match"), "{allowed}");
+    assert!(h["access-control-allow-methods"].to_str().expect("ascii").contains("PATCH"));
+    let denied = preflight("https://evil.example").await.expect("preflight");
+    assert!(denied.headers().get("access-control-allow-origin").is_none());
+    // A simple request from the allowed origin can read the request id.
+    let token = app.login("frank").await.access;
+    let get = app
+        .http
+        .get(app.url("/v1/mailboxes"))
+        .bearer_auth(&token)
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(get.headers()["access-control-allow-origin"], "https://app.example.com");
+    assert!(get.headers()["access-control-expose-headers"].to_str().expect("ascii").contains("x-request-id"));
+    // Without configured origins nothing is allowed.
+    let closed = TestApp::spawn().await;
+    let resp = closed
+        .http
+        .request(reqwest::Method::OPTIONS, closed.url("/v1/mailboxes"))
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .expect("preflight");
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn one_account_cannot_run_more_than_its_concurrent_requests() {
+    let app = TestApp::spawn_with(|s| s.protection.per_account_concurrency = 1).await;
+    let token = app.login("frank").await.access;
+    // A request whose body never finishes holds the account's only slot.
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    let head = format!(
+        "POST /v1/mailboxes HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 40\r\n\r\n{{\"name\":"
+    );
+    slow.write_all(head.as_bytes()).await.expect("write");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let resp = app.get("/v1/mailboxes", &token).await;
+    assert_eq!(resp.headers()["retry-after"], "1");
+    expect_problem(resp, StatusCode::TOO_MANY_REQUESTS, "too-many-concurrent-requests").await;
+    // Another account is not affected.
+    let other = app.login("eve").await.access;
+    assert_eq!(app.get("/v1/mailboxes", &other).await.status(), StatusCode::OK);
+    drop(slow);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.get("/v1/mailboxes", &token).await.status(), StatusCode::OK);
+}
