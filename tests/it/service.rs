@@ -215,3 +215,74 @@ fn a_50_mb_attachment_downloads_byte_identical_in_bounded_memory() {
     eprintln!("50 MB part: gateway RSS {baseline} kB before, {peak} kB peak, growth {growth_mb:.1} MB");
     assert!(growth_mb < 32.0, "RSS grew by {growth_mb:.1} MB");
 }
+
+/// SIGTERM during a slow download: the download completes, new connections are refused, every
+/// IMAP connection the gateway opened is logged out, and the process exits 0.
+#[test]
+fn sigterm_lets_a_slow_download_finish_and_logs_out_of_imap() {
+    let d = crate::helpers::dovecot();
+    let user = "olivia";
+    let lines = |what: &str| {
+        let log = std::fs::read_to_string(&d.log).unwrap_or_default();
+        let who = if what == "Login:" { format!("user=<{user}>") } else { format!("imap({user})") };
+        log.lines().filter(|l| l.contains(&who) && l.contains(what)).count()
+    };
+    let (logins_before, logouts_before) = (lines("Login:"), lines("Logged out"));
+    let (mut child, port, db) = spawn_gateway(d);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (received, expected, refused) = rt.block_on(async {
+        let mailbox = crate::helpers::unique("sigterm");
+        let mut admin = crate::helpers::Admin::connect(d, user).await;
+        admin.create(&mailbox).await;
+        let body = format!("Subject: big\r\n\r\n{}\r\n", "0123456789abcdef\r\n".repeat(450_000));
+        admin.append(&mailbox, None, &body).await;
+        admin.logout().await;
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..100 {
+            if http.get(format!("{base}/readyz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let login: serde_json::Value = http
+            .post(format!("{base}/v1/auth/login"))
+            .json(&serde_json::json!({"username": user, "password": format!("{user}-pass")}))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("json");
+        let token = login["accessToken"].as_str().expect("token").to_string();
+        let url = format!("{base}/v1/mailboxes/{}/messages/1/raw", crate::helpers::seg(&mailbox));
+        let mut resp = http.get(url).bearer_auth(&token).send().await.expect("download");
+        assert_eq!(resp.status(), StatusCode::OK);
+        let mut received = 0usize;
+        let mut chunks = 0;
+        let mut refused = false;
+        while let Some(chunk) = resp.chunk().await.expect("chunk") {
+            received += chunk.len();
+            chunks += 1;
+            if chunks == 3 {
+                Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                // Still downloading, and the listener is closed already.
+                refused = reqwest::Client::new().get(format!("{base}/healthz")).send().await.is_err();
+                assert!(received < body.len(), "the download is still running at SIGTERM");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        (received, body.len(), refused)
+    });
+    let exit = child.wait().expect("wait");
+    let _ = std::fs::remove_file(&db);
+    assert_eq!(received, expected, "the download completed after SIGTERM");
+    assert!(refused, "new connections are refused while draining");
+    assert!(exit.success(), "{exit:?}");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let logins = lines("Login:") - logins_before;
+    let logouts = lines("Logged out") - logouts_before;
+    assert!(logins >= 2, "the admin client and the gateway logged in ({logins})");
+    assert_eq!(logouts, logins, "every connection, the gateway's pool included, logged out");
+}
