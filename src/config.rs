@@ -165,6 +165,9 @@ pub struct AuthSettings {
     pub refresh_ttl_secs: u64,
     /// Clock leeway when checking `exp`/`nbf`, in seconds (at most 30).
     pub leeway_secs: u64,
+    /// A refresh token presented again within this many seconds of its use is a race (refused,
+    /// nothing revoked); later, reuse revokes its whole family.
+    pub refresh_reuse_grace_secs: u64,
     /// Base64 of the 32-byte key that encrypts stored IMAP passwords.
     pub encryption_key: Option<Secret>,
     /// Id stored beside each ciphertext so that keys can rotate.
@@ -182,6 +185,7 @@ impl Default for AuthSettings {
             access_ttl_secs: 600,
             refresh_ttl_secs: 30 * 24 * 3600,
             leeway_secs: 30,
+            refresh_reuse_grace_secs: 10,
             encryption_key: None,
             encryption_key_id: "k1".into(),
             previous_encryption_keys: Default::default(),

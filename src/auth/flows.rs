@@ -71,12 +71,14 @@ pub async fn refresh(app: &App, refresh_token: &str) -> Result<TokenResponse, Ap
     if refresh_token.len() > 512 {
         return Err(ApiError::unauthorized("invalid refresh token"));
     }
-    match app.store.consume_refresh(&tokens::hash(refresh_token)).await? {
+    let grace = app.settings.auth.refresh_reuse_grace_secs.min(300) as i64;
+    match app.store.consume_refresh(&tokens::hash(refresh_token), grace).await? {
         Consumed::Ok { family_id, account_id } => issue(app, &account_id, &family_id).await,
         Consumed::Reused => {
             tracing::warn!("refresh token reused; family revoked");
             Err(ApiError::refresh_reused())
         }
+        Consumed::Raced => Err(ApiError::unauthorized("this refresh token was just used by another request")),
         Consumed::Invalid => Err(ApiError::unauthorized("invalid or expired refresh token")),
     }
 }

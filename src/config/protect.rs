@@ -25,7 +25,7 @@ impl Default for ProtectionSettings {
             login_failures_per_minute: 10,
             client_ip_header: None,
             cors_origins: Vec::new(),
-            per_account_concurrency: 16,
+            per_account_concurrency: 32,
         }
     }
 }

@@ -96,7 +96,9 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), deadline))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))
-        .layer(TraceLayer::new_for_http())
+        // The request span (request_id.rs) names method and path; the query string, which may
+        // hold search terms and addresses, is never logged.
+        .layer(TraceLayer::new_for_http().make_span_with(|_: &Request| tracing::debug_span!("http")))
         .layer(cors(&state.settings.protection.cors_origins))
         .layer(middleware::from_fn(request_id::middleware))
         .with_state(state)

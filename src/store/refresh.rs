@@ -17,6 +17,9 @@ pub enum Consumed {
     },
     /// The token was already spent, or its family revoked: the family is (now) revoked.
     Reused,
+    /// The token was spent moments ago (within the grace period): a concurrent use of the
+    /// same token, such as a retry or a race between instances. Refused, nothing revoked.
+    Raced,
     /// Unknown or expired.
     Invalid,
 }
@@ -59,7 +62,7 @@ impl Store {
 
     /// Spends a refresh token atomically: of two racing uses exactly one wins; a use of a spent
     /// token, or of any token of a revoked family, revokes (keeps revoked) its family.
-    pub async fn consume_refresh(&self, hash: &str) -> Result<Consumed, StoreError> {
+    pub async fn consume_refresh(&self, hash: &str, grace_secs: i64) -> Result<Consumed, StoreError> {
         let t = now();
         let won = sqlx::query(
             "UPDATE refresh_tokens SET used_at = $1 \
@@ -72,10 +75,11 @@ impl Store {
         .await?
         .rows_affected()
             == 1;
-        let row = sqlx::query("SELECT family_id, account_id, expires_at FROM refresh_tokens WHERE token_hash = $1")
-            .bind(hash)
-            .fetch_optional(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT family_id, account_id, expires_at, used_at FROM refresh_tokens WHERE token_hash = $1")
+                .bind(hash)
+                .fetch_optional(self.pool())
+                .await?;
         let Some(row) = row else {
             return Ok(Consumed::Invalid);
         };
@@ -85,6 +89,10 @@ impl Store {
         }
         if row.try_get::<i64, _>("expires_at")? <= t {
             return Ok(Consumed::Invalid);
+        }
+        let used_at: Option<i64> = row.try_get("used_at")?;
+        if used_at.is_some_and(|u| u > t - grace_secs) && !self.family_revoked(&family_id).await? {
+            return Ok(Consumed::Raced);
         }
         self.revoke_family(&family_id).await?;
         Ok(Consumed::Reused)

@@ -36,6 +36,10 @@ pub fn spawn(app: AppState, account: String, changed: Arc<Notify>) {
     tokio::spawn(async move {
         let mut failures = 0u32;
         loop {
+            // Shutting down: take no lease and start no watcher that would outlive the drain.
+            if !app.ready.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
             let pause = match run(&app, &account, &changed).await {
                 Ok(End::Done) => {
                     let _ = app.store.release_webhooks(&account, &app.webhooks.instance).await;

@@ -117,7 +117,8 @@ async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
 
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_family() {
-    let app = TestApp::spawn().await;
+    // No grace: an immediate second use counts as reuse (the race case is in store.rs).
+    let app = TestApp::spawn_with(|s| s.auth.refresh_reuse_grace_secs = 0).await;
     let first = app.login("bob").await;
     let resp = refresh(&app, &first.refresh).await;
     assert_eq!(resp.status(), StatusCode::OK);

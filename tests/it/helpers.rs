@@ -20,6 +20,36 @@ use reqwest::{Response, StatusCode};
 use serde_json::Value;
 use tokio::net::TcpStream;
 
+/// With `IGW_TEST_LOG_DIR` set (scripts/test sets it), every in-process gateway logs JSON at
+/// debug level to `it.jsonl` there, and spawned binaries to files beside it; scripts/test then
+/// scans them for passwords, tokens, secrets and message content.
+pub fn init_logs() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        if let Ok(dir) = std::env::var("IGW_TEST_LOG_DIR") {
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = imap_gateway::telemetry::init_to_file(&PathBuf::from(dir).join("it.jsonl"));
+        }
+    });
+}
+
+/// Where a spawned gateway binary's stderr goes, and its log settings.
+pub fn child_logging(cmd: &mut Command) {
+    match std::env::var("IGW_TEST_LOG_DIR") {
+        Ok(dir) => {
+            let _ = std::fs::create_dir_all(&dir);
+            let path = PathBuf::from(dir).join(format!("bin-{}.jsonl", uuid::Uuid::new_v4()));
+            let file = std::fs::File::create(path).expect("log file");
+            cmd.env("RUST_LOG", "info,imap_gateway=debug,tower_http=debug,sqlx=warn")
+                .env("IMAP_GATEWAY_LOG_FORMAT", "json")
+                .stderr(file);
+        }
+        Err(_) => {
+            cmd.stderr(std::process::Stdio::null());
+        }
+    }
+}
+
 /// Connection facts of a Dovecot instance.
 #[derive(Clone, Debug)]
 pub struct Dovecot {
@@ -170,6 +200,7 @@ impl TestApp {
 
     /// A gateway with exactly these settings.
     pub async fn start(settings: Settings) -> Self {
+        init_logs();
         let app = Application::build(settings.clone()).await.expect("application builds");
         let base = format!("http://127.0.0.1:{}", app.port());
         let state = app.state();

@@ -15,8 +15,8 @@ fn bin() -> Command {
 fn spawn_gateway(d: &crate::helpers::Dovecot) -> (std::process::Child, u16, std::path::PathBuf) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let db = std::env::temp_dir().join(format!("igw-test-bin-{}.db", uuid::Uuid::new_v4()));
-    let child = bin()
-        .arg("serve")
+    let mut cmd = bin();
+    cmd.arg("serve")
         .env("IMAP_GATEWAY__HTTP__LISTEN", format!("127.0.0.1:{port}"))
         .env("IMAP_GATEWAY__DATABASE__URL", format!("sqlite://{}", db.display()))
         .env("IMAP_GATEWAY__IMAP__HOST", &d.host)
@@ -25,10 +25,9 @@ fn spawn_gateway(d: &crate::helpers::Dovecot) -> (std::process::Child, u16, std:
         .env("IMAP_GATEWAY__IMAP__CA_FILE", &d.ca)
         .env("IMAP_GATEWAY__AUTH__JWT_SECRET", crate::helpers::random_b64(48))
         .env("IMAP_GATEWAY__AUTH__ENCRYPTION_KEY", crate::helpers::random_b64(32))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
+        .stdout(std::process::Stdio::null());
+    crate::helpers::child_logging(&mut cmd);
+    let child = cmd.spawn().expect("spawn");
     (child, port, db)
 }
 

@@ -61,19 +61,22 @@ async fn exercise(url: &str) {
     store.insert_family("fam1", &a.id).await.expect("family");
     assert!(store.insert_refresh("h1", "fam1", &a.id, far).await.expect("insert"));
     assert!(store.insert_refresh("h2", "fam1", &a.id, far).await.expect("insert"));
-    let (x, y) = tokio::join!(store.consume_refresh("h1"), store.consume_refresh("h1"));
+    let (x, y) = tokio::join!(store.consume_refresh("h1", 10), store.consume_refresh("h1", 10));
     let results = [x.expect("x"), y.expect("y")];
     let wins = results.iter().filter(|r| matches!(r, Consumed::Ok { .. })).count();
     assert_eq!(wins, 1, "{results:?}");
-    assert!(results.contains(&Consumed::Reused));
+    assert!(results.contains(&Consumed::Raced), "a race revokes nothing: {results:?}");
+    assert!(!store.family_revoked("fam1").await.expect("revoked"));
+    // Reuse after the grace period is theft: the family goes.
+    assert_eq!(store.consume_refresh("h1", 0).await.expect("reuse"), Consumed::Reused);
     assert!(store.family_revoked("fam1").await.expect("revoked"));
-    assert_eq!(store.consume_refresh("h2").await.expect("h2"), Consumed::Reused, "sibling revoked");
+    assert_eq!(store.consume_refresh("h2", 10).await.expect("h2"), Consumed::Reused, "sibling revoked");
     assert!(!store.insert_refresh("h3", "fam1", &a.id, far).await.expect("insert"), "no new token in a revoked family");
-    assert_eq!(store.consume_refresh("h3").await.expect("h3"), Consumed::Invalid);
-    assert_eq!(store.consume_refresh("nope").await.expect("nope"), Consumed::Invalid);
+    assert_eq!(store.consume_refresh("h3", 10).await.expect("h3"), Consumed::Invalid);
+    assert_eq!(store.consume_refresh("nope", 10).await.expect("nope"), Consumed::Invalid);
     store.insert_family("fam2", &a.id).await.expect("family");
     store.insert_refresh("old", "fam2", &a.id, imap_gateway::store::now() - 1).await.expect("insert");
-    assert_eq!(store.consume_refresh("old").await.expect("old"), Consumed::Invalid, "expired");
+    assert_eq!(store.consume_refresh("old", 10).await.expect("old"), Consumed::Invalid, "expired");
     assert!(!store.family_revoked("fam2").await.expect("fam2"));
     let (family, account) = store.refresh_family("old").await.expect("lookup").expect("exists");
     assert_eq!((family.as_str(), account.as_str()), ("fam2", a.id.as_str()));

@@ -54,8 +54,8 @@ struct Gateway {
 
 fn start(d: &Dovecot, db: &str, secrets: &(String, String)) -> Gateway {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-    let child = Command::new(env!("CARGO_BIN_EXE_imap-gateway"))
-        .arg("serve")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_imap-gateway"));
+    cmd.arg("serve")
         .env("IMAP_GATEWAY__HTTP__LISTEN", format!("127.0.0.1:{port}"))
         .env("IMAP_GATEWAY__DATABASE__URL", db)
         .env("IMAP_GATEWAY__IMAP__HOST", &d.host)
@@ -71,10 +71,9 @@ fn start(d: &Dovecot, db: &str, secrets: &(String, String)) -> Gateway {
         .env("IMAP_GATEWAY__WEBHOOKS__TIMEOUT_MS", "2000")
         .env("IMAP_GATEWAY__WEBHOOKS__POLL_MS", "100")
         .env("IMAP_GATEWAY__WEBHOOKS__MAX_ATTEMPTS", "100")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
+        .stdout(std::process::Stdio::null());
+    crate::helpers::child_logging(&mut cmd);
+    let child = cmd.spawn().expect("spawn");
     Gateway { child, base: format!("http://127.0.0.1:{port}") }
 }
 
