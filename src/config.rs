@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 
 mod protect;
 mod sync;
+mod trusted;
 pub use protect::ProtectionSettings;
 pub use sync::{EventsSettings, WebhookSettings};
+pub use trusted::TrustedSettings;
 
 /// Prefix of every environment override; `__` separates nesting levels.
 pub const ENV_PREFIX: &str = "IMAP_GATEWAY__";
@@ -37,6 +39,8 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// Rate limits, CORS, client IP.
     pub protection: ProtectionSettings,
+    /// Auth mode B: a trusted token issuer and the IMAP master login.
+    pub trusted: TrustedSettings,
 }
 
 /// HTTP listener settings.

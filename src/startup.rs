@@ -51,6 +51,7 @@ impl Application {
         store.migrate().await?;
         let target = Target::from_settings(&settings.imap).map_err(ConfigError::Invalid)?;
         let auth = Auth::from_settings(&settings.auth)?;
+        let trusted = crate::auth::trusted::Trusted::from_settings(&settings.trusted)?;
         let metrics = target.metrics.clone();
         let login_limiter = crate::auth::limiter::LoginLimiter::new(
             settings.protection.login_failures_per_minute,
@@ -74,6 +75,8 @@ impl Application {
             metrics,
             login_limiter,
             slots: Default::default(),
+            trusted,
+            trusted_accounts: Default::default(),
         }));
         spawn_sweeper(&state);
         crate::webhooks::Webhooks::start(&state).await;

@@ -40,6 +40,10 @@ pub struct App {
     pub login_limiter: crate::auth::limiter::LoginLimiter,
     /// Concurrent-request slots per account.
     pub slots: dashmap::DashMap<String, Arc<tokio::sync::Semaphore>>,
+    /// Auth mode B, when configured.
+    pub trusted: Option<crate::auth::trusted::Trusted>,
+    /// Trusted-issuer user names already known, to their account ids.
+    pub trusted_accounts: dashmap::DashMap<String, String>,
 }
 
 /// Cheap-to-clone handle for axum.
@@ -77,11 +81,27 @@ impl App {
             .account(account_id)
             .await?
             .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
+        if account.server == crate::auth::trusted::SERVER {
+            // Mode B: the master login, never a stored password.
+            let trusted =
+                self.trusted.as_ref().ok_or_else(|| ApiError::unauthorized("the trusted issuer is not configured"))?;
+            return Ok((trusted.credentials(&account.username), account.credential_version));
+        }
         let password =
             self.auth.keyring.open(&account.id, PASSWORD_FIELD, &account.secret).map_err(|e| {
                 ApiError::internal(format!("cannot decrypt credentials of account {}: {e}", account.id))
             })?;
-        let creds = Credentials { username: account.username, password: Secret::new(password) };
+        let creds = Credentials { username: account.username, password: Secret::new(password), authorize_as: None };
         Ok((creds, account.credential_version))
+    }
+
+    /// The account of a trusted-issuer user, created on first sight (with no secret).
+    pub async fn trusted_account(&self, username: &str) -> Result<String, ApiError> {
+        if let Some(id) = self.trusted_accounts.get(username) {
+            return Ok(id.clone());
+        }
+        let account = self.store.ensure_account(crate::auth::trusted::SERVER, username).await?;
+        self.trusted_accounts.insert(username.to_string(), account.id.clone());
+        Ok(account.id)
     }
 }

@@ -25,7 +25,7 @@ fn check_input(username: &str, password: &str) -> Result<(), ApiError> {
 /// account's pool and issues a token pair.
 pub async fn login(app: &App, username: &str, password: &str) -> Result<TokenResponse, ApiError> {
     check_input(username, password)?;
-    let creds = Credentials { username: username.to_string(), password: Secret::new(password) };
+    let creds = Credentials { username: username.to_string(), password: Secret::new(password), authorize_as: None };
     match app.pools.probe_login(&creds).await {
         Ok(conn) => {
             tokio::spawn(conn.logout());
@@ -86,8 +86,13 @@ pub async fn refresh(app: &App, refresh_token: &str) -> Result<TokenResponse, Ap
 /// Revokes the access token and its refresh family (and the family of `refresh_token`, if it
 /// belongs to the same account), then LOGOUTs the account's pooled connections.
 pub async fn logout(app: &App, claims: &Claims, refresh_token: Option<&str>) -> Result<(), ApiError> {
-    app.store.revoke_jti(&claims.jti, claims.exp).await?;
-    app.store.revoke_family(&claims.fid).await?;
+    // A trusted-issuer token has no family here, and maybe no jti: the issuer revokes those.
+    if !claims.jti.is_empty() {
+        app.store.revoke_jti(&claims.jti, claims.exp).await?;
+    }
+    if !claims.fid.is_empty() {
+        app.store.revoke_family(&claims.fid).await?;
+    }
     if let Some(token) = refresh_token
         && let Some((family, account)) = app.store.refresh_family(&tokens::hash(token)).await?
         && account == claims.sub

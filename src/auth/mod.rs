@@ -8,6 +8,7 @@ pub mod flows;
 pub mod jwt;
 pub mod limiter;
 pub mod tokens;
+pub mod trusted;
 
 use crate::config::{AuthSettings, ConfigError, decode_key};
 

@@ -35,8 +35,34 @@ impl FromRequestParts<AppState> for AuthUser {
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(ApiError::unauthorized("expected `Bearer <token>`"));
         }
-        let claims = state.auth.jwt.verify(token.trim()).map_err(|e| ApiError::unauthorized(e.to_string()))?;
-        if state.store.access_revoked(&claims.jti, &claims.fid).await? {
+        let claims = match state.auth.jwt.verify(token.trim()) {
+            Ok(claims) => claims,
+            // Mode B: a token from the trusted issuer names the IMAP user directly.
+            Err(own) => match &state.trusted {
+                Some(trusted) => {
+                    let v = trusted
+                        .verify(token.trim())
+                        .map_err(|e| ApiError::unauthorized(format!("{own}; as a trusted-issuer token: {e}")))?;
+                    let sub = state.trusted_account(&v.username).await?;
+                    let t = &state.settings.trusted;
+                    let jti = v.jti.unwrap_or_default();
+                    Claims {
+                        iss: t.issuer.clone(),
+                        aud: t.audience.clone(),
+                        sub,
+                        exp: v.exp,
+                        nbf: 0,
+                        iat: 0,
+                        jti,
+                        fid: String::new(),
+                    }
+                }
+                None => return Err(ApiError::unauthorized(own.to_string())),
+            },
+        };
+        if (!claims.jti.is_empty() || !claims.fid.is_empty())
+            && state.store.access_revoked(&claims.jti, &claims.fid).await?
+        {
             return Err(ApiError::unauthorized("the token has been revoked"));
         }
         let permit = state.account_slots(&claims.sub).try_acquire_owned().map_err(|_| {

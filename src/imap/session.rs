@@ -26,6 +26,9 @@ pub struct Credentials {
     pub username: String,
     /// IMAP password (never logged).
     pub password: Secret,
+    /// For a master login: the user to act as (SASL PLAIN authorization id); `username` and
+    /// `password` are then the master's.
+    pub authorize_as: Option<String>,
 }
 
 /// The tagged OK of a command, with its response code (e.g. `MODIFIED 7,9`, `APPENDUID …`).
@@ -106,6 +109,9 @@ impl Authenticator for Plain<'_> {
     type Response = Vec<u8>;
     fn process(&mut self, _challenge: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
+        if let Some(user) = &self.0.authorize_as {
+            out.extend_from_slice(user.as_bytes());
+        }
         out.push(0);
         out.extend_from_slice(self.0.username.as_bytes());
         out.push(0);
@@ -130,6 +136,8 @@ impl ImapConn {
                     .authenticate("PLAIN", Plain(creds))
                     .await
                     .map_err(|(e, _)| classify_login_error("AUTHENTICATE", e))
+            } else if creds.authorize_as.is_some() {
+                Err(ImapError::Unsupported("AUTH=PLAIN (for a master login)"))
             } else if !pre.contains("LOGINDISABLED") {
                 // async-imap quotes both arguments and refuses CR/LF in them.
                 client

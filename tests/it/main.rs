@@ -22,4 +22,5 @@ mod state;
 mod store;
 mod store_webhooks;
 mod transfer;
+mod trusted;
 mod webhooks;
