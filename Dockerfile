@@ -60,6 +60,8 @@ ENV IMAP_GATEWAY__HTTP__LISTEN=0.0.0.0:8080 \
     IMAP_GATEWAY__DATABASE__URL=sqlite:///var/lib/imap-gateway/imap-gateway.db
 EXPOSE 8080
 
-# No HEALTHCHECK: the image has no curl. docker-compose.yml probes GET /healthz with bash.
+# The binary probes its own readiness (no curl in the image).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["imap-gateway", "healthcheck", "--url", "http://127.0.0.1:8080/readyz"]
 ENTRYPOINT ["imap-gateway"]
 CMD ["serve"]

@@ -1,4 +1,4 @@
-//! Command line: `serve`, `migrate`, `openapi`.
+//! Command line: `serve`, `migrate`, `openapi`, `healthcheck`.
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -27,6 +27,12 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Exit 0 if the gateway at `--url` answers `/readyz` with 200 (for container HEALTHCHECKs).
+    Healthcheck {
+        /// Readiness URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080/readyz")]
+        url: String,
+    },
 }
 
 /// Entry point of the binary.
@@ -35,6 +41,9 @@ pub fn main() -> ExitCode {
     if let Command::Openapi = cli.command {
         print!("{}", crate::http::openapi::spec_json());
         return ExitCode::SUCCESS;
+    }
+    if let Command::Healthcheck { url } = &cli.command {
+        return healthcheck(url);
     }
     telemetry::init();
     let settings = match Settings::load(cli.config.as_deref()) {
@@ -64,7 +73,7 @@ pub fn main() -> ExitCode {
                 println!("migrations applied");
                 Ok(())
             }
-            Command::Openapi => Ok(()),
+            Command::Openapi | Command::Healthcheck { .. } => Ok(()),
         }
     });
     match result {
@@ -74,4 +83,16 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// One GET with a 3 s deadline; no configuration or secrets needed.
+fn healthcheck(url: &str) -> ExitCode {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        return ExitCode::FAILURE;
+    };
+    let ok = runtime.block_on(async {
+        let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(3)).no_proxy().build().ok()?;
+        Some(client.get(url).send().await.ok()?.status().is_success())
+    });
+    if ok == Some(true) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }

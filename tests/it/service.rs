@@ -285,3 +285,17 @@ fn sigterm_lets_a_slow_download_finish_and_logs_out_of_imap() {
     assert!(logins >= 2, "the admin client and the gateway logged in ({logins})");
     assert_eq!(logouts, logins, "every connection, the gateway's pool included, logged out");
 }
+
+#[tokio::test]
+async fn the_healthcheck_subcommand_follows_readiness() {
+    let app = TestApp::spawn().await;
+    let url = app.url("/readyz");
+    let probe = |url: String| tokio::task::spawn_blocking(move || bin().args(["healthcheck", "--url", &url]).status());
+    assert!(probe(url.clone()).await.expect("task").expect("run").success(), "ready");
+    app.state.ready.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert!(!probe(url).await.expect("task").expect("run").success(), "draining");
+    assert!(
+        !probe("http://127.0.0.1:1/readyz".into()).await.expect("task").expect("run").success(),
+        "nothing listening"
+    );
+}
