@@ -46,7 +46,7 @@ pub async fn login(app: &App, username: &str, password: &str) -> Result<TokenRes
         let sealed = keyring.seal(&account.id, PASSWORD_FIELD, password);
         app.store.set_account_secret(&account.id, &sealed).await?
     };
-    app.pools.install(&account.id, version, creds);
+    app.pools.install(&account.id, version, creds).unpark();
     tracing::info!(account.id = %account.id, "login");
     let family = uuid::Uuid::new_v4().to_string();
     app.store.insert_family(&family, &account.id).await?;

@@ -34,7 +34,15 @@ pub struct PoolStats {
     pub discarded_in_flight: AtomicU64,
     /// Connections thrown away because the health check failed.
     pub discarded_unhealthy: AtomicU64,
+    /// Refused logins.
+    pub refused_logins: AtomicU64,
+    /// Until when logins are parked after the server refused the stored credentials.
+    parked_until: Mutex<Option<std::time::Instant>>,
 }
+
+/// How long an account's logins stay parked after the server refused its credentials, unless
+/// the user logs in again first.
+pub const PARK_FOR: Duration = Duration::from_secs(300);
 
 /// deadpool manager for one account.
 #[derive(Debug)]
@@ -53,7 +61,19 @@ impl managed::Manager for Manager {
 
     async fn create(&self) -> Result<ImapConn, ImapError> {
         let permit = self.global.clone().try_acquire_owned().map_err(|_| ImapError::GlobalLimit)?;
-        let mut conn = ImapConn::login(&self.target, &self.creds, Some(permit)).await?;
+        let mut conn = match ImapConn::login(&self.target, &self.creds, Some(permit)).await {
+            Ok(c) => c,
+            Err(e @ ImapError::AuthFailed(_)) => {
+                // Park: no more logins with these credentials until the user logs in again
+                // or PARK_FOR passes, however many requests arrive meanwhile.
+                self.stats.refused_logins.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut p) = self.stats.parked_until.lock() {
+                    *p = Some(std::time::Instant::now() + PARK_FOR);
+                }
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         self.stats.logins.fetch_add(1, Ordering::Relaxed);
         let open = self.stats.open.fetch_add(1, Ordering::SeqCst) + 1;
         self.stats.peak_open.fetch_max(open, Ordering::SeqCst);
@@ -107,8 +127,17 @@ pub struct AccountPool {
 }
 
 impl AccountPool {
-    /// Checks out a connection, waiting at most the configured time.
+    /// Checks out a connection, waiting at most the configured time. A parked account fails at
+    /// once, without contacting the server.
     pub async fn get(&self) -> Result<Pooled, ImapError> {
+        if self.parked() {
+            return Err(ImapError::AuthFailed(super::error::server_reply(
+                "LOGIN",
+                "NO",
+                None,
+                "the server refused the stored credentials; log in again",
+            )));
+        }
         self.pool.get().await.map_err(|e| match e {
             PoolError::Backend(e) => e,
             PoolError::Timeout(managed::TimeoutType::Wait) => ImapError::PoolBusy,
@@ -117,6 +146,18 @@ impl AccountPool {
             PoolError::Closed => ImapError::PoolBusy,
             other => ImapError::Protocol(other.to_string()),
         })
+    }
+
+    /// True while logins are parked after a refused login.
+    pub fn parked(&self) -> bool {
+        self.stats.parked_until.lock().is_ok_and(|p| p.is_some_and(|t| t > std::time::Instant::now()))
+    }
+
+    /// Lifts the park (the user proved the credentials again).
+    pub fn unpark(&self) {
+        if let Ok(mut p) = self.stats.parked_until.lock() {
+            *p = None;
+        }
     }
 
     /// Capabilities seen on the most recent login (empty before the first).

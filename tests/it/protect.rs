@@ -108,3 +108,27 @@ async fn one_account_cannot_run_more_than_its_concurrent_requests() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.get("/v1/mailboxes", &token).await.status(), StatusCode::OK);
 }
+
+/// Stored credentials the server now refuses: one login attempt, then the account is parked
+/// (401 at once, nothing sent to Dovecot) until the user logs in again.
+#[tokio::test]
+async fn refused_stored_credentials_are_parked_not_retried() {
+    let app = TestApp::spawn().await;
+    let token = app.login("judy").await.access;
+    let account = app.account_of(&token);
+    // As if the password had changed on the server: the stored one is now wrong.
+    let sealed = app.state.auth.keyring.seal(&account, imap_gateway::auth::PASSWORD_FIELD, "judy-old-pass");
+    app.state.store.set_account_secret(&account, &sealed).await.expect("secret");
+    app.state.pools.close_account(&account).await;
+    let before = mismatches("judy");
+    for _ in 0..5 {
+        let resp = app.get("/v1/mailboxes?counts=false", &token).await;
+        expect_problem(resp, StatusCode::UNAUTHORIZED, "authentication-failed").await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(mismatches("judy") - before, 1, "one refused login, then parked");
+    assert!(app.pool_of(&token).expect("pool").parked());
+    // Logging in again proves the password and lifts the park.
+    let fresh = app.login("judy").await.access;
+    assert_eq!(app.get("/v1/mailboxes?counts=false", &fresh).await.status(), StatusCode::OK);
+}
