@@ -3,6 +3,7 @@
 mod append;
 mod auth;
 mod changes;
+mod containers;
 mod corpus;
 mod cyrus_writes;
 mod events;
