@@ -196,6 +196,10 @@ impl From<ImapError> for ApiError {
             ImapError::Unsupported(_) => {
                 Self::new(S::NOT_IMPLEMENTED, "unsupported", "The IMAP server lacks a needed extension")
             }
+            ImapError::Upload { nul: true, .. } => {
+                return Self::invalid_property("body", "NUL bytes cannot be stored over IMAP");
+            }
+            ImapError::Upload { nul: false, detail } => return Self::invalid_body(S::BAD_REQUEST, detail),
         };
         err.detail(detail)
     }

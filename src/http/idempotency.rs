@@ -26,6 +26,11 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The response of a request that ran without an `Idempotency-Key`.
+    pub fn into_response(self) -> Response {
+        Self::respond(self.status, self.location.as_deref(), self.body, false)
+    }
+
     fn respond(status: StatusCode, location: Option<&str>, body: serde_json::Value, replayed: bool) -> Response {
         let mut headers = HeaderMap::new();
         if let Some(l) = location {

@@ -88,6 +88,15 @@ pub enum ImapError {
     /// The server lacks a capability the operation needs.
     #[error("the IMAP server does not support {0}")]
     Unsupported(&'static str),
+    /// The caller's upload was unusable while it streamed (a NUL byte, or it ended early). The
+    /// literal could not be completed, so the connection is discarded.
+    #[error("upload refused: {detail}")]
+    Upload {
+        /// True if the body held a NUL byte.
+        nul: bool,
+        /// What was wrong.
+        detail: String,
+    },
 }
 
 impl ImapError {

@@ -281,47 +281,82 @@ impl ImapConn {
         outcome
     }
 
-    /// Runs a command whose last argument is a literal of `data` (APPEND). With a synchronizing
-    /// literal it waits for the server's `+` first. The same in-flight rule applies: only the
-    /// tagged completion makes the connection reusable.
-    pub async fn execute_literal(
+    /// Runs a command whose last argument is a literal of `len` bytes taken from `data` as
+    /// they arrive (APPEND): an upload streams to the server without being held in memory.
+    /// With a synchronizing literal it waits for the server's `+` first. Each chunk, and each
+    /// write, has the command deadline. The in-flight rule holds: only the tagged completion
+    /// makes the connection reusable, so a body that fails half-way discards it.
+    pub async fn execute_literal<S>(
         &mut self,
         head: &Command,
         synchronizing: bool,
-        data: &[u8],
-    ) -> Result<Completion, ImapError> {
+        len: usize,
+        mut data: S,
+    ) -> Result<Completion, ImapError>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, ImapError>> + Unpin,
+    {
+        use futures_util::StreamExt as _;
         use tokio::io::AsyncWriteExt as _;
         self.in_flight = true;
         let name = head.name();
+        let deadline = self.command_timeout;
+        let started = std::time::Instant::now();
         let session = &mut self.session;
-        let run = async {
-            let tag = session.run_command(head.as_str()).await.map_err(|_| lost("write failed"))?;
-            if synchronizing {
-                loop {
-                    let resp = session.read_response().await.map_err(|e| lost_io(&e))?.ok_or_else(|| lost("closed"))?;
-                    match resp.parsed() {
-                        Response::Continue(_) => break,
-                        Response::Done { tag: t, status, outcome } if *t == tag => {
-                            let text = outcome.information.as_deref().unwrap_or("");
-                            let code = outcome.code.as_ref().map(code_name);
-                            let st = if *status == Status::No { "NO" } else { "BAD" };
-                            let reply = server_reply(name, st, code, text);
-                            return Ok(Err(if st == "NO" { ImapError::No(reply) } else { ImapError::Bad(reply) }));
-                        }
-                        _ => {}
+        let within = |what| move |_| ImapError::Timeout(what);
+        timeout(deadline, session.run_command(head.as_str()))
+            .await
+            .map_err(within(Phase::Command))?
+            .map_err(|_| lost("write failed"))
+            .map(|_| ())?;
+        if synchronizing {
+            loop {
+                let resp = timeout(deadline, session.read_response())
+                    .await
+                    .map_err(within(Phase::Command))?
+                    .map_err(|e| lost_io(&e))?
+                    .ok_or_else(|| lost("closed"))?;
+                match resp.parsed() {
+                    Response::Continue(_) => break,
+                    Response::Done { status, outcome, .. } => {
+                        let text = outcome.information.as_deref().unwrap_or("");
+                        let code = outcome.code.as_ref().map(code_name);
+                        let st = if *status == Status::No { "NO" } else { "BAD" };
+                        let reply = server_reply(name, st, code, text);
+                        // A refused synchronizing literal ends the command: the wire is clean.
+                        self.in_flight = false;
+                        return Err(if st == "NO" { ImapError::No(reply) } else { ImapError::Bad(reply) });
                     }
+                    _ => {}
                 }
             }
+        }
+        let mut sent = 0usize;
+        while let Some(chunk) = timeout(deadline, data.next()).await.map_err(within(Phase::Command))? {
+            let chunk = chunk?;
+            if sent + chunk.len() > len {
+                return Err(ImapError::Upload { nul: false, detail: "the body is longer than announced".into() });
+            }
             let stream = session.get_mut();
-            stream.write_all(data).await.map_err(|e| lost_io(&e))?;
+            timeout(deadline, stream.write_all(&chunk))
+                .await
+                .map_err(within(Phase::Command))?
+                .map_err(|e| lost_io(&e))?;
+            sent += chunk.len();
+        }
+        if sent != len {
+            return Err(ImapError::Upload {
+                nul: false,
+                detail: format!("the body ended after {sent} of {len} bytes"),
+            });
+        }
+        let finish = async {
+            let stream = session.get_mut();
             stream.write_all(b"\r\n").await.map_err(|e| lost_io(&e))?;
             stream.flush().await.map_err(|e| lost_io(&e))?;
             loop {
                 let resp = session.read_response().await.map_err(|e| lost_io(&e))?.ok_or_else(|| lost("closed"))?;
-                if let Response::Done { tag: t, status, outcome } = resp.parsed() {
-                    if *t != tag {
-                        return Err(ImapError::Protocol("tagged response for another command".into()));
-                    }
+                if let Response::Done { status, outcome, .. } = resp.parsed() {
                     let text = outcome.information.as_deref().unwrap_or("");
                     let code = outcome.code.as_ref().map(code_name);
                     return Ok(match status {
@@ -336,11 +371,9 @@ impl ImapConn {
                 }
             }
         };
-        let started = std::time::Instant::now();
-        let result = timeout(self.command_timeout, run).await;
+        let result = timeout(deadline, finish).await;
         self.record(name, started, &result);
         let outcome = result.map_err(|_| ImapError::Timeout(Phase::Command))??;
-        // A refused synchronizing literal also ends the command: the wire is clean.
         self.in_flight = false;
         self.drain_unsolicited();
         outcome

@@ -132,15 +132,20 @@ pub fn append_limit(conn: &ImapConn) -> Option<u64> {
     conn.capabilities().iter().find_map(|c| c.strip_prefix("APPENDLIMIT=").and_then(|n| n.parse().ok()))
 }
 
-/// Appends `data` to `mailbox` as one literal (counted on the exact bytes sent).
-pub async fn append(
+/// Appends `len` bytes from `data` to `mailbox` as one literal (counted on the exact bytes
+/// sent), streaming them as they arrive.
+pub async fn append<S>(
     conn: &mut ImapConn,
     mailbox: &MailboxName,
     flags: &[Flag],
     received_at: Option<&chrono::DateTime<chrono::FixedOffset>>,
-    data: &[u8],
-) -> Result<Appended, ImapError> {
-    if append_limit(conn).is_some_and(|l| data.len() as u64 > l) {
+    len: usize,
+    data: S,
+) -> Result<Appended, ImapError>
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, ImapError>> + Unpin,
+{
+    if append_limit(conn).is_some_and(|l| len as u64 > l) {
         return Err(ImapError::No(super::error::server_reply(
             "APPEND",
             "NO",
@@ -148,8 +153,8 @@ pub async fn append(
             "larger than the server's APPENDLIMIT",
         )));
     }
-    let (head, synchronizing) = encode::append_head(mailbox, flags, received_at, data.len(), conn.has("LITERAL+"));
-    let done = conn.execute_literal(&head, synchronizing, data).await?;
+    let (head, synchronizing) = encode::append_head(mailbox, flags, received_at, len, conn.has("LITERAL+"));
+    let done = conn.execute_literal(&head, synchronizing, len, data).await?;
     // APPENDUID is only trusted where UIDPLUS is in use.
     let appended = done.append_uid.filter(|_| conn.has("UIDPLUS"));
     Ok(Appended { uid_validity: appended.map(|a| a.0), uid: appended.map(|a| a.1) })

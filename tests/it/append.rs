@@ -238,3 +238,56 @@ async fn an_append_over_quota_is_507() {
     assert_eq!(problem["imap"]["code"], "OVERQUOTA", "{problem}");
     assert_eq!(app.get_json("/v1/mailboxes/INBOX", &token).await["exists"], 0);
 }
+
+/// A raw upload streams into the literal: a large one is stored byte for byte, and a NUL byte
+/// half-way ends it with 422, stores nothing, and leaves no broken connection behind.
+#[tokio::test]
+async fn a_large_upload_streams_and_a_nul_half_way_stores_nothing() {
+    let mailbox = unique("stream-up");
+    let mut admin = Admin::connect(dovecot(), "carol").await;
+    admin.create(&mailbox).await;
+    let app = TestApp::spawn().await;
+    let token = app.login("carol").await.access;
+    let url = app.url(&format!("/v1/mailboxes/{}/messages", seg(&mailbox)));
+    let line = "The quick brown fox jumps over the lazy dog, 0123456789.\r\n";
+    let big = format!("Subject: big upload\r\n\r\n{}", line.repeat(12 * 1024 * 1024 / line.len())).into_bytes();
+    let post = |body: Vec<u8>| {
+        app.http.post(url.clone()).bearer_auth(&token).header("content-type", "message/rfc822").body(body).send()
+    };
+    let resp = post(big.clone()).await.expect("append");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let location = resp.headers()["location"].to_str().expect("ascii").to_string();
+    let stored = app.http.get(app.url(&format!("{location}/raw"))).bearer_auth(&token).send().await.expect("raw");
+    assert!(stored.bytes().await.expect("bytes") == big, "byte-identical");
+
+    let mut poisoned = big[..4 * 1024 * 1024].to_vec();
+    poisoned[3 * 1024 * 1024] = 0;
+    expect_problem(
+        post(poisoned.clone()).await.expect("append"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-properties",
+    )
+    .await;
+    let status = app.get_json(&format!("/v1/mailboxes/{}", seg(&mailbox)), &token).await;
+    assert_eq!(status["exists"], 1, "nothing was stored");
+    let pool = app.pool_of(&token).expect("pool");
+    assert!(
+        pool.stats.discarded_in_flight.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "the cut literal's connection was thrown away"
+    );
+    // The same with a synchronizing literal.
+    let sync = TestApp::spawn_with(|s| s.imap.ignore_capabilities = vec!["LITERAL+".into()]).await;
+    let t2 = sync.login("carol").await.access;
+    let resp = sync
+        .http
+        .post(sync.url(&format!("/v1/mailboxes/{}/messages", seg(&mailbox))))
+        .bearer_auth(&t2)
+        .header("content-type", "message/rfc822")
+        .body(poisoned)
+        .send()
+        .await
+        .expect("append");
+    expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "invalid-properties").await;
+    assert_eq!(sync.get_json(&format!("/v1/mailboxes/{}", seg(&mailbox)), &t2).await["exists"], 1);
+    admin.logout().await;
+}

@@ -299,3 +299,69 @@ async fn the_healthcheck_subcommand_follows_readiness() {
         "nothing listening"
     );
 }
+
+/// A 30 MB raw APPEND streams into the IMAP literal: the gateway's memory grows far less than
+/// the message (it would hold all 30 MB if it buffered).
+#[test]
+fn a_30_mb_upload_streams_in_bounded_memory() {
+    let d = crate::helpers::dovecot();
+    let mailbox = crate::helpers::unique("big-up");
+    let line = "Streaming uploads keep the gateway's memory flat, line after line.\r\n";
+    let body = format!("Subject: big upload\r\n\r\n{}", line.repeat(30 * 1024 * 1024 / line.len())).into_bytes();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let mut admin = crate::helpers::Admin::connect(d, "heidi").await;
+        admin.create(&mailbox).await;
+        admin.logout().await;
+    });
+    let (mut child, port, db) = spawn_gateway(d);
+    let pid = child.id();
+    let (baseline, peak, status) = rt.block_on(async {
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if http.get(format!("{base}/healthz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let login: serde_json::Value = http
+            .post(format!("{base}/v1/auth/login"))
+            .json(&serde_json::json!({"username": "heidi", "password": "heidi-pass"}))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("json");
+        let token = login["accessToken"].as_str().expect("token").to_string();
+        let url = format!("{base}/v1/mailboxes/{}/messages", crate::helpers::seg(&mailbox));
+        let _ =
+            http.get(format!("{base}/v1/mailboxes/{}", crate::helpers::seg(&mailbox))).bearer_auth(&token).send().await;
+        let baseline = vm_rss_kb(pid);
+        let resp = http
+            .post(url)
+            .bearer_auth(&token)
+            .header("content-type", "message/rfc822")
+            .body(body.clone())
+            .send()
+            .await
+            .expect("append");
+        let status = resp.status();
+        let peak = vm_rss_kb(pid).max(baseline);
+        // VmHWM is the process's peak resident size, however short the peak was.
+        let hwm = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()))
+            .unwrap_or(peak);
+        (baseline, hwm.max(peak), status)
+    });
+    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let _ = child.wait();
+    let _ = std::fs::remove_file(&db);
+    assert_eq!(status, StatusCode::CREATED);
+    let growth_mb = peak.saturating_sub(baseline) as f64 / 1024.0;
+    eprintln!("30 MB upload: gateway RSS {baseline} kB before, {peak} kB peak, growth {growth_mb:.1} MB");
+    assert!(growth_mb < 12.0, "RSS grew by {growth_mb:.1} MB");
+}

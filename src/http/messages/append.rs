@@ -16,7 +16,7 @@ use crate::{
         extract::{ApiPath, ApiQuery, AuthUser},
         idempotency::{self, Outcome},
     },
-    imap::{encode::MailboxName, run, transfer},
+    imap::{encode::MailboxName, error::ImapError, run, transfer},
     state::AppState,
     views::problem::Problem,
 };
@@ -72,6 +72,18 @@ pub async fn append_message(
     let headers = req.headers().clone();
     let content_type =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    let length =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if length.is_some_and(|n| n > MAX_UPLOAD) {
+        return Err(ApiError::invalid_body(StatusCode::PAYLOAD_TOO_LARGE, format!("at most {MAX_UPLOAD} bytes")));
+    }
+    // A raw message of known length without an Idempotency-Key streams straight into the IMAP
+    // literal; otherwise (a replay needs the body's fingerprint first) it is read whole.
+    let streamed = content_type.starts_with("message/rfc822") && !headers.contains_key("idempotency-key");
+    if let (true, Some(len)) = (streamed, length) {
+        let body = req.into_body().into_data_stream();
+        return append_streamed(&state, &user, mailbox, &q, len, body).await;
+    }
     let (body, keywords, received) = if content_type.starts_with("message/rfc822") {
         let body =
             Bytes::from_request(req, &()).await.map_err(|r| ApiError::invalid_body(r.status(), r.body_text()))?;
@@ -93,21 +105,7 @@ pub async fn append_message(
     if body.contains(&0) {
         return Err(ApiError::invalid_property("body", "NUL bytes cannot be stored over IMAP"));
     }
-    let flags = keywords
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .map(|k| flag(k, "keywords"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let received_at = match received.as_deref() {
-        None => None,
-        Some(d) => Some(
-            chrono::DateTime::parse_from_rfc3339(d)
-                .map_err(|_| ApiError::invalid_property("receivedAt", "must be RFC 3339"))?,
-        ),
-    };
+    let (flags, received_at) = metadata(keywords.as_deref(), received.as_deref())?;
     let account = user.claims.sub.clone();
     let print = idempotency::fingerprint(&[
         b"append",
@@ -119,20 +117,74 @@ pub async fn append_message(
     let work = || async {
         let pool = state.pool_for(&account).await?;
         let target = mailbox.clone();
+        let len = body.len();
+        let data = futures_util::stream::iter([Ok(body.clone())]);
         let done = run::once(&pool, move |c| {
-            Box::pin(async move { transfer::append(c, &target, &flags, received_at.as_ref(), &body).await })
+            Box::pin(async move { transfer::append(c, &target, &flags, received_at.as_ref(), len, data).await })
         })
         .await?;
-        let result = Appended { mailbox: mailbox.as_str().to_string(), uid: done.uid, uid_validity: done.uid_validity };
-        let body = serde_json::to_value(&result).map_err(ApiError::internal)?;
-        Ok(match done.uid {
-            Some(uid) => {
-                Outcome { status: StatusCode::CREATED, location: Some(message_url(mailbox.as_str(), uid)), body }
-            }
-            None => Outcome { status: StatusCode::ACCEPTED, location: None, body },
-        })
+        outcome(&mailbox, done)
     };
     idempotency::once(&state, &user.claims.sub, &headers, print, work).await
+}
+
+/// Keywords and `receivedAt` to IMAP flags and a date.
+type Metadata = (Vec<crate::imap::encode::Flag>, Option<chrono::DateTime<chrono::FixedOffset>>);
+
+fn metadata(keywords: Option<&str>, received: Option<&str>) -> Result<Metadata, ApiError> {
+    let flags = keywords
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| flag(k, "keywords"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let received_at = match received {
+        None => None,
+        Some(d) => Some(
+            chrono::DateTime::parse_from_rfc3339(d)
+                .map_err(|_| ApiError::invalid_property("receivedAt", "must be RFC 3339"))?,
+        ),
+    };
+    Ok((flags, received_at))
+}
+
+fn outcome(mailbox: &MailboxName, done: transfer::Appended) -> Result<Outcome, ApiError> {
+    let result = Appended { mailbox: mailbox.as_str().to_string(), uid: done.uid, uid_validity: done.uid_validity };
+    let body = serde_json::to_value(&result).map_err(ApiError::internal)?;
+    Ok(match done.uid {
+        Some(uid) => Outcome { status: StatusCode::CREATED, location: Some(message_url(mailbox.as_str(), uid)), body },
+        None => Outcome { status: StatusCode::ACCEPTED, location: None, body },
+    })
+}
+
+/// APPEND from the request body as it arrives: chunks go to the server as they come, NUL bytes
+/// are refused in each chunk, and memory stays at one chunk whatever the message size.
+async fn append_streamed(
+    state: &AppState,
+    user: &AuthUser,
+    mailbox: MailboxName,
+    q: &AppendQuery,
+    len: usize,
+    body: axum::body::BodyDataStream,
+) -> Result<Response, ApiError> {
+    use futures_util::StreamExt as _;
+    if len == 0 {
+        return Err(ApiError::bad_request("the message is empty"));
+    }
+    let (flags, received_at) = metadata(q.keywords.as_deref(), q.received_at.as_deref())?;
+    let data = body.map(|chunk| match chunk {
+        Ok(c) if c.contains(&0) => Err(ImapError::Upload { nul: true, detail: "NUL byte".into() }),
+        Ok(c) => Ok(c),
+        Err(e) => Err(ImapError::Upload { nul: false, detail: format!("the upload failed: {e}") }),
+    });
+    let pool = state.pool_for(&user.claims.sub).await?;
+    let target = mailbox.clone();
+    let done = run::once(&pool, move |c| {
+        Box::pin(async move { transfer::append(c, &target, &flags, received_at.as_ref(), len, data).await })
+    })
+    .await?;
+    Ok(outcome(&mailbox, done)?.into_response())
 }
 
 /// The JSON `metadata` part of a multipart APPEND.
