@@ -149,3 +149,132 @@ impl Trusted {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use jsonwebtoken::{EncodingKey, Header, encode};
+    use serde_json::json;
+
+    use super::*;
+
+    fn settings(alg: &str) -> TrustedSettings {
+        TrustedSettings {
+            enabled: true,
+            issuer: "https://idp.test".into(),
+            algorithm: alg.into(),
+            master_user: "m".into(),
+            master_password: Some(Secret::new("p")),
+            ..Default::default()
+        }
+    }
+
+    fn claims() -> Value {
+        let now = chrono::Utc::now().timestamp();
+        json!({"iss": "https://idp.test", "aud": "imap-gateway", "sub": "alice", "exp": now + 60})
+    }
+
+    fn sign(alg: Algorithm, kid: Option<&str>, key: &EncodingKey) -> String {
+        let mut header = Header::new(alg);
+        header.kid = kid.map(str::to_string);
+        encode(&header, &claims(), key).expect("sign")
+    }
+
+    /// An openssl key pair (private PEM, public key file), for the curve types.
+    fn openssl_pair(args: &[&str]) -> (Vec<u8>, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("igw-trusted-unit-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let (key, public) = (dir.join("k.pem"), dir.join("p.pem"));
+        let run = |cmd: &mut std::process::Command| assert!(cmd.status().expect("openssl").success());
+        run(std::process::Command::new("openssl").arg("genpkey").args(args).arg("-out").arg(&key));
+        run(std::process::Command::new("openssl")
+            .arg("pkey")
+            .arg("-in")
+            .arg(&key)
+            .arg("-pubout")
+            .arg("-out")
+            .arg(&public));
+        (std::fs::read(key).expect("key"), public)
+    }
+
+    #[test]
+    fn hs256_and_an_eddsa_jwks_by_kid_verify_and_others_do_not() {
+        let secret = "an-hs256-secret-of-at-least-32-bytes!";
+        let t =
+            Trusted::from_settings(&TrustedSettings { hs256_secret: Some(Secret::new(secret)), ..settings("HS256") })
+                .expect("config")
+                .expect("enabled");
+        let ok = sign(Algorithm::HS256, None, &EncodingKey::from_secret(secret.as_bytes()));
+        assert_eq!(t.verify(&ok).expect("valid").username, "alice");
+        let wrong = sign(Algorithm::HS256, None, &EncodingKey::from_secret(b"another-secret-of-at-least-32-bytes"));
+        assert!(t.verify(&wrong).is_err());
+
+        // A JWKS: an Ed25519 key chosen by its kid.
+        use base64::Engine as _;
+        let (private, public) = openssl_pair(&["-algorithm", "ed25519"]);
+        let der = std::process::Command::new("openssl")
+            .args(["pkey", "-pubin", "-outform", "DER", "-in"])
+            .arg(&public)
+            .output()
+            .expect("openssl")
+            .stdout;
+        let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&der[der.len() - 32..]);
+        let jwks = std::env::temp_dir().join(format!("igw-jwks-{}.json", uuid::Uuid::new_v4()));
+        let set = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "ed1", "alg": "EdDSA", "x": x}]});
+        std::fs::write(&jwks, set.to_string()).expect("write");
+        let t = Trusted::from_settings(&TrustedSettings { jwks_file: Some(jwks), ..settings("EdDSA") })
+            .expect("config")
+            .expect("enabled");
+        let key = EncodingKey::from_ed_pem(&private).expect("key");
+        assert_eq!(t.verify(&sign(Algorithm::EdDSA, Some("ed1"), &key)).expect("by kid").username, "alice");
+        assert!(t.verify(&sign(Algorithm::EdDSA, Some("other"), &key)).is_err(), "unknown kid");
+        assert!(t.verify(&sign(Algorithm::EdDSA, None, &key)).is_err(), "no kid, no default key");
+    }
+
+    #[test]
+    fn es256_and_eddsa_public_keys_verify() {
+        for (alg, name, args) in [
+            (Algorithm::ES256, "ES256", &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"][..]),
+            (Algorithm::EdDSA, "EdDSA", &["-algorithm", "ed25519"][..]),
+        ] {
+            let (private, public) = openssl_pair(args);
+            let t = Trusted::from_settings(&TrustedSettings { public_key_file: Some(public), ..settings(name) })
+                .expect("config")
+                .expect("enabled");
+            let key = match alg {
+                Algorithm::ES256 => EncodingKey::from_ec_pem(&private),
+                _ => EncodingKey::from_ed_pem(&private),
+            }
+            .expect("key");
+            assert_eq!(t.verify(&sign(alg, None, &key)).expect(name).username, "alice");
+            let (other, _) = openssl_pair(args);
+            let other = match alg {
+                Algorithm::ES256 => EncodingKey::from_ec_pem(&other),
+                _ => EncodingKey::from_ed_pem(&other),
+            }
+            .expect("key");
+            assert!(t.verify(&sign(alg, None, &other)).is_err(), "{name}: another key");
+        }
+    }
+
+    #[test]
+    fn bad_settings_are_refused_at_start() {
+        assert!(Trusted::from_settings(&TrustedSettings::default()).expect("off").is_none());
+        for bad in [
+            settings("none"),
+            settings("RS256"),
+            TrustedSettings { hs256_secret: Some(Secret::new("short")), ..settings("HS256") },
+            TrustedSettings {
+                master_password: None,
+                hs256_secret: Some(Secret::new("x".repeat(32))),
+                ..settings("HS256")
+            },
+            TrustedSettings {
+                master_login: "magic".into(),
+                hs256_secret: Some(Secret::new("x".repeat(32))),
+                ..settings("HS256")
+            },
+        ] {
+            assert!(Trusted::from_settings(&bad).is_err(), "{:?}", bad.algorithm);
+        }
+    }
+}
