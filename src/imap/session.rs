@@ -17,7 +17,11 @@ use super::{
 use crate::config::Secret;
 
 mod idle;
+mod literal;
+mod reply;
 pub use idle::IdleEnd;
+use reply::classify_login_error;
+pub use reply::code_name;
 
 /// The credentials a pooled connection logs in with.
 #[derive(Clone, Debug)]
@@ -281,104 +285,6 @@ impl ImapConn {
         outcome
     }
 
-    /// Runs a command whose last argument is a literal of `len` bytes taken from `data` as
-    /// they arrive (APPEND): an upload streams to the server without being held in memory.
-    /// With a synchronizing literal it waits for the server's `+` first. Each chunk, and each
-    /// write, has the command deadline. The in-flight rule holds: only the tagged completion
-    /// makes the connection reusable, so a body that fails half-way discards it.
-    pub async fn execute_literal<S>(
-        &mut self,
-        head: &Command,
-        synchronizing: bool,
-        len: usize,
-        mut data: S,
-    ) -> Result<Completion, ImapError>
-    where
-        S: futures_util::Stream<Item = Result<bytes::Bytes, ImapError>> + Unpin,
-    {
-        use futures_util::StreamExt as _;
-        use tokio::io::AsyncWriteExt as _;
-        self.in_flight = true;
-        let name = head.name();
-        let deadline = self.command_timeout;
-        let started = std::time::Instant::now();
-        let session = &mut self.session;
-        let within = |what| move |_| ImapError::Timeout(what);
-        timeout(deadline, session.run_command(head.as_str()))
-            .await
-            .map_err(within(Phase::Command))?
-            .map_err(|_| lost("write failed"))
-            .map(|_| ())?;
-        if synchronizing {
-            loop {
-                let resp = timeout(deadline, session.read_response())
-                    .await
-                    .map_err(within(Phase::Command))?
-                    .map_err(|e| lost_io(&e))?
-                    .ok_or_else(|| lost("closed"))?;
-                match resp.parsed() {
-                    Response::Continue(_) => break,
-                    Response::Done { status, outcome, .. } => {
-                        let text = outcome.information.as_deref().unwrap_or("");
-                        let code = outcome.code.as_ref().map(code_name);
-                        let st = if *status == Status::No { "NO" } else { "BAD" };
-                        let reply = server_reply(name, st, code, text);
-                        // A refused synchronizing literal ends the command: the wire is clean.
-                        self.in_flight = false;
-                        return Err(if st == "NO" { ImapError::No(reply) } else { ImapError::Bad(reply) });
-                    }
-                    _ => {}
-                }
-            }
-        }
-        let mut sent = 0usize;
-        while let Some(chunk) = timeout(deadline, data.next()).await.map_err(within(Phase::Command))? {
-            let chunk = chunk?;
-            if sent + chunk.len() > len {
-                return Err(ImapError::Upload { nul: false, detail: "the body is longer than announced".into() });
-            }
-            let stream = session.get_mut();
-            timeout(deadline, stream.write_all(&chunk))
-                .await
-                .map_err(within(Phase::Command))?
-                .map_err(|e| lost_io(&e))?;
-            sent += chunk.len();
-        }
-        if sent != len {
-            return Err(ImapError::Upload {
-                nul: false,
-                detail: format!("the body ended after {sent} of {len} bytes"),
-            });
-        }
-        let finish = async {
-            let stream = session.get_mut();
-            stream.write_all(b"\r\n").await.map_err(|e| lost_io(&e))?;
-            stream.flush().await.map_err(|e| lost_io(&e))?;
-            loop {
-                let resp = session.read_response().await.map_err(|e| lost_io(&e))?.ok_or_else(|| lost("closed"))?;
-                if let Response::Done { status, outcome, .. } = resp.parsed() {
-                    let text = outcome.information.as_deref().unwrap_or("");
-                    let code = outcome.code.as_ref().map(code_name);
-                    return Ok(match status {
-                        Status::Ok => Ok(Completion {
-                            reply: server_reply(name, "OK", code, text),
-                            copy_uid: None,
-                            append_uid: outcome.code.as_ref().and_then(append_uid),
-                        }),
-                        Status::No => Err(ImapError::No(server_reply(name, "NO", code, text))),
-                        _ => Err(ImapError::Bad(server_reply(name, "BAD", code, text))),
-                    });
-                }
-            }
-        };
-        let result = timeout(deadline, finish).await;
-        self.record(name, started, &result);
-        let outcome = result.map_err(|_| ImapError::Timeout(Phase::Command))??;
-        self.in_flight = false;
-        self.drain_unsolicited();
-        outcome
-    }
-
     /// Counts a finished (or failed) command and its latency.
     fn record<E>(
         &self,
@@ -413,95 +319,5 @@ impl ImapConn {
     /// Says goodbye politely, bounded by a short deadline; errors are irrelevant here.
     pub async fn logout(mut self) {
         let _ = timeout(Duration::from_secs(2), self.execute(&encode::logout(), |_| ())).await;
-    }
-}
-
-/// async-imap reports a refused login only as text, `code: <Debug>, info: <Debug>`; recover
-/// the code and the server's words from it.
-fn classify_login_error(command: &'static str, e: async_imap::error::Error) -> ImapError {
-    use async_imap::error::Error;
-    let (status, text) = match e {
-        Error::No(text) => ("NO", text),
-        Error::Bad(text) => ("BAD", text),
-        Error::Validate(_) => {
-            return ImapError::AuthFailed(server_reply(command, "NO", None, "credentials cannot be sent"));
-        }
-        Error::Io(e) => return lost_io(&e),
-        Error::ConnectionLost => return lost("closed during login"),
-        _ => return ImapError::Protocol("unexpected response to login".into()),
-    };
-    let (code_part, info_part) = text.split_once(", info: ").unwrap_or((text.as_str(), ""));
-    let code = code_part
-        .strip_prefix("code: Some(")
-        .and_then(|c| c.strip_suffix(')'))
-        .and_then(|c| c.split(['(', ' ', ',']).next())
-        .map(|c| c.to_ascii_uppercase());
-    let info = info_part
-        .strip_prefix("Some(\"")
-        .and_then(|i| i.strip_suffix("\")"))
-        .map(|i| i.replace("\\\"", "\"").replace("\\\\", "\\"))
-        .unwrap_or_default();
-    let reply = server_reply(command, status, code, &info);
-    if status == "BAD" {
-        return ImapError::Bad(reply);
-    }
-    match reply.code.as_deref() {
-        Some("LIMIT" | "UNAVAILABLE" | "INUSE") => ImapError::Limit(reply),
-        Some("SERVERBUG" | "CORRUPTION") => ImapError::No(reply),
-        _ => ImapError::AuthFailed(reply),
-    }
-}
-
-/// Name of a response code imap-proto understood.
-pub fn code_name(code: &ResponseCode<'_>) -> String {
-    let name = match code {
-        ResponseCode::Alert => "ALERT",
-        ResponseCode::BadCharset(_) => "BADCHARSET",
-        ResponseCode::Capabilities(_) => "CAPABILITY",
-        ResponseCode::HighestModSeq(_) => "HIGHESTMODSEQ",
-        ResponseCode::Parse => "PARSE",
-        ResponseCode::PermanentFlags(_) => "PERMANENTFLAGS",
-        ResponseCode::ReadOnly => "READ-ONLY",
-        ResponseCode::ReadWrite => "READ-WRITE",
-        ResponseCode::TryCreate => "TRYCREATE",
-        ResponseCode::UidNext(_) => "UIDNEXT",
-        ResponseCode::UidValidity(_) => "UIDVALIDITY",
-        ResponseCode::Unseen(_) => "UNSEEN",
-        ResponseCode::AppendUid(..) => "APPENDUID",
-        ResponseCode::CopyUid(..) => "COPYUID",
-        ResponseCode::UidNotSticky => "UIDNOTSTICKY",
-        _ => "METADATA",
-    };
-    name.to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use async_imap::error::Error;
-
-    use super::*;
-
-    fn no(code: Option<&str>, info: Option<&str>) -> Error {
-        Error::No(format!("code: {:?}, info: {:?}", code.map(|_| async_imap::imap_proto::ResponseCode::Alert), info))
-    }
-
-    #[test]
-    fn refused_logins_are_classified_by_their_code() {
-        let e = classify_login_error("AUTHENTICATE", no(None, Some("[LIMIT] Maximum number of connections")));
-        assert!(
-            matches!(e, ImapError::Limit(ref r) if r.code.as_deref() == Some("LIMIT") && r.text.starts_with("Maximum")),
-            "{e:?}"
-        );
-        let e =
-            classify_login_error("AUTHENTICATE", no(None, Some("[AUTHENTICATIONFAILED] Authentication \"failed\".")));
-        assert!(matches!(e, ImapError::AuthFailed(ref r) if r.text == "Authentication \"failed\"."), "{e:?}");
-        let e = classify_login_error("AUTHENTICATE", no(None, Some("[SERVERBUG] oops")));
-        assert!(matches!(e, ImapError::No(ref r) if r.code.as_deref() == Some("SERVERBUG")), "{e:?}");
-        let e = classify_login_error("AUTHENTICATE", no(Some("ALERT"), Some("Password expired")));
-        assert!(matches!(e, ImapError::AuthFailed(ref r) if r.code.as_deref() == Some("ALERT")), "{e:?}");
-        let e = classify_login_error("AUTHENTICATE", no(None, None));
-        assert!(matches!(e, ImapError::AuthFailed(ref r) if r.text.is_empty()), "{e:?}");
-        let e = classify_login_error("LOGIN", Error::Bad("code: None, info: Some(\"syntax\")".into()));
-        assert!(matches!(e, ImapError::Bad(_)), "{e:?}");
     }
 }
