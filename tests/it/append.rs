@@ -7,14 +7,23 @@ use crate::helpers::{Admin, TestApp, dovecot, expect_problem, message, seg, sett
 
 #[tokio::test]
 async fn append_stores_the_exact_bytes_with_keywords_and_date() {
+    append_stores_the_exact_bytes_with_keywords_and_date_on(dovecot(), "alice").await;
+}
+
+#[tokio::test]
+async fn append_stores_the_exact_bytes_with_keywords_and_date_on_cyrus() {
+    append_stores_the_exact_bytes_with_keywords_and_date_on(crate::helpers::cyrus(), "alice").await;
+}
+
+async fn append_stores_the_exact_bytes_with_keywords_and_date_on(server: &'static crate::helpers::Dovecot, user: &str) {
     let mailbox = unique("app");
     let victim = unique("victim");
-    let mut admin = Admin::connect(dovecot(), "alice").await;
+    let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
     admin.create(&victim).await;
-    let settings = settings_for(dovecot());
+    let settings = settings_for(server);
     let app = TestApp::start(settings.clone()).await;
-    let token = app.login("alice").await.access;
+    let token = app.login(user).await.access;
     let url = |q: &str| app.url(&format!("/v1/mailboxes/{}/messages{q}", seg(&mailbox)));
     let send = |url: String, body: Vec<u8>, ct: &'static str| {
         app.http.post(url).bearer_auth(&token).header("content-type", ct).body(body).send()
@@ -88,10 +97,10 @@ async fn append_stores_the_exact_bytes_with_keywords_and_date() {
         .expect("append");
     assert_eq!(resp.status(), StatusCode::ACCEPTED, "stored, UID unknown without UIDPLUS");
     // Without LITERAL+ the literal is synchronizing: the gateway waits for the server's `+`.
-    let mut sync = settings_for(dovecot());
+    let mut sync = settings_for(server);
     sync.imap.ignore_capabilities = vec!["LITERAL+".into()];
     let sync_app = TestApp::start(sync).await;
-    let t = sync_app.login("alice").await.access;
+    let t = sync_app.login(user).await.access;
     let resp = sync_app
         .http
         .post(sync_app.url(&format!("/v1/mailboxes/{}/messages", seg(&mailbox))))
@@ -112,12 +121,24 @@ async fn append_stores_the_exact_bytes_with_keywords_and_date() {
 
 #[tokio::test]
 async fn a_replayed_idempotency_key_creates_exactly_one_message() {
+    a_replayed_idempotency_key_creates_exactly_one_message_on(dovecot(), "bob").await;
+}
+
+#[tokio::test]
+async fn a_replayed_idempotency_key_creates_exactly_one_message_on_cyrus() {
+    a_replayed_idempotency_key_creates_exactly_one_message_on(crate::helpers::cyrus(), "bob").await;
+}
+
+async fn a_replayed_idempotency_key_creates_exactly_one_message_on(
+    server: &'static crate::helpers::Dovecot,
+    user: &str,
+) {
     let (mailbox, dest) = (unique("idem"), unique("idem-dst"));
-    let mut admin = Admin::connect(dovecot(), "bob").await;
+    let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
     admin.create(&dest).await;
-    let app = TestApp::spawn().await;
-    let token = app.login("bob").await.access;
+    let app = TestApp::start(crate::helpers::settings_for(server)).await;
+    let token = app.login(user).await.access;
     let body = "From: a@example.com\r\nSubject: once\r\nMessage-ID: <once@example.com>\r\n\r\nhi\r\n";
     let send = |key: &'static str, body: &'static str| {
         app.http
@@ -161,11 +182,20 @@ async fn a_replayed_idempotency_key_creates_exactly_one_message() {
 
 #[tokio::test]
 async fn multipart_append_takes_metadata_and_the_message() {
+    multipart_append_takes_metadata_and_the_message_on(dovecot(), "carol").await;
+}
+
+#[tokio::test]
+async fn multipart_append_takes_metadata_and_the_message_on_cyrus() {
+    multipart_append_takes_metadata_and_the_message_on(crate::helpers::cyrus(), "carol").await;
+}
+
+async fn multipart_append_takes_metadata_and_the_message_on(server: &'static crate::helpers::Dovecot, user: &str) {
     let mailbox = unique("mp");
-    let mut admin = Admin::connect(dovecot(), "carol").await;
+    let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
-    let app = TestApp::spawn().await;
-    let token = app.login("carol").await.access;
+    let app = TestApp::start(crate::helpers::settings_for(server)).await;
+    let token = app.login(user).await.access;
     let url = app.url(&format!("/v1/mailboxes/{}/messages", seg(&mailbox)));
     let form = |meta: Option<&str>, msg: Option<&str>| {
         let mut f = reqwest::multipart::Form::new();
@@ -243,11 +273,23 @@ async fn an_append_over_quota_is_507() {
 /// half-way ends it with 422, stores nothing, and leaves no broken connection behind.
 #[tokio::test]
 async fn a_large_upload_streams_and_a_nul_half_way_stores_nothing() {
+    a_large_upload_streams_and_a_nul_half_way_stores_nothing_on(dovecot(), "carol").await;
+}
+
+#[tokio::test]
+async fn a_large_upload_streams_and_a_nul_half_way_stores_nothing_on_cyrus() {
+    a_large_upload_streams_and_a_nul_half_way_stores_nothing_on(crate::helpers::cyrus(), "carol").await;
+}
+
+async fn a_large_upload_streams_and_a_nul_half_way_stores_nothing_on(
+    server: &'static crate::helpers::Dovecot,
+    user: &str,
+) {
     let mailbox = unique("stream-up");
-    let mut admin = Admin::connect(dovecot(), "carol").await;
+    let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
-    let app = TestApp::spawn().await;
-    let token = app.login("carol").await.access;
+    let app = TestApp::start(crate::helpers::settings_for(server)).await;
+    let token = app.login(user).await.access;
     let url = app.url(&format!("/v1/mailboxes/{}/messages", seg(&mailbox)));
     let line = "The quick brown fox jumps over the lazy dog, 0123456789.\r\n";
     let big = format!("Subject: big upload\r\n\r\n{}", line.repeat(12 * 1024 * 1024 / line.len())).into_bytes();
@@ -276,8 +318,10 @@ async fn a_large_upload_streams_and_a_nul_half_way_stores_nothing() {
         "the cut literal's connection was thrown away"
     );
     // The same with a synchronizing literal.
-    let sync = TestApp::spawn_with(|s| s.imap.ignore_capabilities = vec!["LITERAL+".into()]).await;
-    let t2 = sync.login("carol").await.access;
+    let mut no_literal_plus = crate::helpers::settings_for(server);
+    no_literal_plus.imap.ignore_capabilities = vec!["LITERAL+".into()];
+    let sync = TestApp::start(no_literal_plus).await;
+    let t2 = sync.login(user).await.access;
     let resp = sync
         .http
         .post(sync.url(&format!("/v1/mailboxes/{}/messages", seg(&mailbox))))

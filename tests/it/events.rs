@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Admin, TestApp, dovecot, expect_problem, message, seg, unique};
+use imap_gateway::config::Settings;
+
+use crate::helpers::{Admin, Dovecot, TestApp, dovecot, expect_problem, message, seg, settings_for, unique};
 
 const USER: &str = "heidi";
 
@@ -189,22 +191,37 @@ async fn check_stop_and_refusals(app: &TestApp, token: &str) {
 #[tokio::test]
 async fn events_are_exact_with_condstore_only_and_with_neither() {
     for ignored in [vec!["QRESYNC"], vec!["QRESYNC", "CONDSTORE"]] {
-        let mailbox = unique("events-fallback");
-        let mut admin = Admin::connect(dovecot(), USER).await;
-        admin.create(&mailbox).await;
-        admin.append(&mailbox, None, &message("f1")).await;
-        admin.append(&mailbox, None, &message("f2")).await;
-        let app =
-            TestApp::spawn_with(|s| s.imap.ignore_capabilities = ignored.iter().map(|c| c.to_string()).collect()).await;
-        let token = app.login(USER).await.access;
-        let mut events = Stream::open(&app, &token, &format!("?mailboxes={}", seg(&mailbox)), None).await;
-        events.expect("ready", Duration::from_secs(12)).await;
-        admin.append(&mailbox, None, &message("f3")).await;
-        assert_eq!(uids(&events.expect("message.created", Duration::from_secs(2)).await), [3], "{ignored:?}");
-        admin.add_flag(&mailbox, 2, "$Label1").await;
-        assert_eq!(uids(&events.expect("message.updated", Duration::from_secs(2)).await), [2], "{ignored:?}");
-        admin.expunge_uid(&mailbox, 1).await;
-        assert_eq!(uids(&events.expect("message.deleted", Duration::from_secs(2)).await), [1], "{ignored:?}");
-        admin.logout().await;
+        let mut s = settings_for(dovecot());
+        s.imap.ignore_capabilities = ignored.iter().map(|c| c.to_string()).collect();
+        created_updated_deleted(dovecot(), USER, s, Duration::from_secs(2)).await;
     }
+}
+
+/// The same events from Cyrus (its IDLE goes through idled).
+#[tokio::test]
+async fn events_work_on_cyrus_too() {
+    let server = crate::helpers::cyrus();
+    created_updated_deleted(server, "dave", settings_for(server), Duration::from_secs(4)).await;
+}
+
+/// A mailbox with two messages; another client appends, flags and expunges; each shows up as
+/// its event within `within`.
+async fn created_updated_deleted(server: &'static Dovecot, user: &str, settings: Settings, within: Duration) {
+    let mailbox = unique("events-flow");
+    let mut admin = Admin::connect(server, user).await;
+    admin.create(&mailbox).await;
+    admin.append(&mailbox, None, &message("f1")).await;
+    admin.append(&mailbox, None, &message("f2")).await;
+    let label = format!("{:?}", settings.imap.ignore_capabilities);
+    let app = TestApp::start(settings).await;
+    let token = app.login(user).await.access;
+    let mut events = Stream::open(&app, &token, &format!("?mailboxes={}", seg(&mailbox)), None).await;
+    events.expect("ready", Duration::from_secs(12)).await;
+    admin.append(&mailbox, None, &message("f3")).await;
+    assert_eq!(uids(&events.expect("message.created", within).await), [3], "{label}");
+    admin.add_flag(&mailbox, 2, "$Label1").await;
+    assert_eq!(uids(&events.expect("message.updated", within).await), [2], "{label}");
+    admin.expunge_uid(&mailbox, 1).await;
+    assert_eq!(uids(&events.expect("message.deleted", within).await), [1], "{label}");
+    admin.logout().await;
 }

@@ -7,14 +7,26 @@ use crate::helpers::{Admin, TestApp, dovecot, expect_problem, message, seg, uniq
 
 #[tokio::test]
 async fn keywords_change_by_merge_patch_and_if_match_guards_the_change() {
+    keywords_change_by_merge_patch_and_if_match_guards_the_change_on(dovecot(), "heidi").await;
+}
+
+#[tokio::test]
+async fn keywords_change_by_merge_patch_and_if_match_guards_the_change_on_cyrus() {
+    keywords_change_by_merge_patch_and_if_match_guards_the_change_on(crate::helpers::cyrus(), "carol").await;
+}
+
+async fn keywords_change_by_merge_patch_and_if_match_guards_the_change_on(
+    server: &'static crate::helpers::Dovecot,
+    user: &str,
+) {
     let mailbox = unique("flags");
-    let mut admin = Admin::connect(dovecot(), "heidi").await;
+    let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
     for i in 1..=3 {
         admin.append(&mailbox, None, &message(&format!("f{i}"))).await;
     }
-    let app = TestApp::spawn().await;
-    let token = app.login("heidi").await.access;
+    let app = TestApp::start(crate::helpers::settings_for(server)).await;
+    let token = app.login(user).await.access;
     let url = app.url(&format!("/v1/mailboxes/{}/messages/1", seg(&mailbox)));
     let patch = |body: Value, if_match: Option<String>| {
         let mut req = app
@@ -89,12 +101,24 @@ async fn keywords_change_by_merge_patch_and_if_match_guards_the_change() {
 
 #[tokio::test]
 async fn a_change_by_another_client_makes_a_stale_if_match_fail_with_412() {
+    a_change_by_another_client_makes_a_stale_if_match_fail_with_412_on(dovecot(), "ivan").await;
+}
+
+#[tokio::test]
+async fn a_change_by_another_client_makes_a_stale_if_match_fail_with_412_on_cyrus() {
+    a_change_by_another_client_makes_a_stale_if_match_fail_with_412_on(crate::helpers::cyrus(), "dave").await;
+}
+
+async fn a_change_by_another_client_makes_a_stale_if_match_fail_with_412_on(
+    server: &'static crate::helpers::Dovecot,
+    user: &str,
+) {
     let mailbox = unique("race");
-    let mut admin = Admin::connect(dovecot(), "ivan").await;
+    let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
     admin.append(&mailbox, None, &message("contested")).await;
-    let app = TestApp::spawn().await;
-    let token = app.login("ivan").await.access;
+    let app = TestApp::start(crate::helpers::settings_for(server)).await;
+    let token = app.login(user).await.access;
     let url = app.url(&format!("/v1/mailboxes/{}/messages/1", seg(&mailbox)));
     let etag = app.http.get(&url).bearer_auth(&token).send().await.expect("GET").headers()["etag"]
         .to_str()

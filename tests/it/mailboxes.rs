@@ -11,6 +11,18 @@ fn names(list: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn non_ascii_names_created_elsewhere_are_listed_and_examined() {
+    non_ascii_names_created_elsewhere_are_listed_and_examined_on(dovecot(), "dave").await;
+}
+
+#[tokio::test]
+async fn non_ascii_names_created_elsewhere_are_listed_and_examined_on_cyrus() {
+    non_ascii_names_created_elsewhere_are_listed_and_examined_on(crate::helpers::cyrus(), "dave").await;
+}
+
+async fn non_ascii_names_created_elsewhere_are_listed_and_examined_on(
+    server: &'static crate::helpers::Dovecot,
+    user: &str,
+) {
     let tag = unique("n");
     // (UTF-8 name, the modified UTF-7 the server stores), written out by hand so that the
     // gateway's own encoder is not used to check itself.
@@ -19,15 +31,15 @@ async fn non_ascii_names_created_elsewhere_are_listed_and_examined() {
         (format!("{tag}/日本語"), format!("{tag}/&ZeVnLIqe-")),
         (format!("{tag}/A&B"), format!("{tag}/A&-B")),
     ];
-    let mut admin = Admin::connect(dovecot(), "dave").await;
+    let mut admin = Admin::connect(server, user).await;
     for (_, wire) in &cases {
         admin.create(wire).await;
     }
     admin.append(&cases[1].1, Some("(\\Seen)"), &message("one")).await;
     admin.append(&cases[1].1, None, &message("two")).await;
 
-    let app = TestApp::spawn().await;
-    let token = app.login("dave").await.access;
+    let app = TestApp::start(crate::helpers::settings_for(server)).await;
+    let token = app.login(user).await.access;
     let list = app.get_json(&format!("/v1/mailboxes?pattern={}", seg(&format!("{tag}/*"))), &token).await;
     let mut got = names(&list);
     got.sort();
@@ -124,11 +136,23 @@ async fn two_users_never_see_each_others_mailboxes_even_concurrently() {
 
 #[tokio::test]
 async fn a_mailbox_name_carrying_an_injected_command_is_rejected_and_harmless() {
+    a_mailbox_name_carrying_an_injected_command_is_rejected_and_harmless_on(dovecot(), "carol").await;
+}
+
+#[tokio::test]
+async fn a_mailbox_name_carrying_an_injected_command_is_rejected_and_harmless_on_cyrus() {
+    a_mailbox_name_carrying_an_injected_command_is_rejected_and_harmless_on(crate::helpers::cyrus(), "carol").await;
+}
+
+async fn a_mailbox_name_carrying_an_injected_command_is_rejected_and_harmless_on(
+    server: &'static crate::helpers::Dovecot,
+    user: &str,
+) {
     let victim = unique("victim");
-    let mut admin = Admin::connect(dovecot(), "carol").await;
+    let mut admin = Admin::connect(server, user).await;
     admin.create(&victim).await;
-    let app = TestApp::spawn().await;
-    let token = app.login("carol").await.access;
+    let app = TestApp::start(crate::helpers::settings_for(server)).await;
+    let token = app.login(user).await.access;
 
     for evil in [
         format!("x\"\r\nA1 DELETE \"{victim}"),
@@ -239,11 +263,20 @@ async fn without_list_extended_the_list_falls_back_to_lsub_and_status_with_the_s
 
 #[tokio::test]
 async fn state_tokens_are_etags_and_change_with_the_mailbox() {
+    state_tokens_are_etags_and_change_with_the_mailbox_on(dovecot(), "frank").await;
+}
+
+#[tokio::test]
+async fn state_tokens_are_etags_and_change_with_the_mailbox_on_cyrus() {
+    state_tokens_are_etags_and_change_with_the_mailbox_on(crate::helpers::cyrus(), "bob").await;
+}
+
+async fn state_tokens_are_etags_and_change_with_the_mailbox_on(server: &'static crate::helpers::Dovecot, user: &str) {
     let mailbox = unique("st");
-    let mut admin = Admin::connect(dovecot(), "frank").await;
+    let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
-    let app = TestApp::spawn().await;
-    let token = app.login("frank").await.access;
+    let app = TestApp::start(crate::helpers::settings_for(server)).await;
+    let token = app.login(user).await.access;
     let url = app.url(&format!("/v1/mailboxes/{}", seg(&mailbox)));
     let get = |etag: Option<String>| {
         let mut req = app.http.get(&url).bearer_auth(&token);

@@ -11,14 +11,23 @@ fn uids(page: &Value) -> Vec<u64> {
 
 #[tokio::test]
 async fn pages_are_newest_first_and_stable_when_mail_arrives() {
+    pages_are_newest_first_and_stable_when_mail_arrives_on(dovecot(), "alice").await;
+}
+
+#[tokio::test]
+async fn pages_are_newest_first_and_stable_when_mail_arrives_on_cyrus() {
+    pages_are_newest_first_and_stable_when_mail_arrives_on(crate::helpers::cyrus(), "alice").await;
+}
+
+async fn pages_are_newest_first_and_stable_when_mail_arrives_on(server: &'static crate::helpers::Dovecot, user: &str) {
     let mailbox = unique("page");
-    let mut admin = Admin::connect(dovecot(), "alice").await;
+    let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
     for i in 1..=25 {
         admin.append(&mailbox, None, &message(&format!("m{i}"))).await;
     }
-    let app = TestApp::spawn().await;
-    let token = app.login("alice").await.access;
+    let app = TestApp::start(crate::helpers::settings_for(server)).await;
+    let token = app.login(user).await.access;
     let base = format!("/v1/mailboxes/{}/messages", seg(&mailbox));
 
     let resp = app.get(&format!("{base}?limit=10"), &token).await;
@@ -101,12 +110,24 @@ fn rich_message(long_text: &str) -> String {
 
 #[tokio::test]
 async fn a_full_message_is_decoded_json_and_reading_never_marks_it_seen() {
+    a_full_message_is_decoded_json_and_reading_never_marks_it_seen_on(dovecot(), "bob").await;
+}
+
+#[tokio::test]
+async fn a_full_message_is_decoded_json_and_reading_never_marks_it_seen_on_cyrus() {
+    a_full_message_is_decoded_json_and_reading_never_marks_it_seen_on(crate::helpers::cyrus(), "bob").await;
+}
+
+async fn a_full_message_is_decoded_json_and_reading_never_marks_it_seen_on(
+    server: &'static crate::helpers::Dovecot,
+    user: &str,
+) {
     let mailbox = unique("full");
-    let mut admin = Admin::connect(dovecot(), "bob").await;
+    let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
     admin.append(&mailbox, Some("(\\Flagged $Forwarded)"), &rich_message(&"x".repeat(5000))).await;
-    let app = TestApp::spawn().await;
-    let token = app.login("bob").await.access;
+    let app = TestApp::start(crate::helpers::settings_for(server)).await;
+    let token = app.login(user).await.access;
     let url = format!("/v1/mailboxes/{}/messages/1", seg(&mailbox));
 
     let resp = app.get(&url, &token).await;
@@ -201,16 +222,25 @@ async fn a_full_message_is_decoded_json_and_reading_never_marks_it_seen() {
 
 #[tokio::test]
 async fn raw_source_streams_byte_identical_with_ranges() {
+    raw_source_streams_byte_identical_with_ranges_on(dovecot(), "carol").await;
+}
+
+#[tokio::test]
+async fn raw_source_streams_byte_identical_with_ranges_on_cyrus() {
+    raw_source_streams_byte_identical_with_ranges_on(crate::helpers::cyrus(), "carol").await;
+}
+
+async fn raw_source_streams_byte_identical_with_ranges_on(server: &'static crate::helpers::Dovecot, user: &str) {
     let mailbox = unique("raw");
-    let mut admin = Admin::connect(dovecot(), "carol").await;
+    let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
     // Three and a half chunks, so the download crosses chunk boundaries.
     let line = "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz01\r\n";
     let body: String = line.repeat(3 * 1024 * 1024 / line.len() + 7000);
     let original = format!("{}{body}", message("big").trim_end_matches("Hello.\r\n"));
     admin.append(&mailbox, None, &original).await;
-    let app = TestApp::spawn().await;
-    let token = app.login("carol").await.access;
+    let app = TestApp::start(crate::helpers::settings_for(server)).await;
+    let token = app.login(user).await.access;
     let url = format!("/v1/mailboxes/{}/messages/1/raw", seg(&mailbox));
 
     let resp = app.get(&url, &token).await;
@@ -249,8 +279,17 @@ async fn raw_source_streams_byte_identical_with_ranges() {
 
 #[tokio::test]
 async fn html_is_marked_untrusted_and_sanitized_on_request() {
+    html_is_marked_untrusted_and_sanitized_on_request_on(dovecot(), "dave").await;
+}
+
+#[tokio::test]
+async fn html_is_marked_untrusted_and_sanitized_on_request_on_cyrus() {
+    html_is_marked_untrusted_and_sanitized_on_request_on(crate::helpers::cyrus(), "dave").await;
+}
+
+async fn html_is_marked_untrusted_and_sanitized_on_request_on(server: &'static crate::helpers::Dovecot, user: &str) {
     let mailbox = unique("html");
-    let mut admin = Admin::connect(dovecot(), "dave").await;
+    let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
     let msg = "From: news@example.com\r\nTo: dave@example.org\r\nSubject: News\r\nMIME-Version: 1.0\r\n\
         Content-Type: multipart/related; boundary=\"r\"\r\n\r\n\
@@ -259,8 +298,8 @@ async fn html_is_marked_untrusted_and_sanitized_on_request() {
         --r\r\nContent-Type: image/png\r\nContent-ID: <logo@example.com>\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n\
         --r--\r\n";
     admin.append(&mailbox, None, msg).await;
-    let app = TestApp::spawn().await;
-    let token = app.login("dave").await.access;
+    let app = TestApp::start(crate::helpers::settings_for(server)).await;
+    let token = app.login(user).await.access;
     let url = format!("/v1/mailboxes/{}/messages/1", seg(&mailbox));
     let raw = app.get_json(&url, &token).await;
     assert_eq!(raw["bodyValues"]["1"]["html"], "untrusted");

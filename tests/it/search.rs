@@ -8,8 +8,12 @@ use crate::helpers::{Admin, TestApp, dovecot, expect_problem, seg, unique};
 
 /// Message 1 has every "positive" property, message 2 none, message 3 is `\Deleted`.
 async fn corpus(user: &str) -> (Admin, String) {
+    corpus_on(dovecot(), user).await
+}
+
+async fn corpus_on(server: &'static crate::helpers::Dovecot, user: &str) -> (Admin, String) {
     let mailbox = unique("search");
-    let mut admin = Admin::connect(dovecot(), user).await;
+    let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
     let m1 = "From: Alice <alice@example.com>\r\nTo: bob@example.org\r\nCc: carol@example.net\r\nBcc: dave@example.com\r\n\
               Subject: =?UTF-8?Q?Quarterly_report_M=C3=A4rz?=\r\nDate: Mon, 2 Nov 2026 10:00:00 +0000\r\nX-Tag: red\r\n\
@@ -48,8 +52,17 @@ async fn uids(app: &TestApp, token: &str, mailbox: &str, filter: Value) -> Vec<u
 
 #[tokio::test]
 async fn every_rfc3501_search_key_matches_one_message_and_not_the_other() {
-    let (mut admin, mailbox) = corpus("alice").await;
-    let app = TestApp::spawn().await;
+    every_key(dovecot()).await;
+}
+
+#[tokio::test]
+async fn every_rfc3501_search_key_works_on_cyrus_too() {
+    every_key(crate::helpers::cyrus()).await;
+}
+
+async fn every_key(server: &'static crate::helpers::Dovecot) {
+    let (mut admin, mailbox) = corpus_on(server, "alice").await;
+    let app = TestApp::start(crate::helpers::settings_for(server)).await;
     let token = app.login("alice").await.access;
     let cases: Vec<(Value, Vec<u64>)> = vec![
         (json!({"all": true}), vec![2, 1]),

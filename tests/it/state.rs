@@ -8,15 +8,24 @@ use crate::helpers::{Admin, TestApp, dovecot, expect_problem, message, seg, sett
 
 #[tokio::test]
 async fn state_commands_and_exact_expunges() {
+    state_commands_and_exact_expunges_on(dovecot(), "mallory").await;
+}
+
+#[tokio::test]
+async fn state_commands_and_exact_expunges_on_cyrus() {
+    state_commands_and_exact_expunges_on(crate::helpers::cyrus(), "eve").await;
+}
+
+async fn state_commands_and_exact_expunges_on(server: &'static crate::helpers::Dovecot, user: &str) {
     let mailbox = unique("state");
-    let mut admin = Admin::connect(dovecot(), "mallory").await;
+    let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
     for (i, flags) in [(1, Some("(\\Deleted)")), (2, Some("(\\Deleted)")), (3, None), (4, Some("(\\Deleted)"))] {
         admin.append(&mailbox, flags, &message(&format!("s{i}"))).await;
     }
-    let settings = settings_for(dovecot());
+    let settings = settings_for(server);
     let app = TestApp::start(settings.clone()).await;
-    let token = app.login("mallory").await.access;
+    let token = app.login(user).await.access;
     let url = |action: &str| app.url(&format!("/v1/mailboxes/{}/{action}", seg(&mailbox)));
 
     let selected: Value =

@@ -11,8 +11,17 @@ fn subjects(page: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn copy_move_and_delete_with_uid_mappings() {
+    copy_move_and_delete_with_uid_mappings_on(dovecot(), "judy").await;
+}
+
+#[tokio::test]
+async fn copy_move_and_delete_with_uid_mappings_on_cyrus() {
+    copy_move_and_delete_with_uid_mappings_on(crate::helpers::cyrus(), "eve").await;
+}
+
+async fn copy_move_and_delete_with_uid_mappings_on(server: &'static crate::helpers::Dovecot, user: &str) {
     let (src, dst) = (unique("src"), unique("dst"));
-    let mut admin = Admin::connect(dovecot(), "judy").await;
+    let mut admin = Admin::connect(server, user).await;
     admin.create(&src).await;
     admin.create(&dst).await;
     for i in 1..=4 {
@@ -20,9 +29,9 @@ async fn copy_move_and_delete_with_uid_mappings() {
     }
     // A message already marked \Deleted must survive every move, including the fallback.
     admin.append(&src, Some("(\\Deleted)"), &message("bystander")).await;
-    let settings = settings_for(dovecot());
+    let settings = settings_for(server);
     let app = TestApp::start(settings.clone()).await;
-    let token = app.login("judy").await.access;
+    let token = app.login(user).await.access;
     let post = |app: &TestApp, action: &str, body: Value| {
         app.http
             .post(app.url(&format!("/v1/mailboxes/{}/messages/{action}", seg(&src))))
