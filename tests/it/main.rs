@@ -7,6 +7,7 @@ mod containers;
 mod corpus;
 mod cyrus_writes;
 mod events;
+mod faults;
 mod flags;
 mod helpers;
 mod mailboxes;
