@@ -110,6 +110,7 @@ impl Trusted {
         validation.set_audience(&[&s.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.leeway = 30;
+        validation.validate_nbf = true;
         let master = Credentials { username: s.master_user.clone(), password, authorize_as: None };
         let forbidden = s.master_separator.clone();
         Ok(Some(Self { validation, key, by_kid, user_claim: s.user_claim.clone(), master, separator, forbidden }))

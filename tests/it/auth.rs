@@ -98,6 +98,17 @@ async fn forged_expired_and_misaddressed_tokens_are_401() {
             StatusCode::UNAUTHORIZED,
         ),
         ("alg none", format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}."), StatusCode::UNAUTHORIZED),
+        ("exp as a string", forged(&secret, with("exp", json!((now + 300).to_string()))), StatusCode::UNAUTHORIZED),
+        ("nbf as a string", forged(&secret, with("nbf", json!(now.to_string()))), StatusCode::UNAUTHORIZED),
+        (
+            "no exp",
+            forged(&secret, {
+                let mut c = base.clone();
+                c.as_object_mut().expect("obj").remove("exp");
+                c
+            }),
+            StatusCode::UNAUTHORIZED,
+        ),
         ("garbage", "not.a.token".to_string(), StatusCode::UNAUTHORIZED),
     ];
     for (what, token, want) in cases {

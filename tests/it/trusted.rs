@@ -96,6 +96,20 @@ async fn trusted_tokens_read_mail_through_the_master_login_and_bad_ones_are_refu
                 ),
             ),
             ("no exp", token(&k.private, json!({"iss": "https://idp.test", "aud": "imap-gateway", "sub": "alice"}))),
+            (
+                "not yet valid",
+                token(
+                    &k.private,
+                    json!({"iss": "https://idp.test", "aud": "imap-gateway", "sub": "alice", "exp": now + 7200, "nbf": now + 3600}),
+                ),
+            ),
+            (
+                "exp as a string",
+                token(
+                    &k.private,
+                    json!({"iss": "https://idp.test", "aud": "imap-gateway", "sub": "alice", "exp": (now + 300).to_string()}),
+                ),
+            ),
             ("separator in the user", token(&k.private, claims("alice*gwmaster"))),
             ("no user", token(&k.private, json!({"iss": "https://idp.test", "aud": "imap-gateway", "exp": now + 300}))),
         ];
