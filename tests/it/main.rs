@@ -1,6 +1,7 @@
 //! The one integration-test binary: real Dovecot, real SQLite and PostgreSQL.
 
 mod append;
+mod attack;
 mod auth;
 mod changes;
 mod containers;
