@@ -24,6 +24,7 @@ mod service;
 mod state;
 mod store;
 mod store_webhooks;
+mod tenants;
 mod transfer;
 mod trusted;
 mod webhooks;
