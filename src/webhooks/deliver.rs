@@ -46,8 +46,9 @@ pub fn spawn_worker(app: AppState) {
                     continue;
                 }
             };
-            // Longer than one attempt can take; a crashed worker's lease lapses after this.
-            let lease = now + app.settings.webhooks.timeout_ms as i64 + 2_000;
+            // Longer than one attempt can take (resolution ≤ 5 s, then the POST's deadline); a
+            // crashed worker's lease lapses after this.
+            let lease = now + app.settings.webhooks.timeout_ms as i64 + 10_000;
             for d in due {
                 if !matches!(app.store.claim_delivery(&d.id, now, lease).await, Ok(true)) {
                     continue;
@@ -95,7 +96,10 @@ async fn send(app: &AppState, d: &Due) -> Result<i64, String> {
     let hook = app.store.webhook(&d.webhook_id).await.map_err(|e| e.to_string())?.ok_or("webhook deleted")?;
     let secret = app.auth.keyring.open(&hook.id, SECRET_FIELD, &hook.sealed_secret).map_err(|e| e.to_string())?;
     // Checked again at every attempt: DNS may have changed since registration.
-    let dest = ssrf::resolve(&hook.url, s).await.map_err(|e| format!("refused: {e}"))?;
+    let dest = tokio::time::timeout(Duration::from_secs(5), ssrf::resolve(&hook.url, s))
+        .await
+        .map_err(|_| "name resolution timed out".to_string())?
+        .map_err(|e| format!("refused: {e}"))?;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
