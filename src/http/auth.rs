@@ -35,20 +35,22 @@ pub async fn login(
 ) -> Result<Json<TokenResponse>, ApiError> {
     let user_key = format!("user:{}", body.username.to_lowercase());
     let keys = [format!("ip:{ip}"), user_key.clone()];
-    if let Err(secs) = state.login_limiter.check(&keys) {
+    // The attempt counts from here, so parallel guesses cannot all slip past the limit.
+    let mark = state.login_limiter.check(&keys).map_err(|secs| {
         state.metrics.inc("login_rate_limited_total", &[("limit", "failures")]);
-        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too-many-login-attempts", "Too many failed logins")
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too-many-login-attempts", "Too many failed logins")
             .detail(format!("too many failed logins for this client or username; try again in {secs} s"))
-            .retry_after(secs));
-    }
+            .retry_after(secs)
+    })?;
     match flows::login(&state, &body.username, &body.password).await {
         Ok(tokens) => {
-            state.login_limiter.succeed(&user_key);
+            state.login_limiter.succeed(mark, &keys[0], &user_key);
             Ok(Json(tokens))
         }
         Err(e) => {
-            if e.status == StatusCode::UNAUTHORIZED {
-                state.login_limiter.fail(&keys);
+            if e.status != StatusCode::UNAUTHORIZED {
+                // Not a refused password (server down, bad input): it does not count.
+                state.login_limiter.release(mark, &keys);
             }
             Err(e)
         }

@@ -65,7 +65,9 @@ pub async fn get_changes(
         }
         (Since::Scan(_), None) => return Err(snapshot_gone()),
     };
-    let known = q.known_uids.as_deref().map(|k| parse_uids(k, old.uid_next)).transpose()?;
+    // Known UIDs are not clipped at the old UIDNEXT: after a page cut the client may hold
+    // messages created since, whose deletion must be reported.
+    let known = q.known_uids.as_deref().map(|k| parse_uids(k, u32::MAX)).transpose()?;
     let req = changes::Request { mod_seq: old.mod_seq, uid_next: old.uid_next, known, scan_limit: SCAN_LIMIT };
     let pool = st.pool_for(&account).await?;
     let outcome = run::read(&pool, |c| {
@@ -157,6 +159,7 @@ mod tests {
     fn known_uids_are_clipped_to_the_old_uidnext() {
         assert_eq!(parse_uids("5,1:3,3,40:38", 40).expect("valid"), [1, 2, 3, 5, 38, 39]);
         assert_eq!(parse_uids("1:4294967295", 4).expect("valid"), [1, 2, 3]);
+        assert!(parse_uids("1:4294967295", u32::MAX).is_err(), "too many to expand");
         for bad in ["", "0", "1:*", "a", "1,,2", "+1", "1:2:3"] {
             assert!(parse_uids(bad, 10).is_err(), "{bad}");
         }

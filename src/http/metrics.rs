@@ -25,7 +25,12 @@ const UPSTREAM: [&str; 6] = [
 /// Counts one request; `route` is the template, never the concrete path.
 pub async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_string();
-    let method = req.method().as_str().to_string();
+    // Only standard methods become labels: a made-up method must not mint new series.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => m,
+        _ => "other",
+    }
+    .to_string();
     let started = Instant::now();
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();

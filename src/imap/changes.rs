@@ -130,7 +130,9 @@ pub async fn since(
         };
         // Only UIDs the old state could have had matter; ranges are clipped before they are
         // expanded, and the count is capped, so a huge VANISHED range costs nothing.
-        let below = req.uid_next.min(state.uid_next.unwrap_or(u32::MAX));
+        // Clipped at the current UIDNEXT, not the old one: after a page cut, a message reported
+        // as created may have gone since, and its deletion must still be reported.
+        let below = state.uid_next.unwrap_or(u32::MAX);
         let mut overflow = false;
         let exists = state.exists;
         conn.execute(&cmd, |r| match r {
@@ -157,6 +159,7 @@ pub async fn since(
     }
     changed.sort_unstable_by_key(|c| c.uid);
     changed.dedup_by_key(|c| c.uid);
+    let now_next = state.uid_next.unwrap_or(u32::MAX);
     let gone = match (method, &req.known) {
         (Method::Qresync, _) => {
             vanished.sort_unstable();
@@ -165,10 +168,10 @@ pub async fn since(
         }
         (_, None) => None,
         (Method::Scan, Some(known)) => {
-            Some(missing(known, req.uid_next, |u| changed.binary_search_by_key(&u, |c| c.uid).is_ok()))
+            Some(missing(known, now_next, |u| changed.binary_search_by_key(&u, |c| c.uid).is_ok()))
         }
         (Method::Condstore, Some(known)) => {
-            let candidates: Vec<u32> = known.iter().copied().filter(|&u| u < req.uid_next).collect();
+            let candidates: Vec<u32> = known.iter().copied().filter(|&u| u < now_next).collect();
             let mut present = Vec::new();
             if let Some(set) = UidSet::ranges(&candidates) {
                 conn.execute(&encode::uid_search_set(&set), |r| {
@@ -179,7 +182,7 @@ pub async fn since(
                 .await?;
             }
             present.sort_unstable();
-            Some(missing(&candidates, req.uid_next, |u| present.binary_search(&u).is_ok()))
+            Some(missing(&candidates, now_next, |u| present.binary_search(&u).is_ok()))
         }
     };
     Ok(Outcome::Facts(Facts { state, method, changed, gone, moved }))

@@ -110,7 +110,8 @@ impl Store {
     /// Leases a due delivery until `until`; false if another worker has it.
     pub async fn claim_delivery(&self, id: &str, now: i64, until: i64) -> Result<bool, StoreError> {
         let n = sqlx::query(
-            "UPDATE webhook_deliveries SET locked_until = $1 WHERE id = $2 AND status = 'pending' AND locked_until <= $3",
+            "UPDATE webhook_deliveries SET locked_until = $1 \
+             WHERE id = $2 AND status = 'pending' AND locked_until <= $3 AND next_attempt_at <= $3",
         )
         .bind(until)
         .bind(id)

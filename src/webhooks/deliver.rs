@@ -46,14 +46,17 @@ pub fn spawn_worker(app: AppState) {
                     continue;
                 }
             };
-            // Longer than one attempt can take (resolution ≤ 5 s, then the POST's deadline); a
-            // crashed worker's lease lapses after this.
-            let lease = now + app.settings.webhooks.timeout_ms as i64 + 10_000;
             for d in due {
+                // A slot first, then the lease, timed from now: a lease never runs out while
+                // its delivery waits for a slot.
+                let Ok(permit) = permits.clone().acquire_owned().await else { return };
+                let now = now_ms();
+                // Longer than one attempt can take (resolution ≤ 5 s, then the POST's deadline);
+                // a crashed worker's lease lapses after this.
+                let lease = now + app.settings.webhooks.timeout_ms as i64 + 10_000;
                 if !matches!(app.store.claim_delivery(&d.id, now, lease).await, Ok(true)) {
                     continue;
                 }
-                let Ok(permit) = permits.clone().acquire_owned().await else { return };
                 let app = app.clone();
                 tokio::spawn(async move {
                     attempt(&app, d).await;

@@ -25,8 +25,9 @@ pub enum Refused {
     /// The name does not resolve.
     #[error("host {0} does not resolve")]
     Unresolved(String),
-    /// It resolves to an internal address.
-    #[error("host resolves to an internal address ({0})")]
+    /// It resolves to an internal address (which the message does not name, so that
+    /// registrations cannot map internal DNS).
+    #[error("the host resolves to an internal address")]
     Internal(IpAddr),
 }
 

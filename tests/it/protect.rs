@@ -132,3 +132,25 @@ async fn refused_stored_credentials_are_parked_not_retried() {
     let fresh = app.login("judy").await.access;
     assert_eq!(app.get("/v1/mailboxes?counts=false", &fresh).await.status(), StatusCode::OK);
 }
+
+/// Parallel guesses cannot slip past the limit: each attempt counts when it is checked.
+#[tokio::test]
+async fn thirty_parallel_guesses_reach_dovecot_at_most_ten_times() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let before = mismatches("frank");
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move { app.login_raw("frank", &format!("parallel-{i}")).await.status() }));
+    }
+    let mut limited = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            StatusCode::TOO_MANY_REQUESTS => limited += 1,
+            s => assert_eq!(s, StatusCode::UNAUTHORIZED),
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(limited, 20, "10 attempts, then 429");
+    assert!(mismatches("frank") - before <= 10, "Dovecot saw at most the threshold");
+}
