@@ -57,6 +57,17 @@ impl Deref for AppState {
     }
 }
 
+impl AppState {
+    /// The account's credentials, read afresh on each call (for watchers that reconnect).
+    pub fn credential_source(&self, account: &str) -> crate::sync::watcher::CredentialSource {
+        let (st, account) = (self.clone(), account.to_string());
+        Arc::new(move || {
+            let (st, account) = (st.clone(), account.clone());
+            Box::pin(async move { st.credentials_for(&account).await.ok().map(|(c, _)| c) })
+        })
+    }
+}
+
 impl App {
     /// The pool of `account_id`, rebuilt from the stored encrypted credential when this
     /// instance has none (after a restart, or on another instance).

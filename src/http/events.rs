@@ -72,11 +72,13 @@ pub async fn events(
         .await?;
     }
     let wanted: Vec<String> = mailboxes.iter().map(|m| m.as_str().to_string()).collect();
-    let (creds, _) = st.credentials_for(&account).await?;
+    // Fails now (401) if the account's credentials are unusable; the watcher reads them afresh.
+    st.credentials_for(&account).await?;
+    let source = st.credential_source(&account);
     let settings = st.settings.events.clone();
     let (hub, target) = (st.events.clone(), st.pools.target());
     let feed = st.events.feed(&account, &wanted, &[], settings.replay_buffer, move |feed| {
-        watcher::spawn(feed, hub, target, creds, settings)
+        watcher::spawn(feed, hub, target, source, settings)
     });
     let last = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let sub = feed.subscribe(last.as_deref());

@@ -50,12 +50,22 @@ fn mod_state(s: &SelectState) -> ModState {
     }
 }
 
+/// Where a watcher gets its credentials, read afresh at every (re)connect so that a password
+/// changed by a new login is used from the next reconnect on; `None` ends the watcher.
+pub type CredentialSource =
+    Arc<dyn Fn() -> futures_util::future::BoxFuture<'static, Option<Credentials>> + Send + Sync>;
+
 /// Starts the watcher of `feed`.
-pub fn spawn(feed: Arc<Feed>, hub: Arc<Hub>, target: Arc<Target>, creds: Credentials, settings: EventsSettings) {
+pub fn spawn(feed: Arc<Feed>, hub: Arc<Hub>, target: Arc<Target>, source: CredentialSource, settings: EventsSettings) {
     tokio::spawn(async move {
         let mut tracked = BTreeMap::new();
         let mut failures = 0u32;
         loop {
+            let Some(creds) = source().await else {
+                tracing::warn!(account.id = %feed.account, "event watcher has no credentials; stopping");
+                hub.stop(&feed.account);
+                return;
+            };
             let started = tokio::time::Instant::now();
             match watch(&feed, &hub, &target, &creds, &settings, &mut tracked).await {
                 Ok(()) => return,
