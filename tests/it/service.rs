@@ -119,6 +119,27 @@ fn the_binary_reads_its_environment_serves_and_exits_0_on_sigterm() {
     assert!(exit.success(), "exit status after SIGTERM: {exit:?}");
 }
 
+/// Waits until the spawned gateway at `base` answers, then logs in as `user` (password
+/// `<user>-pass`) and returns the access token.
+async fn ready_and_login(http: &reqwest::Client, base: &str, user: &str) -> String {
+    for _ in 0..100 {
+        if http.get(format!("{base}/readyz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let login: serde_json::Value = http
+        .post(format!("{base}/v1/auth/login"))
+        .json(&serde_json::json!({"username": user, "password": format!("{user}-pass")}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    login["accessToken"].as_str().expect("token").to_string()
+}
+
 fn vm_rss_kb(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -172,22 +193,7 @@ fn a_50_mb_attachment_downloads_byte_identical_in_bounded_memory() {
     let result = rt.block_on(async {
         let http = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
-        for _ in 0..100 {
-            if http.get(format!("{base}/healthz")).send().await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        let login: serde_json::Value = http
-            .post(format!("{base}/v1/auth/login"))
-            .json(&serde_json::json!({"username": "heidi", "password": "heidi-pass"}))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("json");
-        let token = login["accessToken"].as_str().expect("token").to_string();
+        let token = ready_and_login(&http, &base, "heidi").await;
         let url = format!("{base}/v1/mailboxes/{}/messages/1/parts/2", crate::helpers::seg(&mailbox));
         // Warm up: one small request so that pools and buffers exist before the baseline.
         let _ =
@@ -319,22 +325,7 @@ fn a_30_mb_upload_streams_in_bounded_memory() {
     let (baseline, peak, status) = rt.block_on(async {
         let http = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
-        for _ in 0..100 {
-            if http.get(format!("{base}/healthz")).send().await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        let login: serde_json::Value = http
-            .post(format!("{base}/v1/auth/login"))
-            .json(&serde_json::json!({"username": "heidi", "password": "heidi-pass"}))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("json");
-        let token = login["accessToken"].as_str().expect("token").to_string();
+        let token = ready_and_login(&http, &base, "heidi").await;
         let url = format!("{base}/v1/mailboxes/{}/messages", crate::helpers::seg(&mailbox));
         let _ =
             http.get(format!("{base}/v1/mailboxes/{}", crate::helpers::seg(&mailbox))).bearer_auth(&token).send().await;
