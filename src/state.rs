@@ -58,8 +58,26 @@ impl Deref for AppState {
 }
 
 impl AppState {
+    /// The account's feed, following `mailboxes` (created with its watcher if there is none).
+    /// Fails (401) at once if the account's credentials are unusable; the watcher reads them
+    /// afresh at every reconnect.
+    pub async fn follow(
+        &self,
+        account: &str,
+        mailboxes: &[String],
+        seeds: &[(String, crate::sync::token::ModState)],
+    ) -> Result<Arc<crate::sync::events::Feed>, ApiError> {
+        self.credentials_for(account).await?;
+        let source = self.credential_source(account);
+        let settings = self.settings.events.clone();
+        let (hub, target) = (self.events.clone(), self.pools.target());
+        Ok(self.events.feed(account, mailboxes, seeds, settings.replay_buffer, move |feed| {
+            crate::sync::watcher::spawn(feed, hub, target, source, settings)
+        }))
+    }
+
     /// The account's credentials, read afresh on each call (for watchers that reconnect).
-    pub fn credential_source(&self, account: &str) -> crate::sync::watcher::CredentialSource {
+    fn credential_source(&self, account: &str) -> crate::sync::watcher::CredentialSource {
         let (st, account) = (self.clone(), account.to_string());
         Arc::new(move || {
             let (st, account) = (st.clone(), account.clone());

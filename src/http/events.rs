@@ -15,10 +15,7 @@ use crate::{
     error::ApiError,
     imap::{encode::MailboxName, mailbox, run},
     state::AppState,
-    sync::{
-        events::{Feed, Stamped, SubscriberGuard},
-        watcher,
-    },
+    sync::events::{Feed, Stamped, SubscriberGuard},
     views::{
         events::{EventData, EventsQuery},
         problem::Problem,
@@ -72,14 +69,7 @@ pub async fn events(
         .await?;
     }
     let wanted: Vec<String> = mailboxes.iter().map(|m| m.as_str().to_string()).collect();
-    // Fails now (401) if the account's credentials are unusable; the watcher reads them afresh.
-    st.credentials_for(&account).await?;
-    let source = st.credential_source(&account);
-    let settings = st.settings.events.clone();
-    let (hub, target) = (st.events.clone(), st.pools.target());
-    let feed = st.events.feed(&account, &wanted, &[], settings.replay_buffer, move |feed| {
-        watcher::spawn(feed, hub, target, source, settings)
-    });
+    let feed = st.follow(&account, &wanted, &[]).await?;
     let last = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let sub = feed.subscribe(last.as_deref());
     let ready = feed.wait_watching(&wanted, READY_WAIT).await;

@@ -98,14 +98,7 @@ pub async fn create_webhook(
     };
     st.store.insert_webhook(&row).await?;
     // The watcher follows the mailboxes before the 201, so that every later change is delivered.
-    // Fails now (401) if the account's credentials are unusable; the watcher reads them afresh.
-    st.credentials_for(&account).await?;
-    let source = st.credential_source(&account);
-    let settings = st.settings.events.clone();
-    let (hub, target) = (st.events.clone(), st.pools.target());
-    let feed = st.events.feed(&account, &row.mailboxes, &[], settings.replay_buffer, move |feed| {
-        crate::sync::watcher::spawn(feed, hub, target, source, settings)
-    });
+    let feed = st.follow(&account, &row.mailboxes, &[]).await?;
     st.webhooks.ensure(&st, &account).await;
     feed.wait_watching(&row.mailboxes, std::time::Duration::from_secs(10)).await;
     tracing::info!(account.id = %account, webhook.id = %id, "webhook registered");

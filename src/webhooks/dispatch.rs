@@ -13,7 +13,6 @@ use crate::{
     sync::{
         events::Stamped,
         token::{self, Since},
-        watcher,
     },
 };
 
@@ -93,13 +92,10 @@ async fn run(app: &AppState, account: &str, changed: &Notify) -> Result<End, Str
             seeds.push((m.clone(), s));
         }
     }
-    app.credentials_for(account).await.map_err(|e| format!("{}: {}", e.slug, e.detail.unwrap_or_default()))?;
-    let source = app.credential_source(account);
-    let settings = app.settings.events.clone();
-    let (hub, target) = (app.events.clone(), app.pools.target());
-    let feed = app.events.feed(account, &mailboxes, &seeds, settings.replay_buffer, move |feed| {
-        watcher::spawn(feed, hub, target, source, settings)
-    });
+    let feed = app
+        .follow(account, &mailboxes, &seeds)
+        .await
+        .map_err(|e| format!("{}: {}", e.slug, e.detail.unwrap_or_default()))?;
     let mut sub = feed.subscribe(None);
     let mut renew = tokio::time::interval(Duration::from_millis(RENEW_MS));
     renew.tick().await;

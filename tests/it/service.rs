@@ -244,22 +244,7 @@ fn sigterm_lets_a_slow_download_finish_and_logs_out_of_imap() {
         admin.logout().await;
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
-        for _ in 0..100 {
-            if http.get(format!("{base}/readyz")).send().await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        let login: serde_json::Value = http
-            .post(format!("{base}/v1/auth/login"))
-            .json(&serde_json::json!({"username": user, "password": format!("{user}-pass")}))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("json");
-        let token = login["accessToken"].as_str().expect("token").to_string();
+        let token = ready_and_login(&http, &base, user).await;
         let url = format!("{base}/v1/mailboxes/{}/messages/1/raw", crate::helpers::seg(&mailbox));
         let mut resp = http.get(url).bearer_auth(&token).send().await.expect("download");
         assert_eq!(resp.status(), StatusCode::OK);
