@@ -1,0 +1,104 @@
+//! The floor: a direct IMAP client (async-imap) doing each operation's IMAP work, one session
+//! per worker, with nothing in between.
+
+use futures_util::TryStreamExt;
+use tokio::net::TcpStream;
+
+use crate::{
+    load::{Op, Worker},
+    servers::IMAP_PORT,
+};
+
+/// Messages in the mailbox the message operations use (`k10`), UIDs 1..=this.
+pub const MESSAGES: u64 = 10_000;
+/// Messages of about 100 KB in `raw100k`, UIDs 1..=this.
+pub const LARGE: u64 = 50;
+/// The search both sides run: the sender `bob` since 25 Jan 2025 (the newest third of `k10`).
+pub const SEARCH_IMAP: &str = "FROM \"bob\" SINCE 25-Jan-2025";
+
+/// A UID of the message mailbox picked from `n`, spread over the whole mailbox.
+pub fn uid_of(n: u64, count: u64) -> u64 {
+    1 + n.wrapping_mul(7919) % count
+}
+
+/// One logged-in session.
+pub struct Direct {
+    session: async_imap::Session<TcpStream>,
+}
+
+impl Direct {
+    /// Connects and logs in as `user`.
+    pub async fn connect(user: &str) -> Result<Self, String> {
+        let tcp = TcpStream::connect(("127.0.0.1", IMAP_PORT)).await.map_err(|e| e.to_string())?;
+        let _ = tcp.set_nodelay(true);
+        let mut client = async_imap::Client::new(tcp);
+        client.read_response().await.map_err(|e| e.to_string())?.ok_or("no greeting")?;
+        let session = client.login(user, format!("{user}-pass")).await.map_err(|(e, _)| e.to_string())?;
+        Ok(Self { session })
+    }
+
+    fn drain(&mut self) {
+        while self.session.unsolicited_responses.try_recv().is_ok() {}
+    }
+
+    async fn fetch_count(&mut self, uid: bool, set: &str, query: &str) -> Result<usize, String> {
+        let fetched: Vec<_> = if uid {
+            self.session.uid_fetch(set, query).await.map_err(|e| e.to_string())?.try_collect().await
+        } else {
+            self.session.fetch(set, query).await.map_err(|e| e.to_string())?.try_collect().await
+        }
+        .map_err(|e| e.to_string())?;
+        Ok(fetched.len())
+    }
+
+    /// Logs out.
+    pub async fn logout(mut self) {
+        let _ = self.session.logout().await;
+    }
+}
+
+const SUMMARY: &str = "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)";
+
+impl Worker for Direct {
+    async fn call(&mut self, op: Op, n: u64) -> Result<(), String> {
+        let result = match op {
+            Op::ListPage(mailbox) => {
+                let exists = self.session.examine(mailbox).await.map_err(|e| e.to_string())?.exists;
+                let got = self.fetch_count(false, &format!("{}:{exists}", exists.saturating_sub(49).max(1)), SUMMARY).await?;
+                if got < 50 { Err(format!("page of {got}")) } else { Ok(()) }
+            }
+            Op::GetMessage => {
+                self.session.examine("k10").await.map_err(|e| e.to_string())?;
+                let uid = uid_of(n, MESSAGES).to_string();
+                let query = "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE BODY.PEEK[])";
+                (self.fetch_count(true, &uid, query).await? == 1).then_some(()).ok_or("no message".into())
+            }
+            Op::GetRaw => {
+                self.session.examine("raw100k").await.map_err(|e| e.to_string())?;
+                let uid = uid_of(n, LARGE).to_string();
+                (self.fetch_count(true, &uid, "BODY.PEEK[]").await? == 1).then_some(()).ok_or("no message".into())
+            }
+            Op::Search => {
+                self.session.examine("k10").await.map_err(|e| e.to_string())?;
+                let found = self.session.uid_search(SEARCH_IMAP).await.map_err(|e| e.to_string())?;
+                if found.is_empty() { Err("nothing found".into()) } else { Ok(()) }
+            }
+            Op::FlagUpdate => {
+                self.session.select("k10").await.map_err(|e| e.to_string())?;
+                let uid = uid_of(n, MESSAGES).to_string();
+                let query = if n % 2 == 0 { "+FLAGS (\\Flagged)" } else { "-FLAGS (\\Flagged)" };
+                let _: Vec<_> = self
+                    .session
+                    .uid_store(&uid, query)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .try_collect()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(())
+            }
+        };
+        self.drain();
+        result
+    }
+}

@@ -1,0 +1,109 @@
+//! The gateway side: the same operations as HTTP requests, through one shared keep-alive client.
+
+use serde_json::{Value, json};
+
+use crate::{
+    direct::{LARGE, MESSAGES, uid_of},
+    load::{Op, Worker},
+    servers::GATEWAY_ADDR,
+};
+
+/// The search both sides run, as the gateway's JSON filter.
+pub fn search_filter() -> Value {
+    json!({"filter": {"from": "bob", "since": "2025-01-25"}})
+}
+
+/// One worker of the HTTP side.
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    token: String,
+}
+
+fn url(path: &str) -> String {
+    format!("http://{GATEWAY_ADDR}{path}")
+}
+
+impl Http {
+    /// Logs in as `user` and gives a worker holding its access token.
+    pub async fn login(client: &reqwest::Client, user: &str) -> Result<Self, String> {
+        let resp = client
+            .post(url("/v1/auth/login"))
+            .json(&json!({"username": user, "password": format!("{user}-pass")}))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !resp.status().is_success() {
+            return Err(format!("login of {user}: {}", resp.status()));
+        }
+        let body: Value = resp.json().await.map_err(|e| e.to_string())?;
+        let token = body["accessToken"].as_str().ok_or("no accessToken")?.to_string();
+        Ok(Self { client: client.clone(), token })
+    }
+
+    /// GET `path` as this user; the body, or the status and problem as the error.
+    pub async fn get(&self, path: &str) -> Result<bytes::Bytes, String> {
+        let resp = self.client.get(url(path)).bearer_auth(&self.token).send().await.map_err(|e| e.to_string())?;
+        let status = resp.status();
+        let body = resp.bytes().await.map_err(|e| e.to_string())?;
+        if status.is_success() { Ok(body) } else { Err(format!("{status}: {}", String::from_utf8_lossy(&body))) }
+    }
+
+    /// GET `path` and count the body's bytes as they stream in, without keeping them.
+    pub async fn download(&self, path: &str) -> Result<u64, String> {
+        let mut resp = self.client.get(url(path)).bearer_auth(&self.token).send().await.map_err(|e| e.to_string())?;
+        if !resp.status().is_success() {
+            return Err(format!("download: {}", resp.status()));
+        }
+        let mut total = 0;
+        while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
+            total += chunk.len() as u64;
+        }
+        Ok(total)
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<Value, String> {
+        let resp = req.bearer_auth(&self.token).send().await.map_err(|e| e.to_string())?;
+        let status = resp.status();
+        let body = resp.bytes().await.map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(format!("{status}: {}", String::from_utf8_lossy(&body)));
+        }
+        serde_json::from_slice(&body).map_err(|e| e.to_string())
+    }
+}
+
+impl Worker for Http {
+    async fn call(&mut self, op: Op, n: u64) -> Result<(), String> {
+        match op {
+            Op::ListPage(mailbox) => {
+                let page = self.send(self.client.get(url(&format!("/v1/mailboxes/{mailbox}/messages?limit=50")))).await?;
+                let got = page["items"].as_array().map_or(0, Vec::len);
+                if got < 50 { Err(format!("page of {got}")) } else { Ok(()) }
+            }
+            Op::GetMessage => {
+                let m = self
+                    .send(self.client.get(url(&format!("/v1/mailboxes/k10/messages/{}", uid_of(n, MESSAGES)))))
+                    .await?;
+                if m["uid"].is_u64() { Ok(()) } else { Err("no uid".into()) }
+            }
+            Op::GetRaw => {
+                let body = self.get(&format!("/v1/mailboxes/raw100k/messages/{}/raw", uid_of(n, LARGE))).await?;
+                if body.len() > 90_000 { Ok(()) } else { Err(format!("raw of {} bytes", body.len())) }
+            }
+            Op::Search => {
+                let r = self.send(self.client.post(url("/v1/mailboxes/k10/search")).json(&search_filter())).await?;
+                if r["uids"].as_array().is_some_and(|u| !u.is_empty()) { Ok(()) } else { Err(format!("found {r}")) }
+            }
+            Op::FlagUpdate => {
+                let patch = json!({"keywords": {"$flagged": n % 2 == 0}});
+                let req = self
+                    .client
+                    .patch(url(&format!("/v1/mailboxes/k10/messages/{}", uid_of(n, MESSAGES))))
+                    .header("content-type", "application/merge-patch+json")
+                    .body(patch.to_string());
+                self.send(req).await.map(drop)
+            }
+        }
+    }
+}

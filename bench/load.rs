@@ -1,0 +1,119 @@
+//! The load generator: a fixed number of workers, each with its own HTTP client slot or IMAP
+//! session, calling one operation back to back for a fixed time; latencies and throughput.
+
+use std::{
+    future::Future,
+    time::{Duration, Instant},
+};
+
+/// What the benchmark measures, the same on both sides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// The newest 50 message summaries of a mailbox.
+    ListPage(&'static str),
+    /// One message as JSON (envelope, structure, text bodies).
+    GetMessage,
+    /// One raw message of about 100 KB.
+    GetRaw,
+    /// A search by sender and date.
+    Search,
+    /// Setting or clearing `\Flagged` on one message.
+    FlagUpdate,
+}
+
+impl Op {
+    /// The row name in the results.
+    pub fn label(self) -> String {
+        match self {
+            Op::ListPage(m) => format!("list page of 50 ({m})"),
+            Op::GetMessage => "get message (JSON)".into(),
+            Op::GetRaw => "get raw (100 KB)".into(),
+            Op::Search => "search (from + since)".into(),
+            Op::FlagUpdate => "flag update".into(),
+        }
+    }
+}
+
+/// One side of the comparison: something that performs an operation.
+pub trait Worker: Send + 'static {
+    /// Performs `op` once; `n` varies the message chosen.
+    fn call(&mut self, op: Op, n: u64) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// What one timed run gave.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    /// Successful calls, each with its latency.
+    pub latencies: Vec<Duration>,
+    /// Failed calls.
+    pub errors: usize,
+    /// The first failure seen, to show.
+    pub first_error: Option<String>,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+impl Stats {
+    /// Successful calls per second.
+    pub fn rps(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+    /// The `q` quantile (0..1) of the latencies, in milliseconds.
+    pub fn quantile_ms(&self, q: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        let mut v = self.latencies.clone();
+        v.sort_unstable();
+        let i = ((v.len() as f64 - 1.0) * q).round() as usize;
+        v[i.min(v.len() - 1)].as_secs_f64() * 1000.0
+    }
+}
+
+/// Runs `op` on every worker at once for `warmup` (not counted), then for `measure`; gives the
+/// workers back for the next operation.
+pub async fn run<W: Worker>(workers: Vec<W>, op: Op, warmup: Duration, measure: Duration) -> (Vec<W>, Stats) {
+    let (workers, _) = timed(workers, op, warmup, 0).await;
+    timed(workers, op, measure, 1_000_003).await
+}
+
+async fn timed<W: Worker>(workers: Vec<W>, op: Op, length: Duration, salt: u64) -> (Vec<W>, Stats) {
+    let started = Instant::now();
+    let deadline = started + length;
+    let count = workers.len() as u64;
+    let tasks: Vec<_> = workers
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut w)| {
+            tokio::spawn(async move {
+                let mut stats = Stats::default();
+                let mut n = salt + i as u64;
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    match w.call(op, n).await {
+                        Ok(()) => stats.latencies.push(t.elapsed()),
+                        Err(e) => {
+                            stats.errors += 1;
+                            stats.first_error.get_or_insert(e);
+                        }
+                    }
+                    n += count;
+                }
+                (w, stats)
+            })
+        })
+        .collect();
+    let mut all = Stats::default();
+    let mut back = Vec::new();
+    for t in tasks {
+        let Ok((w, s)) = t.await else { continue };
+        back.push(w);
+        all.latencies.extend(s.latencies);
+        all.errors += s.errors;
+        if all.first_error.is_none() {
+            all.first_error = s.first_error;
+        }
+    }
+    all.elapsed = started.elapsed();
+    (back, all)
+}

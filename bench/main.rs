@@ -1,0 +1,152 @@
+//! The gateway benchmark (`cargo bench --bench gateway`): seeds its own Dovecot, drives a
+//! release gateway over HTTP and a direct async-imap client with the same number of
+//! connections, and writes `bench/RESULTS.md`. Not a test: it asserts nothing but that the
+//! work was done.
+
+mod direct;
+mod http;
+mod load;
+mod report;
+mod seed;
+mod servers;
+
+use std::time::{Duration, Instant};
+
+use load::{Op, Stats};
+
+/// Workers (and connections) on each side.
+const CONCURRENCY: usize = 16;
+/// Accounts for the memory measurement, each holding one pooled connection.
+const ACCOUNTS: usize = 1000;
+/// Decoded size of the streamed attachment.
+const ATTACHMENT: usize = 50 * 1024 * 1024;
+
+fn seconds(var: &str, default: u64) -> Duration {
+    Duration::from_secs(std::env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(default))
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = bench().await {
+        eprintln!("bench: {e}");
+        servers::stop_dovecot();
+        std::process::exit(1);
+    }
+    servers::stop_dovecot();
+}
+
+async fn bench() -> Result<(), String> {
+    let warmup = seconds("BENCH_WARMUP_SECS", 2);
+    let measure = seconds("BENCH_SECS", 10);
+    let started = Instant::now();
+    let root = servers::start_dovecot(ACCOUNTS).map_err(|e| e.to_string())?;
+    seed::realistic(&root, "k1", 1_000).map_err(|e| e.to_string())?;
+    seed::realistic(&root, "k10", direct::MESSAGES).map_err(|e| e.to_string())?;
+    seed::realistic(&root, "k100", 100_000).map_err(|e| e.to_string())?;
+    seed::large(&root, "raw100k", direct::LARGE).map_err(|e| e.to_string())?;
+    seed::attachment(&root, "att50m", ATTACHMENT).map_err(|e| e.to_string())?;
+    servers::chown_mail().map_err(|e| e.to_string())?;
+    eprintln!("bench: seeded in {:.1} s", started.elapsed().as_secs_f64());
+
+    let mut report = report::Report::default();
+    {
+        let gw = servers::Gateway::start(CONCURRENCY).await?;
+        let client = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY * 2).build().map_err(|e| e.to_string())?;
+        let alice = http::Http::login(&client, "alice").await?;
+        // Dovecot indexes each folder on first access; the benchmark measures a warm server.
+        for m in ["k1", "k10", "k100", "raw100k", "att50m"] {
+            let t = Instant::now();
+            alice.get(&format!("/v1/mailboxes/{m}/messages?limit=1")).await?;
+            eprintln!("bench: {m} indexed in {:.1} s", t.elapsed().as_secs_f64());
+        }
+        let mut https = vec![alice.clone(); CONCURRENCY];
+        let mut directs = Vec::new();
+        for _ in 0..CONCURRENCY {
+            directs.push(direct::Direct::connect("alice").await?);
+        }
+        let ops = [Op::ListPage("k10"), Op::GetMessage, Op::GetRaw, Op::Search, Op::FlagUpdate];
+        for op in ops {
+            let (back, g) = load::run(https, op, warmup, measure).await;
+            https = back;
+            let (back, d) = load::run(directs, op, warmup, measure).await;
+            directs = back;
+            eprintln!("bench: {}: gateway {:.0}/s, direct {:.0}/s", op.label(), g.rps(), d.rps());
+            report.ops.push((op, g, d));
+        }
+        for d in directs {
+            d.logout().await;
+        }
+        report.scale = page_scale(&alice).await?;
+        report.stream = stream_attachment(&gw, &alice).await?;
+    }
+    report.accounts = many_accounts(&client_for_accounts()?).await?;
+    report.total = started.elapsed();
+    let text = report.render(warmup, measure);
+    std::fs::write("bench/RESULTS.md", &text).map_err(|e| e.to_string())?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Sequential first pages of 1k, 10k and 100k mailboxes: the median of each.
+async fn page_scale(alice: &http::Http) -> Result<Vec<(&'static str, Stats)>, String> {
+    let mut out = Vec::new();
+    for m in ["k1", "k10", "k100"] {
+        let (_, stats) = load::run(vec![alice.clone()], Op::ListPage(m), Duration::from_secs(1), Duration::from_secs(5)).await;
+        out.push((m, stats));
+    }
+    Ok(out)
+}
+
+/// Peak RSS growth while one client downloads the 50 MB attachment.
+async fn stream_attachment(gw: &servers::Gateway, alice: &http::Http) -> Result<report::Stream, String> {
+    let page: serde_json::Value =
+        serde_json::from_slice(&alice.get("/v1/mailboxes/att50m/messages?limit=1").await?).map_err(|e| e.to_string())?;
+    let uid = page["items"][0]["uid"].as_u64().ok_or("no message in att50m")?;
+    let path = format!("/v1/mailboxes/att50m/messages/{uid}/parts/2");
+    let before = servers::rss_kb(gw.pid());
+    servers::reset_peak(gw.pid());
+    let t = Instant::now();
+    let bytes = alice.download(&path).await?;
+    let elapsed = t.elapsed();
+    let peak = servers::peak_kb(gw.pid());
+    if bytes != ATTACHMENT as u64 {
+        return Err(format!("the attachment came as {bytes} bytes, not {ATTACHMENT}"));
+    }
+    Ok(report::Stream { bytes, before_kb: before, peak_kb: peak, elapsed })
+}
+
+fn client_for_accounts() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().map_err(|e| e.to_string())
+}
+
+/// A fresh gateway, `ACCOUNTS` users logged in, each with one pooled connection: its RSS.
+async fn many_accounts(client: &reqwest::Client) -> Result<report::Accounts, String> {
+    let gw = servers::Gateway::start(3).await?;
+    let idle_kb = servers::rss_kb(gw.pid());
+    let names = servers::account_names(ACCOUNTS);
+    let t = Instant::now();
+    for chunk in names.chunks(CONCURRENCY) {
+        let logins = chunk.iter().map(|u| async move {
+            let user = http::Http::login(client, u).await?;
+            user.get("/v1/mailboxes").await.map(drop)
+        });
+        for r in futures_util::future::join_all(logins).await {
+            r?;
+        }
+    }
+    let elapsed = t.elapsed();
+    let metrics = client
+        .get(format!("http://{}/metrics", servers::GATEWAY_ADDR))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    let open = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("imap_connections_open "))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    Ok(report::Accounts { accounts: ACCOUNTS, open, idle_kb, rss_kb: servers::rss_kb(gw.pid()), elapsed })
+}

@@ -1,0 +1,183 @@
+//! `bench/RESULTS.md`: the machine, the command, the date, the table, and each target met or
+//! missed.
+
+use std::{fmt::Write, time::Duration};
+
+use crate::load::{Op, Stats};
+
+/// Peak memory while streaming the attachment.
+#[derive(Debug, Default)]
+pub struct Stream {
+    /// Decoded bytes received.
+    pub bytes: u64,
+    /// RSS before the download, KiB.
+    pub before_kb: u64,
+    /// Peak RSS during it, KiB.
+    pub peak_kb: u64,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+/// Memory with many accounts logged in.
+#[derive(Debug, Default)]
+pub struct Accounts {
+    /// Accounts logged in.
+    pub accounts: usize,
+    /// Pooled connections open afterwards (from `/metrics`).
+    pub open: u64,
+    /// RSS of the fresh gateway, KiB.
+    pub idle_kb: u64,
+    /// RSS with every account holding its connection, KiB.
+    pub rss_kb: u64,
+    /// How long the logins took.
+    pub elapsed: Duration,
+}
+
+/// Everything measured.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Per operation: gateway and direct.
+    pub ops: Vec<(Op, Stats, Stats)>,
+    /// Sequential first page by mailbox size.
+    pub scale: Vec<(&'static str, Stats)>,
+    /// The attachment download.
+    pub stream: Stream,
+    /// The many-accounts measurement.
+    pub accounts: Accounts,
+    /// Wall time of the whole benchmark.
+    pub total: Duration,
+}
+
+fn command_line(cmd: &str, args: &[&str]) -> String {
+    std::process::Command::new(cmd)
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
+        .unwrap_or_default();
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().to_string()))
+        .unwrap_or_default();
+    format!(
+        "{} cores ({cpu}), {mem} memory, Linux {}, Dovecot {}",
+        command_line("nproc", &[]),
+        command_line("uname", &["-r"]),
+        command_line("dovecot", &["--version"])
+    )
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "**missed**" }
+}
+
+impl Report {
+    fn ratio(&self, op: Op) -> f64 {
+        self.ops.iter().find(|(o, ..)| *o == op).map_or(f64::NAN, |(_, g, d)| g.rps() / d.rps())
+    }
+
+    fn p99(&self, op: Op) -> f64 {
+        self.ops.iter().find(|(o, ..)| *o == op).map_or(f64::NAN, |(_, g, _)| g.quantile_ms(0.99))
+    }
+
+    fn page_ratio(&self) -> f64 {
+        let median = |m: &str| self.scale.iter().find(|(n, _)| *n == m).map_or(f64::NAN, |(_, s)| s.quantile_ms(0.5));
+        median("k100") / median("k1")
+    }
+
+    /// The Markdown text of `bench/RESULTS.md`.
+    pub fn render(&self, warmup: Duration, measure: Duration) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "# Benchmark results\n");
+        let _ = writeln!(s, "- Date: {}", chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"));
+        let _ = writeln!(s, "- Machine: {}", machine());
+        let _ = writeln!(s, "- Command: `cargo bench --bench gateway` (from the project root; needs root for Dovecot)");
+        let _ = writeln!(
+            s,
+            "- Load: {} workers on each side, {} s warm-up then {} s measured per operation; the gateway \
+             holds up to {} pooled connections for the one account, the direct client (async-imap) \
+             opens as many sessions. Whole run: {:.0} s.\n",
+            crate::CONCURRENCY,
+            warmup.as_secs(),
+            measure.as_secs(),
+            crate::CONCURRENCY,
+            self.total.as_secs_f64()
+        );
+        let _ = writeln!(s, "| operation | gateway req/s | p50 ms | p99 ms | direct req/s | p50 ms | p99 ms | gateway / direct |");
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
+        for (op, g, d) in &self.ops {
+            let _ = writeln!(
+                s,
+                "| {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} |",
+                op.label(),
+                g.rps(),
+                g.quantile_ms(0.5),
+                g.quantile_ms(0.99),
+                d.rps(),
+                d.quantile_ms(0.5),
+                d.quantile_ms(0.99),
+                g.rps() / d.rps()
+            );
+            for (side, st) in [("gateway", g), ("direct", d)] {
+                if st.errors > 0 {
+                    let _ = writeln!(s, "|  ↳ {side} errors: {} (first: {}) | | | | | | | |", st.errors, st.first_error.as_deref().unwrap_or(""));
+                }
+            }
+        }
+        let _ = writeln!(s, "\nFirst page of 50, one client, sequential (median):\n");
+        let _ = writeln!(s, "| mailbox | messages | p50 ms | p99 ms |");
+        let _ = writeln!(s, "|---|---:|---:|---:|");
+        for (m, st) in &self.scale {
+            let n = match *m { "k1" => "1,000", "k10" => "10,000", _ => "100,000" };
+            let _ = writeln!(s, "| {m} | {n} | {:.2} | {:.2} |", st.quantile_ms(0.5), st.quantile_ms(0.99));
+        }
+        let st = &self.stream;
+        let growth_mb = st.peak_kb.saturating_sub(st.before_kb) as f64 / 1024.0;
+        let a = &self.accounts;
+        let _ = writeln!(
+            s,
+            "\n- Streaming the {:.0} MiB attachment: RSS {:.1} MiB before, peak {:.1} MiB, growth **{growth_mb:.1} MiB** ({:.1} s).",
+            st.bytes as f64 / 1048576.0,
+            st.before_kb as f64 / 1024.0,
+            st.peak_kb as f64 / 1024.0,
+            st.elapsed.as_secs_f64()
+        );
+        let _ = writeln!(
+            s,
+            "- {} accounts logged in, {} pooled connections open: RSS **{:.1} MiB** (fresh gateway {:.1} MiB; logins took {:.1} s).",
+            a.accounts,
+            a.open,
+            a.rss_kb as f64 / 1024.0,
+            a.idle_kb as f64 / 1024.0,
+            a.elapsed.as_secs_f64()
+        );
+        let list = Op::ListPage("k10");
+        let _ = writeln!(s, "\n## Targets\n");
+        let _ = writeln!(s, "| target | measured | verdict |\n|---|---|---|");
+        let rows = [
+            ("list page: ≥ 0.7× direct", format!("{:.2}×", self.ratio(list)), self.ratio(list) >= 0.7),
+            ("list page: p99 < 50 ms", format!("{:.1} ms", self.p99(list)), self.p99(list) < 50.0),
+            ("get message: ≥ 0.7× direct", format!("{:.2}×", self.ratio(Op::GetMessage)), self.ratio(Op::GetMessage) >= 0.7),
+            ("page at 100k ≤ 1.5× page at 1k", format!("{:.2}×", self.page_ratio()), self.page_ratio() <= 1.5),
+            ("streaming 50 MB: RSS growth < 32 MB", format!("{growth_mb:.1} MiB"), growth_mb < 32.0),
+            (
+                "1,000 accounts: RSS < 200 MB",
+                format!("{:.1} MiB", a.rss_kb as f64 / 1024.0),
+                a.rss_kb < 200 * 1024 && a.open as usize >= a.accounts,
+            ),
+            ("stretch: warm list page > 1.0× direct", format!("{:.2}×", self.ratio(list)), self.ratio(list) > 1.0),
+        ];
+        for (name, value, ok) in rows {
+            let _ = writeln!(s, "| {name} | {value} | {} |", verdict(ok));
+        }
+        s
+    }
+}
