@@ -77,7 +77,8 @@ impl Worker for Http {
     async fn call(&mut self, op: Op, n: u64) -> Result<(), String> {
         match op {
             Op::ListPage(mailbox) => {
-                let page = self.send(self.client.get(url(&format!("/v1/mailboxes/{mailbox}/messages?limit=50")))).await?;
+                let page =
+                    self.send(self.client.get(url(&format!("/v1/mailboxes/{mailbox}/messages?limit=50")))).await?;
                 let got = page["items"].as_array().map_or(0, Vec::len);
                 if got < 50 { Err(format!("page of {got}")) } else { Ok(()) }
             }
@@ -96,7 +97,7 @@ impl Worker for Http {
                 if r["uids"].as_array().is_some_and(|u| !u.is_empty()) { Ok(()) } else { Err(format!("found {r}")) }
             }
             Op::FlagUpdate => {
-                let patch = json!({"keywords": {"$flagged": n % 2 == 0}});
+                let patch = json!({"keywords": {"$flagged": n.is_multiple_of(2)}});
                 let req = self
                     .client
                     .patch(url(&format!("/v1/mailboxes/k10/messages/{}", uid_of(n, MESSAGES))))

@@ -111,7 +111,10 @@ impl Report {
             crate::CONCURRENCY,
             self.total.as_secs_f64()
         );
-        let _ = writeln!(s, "| operation | gateway req/s | p50 ms | p99 ms | direct req/s | p50 ms | p99 ms | gateway / direct |");
+        let _ = writeln!(
+            s,
+            "| operation | gateway req/s | p50 ms | p99 ms | direct req/s | p50 ms | p99 ms | gateway / direct |"
+        );
         let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
         for (op, g, d) in &self.ops {
             let _ = writeln!(
@@ -128,7 +131,12 @@ impl Report {
             );
             for (side, st) in [("gateway", g), ("direct", d)] {
                 if st.errors > 0 {
-                    let _ = writeln!(s, "|  ↳ {side} errors: {} (first: {}) | | | | | | | |", st.errors, st.first_error.as_deref().unwrap_or(""));
+                    let _ = writeln!(
+                        s,
+                        "|  ↳ {side} errors: {} (first: {}) | | | | | | | |",
+                        st.errors,
+                        st.first_error.as_deref().unwrap_or("")
+                    );
                 }
             }
         }
@@ -136,7 +144,11 @@ impl Report {
         let _ = writeln!(s, "| mailbox | messages | p50 ms | p99 ms |");
         let _ = writeln!(s, "|---|---:|---:|---:|");
         for (m, st) in &self.scale {
-            let n = match *m { "k1" => "1,000", "k10" => "10,000", _ => "100,000" };
+            let n = match *m {
+                "k1" => "1,000",
+                "k10" => "10,000",
+                _ => "100,000",
+            };
             let _ = writeln!(s, "| {m} | {n} | {:.2} | {:.2} |", st.quantile_ms(0.5), st.quantile_ms(0.99));
         }
         let st = &self.stream;
@@ -165,7 +177,11 @@ impl Report {
         let rows = [
             ("list page: ≥ 0.7× direct", format!("{:.2}×", self.ratio(list)), self.ratio(list) >= 0.7),
             ("list page: p99 < 50 ms", format!("{:.1} ms", self.p99(list)), self.p99(list) < 50.0),
-            ("get message: ≥ 0.7× direct", format!("{:.2}×", self.ratio(Op::GetMessage)), self.ratio(Op::GetMessage) >= 0.7),
+            (
+                "get message: ≥ 0.7× direct",
+                format!("{:.2}×", self.ratio(Op::GetMessage)),
+                self.ratio(Op::GetMessage) >= 0.7,
+            ),
             ("page at 100k ≤ 1.5× page at 1k", format!("{:.2}×", self.page_ratio()), self.page_ratio() <= 1.5),
             ("streaming 50 MB: RSS growth < 32 MB", format!("{growth_mb:.1} MiB"), growth_mb < 32.0),
             (

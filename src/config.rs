@@ -213,6 +213,9 @@ pub struct PoolSettings {
     pub health_check_after_secs: u64,
     /// How often the reaper runs, in seconds.
     pub reap_interval_secs: u64,
+    /// Message summaries (envelope, size, dates) kept in memory across all accounts, so that a
+    /// repeated page fetches only FLAGS and MODSEQ; 0 turns the cache off.
+    pub summary_cache_entries: usize,
 }
 
 impl Default for PoolSettings {
@@ -224,6 +227,7 @@ impl Default for PoolSettings {
             idle_timeout_secs: 600,
             health_check_after_secs: 30,
             reap_interval_secs: 30,
+            summary_cache_entries: 20_000,
         }
     }
 }

@@ -160,6 +160,10 @@ impl From<ImapError> for ApiError {
             ImapError::Connect(_) => {
                 Self::new(S::BAD_GATEWAY, "upstream-unreachable", "The IMAP server cannot be reached")
             }
+            ImapError::Backoff(wait) => {
+                Self::new(S::BAD_GATEWAY, "upstream-unreachable", "The IMAP server cannot be reached")
+                    .retry_after(wait.as_secs().max(1))
+            }
             ImapError::Tls(_) => Self::new(S::BAD_GATEWAY, "upstream-tls", "TLS with the IMAP server failed"),
             ImapError::Timeout(_) => {
                 Self::new(S::GATEWAY_TIMEOUT, "upstream-timeout", "The IMAP server did not answer in time")

@@ -64,6 +64,25 @@ fn summary_of(p: &Parts<'_>, uid: u32, uid_validity: u32, has_attachment: bool) 
     }
 }
 
+/// The UID a FETCH response carries, if any.
+pub fn uid_of(attrs: &[AttributeValue<'_>]) -> Option<u32> {
+    attrs.iter().find_map(|a| match a {
+        AttributeValue::Uid(u) => Some(*u),
+        _ => None,
+    })
+}
+
+/// Brings the changing parts of a cached summary (flags, keywords, MODSEQ) up to date from a
+/// FETCH of `UID FLAGS MODSEQ`; the rest never changes for a UID.
+pub fn refresh(cached: &mut MessageSummary, attrs: &[AttributeValue<'_>]) {
+    let p = collect(attrs);
+    let (keywords, deleted) = flags::keywords(&p.flags);
+    cached.keywords = keywords;
+    cached.deleted = deleted;
+    cached.imap.mod_seq = p.mod_seq.map(|m| m.to_string());
+    cached.imap.flags = p.flags;
+}
+
 /// A list item; None when the response has no UID (an unsolicited flag update).
 pub fn summary(uid_validity: u32, attrs: &[AttributeValue<'_>]) -> Option<MessageSummary> {
     let p = collect(attrs);

@@ -90,6 +90,8 @@ pub struct Target {
     pub ignored_capabilities: BTreeSet<String>,
     /// Where commands, logins and discarded connections are counted.
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+    /// Pauses new connections after failed ones; shared by every clone of the target.
+    backoff: Arc<super::backoff::Backoff>,
 }
 
 impl std::fmt::Debug for Target {
@@ -120,12 +122,33 @@ impl Target {
             command_timeout: ms(s.command_timeout_ms),
             ignored_capabilities: s.ignore_capabilities.iter().map(|c| c.to_ascii_uppercase()).collect(),
             metrics: Default::default(),
+            backoff: Default::default(),
         })
     }
 
     /// Opens a connection, reads the greeting and, after STARTTLS where configured, learns the
     /// pre-login capabilities; the client is ready for login.
+    /// While the server is failing, attempts pause with a jittered backoff (`Backoff`).
     pub async fn open(&self) -> Result<(Client<Conn>, BTreeSet<String>), ImapError> {
+        if let Err(wait) = self.backoff.check() {
+            return Err(ImapError::Backoff(wait));
+        }
+        let result = self.open_now().await;
+        match &result {
+            Ok(_) => self.backoff.succeeded(),
+            Err(
+                ImapError::Connect(_)
+                | ImapError::Timeout(_)
+                | ImapError::ConnectionLost(_)
+                | ImapError::Limit(_)
+                | ImapError::Protocol(_),
+            ) => self.backoff.failed(),
+            Err(_) => {}
+        }
+        result
+    }
+
+    async fn open_now(&self) -> Result<(Client<Conn>, BTreeSet<String>), ImapError> {
         let tcp = timeout(self.connect_timeout, TcpStream::connect((self.host.as_str(), self.port)))
             .await
             .map_err(|_| ImapError::Timeout(Phase::Connect))?

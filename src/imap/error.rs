@@ -54,6 +54,10 @@ pub enum ImapError {
     /// TLS failed (bad certificate, handshake error).
     #[error("TLS with the IMAP server failed: {0}")]
     Tls(String),
+    /// No attempt was made: connections to the server failed just before, and the next one
+    /// waits this long (jittered backoff).
+    #[error("the IMAP server cannot be reached; the next attempt is in {} ms", .0.as_millis())]
+    Backoff(std::time::Duration),
     /// A phase ran past its deadline.
     #[error("the IMAP server did not answer in time ({})", .0.as_str())]
     Timeout(Phase),

@@ -278,6 +278,6 @@ async fn select_with(conn: &mut ImapConn, mailbox: &MailboxName, read_only: bool
         _ => {}
     })
     .await?;
-    conn.set_selected(Some(Selected { mailbox: mailbox.clone(), read_only }));
+    conn.set_selected(Some(Selected { mailbox: mailbox.clone(), read_only, state: state.clone() }));
     Ok(state)
 }

@@ -1,18 +1,21 @@
-//! Message operations over one pooled connection: a page by UID keyset, the full message with
-//! body values from partial fetches, and byte ranges of the raw message. Read-only: EXAMINE and
+//! Message operations over one pooled connection: the full message with body values from
+//! partial fetches, its size, structure and header, and byte ranges of the raw message (pages
+//! are in `page.rs`). Read-only: EXAMINE and
 //! `BODY.PEEK` only, so reading never sets `\Seen`.
 
-use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response, SectionPath};
+use async_imap::imap_proto::{AttributeValue, Response, SectionPath};
 
+pub use super::page::{Page, page, summaries};
 use super::{
     encode::{self, FetchItem, MailboxName, Section, UidSet},
     error::ImapError,
-    mailbox::{SelectState, select_read_only},
+    mailbox::SelectState,
+    selection,
     session::ImapConn,
 };
 use crate::{
     convert::{self, text},
-    views::message::{BodyValue, Message, MessageSummary},
+    views::message::{BodyValue, Message},
 };
 
 /// What a read found when the client named a UIDVALIDITY.
@@ -29,23 +32,8 @@ pub enum Read<T> {
     NotFound,
 }
 
-/// One page, newest first.
-#[derive(Debug)]
-pub struct Page {
-    /// UIDVALIDITY the UIDs belong to.
-    pub uid_validity: u32,
-    /// Messages in the mailbox.
-    pub exists: u32,
-    /// The summaries, highest UID first.
-    pub items: Vec<MessageSummary>,
-    /// True if messages older than the last item exist.
-    pub has_more: bool,
-    /// The lowest UID of this page's window (the keyset of the next page), even if some of its
-    /// messages were expunged before they could be fetched.
-    pub last_uid: Option<u32>,
-}
-
-fn summary_items(conn: &ImapConn) -> Vec<FetchItem> {
+/// What a summary is made of (MODSEQ where the server has CONDSTORE).
+pub(super) fn summary_items(conn: &ImapConn) -> Vec<FetchItem> {
     let mut items = vec![
         FetchItem::Uid,
         FetchItem::Flags,
@@ -60,83 +48,23 @@ fn summary_items(conn: &ImapConn) -> Vec<FetchItem> {
     items
 }
 
-async fn examine_checked(
+/// The mailbox selected for reading `uid` (or synced for a page or search when `None`), and
+/// whether its UIDVALIDITY is the expected one.
+pub(super) async fn examine_checked(
     conn: &mut ImapConn,
     mailbox: &MailboxName,
     expect: Option<u32>,
+    uid: Option<u32>,
 ) -> Result<Result<SelectState, u32>, ImapError> {
-    let state = select_read_only(conn, mailbox).await?;
+    let state = match uid {
+        Some(uid) => selection::for_reading(conn, mailbox, &[uid]).await?,
+        None => selection::synced(conn, mailbox).await?,
+    };
     let current = state.uid_validity.unwrap_or(0);
     Ok(match expect {
         Some(uv) if uv != current => Err(current),
         _ => Ok(state),
     })
-}
-
-/// UIDs below `before`, newest first, at most `limit + 1` of them. Searches growing UID windows
-/// below the keyset so that one page costs O(page), not O(mailbox).
-async fn uids_below(conn: &mut ImapConn, before: u32, limit: usize) -> Result<Vec<u32>, ImapError> {
-    let top = before.saturating_sub(1);
-    let mut window = (limit as u32 + 1).saturating_mul(2).max(64);
-    loop {
-        if top == 0 {
-            return Ok(Vec::new());
-        }
-        let from = top.saturating_sub(window - 1).max(1);
-        let mut found: Vec<u32> = Vec::new();
-        conn.execute(&encode::uid_search_range(from, top), |r| {
-            if let Response::MailboxData(MailboxDatum::Search(uids)) = r {
-                found.extend(uids.iter().copied().filter(|&u| u >= from && u <= top));
-            }
-        })
-        .await?;
-        if found.len() > limit || from == 1 {
-            found.sort_unstable_by(|a, b| b.cmp(a));
-            found.truncate(limit + 1);
-            return Ok(found);
-        }
-        window = window.saturating_mul(4);
-    }
-}
-
-/// A page of summaries below the keyset `before` (UIDNEXT when absent).
-pub async fn page(
-    conn: &mut ImapConn,
-    mailbox: &MailboxName,
-    expect_uid_validity: Option<u32>,
-    before: Option<u32>,
-    limit: usize,
-) -> Result<Read<Page>, ImapError> {
-    let state = match examine_checked(conn, mailbox, expect_uid_validity).await? {
-        Ok(s) => s,
-        Err(current) => return Ok(Read::Stale { current }),
-    };
-    let uid_validity = state.uid_validity.unwrap_or(0);
-    let before = before.or(state.uid_next.filter(|&n| n > 0)).unwrap_or(u32::MAX);
-    let mut uids = uids_below(conn, before, limit).await?;
-    let has_more = uids.len() > limit;
-    uids.truncate(limit);
-    let last_uid = uids.last().copied();
-    let mut items = summaries(conn, uid_validity, &uids).await?;
-    items.sort_by_key(|m| std::cmp::Reverse(m.uid));
-    Ok(Read::Found(Page { uid_validity, exists: state.exists, items, has_more, last_uid }))
-}
-
-/// Summaries of `uids` (in server order; expunged ones are missing).
-pub async fn summaries(conn: &mut ImapConn, uid_validity: u32, uids: &[u32]) -> Result<Vec<MessageSummary>, ImapError> {
-    let mut items = Vec::with_capacity(uids.len());
-    let Some(set) = UidSet::list(uids) else { return Ok(items) };
-    let wanted: std::collections::HashSet<u32> = uids.iter().copied().collect();
-    conn.execute(&encode::uid_fetch(&set, &summary_items(conn)), |r| {
-        if let Response::Fetch(_, attrs) = r
-            && let Some(s) = convert::message::summary(uid_validity, attrs)
-            && wanted.contains(&s.uid)
-        {
-            items.push(s);
-        }
-    })
-    .await?;
-    Ok(items)
 }
 
 /// EXAMINE, failing over to [`Read::Stale`] when the UIDVALIDITY is not the expected one.
@@ -145,7 +73,7 @@ pub async fn examine_expecting(
     mailbox: &MailboxName,
     expect: Option<u32>,
 ) -> Result<Result<SelectState, u32>, ImapError> {
-    examine_checked(conn, mailbox, expect).await
+    examine_checked(conn, mailbox, expect, None).await
 }
 
 fn section_name(section: &Option<SectionPath>) -> Option<String> {
@@ -175,7 +103,7 @@ pub async fn message(
     max_value_bytes: u32,
     base: &str,
 ) -> Result<Read<Message>, ImapError> {
-    let uid_validity = match examine_checked(conn, mailbox, expect_uid_validity).await? {
+    let uid_validity = match examine_checked(conn, mailbox, expect_uid_validity, Some(uid)).await? {
         Ok(s) => s.uid_validity.unwrap_or(0),
         Err(current) => return Ok(Read::Stale { current }),
     };
@@ -257,7 +185,7 @@ pub async fn size(
     uid: u32,
     expect: Option<u32>,
 ) -> Result<Read<u32>, ImapError> {
-    if let Err(current) = examine_checked(conn, mailbox, expect).await? {
+    if let Err(current) = examine_checked(conn, mailbox, expect, Some(uid)).await? {
         return Ok(Read::Stale { current });
     }
     let mut size = None;
@@ -310,7 +238,7 @@ pub async fn structure(
     uid: u32,
     expect: Option<u32>,
 ) -> Result<Read<crate::views::message::BodyPart>, ImapError> {
-    if let Err(current) = examine_checked(conn, mailbox, expect).await? {
+    if let Err(current) = examine_checked(conn, mailbox, expect, Some(uid)).await? {
         return Ok(Read::Stale { current });
     }
     let mut tree = None;
@@ -331,7 +259,7 @@ pub async fn structure(
 
 /// The raw header block of a message.
 pub async fn header(conn: &mut ImapConn, mailbox: &MailboxName, uid: u32) -> Result<Read<Vec<u8>>, ImapError> {
-    select_read_only(conn, mailbox).await?;
+    selection::for_reading(conn, mailbox, &[uid]).await?;
     let mut out = None;
     conn.execute(&encode::uid_fetch(&UidSet::one(uid), &[FetchItem::Uid, FetchItem::Header]), |r| {
         if let Response::Fetch(_, attrs) = r

@@ -1,6 +1,8 @@
 //! The only code that talks to an IMAP server: connections, pooled sessions, the command
 //! encoder and typed operations. Nothing outside this module sends IMAP text.
 
+pub mod backoff;
+pub mod cache;
 pub mod changes;
 pub mod connect;
 pub mod encode;
@@ -9,9 +11,11 @@ pub mod mailbox;
 pub mod manage;
 pub mod message;
 pub mod mutf7;
+pub mod page;
 pub mod pool;
 pub mod run;
 pub mod search;
+pub mod selection;
 pub mod session;
 pub mod state;
 pub mod store;

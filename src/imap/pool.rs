@@ -183,6 +183,8 @@ pub struct Pools {
     settings: PoolSettings,
     global: Arc<Semaphore>,
     accounts: DashMap<String, Arc<AccountPool>>,
+    /// Immutable parts of message summaries, for every account.
+    pub summaries: super::cache::SummaryCache,
 }
 
 impl Pools {
@@ -196,6 +198,7 @@ impl Pools {
         Self {
             target: Arc::new(target),
             global: Arc::new(Semaphore::new(settings.global_max)),
+            summaries: super::cache::SummaryCache::new(settings.summary_cache_entries),
             settings,
             accounts: DashMap::new(),
         }
@@ -234,6 +237,9 @@ impl Pools {
         let pool = managed::Pool::builder(manager)
             .max_size(self.settings.per_account_max)
             .timeouts(timeouts)
+            // The most recently used connection first: it most likely still has the mailbox
+            // selected that the next request reads (`selection`), and the rest can idle out.
+            .queue_mode(managed::QueueMode::Lifo)
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .expect("runtime and sizes are set");

@@ -5,7 +5,7 @@ use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use async_imap::{
     Authenticator, Session,
-    imap_proto::{Response, ResponseCode, Status},
+    imap_proto::{MailboxDatum, Response, ResponseCode, Status},
 };
 use tokio::{sync::OwnedSemaphorePermit, time::timeout};
 
@@ -89,6 +89,23 @@ pub struct Selected {
     pub mailbox: MailboxName,
     /// True after EXAMINE, false after SELECT.
     pub read_only: bool,
+    /// What SELECT or EXAMINE reported; `exists` is kept current from the EXISTS, EXPUNGE and
+    /// VANISHED responses of every later command on this connection.
+    pub state: super::mailbox::SelectState,
+}
+
+/// Keeps the selected mailbox's message count current from one response.
+fn track(selected: &mut Option<Selected>, r: &Response<'_>) {
+    let Some(s) = selected.as_mut() else { return };
+    match r {
+        Response::MailboxData(MailboxDatum::Exists(n)) => s.state.exists = *n,
+        Response::Expunge(_) => s.state.exists = s.state.exists.saturating_sub(1),
+        Response::Vanished { earlier: false, uids } => {
+            let gone: u64 = uids.iter().map(|r| u64::from(r.end().saturating_sub(*r.start())) + 1).sum();
+            s.state.exists = s.state.exists.saturating_sub(u32::try_from(gone).unwrap_or(u32::MAX));
+        }
+        _ => {}
+    }
 }
 
 /// An authenticated connection as the pool hands it out.
@@ -242,6 +259,7 @@ impl ImapConn {
         self.in_flight = true;
         let name = cmd.name();
         let session = &mut self.session;
+        let selected = &mut self.selected;
         let run = async {
             let tag = session.run_command(cmd.as_str()).await.map_err(|_| lost("write failed"))?;
             loop {
@@ -271,7 +289,10 @@ impl ImapConn {
                         let text = outcome.information.as_deref().unwrap_or("BYE");
                         return Err(ImapError::ConnectionLost(server_reply(name, "BYE", None, text).text));
                     }
-                    other => on_data(other),
+                    other => {
+                        track(selected, other);
+                        on_data(other)
+                    }
                 }
             }
         };

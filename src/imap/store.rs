@@ -8,8 +8,8 @@ use async_imap::imap_proto::{AttributeValue, Response};
 use super::{
     encode::{self, FetchItem, Flag, MailboxName, StoreMode, UidSet, search::SetSpec},
     error::ImapError,
-    mailbox::select_read_write,
     message::Read,
+    selection,
     session::ImapConn,
 };
 
@@ -60,7 +60,7 @@ pub async fn store(
     unchanged_since: Option<u64>,
     expect_uid_validity: Option<u32>,
 ) -> Result<Read<Stored>, ImapError> {
-    let state = select_read_write(conn, mailbox).await?;
+    let state = selection::for_writing(conn, mailbox, uids).await?;
     let uid_validity = state.uid_validity.unwrap_or(0);
     if expect_uid_validity.is_some_and(|uv| uv != uid_validity) {
         return Ok(Read::Stale { current: uid_validity });

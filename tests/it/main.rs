@@ -19,6 +19,7 @@ mod openapi;
 mod pool;
 mod protect;
 mod resilience;
+mod reuse;
 mod search;
 mod service;
 mod state;

@@ -119,3 +119,72 @@ async fn implicit_tls_works_and_a_wrong_ca_is_refused() {
     expect_problem(app.login_raw("carol", "carol-pass").await, StatusCode::BAD_GATEWAY, "upstream-tls").await;
     let _ = std::fs::remove_file(other_ca);
 }
+
+fn logins_in(log: &std::path::Path, user: &str) -> usize {
+    let needle = format!("Login: user=<{user}>");
+    std::fs::read_to_string(log).unwrap_or_default().lines().filter(|l| l.contains(&needle)).count()
+}
+
+#[tokio::test]
+async fn dovecot_restarted_under_load_recovers_within_5_s_without_a_login_storm() {
+    let (dir, port, tls_port) = ("/tmp/igw-test-storm", 22143, 22993);
+    let d = dovecot_script("start", dir, port, tls_port, &[]);
+    let app = std::sync::Arc::new(TestApp::start(settings_for(&d)).await);
+    let token = app.login("alice").await.access;
+    assert_eq!(app.get("/v1/mailboxes", &token).await.status(), StatusCode::OK);
+
+    // 16 clients ask for the mailbox list back to back; each answer is (when, status, latency).
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let origin = Instant::now();
+    let clients: Vec<_> = (0..16)
+        .map(|_| {
+            let (app, token, stop) = (app.clone(), token.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let t = Instant::now();
+                    let status = app.get("/v1/mailboxes?counts=false", &token).await.status();
+                    seen.push((t - origin, status, t.elapsed()));
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                seen
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    dovecot_script("stop", dir, port, tls_port, &[]);
+    let stopped = origin.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let logins_before = logins_in(&d.log, "alice");
+    dovecot_script("start", dir, port, tls_port, &[]);
+    let restarted = origin.elapsed();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut answers = Vec::new();
+    for c in clients {
+        answers.extend(c.await.expect("client"));
+    }
+    let logins_after = logins_in(&d.log, "alice") - logins_before;
+    dovecot_script("stop", dir, port, tls_port, &[]);
+
+    for (at, status, took) in &answers {
+        assert!(
+            status.is_success() || *status == StatusCode::BAD_GATEWAY || *status == StatusCode::GATEWAY_TIMEOUT,
+            "at {at:?}: status {status}"
+        );
+        assert!(*took < Duration::from_secs(6), "at {at:?}: answered in {took:?}");
+    }
+    let failed_while_down = answers.iter().filter(|(at, s, _)| *at > stopped && *at < restarted && !s.is_success());
+    assert!(failed_while_down.count() > 20, "the load went on while Dovecot was down");
+    let recovered = answers
+        .iter()
+        .filter(|(at, s, _)| *at > restarted && s.is_success())
+        .map(|(at, ..)| *at)
+        .min()
+        .expect("a request succeeded after the restart");
+    assert!(recovered - restarted < Duration::from_secs(5), "recovered {:?} after the restart", recovered - restarted);
+    let served_after = answers.iter().filter(|(at, s, _)| *at > restarted && s.is_success()).count();
+    assert!(served_after > 50, "{served_after} requests served after the restart");
+    // Three pooled connections at most, each logging in once; a storm would log in per request.
+    assert!((1..=6).contains(&logins_after), "{logins_after} LOGINs after the restart for {served_after} requests");
+}

@@ -15,7 +15,7 @@ use crate::{
         extract::{ApiPath, ApiQuery, AuthUser},
         search,
     },
-    imap::{encode::MailboxName, message, message::Read, run},
+    imap::{encode::MailboxName, message, message::Read, page, run},
     state::AppState,
     views::{
         message::{MessagePage, PageQuery},
@@ -81,8 +81,11 @@ pub async fn list_messages(
     let pool = state.pool_for(&account).await?;
     let (known, before) = (cursor.as_ref().map(|c| c.uv), cursor.as_ref().map(|c| c.before));
     let page = run::read(&pool, |c| {
-        let mailbox = mailbox.clone();
-        Box::pin(async move { message::page(c, &mailbox, known, before, limit as usize).await })
+        let (mailbox, pools, account) = (mailbox.clone(), state.pools.clone(), account.clone());
+        Box::pin(async move {
+            let cache = page::CacheScope { cache: &pools.summaries, account: &account };
+            message::page(c, &mailbox, known, before, limit as usize, Some(cache)).await
+        })
     })
     .await?;
     let page = match page {

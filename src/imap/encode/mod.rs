@@ -534,6 +534,13 @@ pub fn uid_fetch(set: &UidSet, items: &[FetchItem]) -> Command {
     Command::new("UID FETCH").arg(&set.0).arg(&format!("({})", items.join(" ")))
 }
 
+/// `FETCH from:to (items)` by message sequence numbers (both non-zero): the newest messages of
+/// a mailbox whose message count is known.
+pub fn fetch_sequence(from: u32, to: u32, items: &[FetchItem]) -> Command {
+    let items: Vec<String> = items.iter().map(FetchItem::text).collect();
+    Command::new("FETCH").arg(&format!("{}:{}", from.max(1), to.max(1))).arg(&format!("({})", items.join(" ")))
+}
+
 /// A flag to store: a system flag or a keyword, validated.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Flag(String);

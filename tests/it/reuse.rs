@@ -1,0 +1,79 @@
+//! Reused selections and cached summaries never serve stale data: after another client adds a
+//! message, changes a flag and expunges a message, the next page and reads show all of it, on
+//! the same pooled connection.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{Admin, TestApp, dovecot, message, unique};
+
+fn uids(page: &Value) -> Vec<u64> {
+    page["items"].as_array().expect("items").iter().map(|m| m["uid"].as_u64().expect("uid")).collect()
+}
+
+#[tokio::test]
+async fn pages_and_reads_see_changes_by_another_client_through_the_cache() {
+    // One pooled connection, so every request reuses the same selection.
+    let app = TestApp::spawn_with(|s| s.pool.per_account_max = 1).await;
+    let token = app.login("heidi").await.access;
+    let name = unique("Reuse");
+    let mut admin = Admin::connect(dovecot(), "heidi").await;
+    admin.create(&name).await;
+    for i in 1..=3 {
+        admin.append(&name, None, &message(&format!("reuse {i}"))).await;
+    }
+    let path = format!("/v1/mailboxes/{name}/messages?limit=2");
+    let first = app.get_json(&path, &token).await;
+    assert_eq!(uids(&first), vec![3, 2]);
+    assert!(first["nextCursor"].is_string(), "a third message is older");
+    assert_eq!(first["items"][1]["keywords"]["$flagged"], Value::Null);
+    assert!(app.state.pools.summaries.len() >= 2, "the page's summaries are cached");
+
+    admin.add_flag(&name, 2, "\\Flagged").await;
+    admin.append(&name, None, &message("reuse 4")).await;
+    admin.expunge_uid(&name, 3).await;
+
+    let second = app.get_json(&path, &token).await;
+    assert_eq!(uids(&second), vec![4, 2], "the new message is in, the expunged one is gone");
+    assert_eq!(second["total"], 3);
+    assert_eq!(second["items"][0]["subject"], "reuse 4");
+    assert_eq!(second["items"][1]["subject"], "reuse 2", "the cached envelope");
+    assert_eq!(second["items"][1]["keywords"]["$flagged"], true, "flags are fresh, not cached");
+
+    // A UID above the selection's UIDNEXT is read after a fresh EXAMINE; an expunged one is 404.
+    let m = app.get_json(&format!("/v1/mailboxes/{name}/messages/4"), &token).await;
+    assert_eq!(m["subject"], "reuse 4");
+    let gone = app.get(&format!("/v1/mailboxes/{name}/messages/3"), &token).await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+
+    // The next page by cursor still lists the oldest message.
+    let cursor = second["nextCursor"].as_str().expect("cursor");
+    let third = app.get_json(&format!("{path}&cursor={cursor}"), &token).await;
+    assert_eq!(uids(&third), vec![1]);
+    let pool = app.pool_of(&token).expect("pool");
+    assert_eq!(pool.stats.peak_open.load(std::sync::atomic::Ordering::SeqCst), 1, "one connection throughout");
+    admin.delete(&name).await;
+    admin.logout().await;
+}
+
+#[tokio::test]
+async fn logout_forgets_the_accounts_cached_summaries() {
+    let app = TestApp::spawn().await;
+    let token = app.login("ivan").await.access;
+    let name = unique("Forget");
+    let mut admin = Admin::connect(dovecot(), "ivan").await;
+    admin.create(&name).await;
+    admin.append(&name, None, &message("remember me")).await;
+    let page = app.get_json(&format!("/v1/mailboxes/{name}/messages"), &token).await;
+    let key = imap_gateway::imap::cache::Key {
+        account: app.account_of(&token),
+        mailbox: name.clone(),
+        uid_validity: page["items"][0]["imap"]["uidValidity"].as_u64().expect("uidValidity") as u32,
+        uid: 1,
+    };
+    assert_eq!(app.state.pools.summaries.get(&key).and_then(|s| s.subject).as_deref(), Some("remember me"));
+    assert_eq!(app.logout(&token).await.status(), StatusCode::NO_CONTENT);
+    assert!(app.state.pools.summaries.get(&key).is_none(), "forgotten at logout");
+    admin.delete(&name).await;
+    admin.logout().await;
+}
