@@ -92,7 +92,7 @@ pub struct PartQuery {
         PartQuery,
     ),
     responses(
-        (status = 200, content_type = "application/octet-stream", description = "the decoded part"),
+        (status = 200, content_type = "*/*", description = "the decoded part, with its own media type"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 502, body = Problem, content_type = "application/problem+json"),
@@ -170,7 +170,7 @@ pub struct HeadersQuery {
         HeadersQuery,
     ),
     responses(
-        (status = 200, body = [HeaderField], description = "the fields (`form=raw`: text/plain)"),
+        (status = 200, content(([HeaderField] = "application/json"), (String = "text/plain")), description = "the fields (`form=raw`: the header block as text/plain)"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_headers(
