@@ -80,11 +80,34 @@ pub async fn logout(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
     let body = body.map_err(|r| ApiError::invalid_body(r.status(), r.body_text()))?;
-    let body: LogoutRequest = if body.is_empty() {
-        LogoutRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::invalid_body(StatusCode::BAD_REQUEST, e.to_string()))?
-    };
+    let body = parse_logout_body(&body)?;
     flows::logout(&state, &user.claims, body.refresh_token.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The optional logout body: nothing, JSON `null` or a [`LogoutRequest`].
+fn parse_logout_body(body: &[u8]) -> Result<LogoutRequest, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(LogoutRequest::default());
+    }
+    let parsed: Option<LogoutRequest> =
+        serde_json::from_slice(body).map_err(|e| ApiError::invalid_body(StatusCode::BAD_REQUEST, e.to_string()))?;
+    Ok(parsed.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_logout_body;
+
+    #[test]
+    fn logout_body_may_be_empty_null_or_an_object() {
+        for empty in [&b""[..], b"  ", b"null", b"{}"] {
+            assert_eq!(parse_logout_body(empty).expect("accepted").refresh_token, None);
+        }
+        let body = parse_logout_body(br#"{"refreshToken":"rt"}"#).expect("accepted");
+        assert_eq!(body.refresh_token.as_deref(), Some("rt"));
+        for bad in [&b"[]"[..], b"{\"other\":1}", b"nul"] {
+            assert_eq!(parse_logout_body(bad).err().expect("refused").status.as_u16(), 400);
+        }
+    }
 }

@@ -17,7 +17,7 @@ use crate::{
     state::AppState,
     sync::events::{Feed, Stamped, SubscriberGuard},
     views::{
-        events::{EventData, EventsQuery},
+        events::{EventsQuery, StreamEventData},
         problem::Problem,
     },
 };
@@ -35,10 +35,11 @@ const READY_WAIT: Duration = Duration::from_secs(10);
 #[utoipa::path(get, path = "/v1/events", tag = "sync", security(("bearer" = [])),
     params(EventsQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
     responses(
-        (status = 200, content_type = "text/event-stream", body = EventData, description = "an event stream"),
+        (status = 200, content_type = "text/event-stream", body = StreamEventData, description = "an event stream; the schema is that of each event's `data`"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "the IMAP server refused a mailbox name"),
     ))]
 pub async fn events(
     State(st): State<AppState>,

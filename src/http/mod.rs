@@ -14,6 +14,7 @@ pub mod mailboxes;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;
+pub mod openapi_rules;
 pub mod request_id;
 pub mod search;
 pub mod webhooks;
@@ -81,7 +82,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 
 /// The full application router: API, `/openapi.json`, Swagger UI at `/docs`, middleware.
 pub fn router(state: AppState) -> Router {
-    let (api, spec) = api_router().split_for_parts();
+    let (api, mut spec) = api_router().split_for_parts();
+    openapi_rules::apply(&mut spec);
     let limit = state.settings.http.max_json_body;
     let counted = state.clone();
     api.route_layer(middleware::from_fn_with_state(state.clone(), metrics::track))

@@ -41,7 +41,8 @@ impl Modify for BearerAuth {
 
 /// The complete document as pretty JSON with a trailing newline (what `openapi/openapi.json` holds).
 pub fn spec_json() -> String {
-    let (_, api) = super::api_router().split_for_parts();
+    let (_, mut api) = super::api_router().split_for_parts();
+    super::openapi_rules::apply(&mut api);
     let mut s = api.to_pretty_json().expect("OpenAPI serializes");
     s.push('\n');
     s

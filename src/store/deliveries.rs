@@ -56,7 +56,8 @@ pub struct Delivery {
 }
 
 impl Store {
-    /// Queues a delivery; false if this event was already queued for this webhook.
+    /// Queues a delivery; false if this event was already queued for this webhook, or if the
+    /// webhook is gone (deleted while its events were being queued: nothing to deliver).
     pub async fn enqueue_delivery(
         &self,
         id: &str,
@@ -69,7 +70,9 @@ impl Store {
         let n = sqlx::query(
             "INSERT INTO webhook_deliveries (id, webhook_id, event_key, event_type, body, status, attempts, \
              next_attempt_at, locked_until, last_status, last_error, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, 0, NULL, NULL, $6) ON CONFLICT (webhook_id, event_key) DO NOTHING",
+             SELECT $1, $2, $3, $4, $5, 'pending', 0, $6, 0, NULL, NULL, $6 \
+             WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = $2) \
+             ON CONFLICT (webhook_id, event_key) DO NOTHING",
         )
         .bind(id)
         .bind(webhook_id)
@@ -123,15 +126,34 @@ impl Store {
     }
 
     /// Records an attempt and the delivery's new status (`delivered`, `failed`, or `pending`
-    /// again at `next_attempt_at`), releasing the lease.
+    /// again at `next_attempt_at`), releasing the lease. False if the delivery is gone (its
+    /// webhook was deleted during the attempt): nothing is recorded then.
     pub async fn finish_attempt(
         &self,
         id: &str,
         a: &Attempt,
         status: &str,
         next_attempt_at: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool().begin().await?;
+        // The update first: an attempt row for a deleted delivery would break its foreign key.
+        let n = sqlx::query(
+            "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, locked_until = 0, \
+             last_status = $4, last_error = $5 WHERE id = $6",
+        )
+        .bind(status)
+        .bind(a.attempt)
+        .bind(next_attempt_at)
+        .bind(a.http_status)
+        .bind(a.error.as_deref())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
         sqlx::query(
             "INSERT INTO webhook_attempts (delivery_id, attempt, at, http_status, error, duration_ms) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (delivery_id, attempt) DO NOTHING",
@@ -144,20 +166,8 @@ impl Store {
         .bind(a.duration_ms)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, locked_until = 0, \
-             last_status = $4, last_error = $5 WHERE id = $6",
-        )
-        .bind(status)
-        .bind(a.attempt)
-        .bind(next_attempt_at)
-        .bind(a.http_status)
-        .bind(a.error.as_deref())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     /// The webhook's most recent deliveries, newest first, with their attempts.

@@ -32,3 +32,30 @@ pub struct EventData {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
+
+/// Data of the `ready` event, sent first: whether the watcher follows the mailboxes yet.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReadyEvent {
+    /// False if the watcher was not following them within the wait (events may come late).
+    pub watching: bool,
+}
+
+/// Data of the `resync` event: events were lost; resynchronise with `/changes`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ResyncEvent {
+    /// Why.
+    pub reason: String,
+}
+
+/// The data of one event of the stream: a change, `ready` or `resync` (the `event:` field
+/// says which).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum StreamEventData {
+    /// `message.created`, `message.updated`, `message.deleted`, `mailbox.changed`.
+    Change(EventData),
+    /// `ready`.
+    Ready(ReadyEvent),
+    /// `resync`.
+    Resync(ResyncEvent),
+}

@@ -88,8 +88,15 @@ async fn attempt(app: &AppState, d: Due) {
         ("pending", now_ms() + delay as i64)
     };
     tracing::info!(delivery.id = %d.id, webhook.id = %d.webhook_id, event = %d.event_type, attempt = number, status, http_status, "webhook attempt");
-    if let Err(e) = app.store.finish_attempt(&d.id, &a, status, next).await {
-        tracing::warn!(delivery.id = %d.id, error = %e, "cannot record a webhook attempt; it will be retried");
+    match app.store.finish_attempt(&d.id, &a, status, next).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!(delivery.id = %d.id, webhook.id = %d.webhook_id, "webhook deleted during the attempt; nothing recorded")
+        }
+        // The lease expires and the delivery becomes due again, so it is sent again later.
+        Err(e) => {
+            tracing::warn!(delivery.id = %d.id, error = %e, "cannot record a webhook attempt; it will be sent again when its lease expires")
+        }
     }
 }
 

@@ -28,4 +28,5 @@ mod store_webhooks;
 mod tenants;
 mod transfer;
 mod trusted;
+mod vanished;
 mod webhooks;

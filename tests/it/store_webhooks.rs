@@ -29,11 +29,11 @@ pub async fn exercise(store: &Store, account: &str) {
     assert_eq!([x.expect("x"), y.expect("y")].iter().filter(|c| **c).count(), 1);
     assert!(store.due_deliveries(200, 10).await.expect("due").is_empty(), "leased");
     let failed = Attempt { attempt: 1, at: 210, http_status: Some(503), error: Some("503".into()), duration_ms: 3 };
-    store.finish_attempt("d1", &failed, "pending", 300).await.expect("finish");
+    assert!(store.finish_attempt("d1", &failed, "pending", 300).await.expect("finish"));
     assert_eq!(store.due_deliveries(300, 10).await.expect("due")[0].attempts, 1, "due again after the backoff");
     let ok = Attempt { attempt: 2, at: 310, http_status: Some(204), error: None, duration_ms: 2 };
     assert!(store.claim_delivery("d1", 310, 5_000).await.expect("claim"));
-    store.finish_attempt("d1", &ok, "delivered", 0).await.expect("finish");
+    assert!(store.finish_attempt("d1", &ok, "delivered", 0).await.expect("finish"));
     let recent = store.recent_deliveries("wh_1", 10).await.expect("recent");
     let d1 = recent.iter().find(|d| d.id == "d1").expect("d1");
     assert_eq!((d1.status.as_str(), d1.attempts, d1.history.len()), ("delivered", 2, 2));
@@ -54,4 +54,8 @@ pub async fn exercise(store: &Store, account: &str) {
     assert!(store.delete_webhook(account, "wh_1").await.expect("delete"));
     assert!(!store.delete_webhook(account, "wh_1").await.expect("delete"));
     assert!(store.recent_deliveries("wh_1", 10).await.expect("recent").is_empty());
+    // A webhook deleted during an attempt or while its events are queued: no foreign-key error.
+    let late = Attempt { attempt: 1, at: 600, http_status: Some(204), error: None, duration_ms: 1 };
+    assert!(!store.finish_attempt("d2", &late, "delivered", 0).await.expect("finish after delete"));
+    assert!(!store.enqueue_delivery("d3", "wh_1", "INBOX:e-3", "message.created", "{}", 700).await.expect("enqueue"));
 }

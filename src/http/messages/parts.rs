@@ -92,7 +92,7 @@ pub struct PartQuery {
         PartQuery,
     ),
     responses(
-        (status = 200, content_type = "application/octet-stream", description = "the decoded part"),
+        (status = 200, content_type = "*/*", description = "the decoded part, with its own media type"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 502, body = Problem, content_type = "application/problem+json"),
@@ -125,7 +125,15 @@ pub async fn get_part(
     })?;
     let decoder = StreamDecoder::new(part.imap.encoding.as_deref());
     // BODYSTRUCTURE sizes can be off for broken MIME: read the section to its real end.
-    let body = stream::body(conn, uid, sec, 0, None, decoder);
+    let first = stream::first_chunk(&mut conn, uid, &sec, 0, None).await?;
+    // Nothing at all: an empty part, or the message was expunged since BODYSTRUCTURE (then 404
+    // rather than a 200 with a cut body).
+    if first.as_ref().is_some_and(Vec::is_empty)
+        && !matches!(message::size(&mut conn, &mailbox, uid, q.uid_validity).await?, Read::Found(_))
+    {
+        return Err(ApiError::message_not_found(uid));
+    }
+    let body = stream::body(conn, uid, sec, 0, None, decoder, first);
     let content_type = safe_content_type(&part.r#type, part.charset.as_deref());
     let filename = safe_filename(part.name.as_deref(), &format!("part-{section}"));
     let mut out = HeaderMap::new();
@@ -162,7 +170,7 @@ pub struct HeadersQuery {
         HeadersQuery,
     ),
     responses(
-        (status = 200, body = [HeaderField], description = "the fields (`form=raw`: text/plain)"),
+        (status = 200, content(([HeaderField] = "application/json"), (String = "text/plain")), description = "the fields (`form=raw`: the header block as text/plain)"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_headers(

@@ -95,7 +95,13 @@ pub async fn get_raw(
         },
     };
     let len = if size == 0 { 0 } else { end - start + 1 };
-    let body = stream::body(conn, uid, Section::whole(), start, Some(len), StreamDecoder::new(None));
+    // The first chunk before the status is committed: a message expunged since its size was
+    // read answers 404, not a 200 with a cut body.
+    let first = stream::first_chunk(&mut conn, uid, &Section::whole(), start, Some(len)).await?;
+    if first.as_ref().is_some_and(Vec::is_empty) {
+        return Err(ApiError::message_not_found(uid));
+    }
+    let body = stream::body(conn, uid, Section::whole(), start, Some(len), StreamDecoder::new(None), first);
     let mut out = HeaderMap::new();
     out.insert(header::CONTENT_TYPE, header_value("message/rfc822"));
     out.insert(header::CONTENT_LENGTH, header_value(&len.to_string()));

@@ -1,0 +1,273 @@
+//! Rules applied to the generated OpenAPI document once every path is in: the answers every
+//! route shares (auth, extractor rejections, IMAP failures), a description on every response,
+//! and the one schema of each parameter that many handlers declare (mailbox, UID, UIDVALIDITY).
+
+use serde_json::{Value, json};
+
+/// A mailbox name or LIST pattern as `MailboxName::parse` and `ListPattern::parse` accept it:
+/// 1 to 1000 bytes of UTF-8 (`maxLength` counts characters, so the byte bound is only in the
+/// description), no control characters (Unicode `Cc`).
+pub fn name_schema() -> Value {
+    json!({
+        "type": "string", "minLength": 1, "maxLength": 1000,
+        "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
+    })
+}
+
+/// A UID (or UIDVALIDITY) is an unsigned 32-bit number; UIDs start at 1.
+fn u32_schema(minimum: u64) -> Value {
+    json!({"type": "integer", "format": "int64", "minimum": minimum, "maximum": u32::MAX})
+}
+
+/// Applies the rules to `doc`.
+pub fn apply(doc: &mut utoipa::openapi::OpenApi) {
+    let Ok(mut v) = serde_json::to_value(&*doc) else { return };
+    if let Some(paths) = v.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else { continue };
+            for (method, op) in item.iter_mut() {
+                if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                    operation(path, op);
+                }
+            }
+        }
+    }
+    if let Some(schemas) = v.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        bodies(schemas);
+    }
+    if let Ok(patched) = serde_json::from_value(v) {
+        *doc = patched;
+    }
+}
+
+/// A list of 1 to 1000 UIDs (`messages::check_uids`).
+fn uids_schema() -> Value {
+    json!({"type": "array", "items": u32_schema(1), "minItems": 1, "maxItems": 1000})
+}
+
+/// Merges `extra` into the property `prop` of the schema `name`.
+fn refine(schemas: &mut serde_json::Map<String, Value>, name: &str, prop: &str, extra: Value) {
+    let Some(slot) = schemas.get_mut(name).and_then(|s| s.pointer_mut(&format!("/properties/{prop}"))) else { return };
+    match (slot.as_object_mut(), extra) {
+        (Some(o), Value::Object(e)) => o.extend(e),
+        (_, e) => *slot = e,
+    }
+}
+
+/// What the handlers check in JSON bodies, as schema constraints.
+fn bodies(s: &mut serde_json::Map<String, Value>) {
+    let no_control = "^[^\\u0000-\\u001f\\u007f-\\u009f]+$";
+    // flows::check_input: 1-256 bytes without control characters; 1-1024 bytes without NUL.
+    refine(s, "LoginRequest", "username", json!({"minLength": 1, "maxLength": 256, "pattern": no_control}));
+    refine(s, "LoginRequest", "password", json!({"minLength": 1, "maxLength": 1024, "pattern": "^[^\\u0000]+$"}));
+    let mut name = name_schema();
+    refine(s, "CreateMailbox", "name", name.clone());
+    refine(s, "RenameMailbox", "name", name.clone());
+    refine(s, "TransferRequest", "destination", name.clone());
+    refine(s, "TransferRequest", "uids", uids_schema());
+    refine(s, "BulkFlags", "uids", uids_schema());
+    name["type"] = json!(["string", "null"]);
+    refine(s, "CreateMailbox", "parent", name);
+    refine(
+        s,
+        "CreateMailbox",
+        "role",
+        json!({"type": ["string", "null"],
+        "enum": ["all", "archive", "drafts", "flagged", "junk", "sent", "trash", null]}),
+    );
+    // Either exactly these UIDs, or `all: true` without `uids`.
+    let mut uids = uids_schema();
+    uids["type"] = json!(["array", "null"]);
+    refine(s, "ExpungeRequest", "uids", uids);
+    if let Some(e) = s.get_mut("ExpungeRequest") {
+        e["oneOf"] = json!([
+            {"required": ["uids"], "properties": {"uids": {"type": "array"}, "all": {"enum": [false, null]}}},
+            {"required": ["all"], "properties": {"all": {"const": true}, "uids": {"type": "null"}}},
+        ]);
+    }
+    // keywords: a map of keyword to true (add) or false/null (remove).
+    refine(
+        s,
+        "FlagsPatch",
+        "keywords",
+        json!({"type": ["object", "null"], "additionalProperties": {"type": ["boolean", "null"]}}),
+    );
+    for (schema, max) in [("SearchRequest", 500), ("MultiSearchRequest", 200)] {
+        refine(s, schema, "filter", json!({"type": ["object", "null"]}));
+        refine(s, schema, "limit", json!({"type": ["integer", "null"], "minimum": 1, "maximum": max}));
+    }
+    refine(s, "SearchRequest", "return", json!({"type": ["string", "null"], "enum": ["uids", "summaries", null]}));
+    let names =
+        json!({"type": ["array", "null"], "items": name_schema(), "maxItems": crate::http::search::MAX_MAILBOXES});
+    refine(s, "MultiSearchRequest", "mailboxes", names);
+    refine(
+        s,
+        "NewWebhook",
+        "events",
+        json!({"type": ["array", "null"], "minItems": 1,
+        "items": {"type": "string", "enum": crate::webhooks::EVENT_TYPES}}),
+    );
+    refine(s, "NewWebhook", "mailboxes", json!({"type": ["array", "null"], "minItems": 1, "items": name_schema()}));
+    for schema in ["SearchRequest", "MultiSearchRequest", "FlagsPatch"] {
+        if let Some(r) = s.get_mut(schema).and_then(|x| x.get_mut("required")).and_then(Value::as_array_mut) {
+            r.retain(|f| !["filter", "keywords"].contains(&f.as_str().unwrap_or("")));
+        }
+    }
+}
+
+/// A date as the search filter takes it (`filter::date`): a real YYYY-MM-DD day, 1900 to 9999.
+const DATE: &str = "^(?:(?:19|[2-9][0-9])[0-9]{2}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])\
+    |(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)\
+    |(?:(?:19|[2-9][0-9])(?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[3579][26])00)-02-29)$";
+
+/// The schema of a query parameter the handler checks beyond its Rust type.
+fn query_schema(path: &str, name: &str) -> Option<Value> {
+    let text = json!({"type": "string", "maxLength": 1000, "pattern": "^[^\\u0000]*$"});
+    Some(match (path.rsplit('/').next().unwrap_or(""), name) {
+        ("messages", "limit") => json!({"type": "integer", "minimum": 1, "maximum": 500}),
+        ("messages", "since" | "before") => json!({"type": "string", "pattern": DATE}),
+        ("messages", "from" | "to" | "subject" | "text") => text,
+        ("messages", "larger" | "smaller") => u32_schema(0),
+        ("messages", "receivedAt") => json!({"type": "string", "format": "date-time"}),
+        ("{uid}", "maxBodyValueBytes") => json!({"type": "integer", "minimum": 1, "maximum": 4_194_304}),
+        // Comma-separated mailbox names (each checked by `MailboxName::parse`); empty: INBOX.
+        ("events", "mailboxes") => {
+            let one = "[^,\\u0000-\\u001f\\u007f-\\u009f]+";
+            json!({"type": "string", "pattern": format!("^({one}(,{one})*)?$")})
+        }
+        ("changes", "maxChanges") => json!({"type": "integer", "minimum": 1, "maximum": 10_000}),
+        ("headers", "form") => json!({"type": "string", "enum": ["json", "raw"]}),
+        (_, "disposition") => json!({"type": "string", "enum": ["attachment", "inline"]}),
+        _ => return None,
+    })
+}
+
+fn problem(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    })
+}
+
+fn operation(path: &str, op: &mut Value) {
+    let secured = op.get("security").and_then(Value::as_array).is_some_and(|s| !s.is_empty());
+    let json_body = op
+        .pointer("/requestBody/content")
+        .and_then(Value::as_object)
+        .is_some_and(|c| c.keys().any(|k| k.contains("json")));
+    let params = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+    let has_input = !params.is_empty() || op.get("requestBody").is_some();
+    let takes_uid_validity = params.iter().any(|p| p["name"] == "uidValidity");
+    // Routes that only read or write the gateway's own tables never talk to IMAP.
+    let imap = secured && !path.starts_with("/v1/webhooks/") && path != "/v1/webhooks";
+
+    let mut shared: Vec<(&str, &str)> = Vec::new();
+    if has_input {
+        shared.push(("400", "invalid path, query or body"));
+    }
+    if secured {
+        shared.push(("401", "missing, invalid, expired or revoked access token"));
+        shared.push(("429", "too many concurrent requests of this account (Retry-After)"));
+        shared.push(("504", "the request or the IMAP server timed out"));
+    }
+    if imap {
+        shared.push(("502", "the IMAP server is unreachable, failed or answered garbage"));
+        shared.push(("503", "all of the account's IMAP connections are busy (Retry-After)"));
+    }
+    if json_body {
+        shared.push(("413", "the JSON body is too large"));
+        shared.push(("415", "the body is not `application/json`"));
+        shared.push(("422", "the JSON body does not have the expected shape"));
+    }
+    if path.contains("{mailbox}") {
+        shared.push(("404", "the mailbox (or message) does not exist"));
+        shared.push(("422", "the IMAP server refused the mailbox name (its own naming rules)"));
+    }
+    if path.ends_with("/messages") && op.get("requestBody").is_none() {
+        // The page filters go through the search filter: a value over 1000 bytes (which
+        // `maxLength` cannot say) or one the server refuses.
+        shared.push(("422", "a filter value or the mailbox name is refused"));
+    }
+    if takes_uid_validity {
+        shared.push(("409", "uidValidity does not match the mailbox"));
+    }
+    if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+        for (code, description) in shared {
+            responses.entry(code).or_insert_with(|| problem(description));
+        }
+        for (code, response) in responses.iter_mut() {
+            let Some(response) = response.as_object_mut() else { continue };
+            let empty = response.get("description").and_then(Value::as_str).is_none_or(str::is_empty);
+            if empty {
+                let reason = code
+                    .parse::<u16>()
+                    .ok()
+                    .and_then(|c| axum::http::StatusCode::from_u16(c).ok())
+                    .and_then(|c| c.canonical_reason())
+                    .unwrap_or("response");
+                response.insert("description".into(), reason.into());
+            }
+        }
+    }
+    // Any bytes are a message the server stores: an OpenAPI 3.1 binary body has no schema.
+    if let Some(raw) = op.pointer_mut("/requestBody/content/message~1rfc822").and_then(Value::as_object_mut) {
+        raw.remove("schema");
+    }
+    // Each SSE event as an object of its fields; `data` is JSON.
+    if let Some(sse) = op.pointer_mut("/responses/200/content/text~1event-stream/schema") {
+        let data = sse.take();
+        *sse = json!({
+            "type": "object", "required": ["event", "data"],
+            "properties": {
+                "event": {"type": "string", "enum": ["message.created", "message.updated", "message.deleted",
+                                                     "mailbox.changed", "ready", "resync"]},
+                "id": {"type": "string"},
+                "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": data},
+            },
+        });
+    }
+    if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+        for p in params {
+            let schema = match (p["in"].as_str(), p["name"].as_str()) {
+                (Some("path"), Some("mailbox")) | (Some("query"), Some("pattern")) => name_schema(),
+                (Some("path"), Some("uid")) => u32_schema(1),
+                // `Section::parse`: 1 to 64 dot-separated part numbers, 1 to 9 digits, no leading 0.
+                (Some("path"), Some("section")) => {
+                    json!({"type": "string", "pattern": "^[1-9][0-9]{0,8}(\\.[1-9][0-9]{0,8}){0,63}$"})
+                }
+                (Some("query"), Some("uidValidity")) => u32_schema(0),
+                (Some("query"), Some(name)) => match query_schema(path, name) {
+                    Some(schema) => schema,
+                    None => continue,
+                },
+                _ => continue,
+            };
+            p["schema"] = schema;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_answers_and_descriptions() {
+        let mut op = json!({
+            "security": [{"bearer": []}],
+            "parameters": [{"name": "mailbox", "in": "path", "schema": {"type": "string"}},
+                           {"name": "uidValidity", "in": "query", "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": ""}, "404": {"description": "gone"}},
+        });
+        operation("/v1/mailboxes/{mailbox}", &mut op);
+        let r = &op["responses"];
+        assert_eq!(r["200"]["description"], "OK");
+        assert_eq!(r["404"]["description"], "gone", "declared answers are kept");
+        for code in ["400", "401", "409", "429", "502", "503", "504"] {
+            assert!(r.get(code).is_some(), "{code}");
+        }
+        assert!(r.get("415").is_none(), "no JSON body");
+        assert_eq!(op["parameters"][0]["schema"], name_schema());
+        assert_eq!(op["parameters"][1]["schema"]["maximum"], u32::MAX);
+    }
+}
