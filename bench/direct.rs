@@ -21,9 +21,15 @@ pub fn uid_of(n: u64, count: u64) -> u64 {
     1 + n.wrapping_mul(7919) % count
 }
 
-/// One logged-in session.
+/// One logged-in session. Like a good client, it keeps its mailbox selected: EXAMINE or
+/// SELECT only when the mailbox (or the need to write) changes, and NOOP before a page or a
+/// search, the least a client must do to see new mail.
 pub struct Direct {
     session: async_imap::Session<TcpStream>,
+    /// The selected mailbox, and whether it was selected read-write.
+    selected: Option<(&'static str, bool)>,
+    /// Its message count, kept current from EXISTS and EXPUNGE.
+    exists: u32,
 }
 
 impl Direct {
@@ -34,11 +40,41 @@ impl Direct {
         let mut client = async_imap::Client::new(tcp);
         client.read_response().await.map_err(|e| e.to_string())?.ok_or("no greeting")?;
         let session = client.login(user, format!("{user}-pass")).await.map_err(|(e, _)| e.to_string())?;
-        Ok(Self { session })
+        Ok(Self { session, selected: None, exists: 0 })
     }
 
     fn drain(&mut self) {
-        while self.session.unsolicited_responses.try_recv().is_ok() {}
+        use async_imap::types::UnsolicitedResponse as U;
+        while let Ok(r) = self.session.unsolicited_responses.try_recv() {
+            match r {
+                U::Exists(n) => self.exists = n,
+                U::Expunge(_) => self.exists = self.exists.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+
+    /// Selects `mailbox` unless it is selected already (read-write when `write`).
+    async fn open(&mut self, mailbox: &'static str, write: bool) -> Result<(), String> {
+        match self.selected {
+            Some((m, rw)) if m == mailbox && (rw || !write) => return Ok(()),
+            _ => {}
+        }
+        let state = if write { self.session.select(mailbox).await } else { self.session.examine(mailbox).await };
+        self.exists = state.map_err(|e| e.to_string())?.exists;
+        self.selected = Some((mailbox, write));
+        self.drain();
+        Ok(())
+    }
+
+    /// Selects `mailbox`, or asks for news with NOOP when it is selected already.
+    async fn sync(&mut self, mailbox: &'static str) -> Result<(), String> {
+        if self.selected.is_some_and(|(m, _)| m == mailbox) {
+            self.session.noop().await.map_err(|e| e.to_string())?;
+            self.drain();
+            return Ok(());
+        }
+        self.open(mailbox, false).await
     }
 
     async fn fetch_count(&mut self, uid: bool, set: &str, query: &str) -> Result<usize, String> {
@@ -77,29 +113,30 @@ impl Worker for Direct {
     async fn call(&mut self, op: Op, n: u64) -> Result<(), String> {
         let result = match op {
             Op::ListPage(mailbox) => {
-                let exists = self.session.examine(mailbox).await.map_err(|e| e.to_string())?.exists;
+                self.sync(mailbox).await?;
+                let exists = self.exists;
                 let got =
                     self.fetch_count(false, &format!("{}:{exists}", exists.saturating_sub(49).max(1)), SUMMARY).await?;
                 if got < 50 { Err(format!("page of {got}")) } else { Ok(()) }
             }
             Op::GetMessage => {
-                self.session.examine("k10").await.map_err(|e| e.to_string())?;
+                self.open("k10", false).await?;
                 let uid = uid_of(n, MESSAGES).to_string();
                 let query = "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE BODY.PEEK[])";
                 (self.fetch_count(true, &uid, query).await? == 1).then_some(()).ok_or("no message".into())
             }
             Op::GetRaw => {
-                self.session.examine("raw100k").await.map_err(|e| e.to_string())?;
+                self.open("raw100k", false).await?;
                 let uid = uid_of(n, LARGE).to_string();
                 (self.fetch_count(true, &uid, "BODY.PEEK[]").await? == 1).then_some(()).ok_or("no message".into())
             }
             Op::Search => {
-                self.session.examine("k10").await.map_err(|e| e.to_string())?;
+                self.sync("k10").await?;
                 let found = self.session.uid_search(SEARCH_IMAP).await.map_err(|e| e.to_string())?;
                 if found.is_empty() { Err("nothing found".into()) } else { Ok(()) }
             }
             Op::FlagUpdate => {
-                self.session.select("k10").await.map_err(|e| e.to_string())?;
+                self.open("k10", true).await?;
                 let uid = uid_of(n, MESSAGES).to_string();
                 let query = if n.is_multiple_of(2) { "+FLAGS (\\Flagged)" } else { "-FLAGS (\\Flagged)" };
                 let _: Vec<_> = self

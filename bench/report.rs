@@ -104,7 +104,9 @@ impl Report {
             s,
             "- Load: {} workers on each side, {} s warm-up then {} s measured per operation; the gateway \
              holds up to {} pooled connections for the one account, the direct client (async-imap) \
-             opens as many sessions. Whole run: {:.0} s.\n",
+             opens as many sessions. Each direct session keeps its mailbox selected (EXAMINE or \
+             SELECT only when it changes) and sends NOOP before a page or a search, the least a \
+             client must do to see new mail. Whole run: {:.0} s.\n",
             crate::CONCURRENCY,
             warmup.as_secs(),
             measure.as_secs(),
