@@ -9,9 +9,11 @@ use figment::{
 };
 use serde::{Deserialize, Serialize};
 
+mod oauth;
 mod protect;
 mod sync;
 mod trusted;
+pub use oauth::{OAuthProvider, OAuthSettings};
 pub use protect::ProtectionSettings;
 pub use sync::{EventsSettings, WebhookSettings};
 pub use trusted::TrustedSettings;
@@ -41,6 +43,8 @@ pub struct Settings {
     pub protection: ProtectionSettings,
     /// Auth mode B: a trusted token issuer and the IMAP master login.
     pub trusted: TrustedSettings,
+    /// OAuth2 providers for refreshing the access tokens of XOAUTH2/OAUTHBEARER accounts.
+    pub oauth: OAuthSettings,
 }
 
 /// HTTP listener settings.
@@ -307,6 +311,7 @@ impl Settings {
         if self.pool.per_account_max == 0 || self.pool.global_max == 0 {
             return Err(ConfigError::Invalid("pool sizes must be at least 1".into()));
         }
+        self.oauth.validate().map_err(ConfigError::Invalid)?;
         Ok(())
     }
 }

@@ -120,7 +120,12 @@ impl App {
             self.auth.keyring.open(&account.id, PASSWORD_FIELD, &account.secret).map_err(|e| {
                 ApiError::internal(format!("cannot decrypt credentials of account {}: {e}", account.id))
             })?;
-        let creds = Credentials { username: account.username, password: Secret::new(password), authorize_as: None };
+        let creds = Credentials {
+            username: account.username,
+            password: Secret::new(password),
+            authorize_as: None,
+            oauth: None,
+        };
         Ok((creds, account.credential_version))
     }
 

@@ -25,7 +25,12 @@ fn check_input(username: &str, password: &str) -> Result<(), ApiError> {
 /// account's pool and issues a token pair.
 pub async fn login(app: &App, username: &str, password: &str) -> Result<TokenResponse, ApiError> {
     check_input(username, password)?;
-    let creds = Credentials { username: username.to_string(), password: Secret::new(password), authorize_as: None };
+    let creds = Credentials {
+        username: username.to_string(),
+        password: Secret::new(password),
+        authorize_as: None,
+        oauth: None,
+    };
     match app.pools.probe_login(&creds).await {
         Ok(conn) => {
             tokio::spawn(conn.logout());

@@ -7,6 +7,7 @@ pub mod cursor;
 pub mod flows;
 pub mod jwt;
 pub mod limiter;
+pub mod oauth;
 pub mod tokens;
 pub mod trusted;
 

@@ -111,7 +111,7 @@ impl Trusted {
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.leeway = 30;
         validation.validate_nbf = true;
-        let master = Credentials { username: s.master_user.clone(), password, authorize_as: None };
+        let master = Credentials { username: s.master_user.clone(), password, authorize_as: None, oauth: None };
         let forbidden = s.master_separator.clone();
         Ok(Some(Self { validation, key, by_kid, user_claim: s.user_claim.clone(), master, separator, forbidden }))
     }
@@ -145,6 +145,7 @@ impl Trusted {
                 username: format!("{username}{sep}{}", self.master.username),
                 password: Secret::new(self.master.password.expose()),
                 authorize_as: None,
+                oauth: None,
             },
             None => Credentials { authorize_as: Some(username.to_string()), ..self.master.clone() },
         }

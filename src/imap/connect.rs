@@ -101,6 +101,11 @@ impl std::fmt::Debug for Target {
 }
 
 impl Target {
+    /// The server's host name and port (OAUTHBEARER names them).
+    pub fn address(&self) -> (&str, u16) {
+        (&self.host, self.port)
+    }
+
     /// Builds the target, loading the CA file when one is configured.
     pub fn from_settings(s: &ImapSettings) -> Result<Self, String> {
         let name = s.tls_server_name.clone().unwrap_or_else(|| s.host.clone());

@@ -43,6 +43,29 @@ pub struct ServerReply {
     pub code_args: Option<String>,
     /// Human-readable text, truncated and stripped of control characters.
     pub text: String,
+    /// The JSON challenge of a refused OAuth2 login (XOAUTH2, OAUTHBEARER).
+    pub oauth: Option<OAuthChallenge>,
+}
+
+/// What a server said when it refused an OAuth2 access token (RFC 7628 §3.2.2; Google's
+/// XOAUTH2 sends the same members). Values are sanitized and truncated.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OAuthChallenge {
+    /// `status`, e.g. `401` or `invalid_token`.
+    pub status: Option<String>,
+    /// `scope` the token would need.
+    pub scope: Option<String>,
+    /// `schemes`, e.g. `bearer`.
+    pub schemes: Option<String>,
+}
+
+impl OAuthChallenge {
+    /// Reads the decoded challenge; anything that is not such JSON gives an empty challenge.
+    pub fn parse(bytes: &[u8]) -> Self {
+        let v: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+        let member = |k: &str| v.get(k).and_then(|x| x.as_str()).map(sanitize).filter(|s| !s.is_empty());
+        Self { status: member("status"), scope: member("scope"), schemes: member("schemes") }
+    }
 }
 
 /// Everything that can go wrong talking to IMAP.
@@ -117,7 +140,7 @@ pub fn server_reply(command: &'static str, status: &'static str, code: Option<St
         Some(c) => (Some(c), None, text.to_string()),
         None => split_code(text),
     };
-    ServerReply { command, status, code, code_args, text: sanitize(&text) }
+    ServerReply { command, status, code, code_args, text: sanitize(&text), oauth: None }
 }
 
 fn split_code(text: &str) -> (Option<String>, Option<String>, String) {

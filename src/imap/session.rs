@@ -11,13 +11,14 @@ use tokio::{sync::OwnedSemaphorePermit, time::timeout};
 
 use super::{
     connect::{Conn, Target, capability_name, lost, lost_io},
-    encode::{self, Command, MailboxName},
+    encode::{self, Command, MailboxName, sasl::OAuthMechanism},
     error::{ImapError, Phase, server_reply},
 };
 use crate::config::Secret;
 
 mod idle;
 mod literal;
+mod oauth;
 mod reply;
 pub use idle::IdleEnd;
 use reply::classify_login_error;
@@ -33,6 +34,8 @@ pub struct Credentials {
     /// For a master login: the user to act as (SASL PLAIN authorization id); `username` and
     /// `password` are then the master's.
     pub authorize_as: Option<String>,
+    /// For an OAuth2 account: the SASL mechanism, and `password` holds the access token.
+    pub oauth: Option<OAuthMechanism>,
 }
 
 /// The tagged OK of a command, with its response code (e.g. `MODIFIED 7,9`, `APPENDUID …`).
@@ -151,7 +154,21 @@ impl ImapConn {
     ) -> Result<Self, ImapError> {
         let (client, pre) = target.open().await?;
         let login = async {
-            if pre.contains("AUTH=PLAIN") {
+            if let Some(mechanism) = creds.oauth {
+                if !pre.contains(mechanism.capability()) {
+                    return Err(ImapError::Unsupported(mechanism.capability()));
+                }
+                let token = creds.password.expose();
+                oauth::authenticate(
+                    client,
+                    mechanism,
+                    &creds.username,
+                    token,
+                    target.address(),
+                    pre.contains("SASL-IR"),
+                )
+                .await
+            } else if pre.contains("AUTH=PLAIN") {
                 // PLAIN carries any UTF-8 password in base64, with no quoting rules to get wrong.
                 client
                     .authenticate("PLAIN", Plain(creds))

@@ -1,5 +1,5 @@
 //! The `accounts` table: one row per (upstream server, IMAP user), holding the encrypted
-//! password and its credential version.
+//! password (or, for OAuth2 accounts, the access and refresh tokens) and its credential version.
 
 use sqlx::Row;
 
@@ -18,6 +18,35 @@ pub struct Account {
     pub credential_version: i64,
     /// Encrypted credential (`v1:<kid>:<nonce>:<ct>`), empty for a row being created.
     pub secret: String,
+    /// `password`, or the SASL mechanism of an OAuth2 account (`XOAUTH2`, `OAUTHBEARER`).
+    pub auth_kind: String,
+    /// When the stored access token expires (unix seconds), for OAuth2 accounts.
+    pub secret_expires_at: Option<i64>,
+    /// Encrypted refresh token, empty when the gateway cannot refresh.
+    pub refresh_secret: String,
+    /// The configured provider the refresh token belongs to.
+    pub oauth_provider: Option<String>,
+}
+
+/// A new OAuth2 credential to store.
+#[derive(Debug)]
+pub struct OAuthSecret<'a> {
+    /// `XOAUTH2` or `OAUTHBEARER`.
+    pub kind: &'a str,
+    /// Sealed access token.
+    pub access: &'a str,
+    /// Its expiry, unix seconds.
+    pub expires_at: i64,
+    /// Sealed refresh token; `None` keeps the stored one, `Some("")` clears it.
+    pub refresh: Option<&'a str>,
+    /// Provider of the refresh token; kept when `refresh` is `None`.
+    pub provider: Option<&'a str>,
+}
+
+macro_rules! columns {
+    () => {
+        "id, server, username, credential_version, secret, auth_kind, secret_expires_at, refresh_secret, oauth_provider"
+    };
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
@@ -27,6 +56,10 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
         username: row.try_get("username")?,
         credential_version: row.try_get("credential_version")?,
         secret: row.try_get("secret")?,
+        auth_kind: row.try_get("auth_kind")?,
+        secret_expires_at: row.try_get("secret_expires_at")?,
+        refresh_secret: row.try_get("refresh_secret")?,
+        oauth_provider: row.try_get("oauth_provider")?,
     })
 }
 
@@ -45,32 +78,66 @@ impl Store {
         .bind(t)
         .execute(self.pool())
         .await?;
-        let row = sqlx::query(
-            "SELECT id, server, username, credential_version, secret FROM accounts WHERE server = $1 AND username = $2",
-        )
-        .bind(server)
-        .bind(username)
-        .fetch_one(self.pool())
-        .await?;
+        let row = sqlx::query(concat!("SELECT ", columns!(), " FROM accounts WHERE server = $1 AND username = $2"))
+            .bind(server)
+            .bind(username)
+            .fetch_one(self.pool())
+            .await?;
         Ok(from_row(&row)?)
     }
 
     /// Looks an account up by id.
     pub async fn account(&self, id: &str) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query("SELECT id, server, username, credential_version, secret FROM accounts WHERE id = $1")
+        let row = sqlx::query(concat!("SELECT ", columns!(), " FROM accounts WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
         Ok(row.as_ref().map(from_row).transpose()?)
     }
 
-    /// Stores a new encrypted credential and bumps the version; returns the new version.
+    /// Stores a new encrypted password (the account is a password account from now on) and
+    /// bumps the version; returns the new version.
     pub async fn set_account_secret(&self, id: &str, secret: &str) -> Result<i64, StoreError> {
         let row = sqlx::query(
-            "UPDATE accounts SET secret = $1, credential_version = credential_version + 1, updated_at = $2 \
+            "UPDATE accounts SET secret = $1, auth_kind = 'password', secret_expires_at = NULL, refresh_secret = '', \
+             oauth_provider = NULL, credential_version = credential_version + 1, updated_at = $2 \
              WHERE id = $3 RETURNING credential_version",
         )
         .bind(secret)
+        .bind(now())
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get("credential_version")?)
+    }
+
+    /// Stores an OAuth2 credential and bumps the version; returns the new version.
+    pub async fn set_account_oauth(&self, id: &str, o: &OAuthSecret<'_>) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "UPDATE accounts SET secret = $1, auth_kind = $2, secret_expires_at = $3, \
+             refresh_secret = COALESCE($4, refresh_secret), \
+             oauth_provider = CASE WHEN $4 IS NULL THEN oauth_provider ELSE $5 END, \
+             credential_version = credential_version + 1, updated_at = $6 WHERE id = $7 RETURNING credential_version",
+        )
+        .bind(o.access)
+        .bind(o.kind)
+        .bind(o.expires_at)
+        .bind(o.refresh)
+        .bind(o.provider)
+        .bind(now())
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get("credential_version")?)
+    }
+
+    /// Forgets an OAuth2 account's tokens (refused or expired beyond refresh): requests get
+    /// `reauth-required` until the user logs in again. Bumps the version.
+    pub async fn clear_account_tokens(&self, id: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "UPDATE accounts SET secret = '', refresh_secret = '', secret_expires_at = NULL, \
+             credential_version = credential_version + 1, updated_at = $1 WHERE id = $2 RETURNING credential_version",
+        )
         .bind(now())
         .bind(id)
         .fetch_one(self.pool())

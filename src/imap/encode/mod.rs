@@ -655,6 +655,7 @@ pub fn uid_search_range(from: u32, to: u32) -> Command {
     Command::new("UID SEARCH").arg("UID").arg(&UidSet::range(from, to).0)
 }
 
+pub mod sasl;
 pub mod search;
 
 #[cfg(test)]
