@@ -44,7 +44,7 @@ pub struct ServerReply {
     /// Human-readable text, truncated and stripped of control characters.
     pub text: String,
     /// The JSON challenge of a refused OAuth2 login (XOAUTH2, OAUTHBEARER).
-    pub oauth: Option<OAuthChallenge>,
+    pub oauth: Option<Box<OAuthChallenge>>,
 }
 
 /// What a server said when it refused an OAuth2 access token (RFC 7628 §3.2.2; Google's

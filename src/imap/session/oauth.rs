@@ -55,7 +55,7 @@ pub(super) async fn authenticate(
     client.authenticate(args, auth).await.map_err(|(e, _)| {
         let mut err = classify_login_error("AUTHENTICATE", e);
         if let (ImapError::AuthFailed(reply), Ok(mut c)) = (&mut err, challenge.lock()) {
-            reply.oauth = c.take();
+            reply.oauth = c.take().map(Box::new);
         }
         err
     })
