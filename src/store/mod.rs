@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod deliveries;
 pub mod idempotency;
 pub mod refresh;
+pub mod revocation_cache;
 pub mod revocations;
 pub mod webhooks;
 
@@ -27,6 +28,8 @@ pub enum StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// Recent "not revoked" answers (shared by clones).
+    revocations: std::sync::Arc<revocation_cache::RevocationCache>,
 }
 
 impl Store {
@@ -44,7 +47,7 @@ impl Store {
             // WAL lets readers run beside the single writer; the setting persists in the file.
             sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
         }
-        Ok(Self { pool })
+        Ok(Self { pool, revocations: Default::default() })
     }
 
     /// Applies pending migrations. Safe when several instances start at once: sqlx takes a

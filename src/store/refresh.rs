@@ -106,6 +106,7 @@ impl Store {
             .bind(family_id)
             .execute(self.pool())
             .await?;
+        self.revocations.revoke_family(family_id);
         Ok(())
     }
 

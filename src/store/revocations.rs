@@ -12,12 +12,17 @@ impl Store {
             .bind(expires_at)
             .execute(self.pool())
             .await?;
+        self.revocations.revoke_jti(jti);
         Ok(())
     }
 
     /// True if the access token `jti`, or the family `family_id` it was issued with, has been
-    /// revoked. One round trip per request.
+    /// revoked. One round trip, unless the same token was found good within the last second
+    /// (`revocation_cache`).
     pub async fn access_revoked(&self, jti: &str, family_id: &str) -> Result<bool, StoreError> {
+        if self.revocations.known_good(jti, family_id) {
+            return Ok(false);
+        }
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1) \
              + (SELECT COUNT(*) FROM token_families WHERE id = $2 AND revoked_at IS NOT NULL) AS n",
@@ -26,7 +31,11 @@ impl Store {
         .bind(family_id)
         .fetch_one(self.pool())
         .await?;
-        Ok(row.try_get::<i64, _>("n")? > 0)
+        let revoked = row.try_get::<i64, _>("n")? > 0;
+        if !revoked {
+            self.revocations.good(jti, family_id);
+        }
+        Ok(revoked)
     }
 
     /// Forgets revocations of tokens that have expired anyway; returns how many.
