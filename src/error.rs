@@ -71,6 +71,21 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "authentication-failed", "The IMAP server refused the credentials")
             .detail(detail)
     }
+    /// 401: the account's OAuth2 token expired or was revoked and cannot be renewed; the user
+    /// must log in again.
+    pub fn reauth_required(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "reauth-required", "The user must sign in again").detail(detail)
+    }
+    /// 503: the OAuth2 provider's token endpoint failed while the access token needed renewing.
+    pub fn token_endpoint_unavailable(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "token-endpoint-unavailable",
+            "The OAuth2 token endpoint is unavailable",
+        )
+        .detail(detail)
+        .retry_after(30)
+    }
     /// 401: a spent refresh token came back; its family is revoked.
     pub fn refresh_reused() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "refresh-token-reused", "Refresh token was already used")
@@ -272,6 +287,11 @@ impl IntoResponse for ApiError {
                 status: r.status.to_string(),
                 code: r.code,
                 text: r.text,
+                oauth: r.oauth.map(|c| crate::views::problem::ProblemOAuth {
+                    status: c.status,
+                    scope: c.scope,
+                    schemes: c.schemes,
+                }),
             }),
             request_id: crate::http::request_id::current(),
         };

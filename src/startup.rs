@@ -63,6 +63,7 @@ impl Application {
             .await
             .map_err(|e| StartupError::Bind(settings.http.listen.clone(), e))?;
         let port = listener.local_addr().map_err(|e| StartupError::Bind(settings.http.listen.clone(), e))?.port();
+        let oauth = crate::auth::oauth::OAuth::new(settings.oauth.clone());
         let state = AppState(Arc::new(App {
             settings,
             store,
@@ -77,6 +78,7 @@ impl Application {
             slots: Default::default(),
             trusted,
             trusted_accounts: Default::default(),
+            oauth,
         }));
         spawn_sweeper(&state);
         crate::webhooks::Webhooks::start(&state).await;

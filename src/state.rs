@@ -44,6 +44,8 @@ pub struct App {
     pub trusted: Option<crate::auth::trusted::Trusted>,
     /// Trusted-issuer user names already known, to their account ids.
     pub trusted_accounts: dashmap::DashMap<String, String>,
+    /// OAuth2 providers, token refresh and the clock of token expiry.
+    pub oauth: crate::auth::oauth::OAuth,
 }
 
 /// Cheap-to-clone handle for axum.
@@ -89,12 +91,18 @@ impl AppState {
 impl App {
     /// The pool of `account_id`, rebuilt from the stored encrypted credential when this
     /// instance has none (after a restart, or on another instance).
+    /// An OAuth2 account's pool is reused only while its access token is not due for renewal.
     pub async fn pool_for(&self, account_id: &str) -> Result<Arc<AccountPool>, ApiError> {
         if let Some(pool) = self.pools.existing(account_id, 0) {
-            return Ok(pool);
+            let expires_at = pool.expires_at.load(std::sync::atomic::Ordering::Relaxed);
+            if expires_at == 0 || !self.oauth.due(expires_at) {
+                return Ok(pool);
+            }
         }
-        let (creds, version) = self.credentials_for(account_id).await?;
-        Ok(self.pools.install(account_id, version, creds))
+        let (creds, version, expires_at) = self.credentials_expiring(account_id).await?;
+        let pool = self.pools.install(account_id, version, creds);
+        pool.expires_at.store(expires_at, std::sync::atomic::Ordering::Relaxed);
+        Ok(pool)
     }
 
     /// The account's concurrent-request slots.
@@ -105,6 +113,12 @@ impl App {
 
     /// The IMAP credentials of `account_id`, decrypted from the store, with their version.
     pub async fn credentials_for(&self, account_id: &str) -> Result<(Credentials, i64), ApiError> {
+        self.credentials_expiring(account_id).await.map(|(c, v, _)| (c, v))
+    }
+
+    /// [`Self::credentials_for`], with when the credential expires (unix seconds; 0: never).
+    /// An OAuth2 access token due for renewal is renewed first.
+    pub async fn credentials_expiring(&self, account_id: &str) -> Result<(Credentials, i64, i64), ApiError> {
         let account = self
             .store
             .account(account_id)
@@ -114,7 +128,10 @@ impl App {
             // Mode B: the master login, never a stored password.
             let trusted =
                 self.trusted.as_ref().ok_or_else(|| ApiError::unauthorized("the trusted issuer is not configured"))?;
-            return Ok((trusted.credentials(&account.username), account.credential_version));
+            return Ok((trusted.credentials(&account.username), account.credential_version, 0));
+        }
+        if crate::auth::oauth_flows::mechanism_of(&account.auth_kind).is_some() {
+            return crate::auth::oauth_flows::credentials(self, account).await;
         }
         let password =
             self.auth.keyring.open(&account.id, PASSWORD_FIELD, &account.secret).map_err(|e| {
@@ -126,7 +143,7 @@ impl App {
             authorize_as: None,
             oauth: None,
         };
-        Ok((creds, account.credential_version))
+        Ok((creds, account.credential_version, 0))
     }
 
     /// The account of a trusted-issuer user, created on first sight (with no secret).

@@ -11,10 +11,16 @@ use crate::{
 
 use super::{DEFAULT_SERVER, PASSWORD_FIELD, jwt::Claims, tokens};
 
-fn check_input(username: &str, password: &str) -> Result<(), ApiError> {
+/// A user name the gateway accepts: 1-256 characters without control characters.
+pub fn check_username(username: &str) -> Result<(), ApiError> {
     if username.is_empty() || username.len() > 256 || username.chars().any(char::is_control) {
         return Err(ApiError::bad_request("username must be 1-256 characters without control characters"));
     }
+    Ok(())
+}
+
+fn check_input(username: &str, password: &str) -> Result<(), ApiError> {
+    check_username(username)?;
     if password.is_empty() || password.len() > 1024 || password.contains('\0') {
         return Err(ApiError::bad_request("password must be 1-1024 bytes without NUL"));
     }
@@ -53,9 +59,14 @@ pub async fn login(app: &App, username: &str, password: &str) -> Result<TokenRes
     };
     app.pools.install(&account.id, version, creds).unpark();
     tracing::info!(account.id = %account.id, "login");
+    start_session(app, &account.id).await
+}
+
+/// A new token family for `account_id` and its first token pair.
+pub(super) async fn start_session(app: &App, account_id: &str) -> Result<TokenResponse, ApiError> {
     let family = uuid::Uuid::new_v4().to_string();
-    app.store.insert_family(&family, &account.id).await?;
-    issue(app, &account.id, &family).await
+    app.store.insert_family(&family, account_id).await?;
+    issue(app, account_id, &family).await
 }
 
 async fn issue(app: &App, account_id: &str, family_id: &str) -> Result<TokenResponse, ApiError> {

@@ -8,6 +8,7 @@ pub mod flows;
 pub mod jwt;
 pub mod limiter;
 pub mod oauth;
+pub mod oauth_flows;
 pub mod tokens;
 pub mod trusted;
 

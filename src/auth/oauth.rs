@@ -83,6 +83,7 @@ pub struct OAuth {
     /// The clock every expiry is measured with.
     pub clock: Clock,
     locks: dashmap::DashMap<String, Arc<tokio::sync::Mutex<()>>>,
+    retry_at: dashmap::DashMap<String, i64>,
 }
 
 impl OAuth {
@@ -93,7 +94,7 @@ impl OAuth {
             .timeout(Duration::from_millis(settings.token_timeout_ms))
             .build()
             .unwrap_or_default();
-        Self { settings, http, clock: Clock::default(), locks: Default::default() }
+        Self { settings, http, clock: Clock::default(), locks: Default::default(), retry_at: Default::default() }
     }
 
     /// True if `name` is a configured provider.
@@ -119,6 +120,17 @@ impl OAuth {
     /// True once a token expiring at `expires_at` is no longer valid.
     pub fn expired(&self, expires_at: i64) -> bool {
         self.clock.now() >= expires_at
+    }
+
+    /// After a failed refresh, further tries of this account wait 30 s (the stored token is
+    /// still valid meanwhile).
+    pub fn back_off(&self, account: &str) {
+        self.retry_at.insert(account.to_string(), self.clock.now() + 30);
+    }
+
+    /// True while a failed refresh of this account is too recent to try again.
+    pub fn backing_off(&self, account: &str) -> bool {
+        self.retry_at.get(account).is_some_and(|t| *t > self.clock.now())
     }
 
     /// The lock one account's refreshes take, so that parallel requests refresh once.

@@ -9,23 +9,27 @@ use axum::{
 
 use super::extract::{ApiJson, AuthUser, ClientIp};
 use crate::{
-    auth::flows,
+    auth::{flows, oauth_flows},
     error::ApiError,
+    imap::encode::sasl::OAuthMechanism,
     state::AppState,
     views::{
-        auth::{LoginRequest, LogoutRequest, RefreshRequest, TokenResponse},
+        auth::{LoginMechanism, LoginRequest, LogoutRequest, RefreshRequest, TokenResponse},
         problem::Problem,
     },
 };
 
-/// Log in with IMAP credentials; answers an access token and a refresh token.
+/// Log in with IMAP credentials (a password, or an OAuth2 access token for XOAUTH2 or
+/// OAUTHBEARER, optionally with a refresh token the gateway renews it with); answers an access
+/// token and a refresh token.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = TokenResponse),
     (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json", description = "IMAP login refused"),
+    (status = 401, body = Problem, content_type = "application/problem+json", description = "IMAP login refused (for a token: `imap.oauth` carries the server's status and scope)"),
+    (status = 422, body = Problem, content_type = "application/problem+json", description = "fields that cannot be combined, or an unknown provider"),
     (status = 429, body = Problem, content_type = "application/problem+json", description = "too many failed logins (Retry-After)"),
     (status = 502, body = Problem, content_type = "application/problem+json", description = "IMAP server unreachable"),
-    (status = 503, body = Problem, content_type = "application/problem+json", description = "IMAP connection limit"),
+    (status = 503, body = Problem, content_type = "application/problem+json", description = "IMAP connection limit, or the OAuth2 token endpoint failed"),
     (status = 504, body = Problem, content_type = "application/problem+json", description = "IMAP server timed out"),
 ))]
 pub async fn login(
@@ -42,7 +46,7 @@ pub async fn login(
             .detail(format!("too many failed logins for this client or username; try again in {secs} s"))
             .retry_after(secs)
     })?;
-    match flows::login(&state, &body.username, &body.password).await {
+    match login_with(&state, &body).await {
         Ok(tokens) => {
             state.login_limiter.succeed(mark, &keys[0], &user_key);
             Ok(Json(tokens))
@@ -53,6 +57,32 @@ pub async fn login(
                 state.login_limiter.release(mark, &keys);
             }
             Err(e)
+        }
+    }
+}
+
+/// A password login, or an OAuth2 one when the body carries tokens instead.
+async fn login_with(state: &AppState, body: &LoginRequest) -> Result<TokenResponse, ApiError> {
+    let oauth = body.access_token.is_some() || body.refresh_token.is_some() || body.provider.is_some();
+    match (&body.password, oauth) {
+        (Some(password), false) if body.mechanism.is_none() && body.expires_in.is_none() => {
+            flows::login(state, &body.username, password).await
+        }
+        (Some(_), _) => Err(ApiError::invalid_property("password", "give a password or OAuth2 tokens, not both")),
+        (None, _) => {
+            let mechanism = match body.mechanism {
+                Some(LoginMechanism::Oauthbearer) => OAuthMechanism::OAuthBearer,
+                _ => OAuthMechanism::XOAuth2,
+            };
+            let req = oauth_flows::OAuthLogin {
+                username: &body.username,
+                access_token: body.access_token.as_deref(),
+                mechanism,
+                expires_in: body.expires_in,
+                refresh_token: body.refresh_token.as_deref(),
+                provider: body.provider.as_deref(),
+            };
+            oauth_flows::login(state, req).await
         }
     }
 }

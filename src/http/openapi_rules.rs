@@ -60,6 +60,15 @@ fn bodies(s: &mut serde_json::Map<String, Value>) {
     // flows::check_input: 1-256 bytes without control characters; 1-1024 bytes without NUL.
     refine(s, "LoginRequest", "username", json!({"minLength": 1, "maxLength": 256, "pattern": no_control}));
     refine(s, "LoginRequest", "password", json!({"minLength": 1, "maxLength": 1024, "pattern": "^[^\\u0000]+$"}));
+    // oauth_flows::check: an RFC 6750 b64token; a refresh token without control characters.
+    refine(
+        s,
+        "LoginRequest",
+        "accessToken",
+        json!({"minLength": 1, "maxLength": 16384, "pattern": "^[A-Za-z0-9._~+/=-]+$"}),
+    );
+    refine(s, "LoginRequest", "refreshToken", json!({"minLength": 1, "maxLength": 16384, "pattern": no_control}));
+    refine(s, "LoginRequest", "provider", json!({"minLength": 1, "maxLength": 100}));
     let mut name = name_schema();
     refine(s, "CreateMailbox", "name", name.clone());
     refine(s, "RenameMailbox", "name", name.clone());

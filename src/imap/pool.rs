@@ -5,7 +5,7 @@ use std::{
     collections::BTreeSet,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -124,6 +124,8 @@ pub struct AccountPool {
     /// Counters.
     pub stats: Arc<PoolStats>,
     capabilities: Arc<Mutex<Arc<BTreeSet<String>>>>,
+    /// When the credential expires (unix seconds; 0: never), for OAuth2 access tokens.
+    pub expires_at: AtomicI64,
 }
 
 impl AccountPool {
@@ -243,7 +245,13 @@ impl Pools {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .expect("runtime and sizes are set");
-        let fresh = Arc::new(AccountPool { pool, credential_version: version, stats, capabilities });
+        let fresh = Arc::new(AccountPool {
+            pool,
+            credential_version: version,
+            stats,
+            capabilities,
+            expires_at: AtomicI64::new(0),
+        });
         let mut old = None;
         let installed = self
             .accounts

@@ -40,6 +40,23 @@ pub struct ProblemImap {
     pub code: Option<String>,
     /// The server's text (sanitized, truncated).
     pub text: String,
+    /// What the server said when it refused an OAuth2 access token (its SASL challenge).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<ProblemOAuth>,
+}
+
+/// The JSON challenge of a refused XOAUTH2 or OAUTHBEARER login (RFC 7628 §3.2.2).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemOAuth {
+    /// `status`, e.g. `401` or `invalid_token`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The scope the token would need.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The authentication schemes the server accepts, e.g. `bearer`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schemes: Option<String>,
 }
 
 /// One invalid request field.

@@ -41,6 +41,8 @@ async fn malformed_login_bodies_are_400_problems() {
     let resp = app.http.post(&url).header("content-type", "application/json").body("{").send().await.expect("send");
     expect_problem(resp, StatusCode::BAD_REQUEST, "invalid-body").await;
     let resp = app.http.post(&url).json(&json!({"username": "alice"})).send().await.expect("send");
+    expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "invalid-properties").await;
+    let resp = app.http.post(&url).json(&json!({"password": "alice-pass"})).send().await.expect("send");
     expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "invalid-body").await;
     let resp = app.http.post(&url).json(&json!({"username": "al\r\nice", "password": "x"})).send().await.expect("send");
     expect_problem(resp, StatusCode::BAD_REQUEST, "invalid-request").await;

@@ -14,6 +14,7 @@ mod helpers;
 mod mailboxes;
 mod manage;
 mod messages;
+mod oauth;
 mod observe;
 mod openapi;
 mod pool;
