@@ -22,6 +22,17 @@ pub enum Op {
 }
 
 impl Op {
+    /// The name `BENCH_OPS` picks it by.
+    pub fn short(self) -> &'static str {
+        match self {
+            Op::ListPage(_) => "list",
+            Op::GetMessage => "get",
+            Op::GetRaw => "raw",
+            Op::Search => "search",
+            Op::FlagUpdate => "flag",
+        }
+    }
+
     /// The row name in the results.
     pub fn label(self) -> String {
         match self {

@@ -63,7 +63,10 @@ async fn bench() -> Result<(), String> {
             directs.push(direct::Direct::connect("alice").await?);
         }
         let ops = [Op::ListPage("k10"), Op::GetMessage, Op::GetRaw, Op::Search, Op::FlagUpdate];
-        for op in ops {
+        // BENCH_OPS=list,get,raw,search,flag measures only those (and nothing else), for profiling.
+        let only = std::env::var("BENCH_OPS").ok();
+        let picked = |op: &Op| only.as_deref().is_none_or(|o| o.split(',').any(|n| op.short() == n));
+        for op in ops.into_iter().filter(picked) {
             let (back, g) = load::run(https, op, warmup, measure).await;
             https = back;
             let (back, d) = load::run(directs, op, warmup, measure).await;
@@ -73,6 +76,10 @@ async fn bench() -> Result<(), String> {
         }
         for d in directs {
             d.logout().await;
+        }
+        if only.is_some() {
+            println!("{}", report.render(warmup, measure));
+            return Ok(());
         }
         report.scale = page_scale(&alice).await?;
         report.stream = stream_attachment(&gw, &alice).await?;

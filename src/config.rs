@@ -220,6 +220,9 @@ pub struct PoolSettings {
     /// Message summaries (envelope, size, dates) kept in memory across all accounts, so that a
     /// repeated page fetches only FLAGS and MODSEQ; 0 turns the cache off.
     pub summary_cache_entries: usize,
+    /// Full messages (envelope and body structure, no body values) kept in memory across all
+    /// accounts, so that reading a message again is one FETCH; 0 turns the cache off.
+    pub message_cache_entries: usize,
 }
 
 impl Default for PoolSettings {
@@ -232,6 +235,7 @@ impl Default for PoolSettings {
             health_check_after_secs: 30,
             reap_interval_secs: 30,
             summary_cache_entries: 20_000,
+            message_cache_entries: 5_000,
         }
     }
 }

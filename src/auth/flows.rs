@@ -117,6 +117,7 @@ pub async fn logout(app: &App, claims: &Claims, refresh_token: Option<&str>) -> 
     }
     app.pools.close_account(&claims.sub).await;
     app.pools.summaries.forget_account(&claims.sub);
+    app.pools.messages.forget_account(&claims.sub);
     app.events.stop(&claims.sub);
     tracing::info!(account.id = %claims.sub, "logout");
     Ok(())

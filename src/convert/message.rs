@@ -75,6 +75,9 @@ pub fn uid_of(attrs: &[AttributeValue<'_>]) -> Option<u32> {
 /// Brings the changing parts of a cached summary (flags, keywords, MODSEQ) up to date from a
 /// FETCH of `UID FLAGS MODSEQ`; the rest never changes for a UID.
 pub fn refresh(cached: &mut MessageSummary, attrs: &[AttributeValue<'_>]) {
+    if !attrs.iter().any(|a| matches!(a, AttributeValue::Flags(_))) {
+        return;
+    }
     let p = collect(attrs);
     let (keywords, deleted) = flags::keywords(&p.flags);
     cached.keywords = keywords;

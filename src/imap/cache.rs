@@ -1,14 +1,14 @@
-//! The immutable parts of message summaries, cached per (account, mailbox, UIDVALIDITY, UID):
-//! envelope, size, dates and attachment facts never change for that key (RFC 3501 §2.3.1.1),
-//! so a page that finds its messages here fetches only FLAGS and MODSEQ from the server.
-//! Bounded by entry count; the oldest entries go first.
+//! The immutable parts of messages, cached per (account, mailbox, UIDVALIDITY, UID): envelope,
+//! size, dates and body structure never change for that key (RFC 3501 §2.3.1.1), so a page
+//! that finds its messages here fetches only FLAGS and MODSEQ from the server, and a message
+//! read only FLAGS, MODSEQ and its text parts. Bounded by entry count; the oldest go first.
 
 use std::{
     collections::{HashMap, VecDeque},
     sync::Mutex,
 };
 
-use crate::views::message::MessageSummary;
+use crate::views::message::{Message, MessageSummary};
 
 /// Where a summary belongs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -23,20 +23,31 @@ pub struct Key {
     pub uid: u32,
 }
 
-#[derive(Debug, Default)]
-struct Inner {
-    map: HashMap<Key, MessageSummary>,
+#[derive(Debug)]
+struct Inner<V> {
+    map: HashMap<Key, V>,
     order: VecDeque<Key>,
 }
 
-/// The cache, shared by every pool of the process.
+impl<V> Default for Inner<V> {
+    fn default() -> Self {
+        Self { map: HashMap::new(), order: VecDeque::new() }
+    }
+}
+
+/// A cache of immutable per-message values, shared by every pool of the process.
 #[derive(Debug)]
-pub struct SummaryCache {
-    inner: Mutex<Inner>,
+pub struct ImmutableCache<V> {
+    inner: Mutex<Inner<V>>,
     capacity: usize,
 }
 
-impl SummaryCache {
+/// Message summaries for pages.
+pub type SummaryCache = ImmutableCache<MessageSummary>;
+/// Full messages without body values, for reads.
+pub type MessageCache = ImmutableCache<Message>;
+
+impl<V: Clone> ImmutableCache<V> {
     /// A cache of at most `capacity` summaries (0 turns it off).
     pub fn new(capacity: usize) -> Self {
         Self { inner: Mutex::default(), capacity }
@@ -48,17 +59,17 @@ impl SummaryCache {
     }
 
     /// The cached summary, with the flags of when it was stored (the caller refreshes them).
-    pub fn get(&self, key: &Key) -> Option<MessageSummary> {
+    pub fn get(&self, key: &Key) -> Option<V> {
         self.inner.lock().ok()?.map.get(key).cloned()
     }
 
     /// Stores a summary; the oldest entries are dropped past the capacity.
-    pub fn put(&self, key: Key, summary: MessageSummary) {
+    pub fn put(&self, key: Key, value: V) {
         if self.capacity == 0 {
             return;
         }
         let Ok(mut inner) = self.inner.lock() else { return };
-        if inner.map.insert(key.clone(), summary).is_none() {
+        if inner.map.insert(key.clone(), value).is_none() {
             inner.order.push_back(key);
         }
         while inner.order.len() > self.capacity {

@@ -7,6 +7,7 @@ pub mod changes;
 pub mod connect;
 pub mod encode;
 pub mod error;
+pub mod full_message;
 pub mod mailbox;
 pub mod manage;
 pub mod message;

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use async_imap::imap_proto::{MailboxDatum, Response};
 
 use super::{
-    cache::{Key, SummaryCache},
+    cache::{Key, MessageCache, SummaryCache},
     encode::{self, FetchItem, MailboxName, UidSet},
     error::ImapError,
     message::{Read, examine_checked, summary_items},
@@ -72,7 +72,7 @@ pub async fn page(
         Err(current) => return Ok(Read::Stale { current }),
     };
     let uid_validity = state.uid_validity.unwrap_or(0);
-    let scope = cache.filter(|c| c.cache.enabled()).map(|c| (c, mailbox));
+    let scope = cache.filter(|c| c.summaries.enabled()).map(|c| (c, mailbox));
     let (mut items, has_more, last_uid) = match before {
         None => {
             // The newest `limit` messages by sequence number, which is UID order: one FETCH,
@@ -105,13 +105,22 @@ pub async fn summaries(conn: &mut ImapConn, uid_validity: u32, uids: &[u32]) -> 
     fetch_full(conn, uid_validity, Wanted::Uids(uids)).await
 }
 
-/// The account whose cached summaries a page may use.
+/// The account whose cached summaries and messages a read may use.
 #[derive(Clone, Copy, Debug)]
 pub struct CacheScope<'a> {
-    /// The process's cache.
-    pub cache: &'a SummaryCache,
+    /// The process's summaries.
+    pub summaries: &'a SummaryCache,
+    /// The process's messages.
+    pub messages: &'a MessageCache,
     /// The account id.
     pub account: &'a str,
+}
+
+impl<'a> CacheScope<'a> {
+    /// The scope of `account` in `pools`' caches.
+    pub fn of(pools: &'a super::Pools, account: &'a str) -> Self {
+        Self { summaries: &pools.summaries, messages: &pools.messages, account }
+    }
 }
 
 /// Which messages to fetch.
@@ -194,7 +203,7 @@ async fn fetch_summaries(
         if !wanted.wants(*seq, uid, &asked) {
             return;
         }
-        match scope.cache.get(&key(uid)) {
+        match scope.summaries.get(&key(uid)) {
             Some(mut cached) => {
                 convert::message::refresh(&mut cached, attrs);
                 items.push(cached);
@@ -206,7 +215,7 @@ async fn fetch_summaries(
     if !misses.is_empty() {
         misses.sort_unstable();
         for m in fetch_full(conn, uid_validity, Wanted::Uids(&misses)).await? {
-            scope.cache.put(key(m.uid), m.clone());
+            scope.summaries.put(key(m.uid), m.clone());
             items.push(m);
         }
     }

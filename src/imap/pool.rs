@@ -187,6 +187,8 @@ pub struct Pools {
     accounts: DashMap<String, Arc<AccountPool>>,
     /// Immutable parts of message summaries, for every account.
     pub summaries: super::cache::SummaryCache,
+    /// Immutable parts of full messages (no body values), for every account.
+    pub messages: super::cache::MessageCache,
 }
 
 impl Pools {
@@ -201,6 +203,7 @@ impl Pools {
             target: Arc::new(target),
             global: Arc::new(Semaphore::new(settings.global_max)),
             summaries: super::cache::SummaryCache::new(settings.summary_cache_entries),
+            messages: super::cache::MessageCache::new(settings.message_cache_entries),
             settings,
             accounts: DashMap::new(),
         }

@@ -1,7 +1,8 @@
 //! Reusing a pooled connection's current selection instead of opening the mailbox again: a read
-//! or change by UID skips EXAMINE/SELECT when the connection already has that mailbox selected
-//! and the UIDs are below the UIDNEXT it saw, and a page re-syncs with NOOP. Opening a large
-//! mailbox costs the server milliseconds (Dovecot reloads its index); NOOP costs microseconds.
+//! or change by UID re-syncs with NOOP instead of EXAMINE/SELECT when the connection already has
+//! that mailbox selected and the UIDs are below the UIDNEXT it saw, and so does a page. Opening
+//! a large mailbox costs the server milliseconds (Dovecot reloads its index); NOOP costs
+//! microseconds, and it reports what other clients expunged.
 
 use super::{
     encode::{self, MailboxName},
@@ -18,11 +19,18 @@ fn reusable(conn: &ImapConn, mailbox: &MailboxName, uids: &[u32], write: bool) -
     (s.mailbox == *mailbox && (!write || !s.read_only) && known).then(|| s.state.clone())
 }
 
+/// NOOP on a reused selection, so that expunges by other clients are seen (Dovecot defers them
+/// while a pipelined command runs, so the NOOP gets its own round trip).
+async fn resync(conn: &mut ImapConn, state: SelectState) -> Result<SelectState, ImapError> {
+    conn.execute(&encode::noop(), |_| ()).await?;
+    Ok(conn.selected().map_or(state, |s| s.state.clone()))
+}
+
 /// `mailbox` selected for reading `uids`: the current selection when it is reusable, else a
 /// fresh EXAMINE. Messages appended since have higher UIDs and so always get the fresh EXAMINE.
 pub async fn for_reading(conn: &mut ImapConn, mailbox: &MailboxName, uids: &[u32]) -> Result<SelectState, ImapError> {
     match reusable(conn, mailbox, uids, false) {
-        Some(state) => Ok(state),
+        Some(state) => resync(conn, state).await,
         None => select_read_only(conn, mailbox).await,
     }
 }
@@ -31,7 +39,7 @@ pub async fn for_reading(conn: &mut ImapConn, mailbox: &MailboxName, uids: &[u32
 /// it is reusable, else a fresh SELECT.
 pub async fn for_writing(conn: &mut ImapConn, mailbox: &MailboxName, uids: &[u32]) -> Result<SelectState, ImapError> {
     match reusable(conn, mailbox, uids, true) {
-        Some(state) => Ok(state),
+        Some(state) => resync(conn, state).await,
         None => select_read_write(conn, mailbox).await,
     }
 }

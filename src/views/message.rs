@@ -254,7 +254,7 @@ pub struct BodyValue {
 }
 
 /// The full message.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     /// The summary fields.

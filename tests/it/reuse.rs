@@ -43,13 +43,28 @@ async fn pages_and_reads_see_changes_by_another_client_through_the_cache() {
     // A UID above the selection's UIDNEXT is read after a fresh EXAMINE; an expunged one is 404.
     let m = app.get_json(&format!("/v1/mailboxes/{name}/messages/4"), &token).await;
     assert_eq!(m["subject"], "reuse 4");
+    // Read again from the cached structure: fresh flags, the same text.
+    assert!(app.state.pools.messages.len() >= 1, "the message's structure is cached");
+    admin.add_flag(&name, 4, "\\Answered").await;
+    let again = app.get_json(&format!("/v1/mailboxes/{name}/messages/4"), &token).await;
+    assert_eq!(again["keywords"]["$answered"], true, "flags are fresh, not cached");
+    assert_eq!(again["bodyValues"], m["bodyValues"]);
+    assert_eq!(again["textBody"], m["textBody"]);
+    assert!(again["bodyValues"].as_object().is_some_and(|v| !v.is_empty()), "{again}");
     let gone = app.get(&format!("/v1/mailboxes/{name}/messages/3"), &token).await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    // An expunged message whose structure is cached is gone as well.
+    admin.expunge_uid(&name, 4).await;
+    let gone = app.get(&format!("/v1/mailboxes/{name}/messages/4"), &token).await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 
     // The next page by cursor still lists the oldest message.
     let cursor = second["nextCursor"].as_str().expect("cursor");
     let third = app.get_json(&format!("{path}&cursor={cursor}"), &token).await;
     assert_eq!(uids(&third), vec![1]);
+    let raw = app.get(&format!("/v1/mailboxes/{name}/messages/2/raw"), &token).await;
+    assert_eq!(raw.status(), StatusCode::OK);
+    assert!(raw.text().await.expect("raw").contains("Subject: reuse 2\r\n"), "size and body in one FETCH");
     let pool = app.pool_of(&token).expect("pool");
     assert_eq!(pool.stats.peak_open.load(std::sync::atomic::Ordering::SeqCst), 1, "one connection throughout");
     admin.delete(&name).await;

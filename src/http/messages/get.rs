@@ -58,8 +58,12 @@ pub async fn get_message(
     let base = message_url(mailbox.as_str(), uid);
     let known = q.uid_validity;
     let found = run::read(&pool, |c| {
-        let (mailbox, base) = (mailbox.clone(), base.clone());
-        Box::pin(async move { message::message(c, &mailbox, uid, known, max, &base).await })
+        let (mailbox, base, pools, account) =
+            (mailbox.clone(), base.clone(), state.pools.clone(), user.claims.sub.clone());
+        Box::pin(async move {
+            let cache = crate::imap::page::CacheScope::of(&pools, &account);
+            message::message(c, &mailbox, uid, known, max, &base, Some(cache)).await
+        })
     })
     .await?;
     let mut msg = match found {

@@ -83,7 +83,7 @@ pub async fn list_messages(
     let page = run::read(&pool, |c| {
         let (mailbox, pools, account) = (mailbox.clone(), state.pools.clone(), account.clone());
         Box::pin(async move {
-            let cache = page::CacheScope { cache: &pools.summaries, account: &account };
+            let cache = page::CacheScope::of(&pools, &account);
             message::page(c, &mailbox, known, before, limit as usize, Some(cache)).await
         })
     })

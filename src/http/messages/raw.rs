@@ -73,16 +73,29 @@ pub async fn get_raw(
     // The connection is held for the whole download: the chunks are read on the mailbox it
     // selected. A client that goes away stops the loop between two complete commands.
     let mut conn = pool.get().await?;
-    let size = match message::size(&mut conn, &mailbox, uid, q.uid_validity).await? {
+    // Only byte ranges are served; any other unit is ignored (RFC 9110 §14.2).
+    let range =
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok()).filter(|r| r.trim_start().starts_with("bytes="));
+    // Without a range, the size and the first chunk come in one FETCH.
+    let mut head = None;
+    let read = match range {
+        None => match message::size_and_head(&mut conn, &mailbox, uid, q.uid_validity, stream::CHUNK).await? {
+            Read::Found((size, bytes)) => {
+                head = Some(bytes);
+                Read::Found(size)
+            }
+            Read::Stale { current } => Read::Stale { current },
+            Read::NotFound => Read::NotFound,
+        },
+        Some(_) => message::size(&mut conn, &mailbox, uid, q.uid_validity).await?,
+    };
+    let size = match read {
         Read::Found(s) => u64::from(s),
         Read::Stale { current } => {
             return Err(ApiError::uid_validity_changed(StatusCode::CONFLICT, q.uid_validity.unwrap_or(0), current));
         }
         Read::NotFound => return Err(ApiError::message_not_found(uid)),
     };
-    // Only byte ranges are served; any other unit is ignored (RFC 9110 §14.2).
-    let range =
-        headers.get(header::RANGE).and_then(|v| v.to_str().ok()).filter(|r| r.trim_start().starts_with("bytes="));
     let (start, end, status) = match range {
         None => (0, size.saturating_sub(1), StatusCode::OK),
         Some(r) => match parse_range(r, size) {
@@ -97,7 +110,11 @@ pub async fn get_raw(
     let len = if size == 0 { 0 } else { end - start + 1 };
     // The first chunk before the status is committed: a message expunged since its size was
     // read answers 404, not a 200 with a cut body.
-    let first = stream::first_chunk(&mut conn, uid, &Section::whole(), start, Some(len)).await?;
+    let first = match head {
+        Some(_) if len == 0 => None,
+        Some(bytes) => Some(bytes),
+        None => stream::first_chunk(&mut conn, uid, &Section::whole(), start, Some(len)).await?,
+    };
     if first.as_ref().is_some_and(Vec::is_empty) {
         return Err(ApiError::message_not_found(uid));
     }

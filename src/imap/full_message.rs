@@ -1,0 +1,185 @@
+//! The full message over one pooled connection: envelope, body structure and flags, with the
+//! body values of its text and HTML parts decoded to UTF-8 and cut at a size (fetched
+//! partially, so big parts never come over the wire whole). With a cache scope, a message read
+//! before costs one FETCH: FLAGS, MODSEQ and the text parts. Read-only: `BODY.PEEK` only.
+
+use async_imap::imap_proto::{AttributeValue, Response, SectionPath};
+
+use super::{
+    cache::Key,
+    encode::{self, FetchItem, MailboxName, Section, UidSet},
+    error::ImapError,
+    message::{Read, examine_checked, summary_items},
+    page::CacheScope,
+    session::ImapConn,
+};
+use crate::{
+    convert::{self, text},
+    views::message::{BodyPart, BodyValue, Message},
+};
+
+fn section_name(section: &Option<SectionPath>) -> Option<String> {
+    match section {
+        Some(SectionPath::Part(path, None)) => Some(path.iter().map(u32::to_string).collect::<Vec<_>>().join(".")),
+        _ => None,
+    }
+}
+
+/// Encoded bytes to fetch so that at most `max` decoded bytes come out.
+fn encoded_budget(encoding: Option<&str>, max: u32) -> u32 {
+    match encoding {
+        // 4/3 for the encoding, plus CRLF after every 76 characters.
+        Some("base64") => max.saturating_mul(4) / 3 + max / 28 + 8,
+        Some("quoted-printable") => max.saturating_mul(3),
+        _ => max,
+    }
+}
+
+/// Finds the node with `id` in a tree.
+pub(super) fn find<'a>(part: &'a BodyPart, id: &str) -> Option<&'a BodyPart> {
+    if part.part_id.as_deref() == Some(id) {
+        return Some(part);
+    }
+    part.sub_parts.iter().find_map(|p| find(p, id))
+}
+
+/// One text part to show: (section, transfer encoding, charset, encoded size).
+type Wanted = (String, Option<String>, Option<String>, u32);
+
+fn wanted_parts(msg: &Message) -> Vec<Wanted> {
+    let mut wanted: Vec<Wanted> = Vec::new();
+    for r in msg.text_body.iter().chain(&msg.html_body) {
+        if r.r#type.starts_with("text/") && !wanted.iter().any(|w| w.0 == r.part_id) {
+            let part = find(&msg.body_structure, &r.part_id);
+            let encoding = part.and_then(|p| p.imap.encoding.clone());
+            let size = part.and_then(|p| p.imap.encoded_size).unwrap_or(0);
+            wanted.push((r.part_id.clone(), encoding, r.charset.clone(), size));
+        }
+    }
+    wanted
+}
+
+fn part_items(wanted: &[Wanted], max_value_bytes: u32) -> Result<Vec<FetchItem>, ImapError> {
+    let mut items = Vec::new();
+    for (section, encoding, _, size) in wanted {
+        let budget = encoded_budget(encoding.as_deref(), max_value_bytes);
+        let partial = (*size > budget).then_some((0, budget));
+        items.push(FetchItem::BodyPeek(Section::parse(section)?, partial));
+    }
+    Ok(items)
+}
+
+fn sections_of(attrs: &[AttributeValue<'_>], raw: &mut Vec<(String, Vec<u8>)>) {
+    for a in attrs {
+        if let AttributeValue::BodySection { section, data, .. } = a
+            && let Some(name) = section_name(section)
+        {
+            raw.push((name, data.as_deref().unwrap_or_default().to_vec()));
+        }
+    }
+}
+
+fn decode_values(msg: &mut Message, wanted: Vec<Wanted>, raw: &[(String, Vec<u8>)], max_value_bytes: u32) {
+    let html_parts: Vec<String> =
+        msg.html_body.iter().filter(|r| r.r#type == "text/html").map(|r| r.part_id.clone()).collect();
+    for (section, encoding, charset, size) in wanted {
+        let Some((_, bytes)) = raw.iter().find(|(s, _)| *s == section) else { continue };
+        let cut_on_wire = size > encoded_budget(encoding.as_deref(), max_value_bytes);
+        let (mut decoded, bad_transfer) = text::transfer(bytes, encoding.as_deref(), cut_on_wire);
+        if cut_on_wire {
+            text::drop_partial_utf8_tail(&mut decoded, charset.as_deref());
+        }
+        let (value, bad_charset) = text::body(&decoded, charset.as_deref());
+        // JSON text uses LF line ends (as JMAP's bodyValues do).
+        let mut value = value.replace("\r\n", "\n");
+        let cut = text::truncate(&mut value, max_value_bytes as usize);
+        let html = html_parts.contains(&section).then(|| "untrusted".to_string());
+        let is_encoding_problem = bad_transfer || bad_charset;
+        let body = BodyValue { value, is_encoding_problem, is_truncated: cut_on_wire || cut, html };
+        msg.body_values.insert(section, body);
+    }
+}
+
+/// The full message `uid` of `mailbox`; `base` is its URL for download links.
+pub async fn message(
+    conn: &mut ImapConn,
+    mailbox: &MailboxName,
+    uid: u32,
+    expect_uid_validity: Option<u32>,
+    max_value_bytes: u32,
+    base: &str,
+    cache: Option<CacheScope<'_>>,
+) -> Result<Read<Message>, ImapError> {
+    let uid_validity = match examine_checked(conn, mailbox, expect_uid_validity, Some(uid)).await? {
+        Ok(s) => s.uid_validity.unwrap_or(0),
+        Err(current) => return Ok(Read::Stale { current }),
+    };
+    let cache = cache.filter(|c| c.messages.enabled());
+    let key =
+        cache.map(|c| Key { account: c.account.to_string(), mailbox: mailbox.as_str().to_string(), uid_validity, uid });
+    if let (Some(c), Some(k)) = (cache, &key)
+        && let Some(cached) = c.messages.get(k)
+    {
+        return cached_message(conn, cached, uid, max_value_bytes).await;
+    }
+    let mut found = None;
+    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &summary_items(conn)), |r| {
+        if let Response::Fetch(_, attrs) = r
+            && let Some(m) = convert::message::message(uid_validity, attrs, base)
+            && m.summary.uid == uid
+        {
+            found = Some(m);
+        }
+    })
+    .await?;
+    let Some(mut msg) = found else { return Ok(Read::NotFound) };
+    if let (Some(c), Some(k)) = (cache, key) {
+        c.messages.put(k, msg.clone());
+    }
+    let wanted = wanted_parts(&msg);
+    let items = part_items(&wanted, max_value_bytes)?;
+    if items.is_empty() {
+        return Ok(Read::Found(msg));
+    }
+    let mut raw: Vec<(String, Vec<u8>)> = Vec::new();
+    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &items), |r| {
+        if let Response::Fetch(_, attrs) = r {
+            sections_of(attrs, &mut raw);
+        }
+    })
+    .await?;
+    decode_values(&mut msg, wanted, &raw, max_value_bytes);
+    Ok(Read::Found(msg))
+}
+
+/// A message whose structure is cached: one FETCH of its flags, MODSEQ and text parts.
+async fn cached_message(
+    conn: &mut ImapConn,
+    mut msg: Message,
+    uid: u32,
+    max_value_bytes: u32,
+) -> Result<Read<Message>, ImapError> {
+    let wanted = wanted_parts(&msg);
+    let mut items = vec![FetchItem::Uid, FetchItem::Flags];
+    if conn.has("CONDSTORE") {
+        items.push(FetchItem::ModSeq);
+    }
+    items.extend(part_items(&wanted, max_value_bytes)?);
+    let mut raw: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut seen = false;
+    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &items), |r| {
+        if let Response::Fetch(_, attrs) = r
+            && convert::message::uid_of(attrs) == Some(uid)
+        {
+            seen = true;
+            convert::message::refresh(&mut msg.summary, attrs);
+            sections_of(attrs, &mut raw);
+        }
+    })
+    .await?;
+    if !seen {
+        return Ok(Read::NotFound);
+    }
+    decode_values(&mut msg, wanted, &raw, max_value_bytes);
+    Ok(Read::Found(msg))
+}
