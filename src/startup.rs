@@ -142,6 +142,10 @@ fn spawn_sweeper(state: &AppState) {
             if let Err(e) = app.store.sweep_idempotency_keys(24 * 3600).await {
                 tracing::warn!(error = %e, "idempotency-key sweep failed");
             }
+            // An access token nobody can renew is kept only while it is valid.
+            if let Err(e) = app.store.sweep_expired_access_tokens(app.oauth.clock.now()).await {
+                tracing::warn!(error = %e, "expired-token sweep failed");
+            }
         }
     });
 }

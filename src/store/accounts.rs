@@ -144,4 +144,18 @@ impl Store {
         .await?;
         Ok(row.try_get("credential_version")?)
     }
+
+    /// Forgets the access tokens of OAuth2 accounts that expired before `now` and cannot be
+    /// renewed (no refresh token); returns how many.
+    pub async fn sweep_expired_access_tokens(&self, now: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE accounts SET secret = '', secret_expires_at = NULL, credential_version = credential_version + 1, \
+             updated_at = $1 WHERE auth_kind <> 'password' AND refresh_secret = '' AND secret <> '' \
+             AND secret_expires_at < $1",
+        )
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
 }

@@ -48,6 +48,12 @@ fn the_dockerfile_and_nginx_keep_their_promises() {
         deps_layer.is_some_and(|d| src_layer.is_some_and(|s| d < s)),
         "dependencies are built before the sources are copied"
     );
+    // Every target file the manifest declares exists in the dependency layer (a stub), or cargo
+    // cannot load the manifest there.
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
+    for path in manifest.lines().filter_map(|l| l.trim().strip_prefix("path = \"")).map(|p| p.trim_end_matches('"')) {
+        assert!(dockerfile.contains(&format!("> {path}")), "the dependency layer stubs {path}");
+    }
     let user = lines.iter().rev().find(|l| l.starts_with("USER ")).expect("USER");
     assert!(!user.contains("root") && *user != "USER 0", "runs as non-root: {user}");
     assert!(lines.iter().any(|l| l.starts_with("HEALTHCHECK ")), "HEALTHCHECK");

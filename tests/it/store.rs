@@ -109,6 +109,40 @@ async fn exercise(url: &str) {
     assert_eq!(store.sweep_idempotency_keys(-10).await.expect("sweep"), 2);
 
     crate::store_webhooks::exercise(&store, &a.id).await;
+    oauth_columns(&store).await;
+}
+
+/// OAuth2 accounts: sealed access and refresh tokens with their expiry, a refresh that keeps
+/// the refresh token, forgetting, and the sweep of expired tokens nobody can renew.
+async fn oauth_columns(store: &Store) {
+    use imap_gateway::store::accounts::OAuthSecret;
+    let o = store.ensure_account("default", "oauth-user").await.expect("account");
+    let t = imap_gateway::store::now();
+    let first =
+        OAuthSecret { kind: "XOAUTH2", access: "v1:a", expires_at: t + 60, refresh: Some("v1:r"), provider: Some("p") };
+    let v1 = store.set_account_oauth(&o.id, &first).await.expect("set");
+    let renewed = OAuthSecret { access: "v1:b", expires_at: t + 120, refresh: None, provider: None, ..first };
+    let v2 = store.set_account_oauth(&o.id, &renewed).await.expect("renew");
+    assert!(v2 > v1);
+    let got = store.account(&o.id).await.expect("read").expect("row");
+    assert_eq!((got.auth_kind.as_str(), got.secret.as_str()), ("XOAUTH2", "v1:b"));
+    assert_eq!((got.secret_expires_at, got.refresh_secret.as_str()), (Some(t + 120), "v1:r"), "refresh kept");
+    assert_eq!(got.oauth_provider.as_deref(), Some("p"));
+    // Without a refresh token, an expired access token is swept; a renewable one is not.
+    let b = store.ensure_account("default", "oauth-user-2").await.expect("account");
+    let alone =
+        OAuthSecret { kind: "OAUTHBEARER", access: "v1:c", expires_at: t - 1, refresh: Some(""), provider: None };
+    store.set_account_oauth(&b.id, &alone).await.expect("set");
+    store.set_account_oauth(&o.id, &OAuthSecret { expires_at: t - 1, ..renewed }).await.expect("expire");
+    assert_eq!(store.sweep_expired_access_tokens(t).await.expect("sweep"), 1);
+    assert!(store.account(&b.id).await.expect("read").expect("row").secret.is_empty());
+    assert_eq!(store.account(&o.id).await.expect("read").expect("row").secret, "v1:b");
+    store.clear_account_tokens(&o.id).await.expect("clear");
+    let gone = store.account(&o.id).await.expect("read").expect("row");
+    assert!(gone.secret.is_empty() && gone.refresh_secret.is_empty());
+    // A password login makes it a password account again.
+    store.set_account_secret(&o.id, "v1:pw").await.expect("password");
+    assert_eq!(store.account(&o.id).await.expect("read").expect("row").auth_kind, "password");
 }
 
 #[tokio::test]
