@@ -124,6 +124,10 @@ pub struct ImapSettings {
     pub login_timeout_ms: u64,
     /// Deadline for every other command, in milliseconds.
     pub command_timeout_ms: u64,
+    /// A pooled connection that still has a mailbox selected serves reads from it without a
+    /// NOOP for this long after its view last caught up (in milliseconds; 0: always NOOP).
+    /// Changes made through the gateway are seen at once; other clients' within this time.
+    pub resync_after_ms: u64,
     /// Capabilities to ignore even if the server offers them (upper case), to work around a
     /// broken extension or to exercise the fallbacks: e.g. `["LIST-STATUS"]`.
     pub ignore_capabilities: Vec<String>,
@@ -142,6 +146,7 @@ impl Default for ImapSettings {
             greeting_timeout_ms: 10_000,
             login_timeout_ms: 15_000,
             command_timeout_ms: 30_000,
+            resync_after_ms: 1_000,
             ignore_capabilities: Vec::new(),
         }
     }

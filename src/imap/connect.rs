@@ -86,6 +86,9 @@ pub struct Target {
     pub login_timeout: Duration,
     /// Deadline for each command after login.
     pub command_timeout: Duration,
+    /// How old a pooled connection's view of its selected mailbox may get before a reused
+    /// selection is synced with NOOP.
+    pub resync_after: Duration,
     /// Capabilities treated as absent (upper case).
     pub ignored_capabilities: BTreeSet<String>,
     /// Where commands, logins and discarded connections are counted.
@@ -125,6 +128,7 @@ impl Target {
             greeting_timeout: ms(s.greeting_timeout_ms),
             login_timeout: ms(s.login_timeout_ms),
             command_timeout: ms(s.command_timeout_ms),
+            resync_after: ms(s.resync_after_ms),
             ignored_capabilities: s.ignore_capabilities.iter().map(|c| c.to_ascii_uppercase()).collect(),
             metrics: Default::default(),
             backoff: Default::default(),

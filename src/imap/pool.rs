@@ -53,6 +53,8 @@ pub struct Manager {
     stats: Arc<PoolStats>,
     capabilities: Arc<Mutex<Arc<BTreeSet<String>>>>,
     health_after: Duration,
+    /// Changes made through any of this account's connections (see `ImapConn::needs_sync`).
+    writes: Arc<AtomicU64>,
 }
 
 impl managed::Manager for Manager {
@@ -78,6 +80,7 @@ impl managed::Manager for Manager {
         let open = self.stats.open.fetch_add(1, Ordering::SeqCst) + 1;
         self.stats.peak_open.fetch_max(open, Ordering::SeqCst);
         conn.attach_guard(OpenGuard(self.stats.clone()));
+        conn.attach_writes(self.writes.clone());
         if let Ok(mut caps) = self.capabilities.lock() {
             *caps = conn.capabilities().clone();
         }
@@ -233,6 +236,7 @@ impl Pools {
             stats: stats.clone(),
             capabilities: capabilities.clone(),
             health_after: Duration::from_secs(self.settings.health_check_after_secs),
+            writes: Arc::default(),
         };
         let timeouts = Timeouts {
             wait: Some(Duration::from_millis(self.settings.wait_timeout_ms)),

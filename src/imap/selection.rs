@@ -30,6 +30,7 @@ async fn resync(conn: &mut ImapConn, state: SelectState) -> Result<SelectState, 
 /// fresh EXAMINE. Messages appended since have higher UIDs and so always get the fresh EXAMINE.
 pub async fn for_reading(conn: &mut ImapConn, mailbox: &MailboxName, uids: &[u32]) -> Result<SelectState, ImapError> {
     match reusable(conn, mailbox, uids, false) {
+        Some(state) if !conn.needs_sync() => Ok(state),
         Some(state) => resync(conn, state).await,
         None => select_read_only(conn, mailbox).await,
     }
@@ -39,6 +40,7 @@ pub async fn for_reading(conn: &mut ImapConn, mailbox: &MailboxName, uids: &[u32
 /// it is reusable, else a fresh SELECT.
 pub async fn for_writing(conn: &mut ImapConn, mailbox: &MailboxName, uids: &[u32]) -> Result<SelectState, ImapError> {
     match reusable(conn, mailbox, uids, true) {
+        Some(state) if !conn.needs_sync() => Ok(state),
         Some(state) => resync(conn, state).await,
         None => select_read_write(conn, mailbox).await,
     }

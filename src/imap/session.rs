@@ -1,7 +1,14 @@
 //! One authenticated IMAP connection: login, the raw command path that checks the tagged
 //! status, the in-flight guard, unsolicited-response draining and selection tracking.
 
-use std::{collections::BTreeSet, sync::Arc, time::Duration};
+use std::{
+    collections::BTreeSet,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use async_imap::{
     Authenticator, Session,
@@ -122,6 +129,13 @@ pub struct ImapConn {
     capabilities: Arc<BTreeSet<String>>,
     qresync: bool,
     command_timeout: Duration,
+    /// The account's count of changes made through any of its connections (shared).
+    account_writes: Arc<AtomicU64>,
+    /// When this connection's view last caught up (SELECT, EXAMINE, NOOP or its own change),
+    /// and the account's change count then.
+    synced: Option<(u64, std::time::Instant)>,
+    /// How old a synced view may get before a reused selection is synced again.
+    resync_after: Duration,
     metrics: Arc<crate::metrics::Metrics>,
     _permit: Option<OwnedSemaphorePermit>,
     _guard: Option<super::pool::OpenGuard>,
@@ -206,6 +220,9 @@ impl ImapConn {
             capabilities: Arc::default(),
             qresync: false,
             command_timeout: target.command_timeout,
+            account_writes: Arc::default(),
+            synced: None,
+            resync_after: target.resync_after,
             metrics: target.metrics.clone(),
             _permit: permit,
             _guard: None,
@@ -228,6 +245,19 @@ impl ImapConn {
             conn.execute(&encode::enable_condstore(), |_| ()).await?;
         }
         Ok(conn)
+    }
+
+    /// Shares the account's change count with this connection (the pool's connections all
+    /// hold the same one).
+    pub fn attach_writes(&mut self, writes: Arc<AtomicU64>) {
+        self.account_writes = writes;
+    }
+
+    /// True if a reused selection must be synced (NOOP) before it serves a read: its view is
+    /// older than `resync_after`, or a connection of the same account changed something since.
+    pub fn needs_sync(&self) -> bool {
+        let now = self.account_writes.load(Ordering::SeqCst);
+        self.synced.is_none_or(|(seen, at)| seen != now || at.elapsed() >= self.resync_after)
     }
 
     /// Ties the pool's open-connection counter to this connection's lifetime.
@@ -319,8 +349,41 @@ impl ImapConn {
         let outcome = result.map_err(|_| ImapError::Timeout(Phase::Command))??;
         // The tagged response arrived: the wire is clean again, whatever the status was.
         self.in_flight = false;
+        if outcome.is_ok() {
+            self.note_sync(name);
+        }
         self.drain_unsolicited();
         outcome
+    }
+
+    /// After a completed command: a change bumps the account's count (this connection saw its
+    /// own change); SELECT, EXAMINE and NOOP bring the view up to date.
+    fn note_sync(&mut self, name: &str) {
+        const CHANGES: [&str; 10] = [
+            "APPEND",
+            "CLOSE",
+            "EXPUNGE",
+            "UID EXPUNGE",
+            "UID MOVE",
+            "UID STORE",
+            "UID COPY",
+            "DELETE",
+            "RENAME",
+            "CREATE",
+        ];
+        let now = if CHANGES.contains(&name) {
+            self.account_writes.fetch_add(1, Ordering::SeqCst) + 1
+        } else if matches!(name, "SELECT" | "EXAMINE" | "NOOP") {
+            self.account_writes.load(Ordering::SeqCst)
+        } else {
+            return;
+        };
+        // Our own change keeps our view current only if it was current before.
+        let current =
+            matches!(name, "SELECT" | "EXAMINE" | "NOOP") || self.synced.is_some_and(|(seen, _)| seen + 1 == now);
+        if current {
+            self.synced = Some((now, std::time::Instant::now()));
+        }
     }
 
     /// Counts a finished (or failed) command and its latency.

@@ -82,9 +82,16 @@ pub async fn store(
     if not_permanent.is_some() {
         return Ok(Read::Found(Stored { uid_validity, items: Vec::new(), modified: Vec::new(), not_permanent }));
     }
-    let Some(set) = UidSet::list(uids) else { return Ok(Read::NotFound) };
+    if UidSet::list(uids).is_none() {
+        return Ok(Read::NotFound);
+    }
     let mut modified: Vec<u32> = Vec::new();
     let mut condition = unchanged_since;
+    let wanted: HashSet<u32> = uids.iter().copied().collect();
+    let condstore = conn.has("CONDSTORE");
+    // The untagged FETCHes a STORE answers with carry the new flags (and MODSEQ under
+    // CONDSTORE); the last one per message is its state, so only the silent ones are fetched.
+    let mut latest: std::collections::BTreeMap<u32, FlagState> = std::collections::BTreeMap::new();
     for (mode, flags) in changes {
         if flags.is_empty() && *mode != StoreMode::Replace {
             continue;
@@ -94,7 +101,15 @@ pub async fn store(
         // those.
         let remaining: Vec<u32> = uids.iter().copied().filter(|u| !modified.contains(u)).collect();
         let Some(target) = UidSet::list(&remaining) else { break };
-        let done = conn.execute(&encode::uid_store(&target, *mode, flags, condition.take()), |_| ()).await?;
+        let done = conn
+            .execute(&encode::uid_store(&target, *mode, flags, condition.take()), |r| {
+                if let Some(st) = flag_state(r, condstore)
+                    && wanted.contains(&st.uid)
+                {
+                    latest.insert(st.uid, st);
+                }
+            })
+            .await?;
         if done.reply.code.as_deref() == Some("MODIFIED")
             && let Some(args) = done.reply.code_args.as_deref()
             && SetSpec::parse(args).is_ok()
@@ -104,29 +119,41 @@ pub async fn store(
     }
     modified.sort_unstable();
     modified.dedup();
-    let wanted: HashSet<u32> = uids.iter().copied().collect();
-    let mut items = Vec::new();
-    let mut fetch = vec![FetchItem::Uid, FetchItem::Flags];
-    if conn.has("CONDSTORE") {
-        fetch.push(FetchItem::ModSeq);
-    }
-    conn.execute(&encode::uid_fetch(&set, &fetch), |r| {
-        if let Response::Fetch(_, attrs) = r {
-            let mut st = FlagState { uid: 0, flags: Vec::new(), mod_seq: None };
-            for a in attrs {
-                match a {
-                    AttributeValue::Uid(u) => st.uid = *u,
-                    AttributeValue::Flags(f) => st.flags = f.iter().map(|x| x.to_string()).collect(),
-                    AttributeValue::ModSeq(m) => st.mod_seq = Some(*m),
-                    _ => {}
-                }
-            }
-            if wanted.contains(&st.uid) {
-                items.push(st);
-            }
+    let silent: Vec<u32> = uids.iter().copied().filter(|u| !latest.contains_key(u)).collect();
+    if let Some(set) = UidSet::list(&silent).filter(|_| !silent.is_empty()) {
+        let mut fetch = vec![FetchItem::Uid, FetchItem::Flags];
+        if condstore {
+            fetch.push(FetchItem::ModSeq);
         }
-    })
-    .await?;
-    items.sort_by_key(|s| s.uid);
+        conn.execute(&encode::uid_fetch(&set, &fetch), |r| {
+            if let Some(st) = flag_state(r, false)
+                && wanted.contains(&st.uid)
+            {
+                latest.insert(st.uid, st);
+            }
+        })
+        .await?;
+    }
+    let items: Vec<FlagState> = latest.into_values().collect();
     Ok(Read::Found(Stored { uid_validity, items, modified, not_permanent: None }))
+}
+
+/// The flags (and MODSEQ) a FETCH response carries; None without FLAGS, or without MODSEQ when
+/// `need_mod_seq`.
+fn flag_state(r: &Response<'_>, need_mod_seq: bool) -> Option<FlagState> {
+    let Response::Fetch(_, attrs) = r else { return None };
+    let mut st = FlagState { uid: 0, flags: Vec::new(), mod_seq: None };
+    let mut has_flags = false;
+    for a in attrs {
+        match a {
+            AttributeValue::Uid(u) => st.uid = *u,
+            AttributeValue::Flags(f) => {
+                has_flags = true;
+                st.flags = f.iter().map(|x| x.to_string()).collect();
+            }
+            AttributeValue::ModSeq(m) => st.mod_seq = Some(*m),
+            _ => {}
+        }
+    }
+    (has_flags && st.uid > 0 && (!need_mod_seq || st.mod_seq.is_some())).then_some(st)
 }

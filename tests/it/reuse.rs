@@ -1,6 +1,7 @@
 //! Reused selections and cached summaries never serve stale data: after another client adds a
 //! message, changes a flag and expunges a message, the next page and reads show all of it, on
-//! the same pooled connection.
+//! the same pooled connection; with the default resync window, reads see another client's
+//! change within it, and the gateway's own changes at once.
 
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -13,8 +14,13 @@ fn uids(page: &Value) -> Vec<u64> {
 
 #[tokio::test]
 async fn pages_and_reads_see_changes_by_another_client_through_the_cache() {
-    // One pooled connection, so every request reuses the same selection.
-    let app = TestApp::spawn_with(|s| s.pool.per_account_max = 1).await;
+    // One pooled connection, so every request reuses the same selection; views are synced
+    // before every reuse (resync_after_ms = 0).
+    let app = TestApp::spawn_with(|s| {
+        s.pool.per_account_max = 1;
+        s.imap.resync_after_ms = 0;
+    })
+    .await;
     let token = app.login("heidi").await.access;
     let name = unique("Reuse");
     let mut admin = Admin::connect(dovecot(), "heidi").await;
@@ -89,6 +95,44 @@ async fn logout_forgets_the_accounts_cached_summaries() {
     assert_eq!(app.state.pools.summaries.get(&key).and_then(|s| s.subject).as_deref(), Some("remember me"));
     assert_eq!(app.logout(&token).await.status(), StatusCode::NO_CONTENT);
     assert!(app.state.pools.summaries.get(&key).is_none(), "forgotten at logout");
+    admin.delete(&name).await;
+    admin.logout().await;
+}
+
+#[tokio::test]
+async fn reads_see_other_clients_within_the_resync_window_and_own_changes_at_once() {
+    let app = TestApp::spawn_with(|s| {
+        s.pool.per_account_max = 2;
+        s.imap.resync_after_ms = 1_500;
+    })
+    .await;
+    let token = app.login("grace").await.access;
+    let name = unique("Window");
+    let mut admin = Admin::connect(dovecot(), "grace").await;
+    admin.create(&name).await;
+    for i in 1..=3 {
+        admin.append(&name, None, &message(&format!("window {i}"))).await;
+    }
+    let path = |uid: u32| format!("/v1/mailboxes/{name}/messages/{uid}");
+    let read = |uid: u32| {
+        let url = app.url(&path(uid));
+        app.http.get(url).bearer_auth(&token).send()
+    };
+    assert_eq!(read(1).await.expect("GET").status(), StatusCode::OK);
+    // Another client's expunge shows within the window (here 1.5 s), not necessarily at once.
+    admin.expunge_uid(&name, 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    assert_eq!(read(1).await.expect("GET").status(), StatusCode::NOT_FOUND, "seen once the window has passed");
+    // A change through the gateway is seen at once by every pooled connection.
+    let deleted =
+        app.http.delete(app.url(&format!("/v1/mailboxes/{name}/messages/2?permanent=true"))).bearer_auth(&token);
+    let (d, r) = tokio::join!(deleted.send(), read(3));
+    assert!(d.expect("delete").status().is_success());
+    assert_eq!(r.expect("GET").status(), StatusCode::OK);
+    for _ in 0..4 {
+        let status = read(2).await.expect("GET").status();
+        assert_eq!(status, StatusCode::NOT_FOUND, "the gateway's own expunge, on any connection");
+    }
     admin.delete(&name).await;
     admin.logout().await;
 }
