@@ -43,6 +43,9 @@ pub(super) fn find<'a>(part: &'a BodyPart, id: &str) -> Option<&'a BodyPart> {
     part.sub_parts.iter().find_map(|p| find(p, id))
 }
 
+/// Bytes of part 1 fetched along with the structure of a message read for the first time.
+const SPECULATE: u32 = 64 * 1024;
+
 /// One text part to show: (section, transfer encoding, charset, encoded size).
 type Wanted = (String, Option<String>, Option<String>, u32);
 
@@ -123,11 +126,16 @@ pub async fn message(
         return cached_message(conn, cached, uid, max_value_bytes).await;
     }
     let mut found = None;
-    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &summary_items(conn)), |r| {
+    // Part 1 is the text of most messages: its first bytes come along, on speculation.
+    let mut first_fetch = summary_items(conn);
+    first_fetch.push(FetchItem::BodyPeek(Section::parse("1")?, Some((0, SPECULATE))));
+    let mut speculated: Vec<(String, Vec<u8>)> = Vec::new();
+    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &first_fetch), |r| {
         if let Response::Fetch(_, attrs) = r
             && let Some(m) = convert::message::message(uid_validity, attrs, base)
             && m.summary.uid == uid
         {
+            sections_of(attrs, &mut speculated);
             found = Some(m);
         }
     })
@@ -137,11 +145,23 @@ pub async fn message(
         c.messages.put(k, msg.clone());
     }
     let wanted = wanted_parts(&msg);
-    let items = part_items(&wanted, max_value_bytes)?;
+    // The speculative bytes serve part 1 if they hold all of what would have been fetched.
+    let mut raw: Vec<(String, Vec<u8>)> = Vec::new();
+    let (have, rest): (Vec<Wanted>, Vec<Wanted>) = wanted.iter().cloned().partition(|(section, encoding, _, size)| {
+        let need = (*size).min(encoded_budget(encoding.as_deref(), max_value_bytes)) as usize;
+        section == "1" && speculated.iter().any(|(s, b)| s == "1" && (b.len() >= need || b.len() == *size as usize))
+    });
+    for (section, encoding, _, size) in &have {
+        let need = (*size).min(encoded_budget(encoding.as_deref(), max_value_bytes)) as usize;
+        if let Some((_, bytes)) = speculated.iter().find(|(s, _)| s == section) {
+            raw.push((section.clone(), bytes[..need.min(bytes.len())].to_vec()));
+        }
+    }
+    let items = part_items(&rest, max_value_bytes)?;
     if items.is_empty() {
+        decode_values(&mut msg, wanted, &raw, max_value_bytes);
         return Ok(Read::Found(msg));
     }
-    let mut raw: Vec<(String, Vec<u8>)> = Vec::new();
     conn.execute(&encode::uid_fetch(&UidSet::one(uid), &items), |r| {
         if let Response::Fetch(_, attrs) = r {
             sections_of(attrs, &mut raw);
