@@ -15,6 +15,7 @@ mod mailboxes;
 mod manage;
 mod messages;
 mod oauth;
+mod oauth_fake;
 mod observe;
 mod openapi;
 mod pool;
