@@ -133,14 +133,24 @@ pub async fn login(app: &App, req: OAuthLogin<'_>) -> Result<TokenResponse, ApiE
 }
 
 /// Forgets the tokens of an account that can no longer log in, and drains its pool: requests
-/// answer `reauth-required` without any IMAP login until the user logs in again.
-async fn forget(app: &App, account: &str, why: &str) -> ApiError {
-    if let Err(e) = app.store.clear_account_tokens(account).await {
-        tracing::warn!(account.id = %account, error = %e, "cannot clear the tokens of an account");
+/// answer `reauth-required` without any IMAP login until the user logs in again. If the row
+/// changed since it was read (another instance renewed it, or the user logged in again), its
+/// new state is kept and returned instead.
+async fn forget(app: &App, account: &Account, why: &str) -> Result<Option<Account>, ApiError> {
+    if !app.store.clear_account_tokens_if(&account.id, account.credential_version).await? {
+        return reread(app, &account.id).await.map(Some);
     }
-    app.pools.close_account(account).await;
-    tracing::info!(account.id = %account, reason = why, "oauth account needs a new login");
-    ApiError::reauth_required(why.to_string())
+    app.pools.close_account(&account.id).await;
+    tracing::info!(account.id = %account.id, reason = why, "oauth account needs a new login");
+    Err(ApiError::reauth_required(why.to_string()))
+}
+
+async fn reread(app: &App, id: &str) -> Result<Account, ApiError> {
+    let account = app.store.account(id).await?.ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
+    if account.secret.is_empty() {
+        return Err(ApiError::reauth_required("the account holds no valid token: log in again"));
+    }
+    Ok(account)
 }
 
 /// Renews the access token of `account` when it is due: `Ok(None)` keeps the stored one.
@@ -150,14 +160,17 @@ async fn renew(app: &App, account: &Account) -> Result<Option<Account>, ApiError
     let provider = account.oauth_provider.as_deref().filter(|p| app.oauth.has_provider(p));
     let (Some(provider), false) = (provider, account.refresh_secret.is_empty()) else {
         if expired {
-            return Err(
-                forget(app, &account.id, "the access token expired and the gateway holds no refresh token").await
-            );
+            return forget(app, account, "the access token expired and the gateway holds no refresh token").await;
         }
         return Ok(None);
     };
-    if !expired && app.oauth.backing_off(&account.id) {
-        return Ok(None);
+    if app.oauth.backing_off(&account.id) {
+        // The endpoint failed moments ago: no call per request while it recovers.
+        return if expired {
+            Err(ApiError::token_endpoint_unavailable("the token endpoint failed moments ago; the gateway retries soon"))
+        } else {
+            Ok(None)
+        };
     }
     let keyring = &app.auth.keyring;
     let refresh = keyring
@@ -174,7 +187,11 @@ async fn renew(app: &App, account: &Account) -> Result<Option<Account>, ApiError
                 refresh: sealed_refresh.as_deref(),
                 provider: Some(provider),
             };
-            let version = app.store.set_account_oauth(&account.id, &secret).await?;
+            let Some(version) = app.store.renew_account_oauth(&account.id, &secret, account.credential_version).await?
+            else {
+                // Renewed elsewhere (another instance) or replaced by a new login meanwhile.
+                return reread(app, &account.id).await.map(Some);
+            };
             tracing::info!(account.id = %account.id, "access token refreshed");
             let mut next = account.clone();
             next.secret = sealed_access;
@@ -183,7 +200,7 @@ async fn renew(app: &App, account: &Account) -> Result<Option<Account>, ApiError
             Ok(Some(next))
         }
         Err(RefreshError::Refused(code)) => {
-            Err(forget(app, &account.id, &format!("the provider refused the refresh token ({code})")).await)
+            forget(app, account, &format!("the provider refused the refresh token ({code})")).await
         }
         Err(e) => {
             app.oauth.back_off(&account.id);
@@ -204,14 +221,7 @@ pub async fn credentials(app: &App, account: Account) -> Result<(Credentials, i6
         let lock = app.oauth.lock(&account.id);
         let _one_refresh_at_a_time = lock.lock().await;
         // Another request may have renewed it while this one waited.
-        account = app
-            .store
-            .account(&account.id)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
-        if account.secret.is_empty() {
-            return Err(ApiError::reauth_required("the account holds no valid token: log in again"));
-        }
+        account = reread(app, &account.id).await?;
         if app.oauth.due(account.secret_expires_at.unwrap_or(0))
             && let Some(next) = renew(app, &account).await?
         {

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use async_imap::imap_proto::{MailboxDatum, Response};
+use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response};
 
 use super::{
     cache::{Key, MessageCache, SummaryCache},
@@ -73,31 +73,44 @@ pub async fn page(
     };
     let uid_validity = state.uid_validity.unwrap_or(0);
     let scope = cache.filter(|c| c.summaries.enabled()).map(|c| (c, mailbox));
-    let (mut items, has_more, last_uid) = match before {
+    let (mut items, has_more, last_uid, exists) = match before {
         None => {
             // The newest `limit` messages by sequence number, which is UID order: one FETCH,
             // no search, while the message count is current.
-            let exists = state.exists;
-            let from = exists.saturating_sub(u32::try_from(limit).unwrap_or(u32::MAX)) + 1;
-            let items = if exists == 0 {
-                Vec::new()
-            } else {
-                fetch_summaries(conn, uid_validity, Wanted::Sequence(from, exists), scope).await?
+            let mut exists = state.exists;
+            let newest = |exists: u32| {
+                Wanted::Sequence(exists.saturating_sub(u32::try_from(limit).unwrap_or(u32::MAX)) + 1, exists)
+            };
+            let items = match exists {
+                0 => Vec::new(),
+                _ => match fetch_summaries(conn, uid_validity, newest(exists), scope).await {
+                    // A message count gone wrong (it should not) must not fail every page of a
+                    // reused connection: open the mailbox afresh and try once more.
+                    Err(ImapError::Bad(_)) => {
+                        exists = super::mailbox::select_read_only(conn, mailbox).await?.exists;
+                        if exists == 0 {
+                            Vec::new()
+                        } else {
+                            fetch_summaries(conn, uid_validity, newest(exists), scope).await?
+                        }
+                    }
+                    other => other?,
+                },
             };
             let last = items.iter().map(|m| m.uid).min();
-            (items, exists as usize > limit, last)
+            (items, exists as usize > limit, last, exists)
         }
         Some(before) => {
             let mut uids = uids_below(conn, before, limit).await?;
             let has_more = uids.len() > limit;
             uids.truncate(limit);
             let last = uids.last().copied();
-            (fetch_summaries(conn, uid_validity, Wanted::Uids(&uids), scope).await?, has_more, last)
+            (fetch_summaries(conn, uid_validity, Wanted::Uids(&uids), scope).await?, has_more, last, state.exists)
         }
     };
     items.sort_by_key(|m| std::cmp::Reverse(m.uid));
     items.dedup_by_key(|m| m.uid);
-    Ok(Read::Found(Page { uid_validity, exists: state.exists, items, has_more, last_uid }))
+    Ok(Read::Found(Page { uid_validity, exists, items, has_more, last_uid }))
 }
 
 /// Summaries of `uids` (in server order; expunged ones are missing).
@@ -167,7 +180,10 @@ async fn fetch_full(
     let mut items = Vec::new();
     let Some(cmd) = wanted.command(&summary_items(conn)) else { return Ok(items) };
     conn.execute(&cmd, |r| {
+        // Only the answer to this FETCH: an unsolicited flag update of the same message (it
+        // carries a UID under QRESYNC) has no envelope and must not become a summary.
         if let Response::Fetch(seq, attrs) = r
+            && attrs.iter().any(|a| matches!(a, AttributeValue::Envelope(_)))
             && let Some(s) = convert::message::summary(uid_validity, attrs)
             && wanted.wants(*seq, s.uid, &asked)
         {

@@ -54,7 +54,7 @@ pub struct Manager {
     capabilities: Arc<Mutex<Arc<BTreeSet<String>>>>,
     health_after: Duration,
     /// Changes made through any of this account's connections (see `ImapConn::needs_sync`).
-    writes: Arc<AtomicU64>,
+    writes: Arc<super::session::AccountChanges>,
 }
 
 impl managed::Manager for Manager {

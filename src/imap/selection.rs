@@ -14,6 +14,9 @@ use super::{
 /// The selection of `mailbox` if this connection has it, in a mode that allows `write`, and
 /// every one of `uids` existed when it was made.
 fn reusable(conn: &ImapConn, mailbox: &MailboxName, uids: &[u32], write: bool) -> Option<SelectState> {
+    if !conn.selection_current() {
+        return None;
+    }
     let s = conn.selected()?;
     let known = s.state.uid_next.is_some_and(|next| uids.iter().all(|&u| u < next)) && !uids.is_empty();
     (s.mailbox == *mailbox && (!write || !s.read_only) && known).then(|| s.state.clone())
@@ -50,7 +53,7 @@ pub async fn for_writing(conn: &mut ImapConn, mailbox: &MailboxName, uids: &[u32
 /// server reports EXISTS, EXPUNGE and VANISHED, which the connection tracks), else EXAMINE.
 /// UIDNEXT and HIGHESTMODSEQ of a reused selection are those of its SELECT.
 pub async fn synced(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<SelectState, ImapError> {
-    if conn.selected().is_some_and(|s| s.mailbox == *mailbox) {
+    if conn.selection_current() && conn.selected().is_some_and(|s| s.mailbox == *mailbox) {
         conn.execute(&encode::noop(), |_| ()).await?;
         if let Some(s) = conn.selected() {
             return Ok(s.state.clone());

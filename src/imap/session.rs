@@ -104,8 +104,18 @@ pub struct Selected {
     pub state: super::mailbox::SelectState,
 }
 
+/// Changes made through one account's connections, shared by them (see
+/// [`ImapConn::needs_sync`] and [`ImapConn::selection_current`]).
+#[derive(Debug, Default)]
+pub struct AccountChanges {
+    /// Commands that changed a mailbox (STORE, EXPUNGE, MOVE, APPEND, ...).
+    pub writes: AtomicU64,
+    /// RENAMEs and DELETEs of mailboxes.
+    pub renames: AtomicU64,
+}
+
 /// Keeps the selected mailbox's message count current from one response.
-fn track(selected: &mut Option<Selected>, r: &Response<'_>) {
+pub(super) fn track(selected: &mut Option<Selected>, r: &Response<'_>) {
     let Some(s) = selected.as_mut() else { return };
     match r {
         Response::MailboxData(MailboxDatum::Exists(n)) => s.state.exists = *n,
@@ -129,8 +139,10 @@ pub struct ImapConn {
     capabilities: Arc<BTreeSet<String>>,
     qresync: bool,
     command_timeout: Duration,
-    /// The account's count of changes made through any of its connections (shared).
-    account_writes: Arc<AtomicU64>,
+    /// The account's counts of changes made through any of its connections (shared).
+    account_writes: Arc<AccountChanges>,
+    /// The account's rename count when the current mailbox was selected.
+    renames_seen: u64,
     /// When this connection's view last caught up (SELECT, EXAMINE, NOOP or its own change),
     /// and the account's change count then.
     synced: Option<(u64, std::time::Instant)>,
@@ -221,6 +233,7 @@ impl ImapConn {
             qresync: false,
             command_timeout: target.command_timeout,
             account_writes: Arc::default(),
+            renames_seen: 0,
             synced: None,
             resync_after: target.resync_after,
             metrics: target.metrics.clone(),
@@ -249,14 +262,20 @@ impl ImapConn {
 
     /// Shares the account's change count with this connection (the pool's connections all
     /// hold the same one).
-    pub fn attach_writes(&mut self, writes: Arc<AtomicU64>) {
+    pub fn attach_writes(&mut self, writes: Arc<AccountChanges>) {
         self.account_writes = writes;
+    }
+
+    /// False once a connection of the account renamed or deleted a mailbox after this one
+    /// selected its mailbox: the selection may then name another mailbox, or none.
+    pub fn selection_current(&self) -> bool {
+        self.account_writes.renames.load(Ordering::SeqCst) == self.renames_seen
     }
 
     /// True if a reused selection must be synced (NOOP) before it serves a read: its view is
     /// older than `resync_after`, or a connection of the same account changed something since.
     pub fn needs_sync(&self) -> bool {
-        let now = self.account_writes.load(Ordering::SeqCst);
+        let now = self.account_writes.writes.load(Ordering::SeqCst);
         self.synced.is_none_or(|(seen, at)| seen != now || at.elapsed() >= self.resync_after)
     }
 
@@ -293,6 +312,7 @@ impl ImapConn {
     /// Records a new selection (or none); called by the operations that change it.
     pub fn set_selected(&mut self, selected: Option<Selected>) {
         self.selected = selected;
+        self.renames_seen = self.account_writes.renames.load(Ordering::SeqCst);
     }
 
     /// Runs one command through the raw path. Every untagged response is handed to
@@ -358,7 +378,7 @@ impl ImapConn {
 
     /// After a completed command: a change bumps the account's count (this connection saw its
     /// own change); SELECT, EXAMINE and NOOP bring the view up to date.
-    fn note_sync(&mut self, name: &str) {
+    pub(super) fn note_sync(&mut self, name: &str) {
         const CHANGES: [&str; 10] = [
             "APPEND",
             "CLOSE",
@@ -371,10 +391,14 @@ impl ImapConn {
             "RENAME",
             "CREATE",
         ];
+        if matches!(name, "RENAME" | "DELETE") {
+            self.account_writes.renames.fetch_add(1, Ordering::SeqCst);
+        }
+        let writes = &self.account_writes.writes;
         let now = if CHANGES.contains(&name) {
-            self.account_writes.fetch_add(1, Ordering::SeqCst) + 1
+            writes.fetch_add(1, Ordering::SeqCst) + 1
         } else if matches!(name, "SELECT" | "EXAMINE" | "NOOP") {
-            self.account_writes.load(Ordering::SeqCst)
+            writes.load(Ordering::SeqCst)
         } else {
             return;
         };

@@ -131,6 +131,45 @@ impl Store {
         Ok(row.try_get("credential_version")?)
     }
 
+    /// [`Self::set_account_oauth`] only if the row is still at `version` (no other instance
+    /// renewed it and the user did not log in again meanwhile); `None` if it was not.
+    pub async fn renew_account_oauth(
+        &self,
+        id: &str,
+        o: &OAuthSecret<'_>,
+        version: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE accounts SET secret = $1, secret_expires_at = $2, refresh_secret = COALESCE($3, refresh_secret), \
+             credential_version = credential_version + 1, updated_at = $4 \
+             WHERE id = $5 AND credential_version = $6 RETURNING credential_version",
+        )
+        .bind(o.access)
+        .bind(o.expires_at)
+        .bind(o.refresh)
+        .bind(now())
+        .bind(id)
+        .bind(version)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| r.try_get("credential_version")).transpose()?)
+    }
+
+    /// Forgets an OAuth2 account's tokens if the row is still at `version`; false if another
+    /// instance or a new login changed it meanwhile (its tokens are then kept).
+    pub async fn clear_account_tokens_if(&self, id: &str, version: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE accounts SET secret = '', refresh_secret = '', secret_expires_at = NULL, \
+             credential_version = credential_version + 1, updated_at = $1 WHERE id = $2 AND credential_version = $3",
+        )
+        .bind(now())
+        .bind(id)
+        .bind(version)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Forgets an OAuth2 account's tokens (refused or expired beyond refresh): requests get
     /// `reauth-required` until the user logs in again. Bumps the version.
     pub async fn clear_account_tokens(&self, id: &str) -> Result<i64, StoreError> {

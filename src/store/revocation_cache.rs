@@ -3,7 +3,10 @@
 //! revocation made by this process takes effect at once (the cache forgets the token or
 //! family); one made by another instance is seen within [`RECHECK`].
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::{Duration, Instant},
+};
 
 use dashmap::DashMap;
 
@@ -16,6 +19,8 @@ const MAX_ENTRIES: usize = 100_000;
 #[derive(Debug, Default)]
 pub struct RevocationCache {
     checked: DashMap<(String, String), Instant>,
+    /// Bumped by every local revocation, so that a check that raced one is not remembered.
+    epoch: AtomicU64,
 }
 
 impl RevocationCache {
@@ -24,8 +29,17 @@ impl RevocationCache {
         self.checked.get(&(jti.to_string(), family.to_string())).is_some_and(|t| t.elapsed() < RECHECK)
     }
 
-    /// Records a "not revoked" answer.
-    pub fn good(&self, jti: &str, family: &str) {
+    /// The revocation count, to read before asking the database.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    /// Records a "not revoked" answer read when the count was `epoch`; an answer that a local
+    /// revocation may have overtaken meanwhile is not kept.
+    pub fn good(&self, jti: &str, family: &str, epoch: u64) {
+        if self.epoch() != epoch {
+            return;
+        }
         if self.checked.len() >= MAX_ENTRIES {
             self.checked.clear();
         }
@@ -34,11 +48,13 @@ impl RevocationCache {
 
     /// Forgets a revoked access token.
     pub fn revoke_jti(&self, jti: &str) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
         self.checked.retain(|(j, _), _| j != jti);
     }
 
     /// Forgets every token of a revoked family.
     pub fn revoke_family(&self, family: &str) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
         self.checked.retain(|(_, f), _| f != family);
     }
 }
@@ -51,13 +67,18 @@ mod tests {
     fn good_answers_are_kept_briefly_and_local_revocations_forget_them() {
         let c = RevocationCache::default();
         assert!(!c.known_good("j1", "f1"));
-        c.good("j1", "f1");
-        c.good("j2", "f1");
-        c.good("j3", "f2");
+        c.good("j1", "f1", c.epoch());
+        c.good("j2", "f1", c.epoch());
+        c.good("j3", "f2", c.epoch());
         assert!(c.known_good("j1", "f1"));
         c.revoke_jti("j1");
         assert!(!c.known_good("j1", "f1") && c.known_good("j2", "f1"));
         c.revoke_family("f1");
         assert!(!c.known_good("j2", "f1") && c.known_good("j3", "f2"));
+        // A check that started before a revocation is not remembered.
+        let before = c.epoch();
+        c.revoke_jti("j9");
+        c.good("j4", "f3", before);
+        assert!(!c.known_good("j4", "f3"));
     }
 }

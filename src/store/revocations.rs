@@ -23,6 +23,7 @@ impl Store {
         if self.revocations.known_good(jti, family_id) {
             return Ok(false);
         }
+        let epoch = self.revocations.epoch();
         let row = sqlx::query(
             "SELECT (SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1) \
              + (SELECT COUNT(*) FROM token_families WHERE id = $2 AND revoked_at IS NOT NULL) AS n",
@@ -33,7 +34,7 @@ impl Store {
         .await?;
         let revoked = row.try_get::<i64, _>("n")? > 0;
         if !revoked {
-            self.revocations.good(jti, family_id);
+            self.revocations.good(jti, family_id, epoch);
         }
         Ok(revoked)
     }

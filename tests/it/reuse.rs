@@ -68,6 +68,20 @@ async fn pages_and_reads_see_changes_by_another_client_through_the_cache() {
     let cursor = second["nextCursor"].as_str().expect("cursor");
     let third = app.get_json(&format!("{path}&cursor={cursor}"), &token).await;
     assert_eq!(uids(&third), vec![1]);
+    // An APPEND through the gateway on the connection that has the mailbox selected: its
+    // EXISTS is counted, so the next first page starts with the new message.
+    let appended = app
+        .http
+        .post(app.url(&format!("/v1/mailboxes/{name}/messages")))
+        .bearer_auth(&token)
+        .header("content-type", "message/rfc822")
+        .body(message("reuse 5"))
+        .send()
+        .await
+        .expect("append");
+    assert_eq!(appended.status(), StatusCode::CREATED);
+    let fourth = app.get_json(&path, &token).await;
+    assert_eq!(uids(&fourth), vec![5, 2], "{fourth}");
     let raw = app.get(&format!("/v1/mailboxes/{name}/messages/2/raw"), &token).await;
     assert_eq!(raw.status(), StatusCode::OK);
     assert!(raw.text().await.expect("raw").contains("Subject: reuse 2\r\n"), "size and body in one FETCH");

@@ -112,7 +112,11 @@ pub async fn get_raw(
     // read answers 404, not a 200 with a cut body.
     let first = match head {
         Some(_) if len == 0 => None,
-        Some(bytes) => Some(bytes),
+        // Never more than announced, even if the server's RFC822.SIZE was short.
+        Some(mut bytes) => {
+            bytes.truncate(usize::try_from(len).unwrap_or(usize::MAX));
+            Some(bytes)
+        }
         None => stream::first_chunk(&mut conn, uid, &Section::whole(), start, Some(len)).await?,
     };
     if first.as_ref().is_some_and(Vec::is_empty) {

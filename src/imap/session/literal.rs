@@ -36,6 +36,7 @@ impl ImapConn {
         let deadline = self.command_timeout;
         let started = std::time::Instant::now();
         let session = &mut self.session;
+        let selected = &mut self.selected;
         let within = |what| move |_| ImapError::Timeout(what);
         timeout(deadline, session.run_command(head.as_str()))
             .await
@@ -60,7 +61,7 @@ impl ImapConn {
                         self.in_flight = false;
                         return Err(if st == "NO" { ImapError::No(reply) } else { ImapError::Bad(reply) });
                     }
-                    _ => {}
+                    other => super::track(selected, other),
                 }
             }
         }
@@ -89,6 +90,8 @@ impl ImapConn {
             stream.flush().await.map_err(|e| lost_io(&e))?;
             loop {
                 let resp = session.read_response().await.map_err(|e| lost_io(&e))?.ok_or_else(|| lost("closed"))?;
+                // EXISTS for the appended message, when the mailbox is the selected one.
+                super::track(selected, resp.parsed());
                 if let Response::Done { status, outcome, .. } = resp.parsed() {
                     let text = outcome.information.as_deref().unwrap_or("");
                     let code = outcome.code.as_ref().map(code_name);
@@ -109,6 +112,9 @@ impl ImapConn {
         let outcome = result.map_err(|_| ImapError::Timeout(Phase::Command))??;
         self.in_flight = false;
         self.drain_unsolicited();
+        if outcome.is_ok() {
+            self.note_sync(name);
+        }
         outcome
     }
 }
