@@ -291,7 +291,7 @@ impl Pools {
         }
     }
 
-    /// One reaper pass: LOGOUT connections idle too long, forget empty pools.
+    /// One reaper pass: LOGOUT connections idle too long, forget empty pools (not parked ones).
     pub async fn reap(&self) {
         let idle = Duration::from_secs(self.settings.idle_timeout_secs);
         let mut goodbye = Vec::new();
@@ -299,8 +299,9 @@ impl Pools {
             goodbye.extend(pool.pool.retain(|_, m| m.last_used() < idle).removed);
             let s = pool.pool.status();
             // A request may hold the Arc between lookup and checkout: keep the pool then, or
-            // that request would open connections in a pool nobody can close.
-            s.size > 0 || s.waiting > 0 || Arc::strong_count(pool) > 1
+            // that request would open connections in a pool nobody can close. A parked pool is
+            // kept until its park ends, or the next request would log in again at once.
+            s.size > 0 || s.waiting > 0 || Arc::strong_count(pool) > 1 || pool.parked()
         });
         for conn in goodbye {
             self.target.metrics.inc("imap_connections_discarded_total", &[("reason", "idle_timeout")]);

@@ -113,7 +113,9 @@ async fn one_account_cannot_run_more_than_its_concurrent_requests() {
 /// (401 at once, nothing sent to Dovecot) until the user logs in again.
 #[tokio::test]
 async fn refused_stored_credentials_are_parked_not_retried() {
-    let app = TestApp::spawn().await;
+    // The reaper runs every second: it must not forget the parked pool (or the next request
+    // would log in again).
+    let app = TestApp::spawn_with(|s| s.pool.reap_interval_secs = 1).await;
     let token = app.login("judy").await.access;
     let account = app.account_of(&token);
     // As if the password had changed on the server: the stored one is now wrong.
@@ -125,8 +127,13 @@ async fn refused_stored_credentials_are_parked_not_retried() {
         let resp = app.get("/v1/mailboxes?counts=false", &token).await;
         expect_problem(resp, StatusCode::UNAUTHORIZED, "authentication-failed").await;
     }
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    for _ in 0..3 {
+        let resp = app.get("/v1/mailboxes?counts=false", &token).await;
+        expect_problem(resp, StatusCode::UNAUTHORIZED, "authentication-failed").await;
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(mismatches("judy") - before, 1, "one refused login, then parked");
+    assert_eq!(mismatches("judy") - before, 1, "one refused login, then parked, across reaper passes");
     assert!(app.pool_of(&token).expect("pool").parked());
     // Logging in again proves the password and lifts the park.
     let fresh = app.login("judy").await.access;
