@@ -95,6 +95,17 @@ impl App {
     pub async fn pool_for(&self, account_id: &str) -> Result<Arc<AccountPool>, ApiError> {
         if let Some(pool) = self.pools.existing(account_id, 0) {
             let expires_at = pool.expires_at.load(std::sync::atomic::Ordering::Relaxed);
+            if expires_at != 0 && pool.parked() {
+                // The server refused a token that should still be valid: renew it once.
+                let Some((creds, version, expires_at)) =
+                    crate::auth::oauth_flows::after_refusal(self, account_id).await?
+                else {
+                    return Ok(pool);
+                };
+                let fresh = self.pools.install(account_id, version, creds);
+                fresh.expires_at.store(expires_at, std::sync::atomic::Ordering::Relaxed);
+                return Ok(fresh);
+            }
             if expires_at == 0 || !self.oauth.due(expires_at) {
                 return Ok(pool);
             }

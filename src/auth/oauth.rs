@@ -84,6 +84,7 @@ pub struct OAuth {
     pub clock: Clock,
     locks: dashmap::DashMap<String, Arc<tokio::sync::Mutex<()>>>,
     retry_at: dashmap::DashMap<String, i64>,
+    refused_at: dashmap::DashMap<String, i64>,
 }
 
 impl OAuth {
@@ -94,7 +95,14 @@ impl OAuth {
             .timeout(Duration::from_millis(settings.token_timeout_ms))
             .build()
             .unwrap_or_default();
-        Self { settings, http, clock: Clock::default(), locks: Default::default(), retry_at: Default::default() }
+        Self {
+            settings,
+            http,
+            clock: Clock::default(),
+            locks: Default::default(),
+            retry_at: Default::default(),
+            refused_at: Default::default(),
+        }
     }
 
     /// True if `name` is a configured provider.
@@ -131,6 +139,26 @@ impl OAuth {
     /// True while a failed refresh of this account is too recent to try again.
     pub fn backing_off(&self, account: &str) -> bool {
         self.retry_at.get(account).is_some_and(|t| *t > self.clock.now())
+    }
+
+    /// True the first time in five minutes that the IMAP server refused this account's token:
+    /// one early renewal per park, never a loop.
+    pub fn first_refusal(&self, account: &str) -> bool {
+        let now = self.clock.now();
+        let mut first = false;
+        self.refused_at
+            .entry(account.to_string())
+            .and_modify(|t| {
+                if now - *t >= 300 {
+                    *t = now;
+                    first = true;
+                }
+            })
+            .or_insert_with(|| {
+                first = true;
+                now
+            });
+        first
     }
 
     /// The lock one account's refreshes take, so that parallel requests refresh once.

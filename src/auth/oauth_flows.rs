@@ -228,6 +228,10 @@ pub async fn credentials(app: &App, account: Account) -> Result<(Credentials, i6
             account = next;
         }
     }
+    credentials_of(app, account, mechanism)
+}
+
+fn credentials_of(app: &App, account: Account, mechanism: OAuthMechanism) -> Result<(Credentials, i64, i64), ApiError> {
     let token =
         app.auth.keyring.open(&account.id, ACCESS_FIELD, &account.secret).map_err(|e| {
             ApiError::internal(format!("cannot decrypt the access token of account {}: {e}", account.id))
@@ -239,4 +243,28 @@ pub async fn credentials(app: &App, account: Account) -> Result<(Credentials, i6
         oauth: Some(mechanism),
     };
     Ok((creds, account.credential_version, account.secret_expires_at.unwrap_or(0)))
+}
+
+/// The IMAP server refused the account's access token before its expiry (revoked early, or
+/// its lifetime was guessed): renew it once now if a refresh token allows, else forget it
+/// (`reauth-required`). `Ok(None)`: nothing better than the parked pool (no OAuth2 account,
+/// or it was tried already within the park).
+pub async fn after_refusal(app: &App, account_id: &str) -> Result<Option<(Credentials, i64, i64)>, ApiError> {
+    if !app.oauth.first_refusal(account_id) {
+        return Ok(None);
+    }
+    let lock = app.oauth.lock(account_id);
+    let _one_refresh_at_a_time = lock.lock().await;
+    let account = reread(app, account_id).await?;
+    let Some(mechanism) = mechanism_of(&account.auth_kind) else { return Ok(None) };
+    let renewable = account.oauth_provider.as_deref().is_some_and(|p| app.oauth.has_provider(p))
+        && !account.refresh_secret.is_empty();
+    if !renewable {
+        return match forget(app, &account, "the IMAP server refused the access token").await? {
+            Some(newer) => credentials_of(app, newer, mechanism).map(Some),
+            None => Ok(None),
+        };
+    }
+    let next = renew(app, &account).await?.unwrap_or(account);
+    credentials_of(app, next, mechanism).map(Some)
 }

@@ -211,3 +211,71 @@ async fn the_gateway_refreshes_ahead_of_expiry_and_a_revoked_refresh_token_needs
     assert_eq!(oauth_logins("olivia", "XOAUTH2"), logins, "the IMAP server sees no further login");
     assert!(app.pool_of(&access).is_none(), "the pool was drained");
 }
+
+fn refused_tokens(user: &str) -> usize {
+    let needle = format!("oauth2({user},");
+    let log = std::fs::read_to_string(&dovecot().log).unwrap_or_default();
+    log.lines().filter(|l| l.contains(&needle) && l.contains("oauth2 failed")).count()
+}
+
+/// Replaces the stored access token by one the server refuses (revoked early), keeping the
+/// refresh token, and drops the pool.
+async fn revoke_early(app: &TestApp, access: &str, user: &str) {
+    let account = app.account_of(access);
+    let bad = token(user, 400, "not-the-dovecot-key");
+    let sealed = app.state.auth.keyring.seal(&account, imap_gateway::auth::oauth::ACCESS_FIELD, &bad);
+    let expires_at = app.state.oauth.clock.now() + 400;
+    let secret = imap_gateway::store::accounts::OAuthSecret {
+        kind: "XOAUTH2",
+        access: &sealed,
+        expires_at,
+        refresh: None,
+        provider: None,
+    };
+    app.state.store.set_account_oauth(&account, &secret).await.expect("store");
+    app.state.pools.close_account(&account).await;
+}
+
+#[tokio::test]
+async fn a_token_the_server_refuses_before_its_expiry_is_renewed_once_or_forgotten() {
+    let refresh = "igwrt_ivan0123456789";
+    let endpoint = token_endpoint("ivan", refresh).await;
+    let mut s = settings_for(dovecot());
+    s.oauth.providers.insert(
+        "test".into(),
+        imap_gateway::config::OAuthProvider {
+            token_url: endpoint.url.clone(),
+            client_id: "igw-test-client".into(),
+            client_secret: Some(imap_gateway::config::Secret::new("igw-test-client-secret")),
+            scopes: vec!["mail".into()],
+        },
+    );
+    let app = TestApp::start(s).await;
+    let resp = login(&app, json!({"username": "ivan", "refreshToken": refresh, "provider": "test"})).await;
+    let access = resp.json::<Value>().await.expect("tokens")["accessToken"].as_str().expect("token").to_string();
+    app.get_json("/v1/mailboxes/INBOX", &access).await;
+    revoke_early(&app, &access, "ivan").await;
+    // The refused login parks the pool (this request is 401) ...
+    expect_problem(app.get("/v1/mailboxes/INBOX", &access).await, StatusCode::UNAUTHORIZED, "authentication-failed")
+        .await;
+    // ... and the next request renews the token once through the refresh token.
+    app.get_json("/v1/mailboxes/INBOX", &access).await;
+    assert_eq!(endpoint.calls.load(Ordering::SeqCst), 2, "one renewal after the refusal");
+
+    // Without a refresh token, the refused token is forgotten: reauth-required, no more logins.
+    let resp =
+        login(&app, json!({"username": "heidi", "accessToken": token("heidi", 600, &secret()), "expiresIn": 600}))
+            .await;
+    let access = resp.json::<Value>().await.expect("tokens")["accessToken"].as_str().expect("token").to_string();
+    app.get_json("/v1/mailboxes/INBOX", &access).await;
+    revoke_early(&app, &access, "heidi").await;
+    let before = refused_tokens("heidi");
+    expect_problem(app.get("/v1/mailboxes/INBOX", &access).await, StatusCode::UNAUTHORIZED, "authentication-failed")
+        .await;
+    for _ in 0..3 {
+        expect_problem(app.get("/v1/mailboxes/INBOX", &access).await, StatusCode::UNAUTHORIZED, "reauth-required")
+            .await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(refused_tokens("heidi") - before, 1, "one refused login, then no more");
+}
