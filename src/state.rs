@@ -144,17 +144,23 @@ impl App {
         if crate::auth::oauth_flows::mechanism_of(&account.auth_kind).is_some() {
             return crate::auth::oauth_flows::credentials(self, account).await;
         }
-        let password =
-            self.auth.keyring.open(&account.id, PASSWORD_FIELD, &account.secret).map_err(|e| {
-                ApiError::internal(format!("cannot decrypt credentials of account {}: {e}", account.id))
+        let version = account.credential_version;
+        Ok((self.open_credentials(account, PASSWORD_FIELD, None)?, version, 0))
+    }
+
+    /// The account's stored secret (`field`: the password, or an OAuth2 access token for
+    /// `oauth`), decrypted into the credentials its pool logs in with.
+    pub fn open_credentials(
+        &self,
+        account: crate::store::accounts::Account,
+        field: &str,
+        oauth: Option<crate::imap::encode::sasl::OAuthMechanism>,
+    ) -> Result<Credentials, ApiError> {
+        let secret =
+            self.auth.keyring.open(&account.id, field, &account.secret).map_err(|e| {
+                ApiError::internal(format!("cannot decrypt the {field} of account {}: {e}", account.id))
             })?;
-        let creds = Credentials {
-            username: account.username,
-            password: Secret::new(password),
-            authorize_as: None,
-            oauth: None,
-        };
-        Ok((creds, account.credential_version, 0))
+        Ok(Credentials { username: account.username, password: Secret::new(secret), authorize_as: None, oauth })
     }
 
     /// The account of a trusted-issuer user, created on first sight (with no secret).

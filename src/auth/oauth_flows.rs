@@ -232,17 +232,8 @@ pub async fn credentials(app: &App, account: Account) -> Result<(Credentials, i6
 }
 
 fn credentials_of(app: &App, account: Account, mechanism: OAuthMechanism) -> Result<(Credentials, i64, i64), ApiError> {
-    let token =
-        app.auth.keyring.open(&account.id, ACCESS_FIELD, &account.secret).map_err(|e| {
-            ApiError::internal(format!("cannot decrypt the access token of account {}: {e}", account.id))
-        })?;
-    let creds = Credentials {
-        username: account.username,
-        password: Secret::new(token),
-        authorize_as: None,
-        oauth: Some(mechanism),
-    };
-    Ok((creds, account.credential_version, account.secret_expires_at.unwrap_or(0)))
+    let (version, expires_at) = (account.credential_version, account.secret_expires_at.unwrap_or(0));
+    Ok((app.open_credentials(account, ACCESS_FIELD, Some(mechanism))?, version, expires_at))
 }
 
 /// The IMAP server refused the account's access token before its expiry (revoked early, or

@@ -6,10 +6,9 @@
 use async_imap::imap_proto::{AttributeValue, Response, SectionPath};
 
 use super::{
-    cache::Key,
     encode::{self, FetchItem, MailboxName, Section, UidSet},
     error::ImapError,
-    message::{Read, examine_checked, summary_items},
+    message::{Read, examine_checked, flag_items, summary_items},
     page::CacheScope,
     session::ImapConn,
 };
@@ -118,8 +117,7 @@ pub async fn message(
         Err(current) => return Ok(Read::Stale { current }),
     };
     let cache = cache.filter(|c| c.messages.enabled());
-    let key =
-        cache.map(|c| Key { account: c.account.to_string(), mailbox: mailbox.as_str().to_string(), uid_validity, uid });
+    let key = cache.map(|c| c.key(mailbox, uid_validity, uid));
     if let (Some(c), Some(k)) = (cache, &key)
         && let Some(cached) = c.messages.get(k)
     {
@@ -146,28 +144,25 @@ pub async fn message(
     }
     let wanted = wanted_parts(&msg);
     // The speculative bytes serve part 1 if they hold all of what would have been fetched.
+    let part1 = speculated.iter().find(|(s, _)| s == "1").map(|(_, b)| b);
     let mut raw: Vec<(String, Vec<u8>)> = Vec::new();
-    let (have, rest): (Vec<Wanted>, Vec<Wanted>) = wanted.iter().cloned().partition(|(section, encoding, _, size)| {
-        let need = (*size).min(encoded_budget(encoding.as_deref(), max_value_bytes)) as usize;
-        section == "1" && speculated.iter().any(|(s, b)| s == "1" && (b.len() >= need || b.len() == *size as usize))
-    });
-    for (section, encoding, _, size) in &have {
-        let need = (*size).min(encoded_budget(encoding.as_deref(), max_value_bytes)) as usize;
-        if let Some((_, bytes)) = speculated.iter().find(|(s, _)| s == section) {
-            raw.push((section.clone(), bytes[..need.min(bytes.len())].to_vec()));
+    let mut rest: Vec<Wanted> = Vec::new();
+    for w in &wanted {
+        let need = w.3.min(encoded_budget(w.1.as_deref(), max_value_bytes)) as usize;
+        match part1.filter(|b| w.0 == "1" && b.len() >= need) {
+            Some(bytes) => raw.push((w.0.clone(), bytes[..need].to_vec())),
+            None => rest.push(w.clone()),
         }
     }
     let items = part_items(&rest, max_value_bytes)?;
-    if items.is_empty() {
-        decode_values(&mut msg, wanted, &raw, max_value_bytes);
-        return Ok(Read::Found(msg));
+    if !items.is_empty() {
+        conn.execute(&encode::uid_fetch(&UidSet::one(uid), &items), |r| {
+            if let Response::Fetch(_, attrs) = r {
+                sections_of(attrs, &mut raw);
+            }
+        })
+        .await?;
     }
-    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &items), |r| {
-        if let Response::Fetch(_, attrs) = r {
-            sections_of(attrs, &mut raw);
-        }
-    })
-    .await?;
     decode_values(&mut msg, wanted, &raw, max_value_bytes);
     Ok(Read::Found(msg))
 }
@@ -180,10 +175,7 @@ async fn cached_message(
     max_value_bytes: u32,
 ) -> Result<Read<Message>, ImapError> {
     let wanted = wanted_parts(&msg);
-    let mut items = vec![FetchItem::Uid, FetchItem::Flags];
-    if conn.has("CONDSTORE") {
-        items.push(FetchItem::ModSeq);
-    }
+    let mut items = flag_items(conn);
     items.extend(part_items(&wanted, max_value_bytes)?);
     let mut raw: Vec<(String, Vec<u8>)> = Vec::new();
     let mut seen = false;

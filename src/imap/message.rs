@@ -30,6 +30,15 @@ pub enum Read<T> {
     NotFound,
 }
 
+/// `UID FLAGS`, and `MODSEQ` where the server has CONDSTORE: what changes about a message.
+pub(super) fn flag_items(conn: &ImapConn) -> Vec<FetchItem> {
+    let mut items = vec![FetchItem::Uid, FetchItem::Flags];
+    if conn.has("CONDSTORE") {
+        items.push(FetchItem::ModSeq);
+    }
+    items
+}
+
 /// What a summary is made of (MODSEQ where the server has CONDSTORE).
 pub(super) fn summary_items(conn: &ImapConn) -> Vec<FetchItem> {
     let mut items = vec![

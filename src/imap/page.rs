@@ -10,7 +10,7 @@ use super::{
     cache::{Key, MessageCache, SummaryCache},
     encode::{self, FetchItem, MailboxName, UidSet},
     error::ImapError,
-    message::{Read, examine_checked, summary_items},
+    message::{Read, examine_checked, flag_items, summary_items},
     session::ImapConn,
 };
 use crate::{convert, views::message::MessageSummary};
@@ -134,6 +134,11 @@ impl<'a> CacheScope<'a> {
     pub fn of(pools: &'a super::Pools, account: &'a str) -> Self {
         Self { summaries: &pools.summaries, messages: &pools.messages, account }
     }
+
+    /// The cache key of message `uid` of `mailbox` in this account.
+    pub fn key(&self, mailbox: &MailboxName, uid_validity: u32, uid: u32) -> Key {
+        Key { account: self.account.to_string(), mailbox: mailbox.as_str().to_string(), uid_validity, uid }
+    }
 }
 
 /// Which messages to fetch.
@@ -203,16 +208,11 @@ async fn fetch_summaries(
     scope: Option<(CacheScope<'_>, &MailboxName)>,
 ) -> Result<Vec<MessageSummary>, ImapError> {
     let Some((scope, mailbox)) = scope else { return fetch_full(conn, uid_validity, wanted).await };
-    let key =
-        |uid: u32| Key { account: scope.account.to_string(), mailbox: mailbox.as_str().to_string(), uid_validity, uid };
+    let key = |uid: u32| scope.key(mailbox, uid_validity, uid);
     let asked = wanted.asked();
-    let mut quick = vec![FetchItem::Uid, FetchItem::Flags];
-    if conn.has("CONDSTORE") {
-        quick.push(FetchItem::ModSeq);
-    }
     let mut items = Vec::new();
     let mut misses = Vec::new();
-    let Some(cmd) = wanted.command(&quick) else { return Ok(items) };
+    let Some(cmd) = wanted.command(&flag_items(conn)) else { return Ok(items) };
     conn.execute(&cmd, |r| {
         let Response::Fetch(seq, attrs) = r else { return };
         let Some(uid) = convert::message::uid_of(attrs) else { return };

@@ -1,8 +1,8 @@
-//! Reusing a pooled connection's current selection instead of opening the mailbox again: a read
-//! or change by UID re-syncs with NOOP instead of EXAMINE/SELECT when the connection already has
-//! that mailbox selected and the UIDs are below the UIDNEXT it saw, and so does a page. Opening
-//! a large mailbox costs the server milliseconds (Dovecot reloads its index); NOOP costs
-//! microseconds, and it reports what other clients expunged.
+//! Reusing a pooled connection's current selection instead of opening the mailbox again. A read
+//! or change by UID below the UIDNEXT the selection saw uses it as it is while its view is
+//! fresh (`ImapConn::needs_sync`), else after a NOOP; a page or search always NOOPs first.
+//! Opening a large mailbox costs the server milliseconds (Dovecot reloads its index); NOOP
+//! costs microseconds, and it reports what other clients expunged.
 
 use super::{
     encode::{self, MailboxName},

@@ -6,9 +6,9 @@ use std::collections::HashSet;
 use async_imap::imap_proto::{AttributeValue, Response};
 
 use super::{
-    encode::{self, FetchItem, Flag, MailboxName, StoreMode, UidSet, search::SetSpec},
+    encode::{self, Flag, MailboxName, StoreMode, UidSet, search::SetSpec},
     error::ImapError,
-    message::Read,
+    message::{self, Read},
     selection,
     session::ImapConn,
 };
@@ -121,11 +121,7 @@ pub async fn store(
     modified.dedup();
     let silent: Vec<u32> = uids.iter().copied().filter(|u| !latest.contains_key(u)).collect();
     if let Some(set) = UidSet::list(&silent).filter(|_| !silent.is_empty()) {
-        let mut fetch = vec![FetchItem::Uid, FetchItem::Flags];
-        if condstore {
-            fetch.push(FetchItem::ModSeq);
-        }
-        conn.execute(&encode::uid_fetch(&set, &fetch), |r| {
+        conn.execute(&encode::uid_fetch(&set, &message::flag_items(conn)), |r| {
             if let Some(st) = flag_state(r, false)
                 && wanted.contains(&st.uid)
             {

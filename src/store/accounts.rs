@@ -170,20 +170,6 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Forgets an OAuth2 account's tokens (refused or expired beyond refresh): requests get
-    /// `reauth-required` until the user logs in again. Bumps the version.
-    pub async fn clear_account_tokens(&self, id: &str) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "UPDATE accounts SET secret = '', refresh_secret = '', secret_expires_at = NULL, \
-             credential_version = credential_version + 1, updated_at = $1 WHERE id = $2 RETURNING credential_version",
-        )
-        .bind(now())
-        .bind(id)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(row.try_get("credential_version")?)
-    }
-
     /// Forgets the access tokens of OAuth2 accounts that expired before `now` and cannot be
     /// renewed (no refresh token); returns how many.
     pub async fn sweep_expired_access_tokens(&self, now: i64) -> Result<u64, StoreError> {

@@ -107,7 +107,7 @@ async fn an_expired_token_without_a_refresh_path_needs_reauth_and_drains_the_poo
     let resp =
         login(&app, json!({"username": "mallory", "accessToken": token("mallory", 600, &secret()), "expiresIn": 600}))
             .await;
-    let access = resp.json::<Value>().await.expect("tokens")["accessToken"].as_str().expect("token").to_string();
+    let access = access_of(resp).await;
     app.get_json("/v1/mailboxes/INBOX", &access).await;
     assert!(app.pool_of(&access).is_some());
     let logins = oauth_logins("mallory", "XOAUTH2");
@@ -158,10 +158,8 @@ async fn token_endpoint(user: &'static str, refresh: &'static str) -> TokenEndpo
     TokenEndpoint { url, calls, revoked }
 }
 
-#[tokio::test]
-async fn the_gateway_refreshes_ahead_of_expiry_and_a_revoked_refresh_token_needs_reauth() {
-    let refresh = "igwrt_olivia0123456789";
-    let endpoint = token_endpoint("olivia", refresh).await;
+/// A gateway whose provider `test` is `endpoint`.
+async fn app_with_provider(endpoint: &TokenEndpoint) -> TestApp {
     let mut s = settings_for(dovecot());
     s.oauth.providers.insert(
         "test".into(),
@@ -172,10 +170,22 @@ async fn the_gateway_refreshes_ahead_of_expiry_and_a_revoked_refresh_token_needs
             scopes: vec!["mail".into()],
         },
     );
-    let app = TestApp::start(s).await;
+    TestApp::start(s).await
+}
+
+/// The gateway access token of a login answer.
+async fn access_of(resp: reqwest::Response) -> String {
+    resp.json::<Value>().await.expect("tokens")["accessToken"].as_str().expect("token").to_string()
+}
+
+#[tokio::test]
+async fn the_gateway_refreshes_ahead_of_expiry_and_a_revoked_refresh_token_needs_reauth() {
+    let refresh = "igwrt_olivia0123456789";
+    let endpoint = token_endpoint("olivia", refresh).await;
+    let app = app_with_provider(&endpoint).await;
     let resp = login(&app, json!({"username": "olivia", "refreshToken": refresh, "provider": "test"})).await;
     assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap_or_default());
-    let access = resp.json::<Value>().await.expect("tokens")["accessToken"].as_str().expect("token").to_string();
+    let access = access_of(resp).await;
     assert_eq!(endpoint.calls.load(Ordering::SeqCst), 1, "the first access token came from the refresh token");
     app.get_json("/v1/mailboxes/INBOX", &access).await;
     let version = |app: &TestApp| app.pool_of(&access).map(|p| p.credential_version).unwrap_or(0);
@@ -240,19 +250,9 @@ async fn revoke_early(app: &TestApp, access: &str, user: &str) {
 async fn a_token_the_server_refuses_before_its_expiry_is_renewed_once_or_forgotten() {
     let refresh = "igwrt_ivan0123456789";
     let endpoint = token_endpoint("ivan", refresh).await;
-    let mut s = settings_for(dovecot());
-    s.oauth.providers.insert(
-        "test".into(),
-        imap_gateway::config::OAuthProvider {
-            token_url: endpoint.url.clone(),
-            client_id: "igw-test-client".into(),
-            client_secret: Some(imap_gateway::config::Secret::new("igw-test-client-secret")),
-            scopes: vec!["mail".into()],
-        },
-    );
-    let app = TestApp::start(s).await;
+    let app = app_with_provider(&endpoint).await;
     let resp = login(&app, json!({"username": "ivan", "refreshToken": refresh, "provider": "test"})).await;
-    let access = resp.json::<Value>().await.expect("tokens")["accessToken"].as_str().expect("token").to_string();
+    let access = access_of(resp).await;
     app.get_json("/v1/mailboxes/INBOX", &access).await;
     revoke_early(&app, &access, "ivan").await;
     // The refused login parks the pool (this request is 401) ...
@@ -266,7 +266,7 @@ async fn a_token_the_server_refuses_before_its_expiry_is_renewed_once_or_forgott
     let resp =
         login(&app, json!({"username": "heidi", "accessToken": token("heidi", 600, &secret()), "expiresIn": 600}))
             .await;
-    let access = resp.json::<Value>().await.expect("tokens")["accessToken"].as_str().expect("token").to_string();
+    let access = access_of(resp).await;
     app.get_json("/v1/mailboxes/INBOX", &access).await;
     revoke_early(&app, &access, "heidi").await;
     let before = refused_tokens("heidi");

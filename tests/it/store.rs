@@ -137,7 +137,8 @@ async fn oauth_columns(store: &Store) {
     assert_eq!(store.sweep_expired_access_tokens(t).await.expect("sweep"), 1);
     assert!(store.account(&b.id).await.expect("read").expect("row").secret.is_empty());
     assert_eq!(store.account(&o.id).await.expect("read").expect("row").secret, "v1:b");
-    store.clear_account_tokens(&o.id).await.expect("clear");
+    let version = store.account(&o.id).await.expect("read").expect("row").credential_version;
+    store.clear_account_tokens_if(&o.id, version).await.expect("clear");
     let gone = store.account(&o.id).await.expect("read").expect("row");
     assert!(gone.secret.is_empty() && gone.refresh_secret.is_empty());
     // A password login makes it a password account again.
