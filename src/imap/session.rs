@@ -402,12 +402,13 @@ impl ImapConn {
         } else {
             return;
         };
-        // Our own change keeps our view current only if it was current before.
-        let current =
-            matches!(name, "SELECT" | "EXAMINE" | "NOOP") || self.synced.is_some_and(|(seen, _)| seen + 1 == now);
-        if current {
-            self.synced = Some((now, std::time::Instant::now()));
-        }
+        self.synced = match self.synced {
+            _ if matches!(name, "SELECT" | "EXAMINE" | "NOOP") => Some((now, std::time::Instant::now())),
+            // Our own change keeps our view current if it was before, but no newer: it did not
+            // bring in other clients' changes, so the resync window still runs from the last sync.
+            Some((seen, at)) if seen + 1 == now => Some((now, at)),
+            other => other,
+        };
     }
 
     /// Counts a finished (or failed) command and its latency.
