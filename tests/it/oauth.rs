@@ -180,10 +180,10 @@ async fn access_of(resp: reqwest::Response) -> String {
 
 #[tokio::test]
 async fn the_gateway_refreshes_ahead_of_expiry_and_a_revoked_refresh_token_needs_reauth() {
-    let refresh = "igwrt_olivia0123456789";
-    let endpoint = token_endpoint("olivia", refresh).await;
+    let refresh = "igwrt_oscar0123456789";
+    let endpoint = token_endpoint("oscar", refresh).await;
     let app = app_with_provider(&endpoint).await;
-    let resp = login(&app, json!({"username": "olivia", "refreshToken": refresh, "provider": "test"})).await;
+    let resp = login(&app, json!({"username": "oscar", "refreshToken": refresh, "provider": "test"})).await;
     assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap_or_default());
     let access = access_of(resp).await;
     assert_eq!(endpoint.calls.load(Ordering::SeqCst), 1, "the first access token came from the refresh token");
@@ -210,7 +210,7 @@ async fn the_gateway_refreshes_ahead_of_expiry_and_a_revoked_refresh_token_needs
 
     endpoint.revoked.store(true, Ordering::SeqCst);
     app.state.oauth.clock.advance(400);
-    let logins = oauth_logins("olivia", "XOAUTH2");
+    let logins = oauth_logins("oscar", "XOAUTH2");
     expect_problem(app.get("/v1/mailboxes/INBOX", &access).await, StatusCode::UNAUTHORIZED, "reauth-required").await;
     let calls = endpoint.calls.load(Ordering::SeqCst);
     for _ in 0..3 {
@@ -218,7 +218,7 @@ async fn the_gateway_refreshes_ahead_of_expiry_and_a_revoked_refresh_token_needs
             .await;
     }
     assert_eq!(endpoint.calls.load(Ordering::SeqCst), calls, "a refused refresh token is not tried again");
-    assert_eq!(oauth_logins("olivia", "XOAUTH2"), logins, "the IMAP server sees no further login");
+    assert_eq!(oauth_logins("oscar", "XOAUTH2"), logins, "the IMAP server sees no further login");
     assert!(app.pool_of(&access).is_none(), "the pool was drained");
 }
 

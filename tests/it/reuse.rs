@@ -120,9 +120,9 @@ async fn reads_see_other_clients_within_the_resync_window_and_own_changes_at_onc
         s.imap.resync_after_ms = 1_500;
     })
     .await;
-    let token = app.login("grace").await.access;
+    let token = app.login("peggy").await.access;
     let name = unique("Window");
-    let mut admin = Admin::connect(dovecot(), "grace").await;
+    let mut admin = Admin::connect(dovecot(), "peggy").await;
     admin.create(&name).await;
     for i in 1..=3 {
         admin.append(&name, None, &message(&format!("window {i}"))).await;
