@@ -2,7 +2,7 @@
 //! per worker, with nothing in between.
 
 use futures_util::TryStreamExt as _;
-use tokio::net::TcpStream;
+use tokio::{io::BufWriter, net::TcpStream};
 
 use crate::{
     load::{Op, Worker},
@@ -25,7 +25,7 @@ pub fn uid_of(n: u64, count: u64) -> u64 {
 /// SELECT only when the mailbox (or the need to write) changes, and NOOP before a page or a
 /// search, the least a client must do to see new mail.
 pub struct Direct {
-    session: async_imap::Session<TcpStream>,
+    session: async_imap::Session<BufWriter<TcpStream>>,
     /// The selected mailbox, and whether it was selected read-write.
     selected: Option<(&'static str, bool)>,
     /// Its message count, kept current from EXISTS and EXPUNGE.
@@ -37,7 +37,9 @@ impl Direct {
     pub async fn connect(user: &str) -> Result<Self, String> {
         let tcp = TcpStream::connect(("127.0.0.1", IMAP_PORT)).await.map_err(|e| e.to_string())?;
         let _ = tcp.set_nodelay(true);
-        let mut client = async_imap::Client::new(tcp);
+        // async-imap writes a command in four pieces and flushes after it: buffered, that is
+        // one segment per command, as the gateway sends it.
+        let mut client = async_imap::Client::new(BufWriter::new(tcp));
         client.read_response().await.map_err(|e| e.to_string())?.ok_or("no greeting")?;
         let session = client.login(user, format!("{user}-pass")).await.map_err(|(e, _)| e.to_string())?;
         Ok(Self { session, selected: None, exists: 0 })

@@ -225,9 +225,13 @@ pub struct PoolSettings {
     /// Message summaries (envelope, size, dates) kept in memory across all accounts, so that a
     /// repeated page fetches only FLAGS and MODSEQ; 0 turns the cache off.
     pub summary_cache_entries: usize,
-    /// Full messages (envelope and body structure, no body values) kept in memory across all
-    /// accounts, so that reading a message again is one FETCH; 0 turns the cache off.
+    /// Full messages (envelope, body structure and decoded body values) kept in memory across
+    /// all accounts, so that reading a message again is one FETCH of its flags; 0 turns the
+    /// cache off.
     pub message_cache_entries: usize,
+    /// Upper bound of the message cache's estimated size, in bytes; one message may take at
+    /// most a sixteenth of it (a bigger one keeps only its structure).
+    pub message_cache_bytes: usize,
 }
 
 impl Default for PoolSettings {
@@ -240,7 +244,8 @@ impl Default for PoolSettings {
             health_check_after_secs: 30,
             reap_interval_secs: 30,
             summary_cache_entries: 20_000,
-            message_cache_entries: 5_000,
+            message_cache_entries: 20_000,
+            message_cache_bytes: 64 * 1024 * 1024,
         }
     }
 }

@@ -40,27 +40,42 @@ pub struct Metrics {
     inner: Mutex<Families>,
 }
 
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
+/// `k1="v1",k2="v2"`, with `\`, `"` and newlines escaped, built in one string.
 fn label_text(labels: &[(&str, &str)]) -> String {
-    let parts: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
-    parts.join(",")
+    let mut out = String::with_capacity(labels.iter().map(|(k, v)| k.len() + v.len() + 4).sum());
+    for (i, (k, v)) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(k);
+        out.push_str("=\"");
+        for c in v.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '"' => out.push_str("\\\""),
+                '\n' => out.push_str("\\n"),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    out
 }
 
 impl Metrics {
     /// Adds one to a counter.
     pub fn inc(&self, name: &'static str, labels: &[(&str, &str)]) {
+        let key = (name, label_text(labels));
         let mut f = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        *f.counters.entry((name, label_text(labels))).or_default() += 1;
+        *f.counters.entry(key).or_default() += 1;
     }
 
     /// Records a duration in a histogram.
     pub fn observe(&self, name: &'static str, labels: &[(&str, &str)], d: Duration) {
         let secs = d.as_secs_f64();
+        let key = (name, label_text(labels));
         let mut f = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let h = f.histograms.entry((name, label_text(labels))).or_default();
+        let h = f.histograms.entry(key).or_default();
         for (i, bound) in BUCKETS.iter().enumerate() {
             if secs <= *bound {
                 h.counts[i] += 1;
@@ -123,10 +138,12 @@ mod tests {
         m.inc("http_requests_total", &[("method", "GET"), ("route", "/v1/x"), ("status", "200")]);
         m.inc("http_requests_total", &[("method", "GET"), ("route", "/v1/x"), ("status", "200")]);
         m.inc("imap_logins_total", &[("outcome", "fail\"ed")]);
+        m.inc("imap_logins_total", &[("outcome", "a\\b\nc")]);
         m.observe("http_request_duration_seconds", &[("method", "GET"), ("route", "/v1/x")], Duration::from_millis(3));
         let text = m.render(&[("imap_pool_accounts", "Accounts with a pool", 2)]);
         assert!(text.contains("http_requests_total{method=\"GET\",route=\"/v1/x\",status=\"200\"} 2\n"), "{text}");
         assert!(text.contains("imap_logins_total{outcome=\"fail\\\"ed\"} 1\n"));
+        assert!(text.contains("imap_logins_total{outcome=\"a\\\\b\\nc\"} 1\n"), "{text}");
         assert!(
             text.contains("http_request_duration_seconds_bucket{method=\"GET\",route=\"/v1/x\",le=\"0.0025\"} 0\n")
         );

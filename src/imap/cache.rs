@@ -1,14 +1,15 @@
 //! The immutable parts of messages, cached per (account, mailbox, UIDVALIDITY, UID): envelope,
-//! size, dates and body structure never change for that key (RFC 3501 §2.3.1.1), so a page
-//! that finds its messages here fetches only FLAGS and MODSEQ from the server, and a message
-//! read only FLAGS, MODSEQ and its text parts. Bounded by entry count; the oldest go first.
+//! size, dates, body structure and content never change for that key (RFC 3501 §2.3.1.1), so
+//! a page that finds its messages here fetches only FLAGS and MODSEQ from the server, and so
+//! does a message read again with the same body value limit. Bounded by entry count and by
+//! estimated bytes; the oldest go first. Flags are never served from here.
 
 use std::{
     collections::{HashMap, VecDeque},
     sync::Mutex,
 };
 
-use crate::views::message::{Message, MessageSummary};
+use crate::views::message::{BodyPart, Message, MessageSummary};
 
 /// Where a summary belongs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -23,15 +24,55 @@ pub struct Key {
     pub uid: u32,
 }
 
+/// About how many bytes of memory a cached value holds (an estimate, for the byte bound).
+pub trait Weight {
+    /// The estimate, in bytes.
+    fn weight(&self) -> usize;
+}
+
+fn summary_weight(s: &MessageSummary) -> usize {
+    let addresses = s.from.len() + s.to.len() + s.cc.len();
+    std::mem::size_of::<MessageSummary>() + s.subject.as_ref().map_or(0, String::len) + addresses * 96 + 128
+}
+
+fn part_weight(p: &BodyPart) -> usize {
+    std::mem::size_of::<BodyPart>() + 160 + p.sub_parts.iter().map(part_weight).sum::<usize>()
+}
+
+impl Weight for MessageSummary {
+    fn weight(&self) -> usize {
+        summary_weight(self)
+    }
+}
+
+/// A message as cached: its structure, and the body values decoded for one limit.
+#[derive(Clone, Debug)]
+pub struct CachedMessage {
+    /// The message; its flags are those of when it was stored (the caller refreshes them).
+    pub message: Message,
+    /// The `maxBodyValueBytes` its body values were decoded for; `None` when it holds none.
+    pub values_for: Option<u32>,
+}
+
+impl Weight for CachedMessage {
+    fn weight(&self) -> usize {
+        let m = &self.message;
+        let refs = (m.text_body.len() + m.html_body.len() + m.attachments.len()) * 192;
+        let values: usize = m.body_values.iter().map(|(k, v)| k.len() + v.value.len() + 64).sum();
+        summary_weight(&m.summary) + part_weight(&m.body_structure) + refs + values + 256
+    }
+}
+
 #[derive(Debug)]
 struct Inner<V> {
-    map: HashMap<Key, V>,
+    map: HashMap<Key, (V, usize)>,
     order: VecDeque<Key>,
+    bytes: usize,
 }
 
 impl<V> Default for Inner<V> {
     fn default() -> Self {
-        Self { map: HashMap::new(), order: VecDeque::new() }
+        Self { map: HashMap::new(), order: VecDeque::new(), bytes: 0 }
     }
 }
 
@@ -40,41 +81,58 @@ impl<V> Default for Inner<V> {
 pub struct ImmutableCache<V> {
     inner: Mutex<Inner<V>>,
     capacity: usize,
+    max_bytes: usize,
 }
 
 /// Message summaries for pages.
 pub type SummaryCache = ImmutableCache<MessageSummary>;
-/// Full messages without body values, for reads.
-pub type MessageCache = ImmutableCache<Message>;
+/// Full messages, with or without body values, for reads.
+pub type MessageCache = ImmutableCache<CachedMessage>;
 
-impl<V: Clone> ImmutableCache<V> {
-    /// A cache of at most `capacity` summaries (0 turns it off).
+impl<V: Clone + Weight> ImmutableCache<V> {
+    /// A cache of at most `capacity` values (0 turns it off), with no byte bound.
     pub fn new(capacity: usize) -> Self {
-        Self { inner: Mutex::default(), capacity }
+        Self::bounded(capacity, usize::MAX)
+    }
+
+    /// A cache of at most `capacity` values weighing at most `max_bytes` in all.
+    pub fn bounded(capacity: usize, max_bytes: usize) -> Self {
+        Self { inner: Mutex::default(), capacity, max_bytes }
     }
 
     /// True when the cache keeps anything.
     pub fn enabled(&self) -> bool {
-        self.capacity > 0
+        self.capacity > 0 && self.max_bytes > 0
     }
 
-    /// The cached summary, with the flags of when it was stored (the caller refreshes them).
+    /// The largest value worth keeping: one value may take at most a sixteenth of the bound,
+    /// so that a few big messages cannot push out everything else.
+    pub fn fits(&self, value: &V) -> bool {
+        value.weight() <= self.max_bytes / 16
+    }
+
+    /// The cached value.
     pub fn get(&self, key: &Key) -> Option<V> {
-        self.inner.lock().ok()?.map.get(key).cloned()
+        self.inner.lock().ok()?.map.get(key).map(|(v, _)| v.clone())
     }
 
-    /// Stores a summary; the oldest entries are dropped past the capacity.
+    /// Stores a value (replacing one under the same key); the oldest entries are dropped past
+    /// either bound.
     pub fn put(&self, key: Key, value: V) {
-        if self.capacity == 0 {
+        if !self.enabled() {
             return;
         }
+        let weight = value.weight();
         let Ok(mut inner) = self.inner.lock() else { return };
-        if inner.map.insert(key.clone(), value).is_none() {
-            inner.order.push_back(key);
+        match inner.map.insert(key.clone(), (value, weight)) {
+            Some((_, old)) => inner.bytes -= old,
+            None => inner.order.push_back(key),
         }
-        while inner.order.len() > self.capacity {
-            if let Some(old) = inner.order.pop_front() {
-                inner.map.remove(&old);
+        inner.bytes += weight;
+        while inner.order.len() > self.capacity || inner.bytes > self.max_bytes {
+            let Some(old) = inner.order.pop_front() else { break };
+            if let Some((_, w)) = inner.map.remove(&old) {
+                inner.bytes -= w;
             }
         }
     }
@@ -82,14 +140,21 @@ impl<V: Clone> ImmutableCache<V> {
     /// Forgets everything of one account (its user logged out or changed credentials).
     pub fn forget_account(&self, account: &str) {
         if let Ok(mut inner) = self.inner.lock() {
+            let gone: usize = inner.map.iter().filter(|(k, _)| k.account == account).map(|(_, (_, w))| *w).sum();
             inner.map.retain(|k, _| k.account != account);
             inner.order.retain(|k| k.account != account);
+            inner.bytes -= gone;
         }
     }
 
-    /// Number of cached summaries.
+    /// Number of cached values.
     pub fn len(&self) -> usize {
         self.inner.lock().map_or(0, |i| i.map.len())
+    }
+
+    /// Estimated bytes held.
+    pub fn bytes(&self) -> usize {
+        self.inner.lock().map_or(0, |i| i.bytes)
     }
 
     /// True when nothing is cached.
@@ -146,6 +211,25 @@ mod tests {
         c.forget_account("a");
         assert!(c.get(&key("a", 1)).is_none());
         assert!(c.get(&key("b", 1)).is_some());
+    }
+
+    #[test]
+    fn keeps_at_most_max_bytes_dropping_the_oldest() {
+        let one = summary(1).weight();
+        let c = SummaryCache::bounded(100, one * 3);
+        for uid in 1..=5 {
+            c.put(key("a", uid), summary(uid));
+        }
+        assert_eq!(c.len(), 3, "three fit in the byte bound");
+        assert!(c.bytes() <= one * 3 && c.bytes() >= one * 2);
+        assert!(c.get(&key("a", 2)).is_none() && c.get(&key("a", 3)).is_some());
+        // Replacing a value counts its weight once.
+        c.put(key("a", 5), summary(5));
+        assert_eq!(c.len(), 3);
+        c.forget_account("a");
+        assert_eq!((c.len(), c.bytes()), (0, 0));
+        assert!(!SummaryCache::bounded(100, one * 15).fits(&summary(1)), "a value over 1/16 of the bound");
+        assert!(SummaryCache::bounded(100, one * 16).fits(&summary(1)));
     }
 
     #[test]

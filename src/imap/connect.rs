@@ -29,42 +29,101 @@ use super::{
 };
 use crate::config::{ImapSettings, TlsMode, ms};
 
-/// One transport type for every pooled session, plain or TLS.
+/// One transport type for every pooled session, plain or TLS. Writes are gathered until a
+/// flush (or 8 KiB), because async-imap writes a command as four pieces (tag, space, text,
+/// CRLF): unbuffered, each piece is a syscall and a TCP segment of its own, and the server
+/// wakes up for each. Every command path flushes, and a command cut before its flush leaves
+/// the connection in flight, so the pool discards it with whatever it still holds.
 #[derive(Debug)]
-pub enum Conn {
-    /// Plain TCP (only with `tls = "plain"`).
+pub struct Conn {
+    io: Transport,
+    out: Vec<u8>,
+}
+
+#[derive(Debug)]
+enum Transport {
     Plain(TcpStream),
-    /// TLS over TCP.
     Tls(Box<TlsStream<TcpStream>>),
 }
 
+impl Transport {
+    fn pinned(&mut self) -> Pin<&mut dyn AsyncWriteRead> {
+        match self {
+            Transport::Plain(s) => Pin::new(s as &mut dyn AsyncWriteRead),
+            Transport::Tls(s) => Pin::new(s.as_mut() as &mut dyn AsyncWriteRead),
+        }
+    }
+}
+
+/// Bytes gathered before they are written without waiting for a flush.
+const WRITE_BUFFER: usize = 8 * 1024;
+
+impl Conn {
+    fn plain(tcp: TcpStream) -> Self {
+        Self { io: Transport::Plain(tcp), out: Vec::new() }
+    }
+
+    fn tls(tls: TlsStream<TcpStream>) -> Self {
+        Self { io: Transport::Tls(Box::new(tls)), out: Vec::new() }
+    }
+
+    /// The TCP stream of a plain connection with nothing left to write (for STARTTLS).
+    fn into_plain(self) -> Option<TcpStream> {
+        match self.io {
+            Transport::Plain(tcp) if self.out.is_empty() => Some(tcp),
+            _ => None,
+        }
+    }
+
+    fn io(&mut self) -> Pin<&mut dyn AsyncWriteRead> {
+        self.io.pinned()
+    }
+
+    /// Writes out what is gathered.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.out.is_empty() {
+            match self.io.pinned().poll_write(cx, &self.out) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => drop(self.out.drain(..n)),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Both halves of a transport, as one object.
+trait AsyncWriteRead: AsyncRead + AsyncWrite + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWriteRead for T {}
+
 impl AsyncRead for Conn {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
-        }
+        self.get_mut().io().poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for Conn {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        let this = self.get_mut();
+        if this.out.len() + buf.len() > WRITE_BUFFER {
+            std::task::ready!(this.poll_drain(cx))?;
+            if buf.len() > WRITE_BUFFER {
+                return this.io().poll_write(cx, buf);
+            }
         }
+        this.out.extend_from_slice(buf);
+        Poll::Ready(Ok(buf.len()))
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_flush(cx),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
+        let this = self.get_mut();
+        std::task::ready!(this.poll_drain(cx))?;
+        this.io().poll_flush(cx)
     }
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Conn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
+        let this = self.get_mut();
+        std::task::ready!(this.poll_drain(cx))?;
+        this.io().poll_shutdown(cx)
     }
 }
 
@@ -164,8 +223,8 @@ impl Target {
             .map_err(ImapError::Connect)?;
         let _ = tcp.set_nodelay(true);
         let conn = match self.mode {
-            TlsMode::Implicit => Conn::Tls(Box::new(self.handshake(tcp).await?)),
-            _ => Conn::Plain(tcp),
+            TlsMode::Implicit => Conn::tls(self.handshake(tcp).await?),
+            _ => Conn::plain(tcp),
         };
         let mut client = Client::new(conn);
         let mut caps = self.read_greeting(&mut client).await?;
@@ -174,10 +233,10 @@ impl Target {
                 .await
                 .map_err(|_| ImapError::Timeout(Phase::Tls))?
                 .map_err(|e| ImapError::Tls(format!("STARTTLS refused: {e}")))?;
-            let Conn::Plain(tcp) = client.into_inner() else {
+            let Some(tcp) = client.into_inner().into_plain() else {
                 return Err(ImapError::Tls("STARTTLS on a TLS stream".into()));
             };
-            client = Client::new(Conn::Tls(Box::new(self.handshake(tcp).await?)));
+            client = Client::new(Conn::tls(self.handshake(tcp).await?));
             caps = None; // capabilities seen before TLS must be forgotten (RFC 3501 §6.2.1)
         }
         let caps = match caps {
@@ -282,4 +341,60 @@ fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig,
         .map_err(|e| e.to_string())?
         .with_root_certificates(roots)
         .with_no_client_auth())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::{
+        io::{AsyncReadExt as _, AsyncWriteExt as _},
+        net::{TcpListener, TcpStream},
+        time::timeout,
+    };
+
+    use super::{Conn, WRITE_BUFFER};
+
+    async fn pair() -> (Conn, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let client = TcpStream::connect(listener.local_addr().expect("addr")).await.expect("connect");
+        let (server, _) = listener.accept().await.expect("accept");
+        (Conn::plain(client), server)
+    }
+
+    async fn read_now(peer: &mut TcpStream) -> Vec<u8> {
+        let mut got = vec![0; 64 * 1024];
+        match timeout(Duration::from_millis(100), peer.read(&mut got)).await {
+            Ok(Ok(n)) => got[..n].to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn small_writes_wait_for_the_flush_and_go_out_together() {
+        let (mut conn, mut peer) = pair().await;
+        for piece in [&b"A1"[..], b" ", b"NOOP", b"\r\n"] {
+            conn.write_all(piece).await.expect("write");
+        }
+        assert!(read_now(&mut peer).await.is_empty(), "nothing is sent before the flush");
+        conn.flush().await.expect("flush");
+        assert_eq!(read_now(&mut peer).await, b"A1 NOOP\r\n");
+    }
+
+    #[tokio::test]
+    async fn a_write_past_the_buffer_sends_what_is_gathered_first_in_order() {
+        let (mut conn, mut peer) = pair().await;
+        conn.write_all(b"head ").await.expect("write");
+        let big = vec![b'x'; WRITE_BUFFER * 3];
+        conn.write_all(&big).await.expect("write");
+        conn.write_all(b" tail").await.expect("write");
+        conn.flush().await.expect("flush");
+        let mut want = b"head ".to_vec();
+        want.extend_from_slice(&big);
+        want.extend_from_slice(b" tail");
+        let mut got = vec![0; want.len()];
+        peer.read_exact(&mut got).await.expect("read");
+        assert!(got == want, "the bytes arrive whole and in order");
+        assert!(conn.into_plain().is_some(), "nothing left unwritten");
+    }
 }

@@ -1,11 +1,13 @@
 //! The full message over one pooled connection: envelope, body structure and flags, with the
 //! body values of its text and HTML parts decoded to UTF-8 and cut at a size (fetched
 //! partially, so big parts never come over the wire whole). With a cache scope, a message read
-//! before costs one FETCH: FLAGS, MODSEQ and the text parts. Read-only: `BODY.PEEK` only.
+//! before with the same limit costs one FETCH of FLAGS and MODSEQ (its content is immutable),
+//! and with another limit one FETCH of those and its text parts. Read-only: `BODY.PEEK` only.
 
 use async_imap::imap_proto::{AttributeValue, Response, SectionPath};
 
 use super::{
+    cache::CachedMessage,
     encode::{self, FetchItem, MailboxName, Section, UidSet},
     error::ImapError,
     message::{Read, examine_checked, flag_items, summary_items},
@@ -118,11 +120,35 @@ pub async fn message(
     };
     let cache = cache.filter(|c| c.messages.enabled());
     let key = cache.map(|c| c.key(mailbox, uid_validity, uid));
-    if let (Some(c), Some(k)) = (cache, &key)
-        && let Some(cached) = c.messages.get(k)
-    {
-        return cached_message(conn, cached, uid, max_value_bytes).await;
+    let cached = cache.zip(key.as_ref()).and_then(|(c, k)| c.messages.get(k));
+    let read = match cached {
+        Some(CachedMessage { message, values_for }) if values_for == Some(max_value_bytes) => {
+            return refreshed(conn, message, uid).await;
+        }
+        Some(CachedMessage { message, .. }) => cached_structure(conn, message, uid, max_value_bytes).await?,
+        None => first_read(conn, uid_validity, uid, max_value_bytes, base).await?,
+    };
+    if let (Some(c), Some(k), Read::Found(msg)) = (cache, key, &read) {
+        let mut entry = CachedMessage { message: msg.clone(), values_for: Some(max_value_bytes) };
+        if !c.messages.fits(&entry) {
+            // Too big to keep whole: keep the structure, fetch the text again next time.
+            entry.message.body_values.clear();
+            entry.values_for = None;
+        }
+        c.messages.put(k, entry);
     }
+    Ok(read)
+}
+
+/// A message not cached: its summary, structure and the first bytes of part 1 in one FETCH,
+/// then the text parts those bytes do not cover.
+async fn first_read(
+    conn: &mut ImapConn,
+    uid_validity: u32,
+    uid: u32,
+    max_value_bytes: u32,
+    base: &str,
+) -> Result<Read<Message>, ImapError> {
     let mut found = None;
     // Part 1 is the text of most messages: its first bytes come along, on speculation.
     let mut first_fetch = summary_items(conn);
@@ -139,9 +165,6 @@ pub async fn message(
     })
     .await?;
     let Some(mut msg) = found else { return Ok(Read::NotFound) };
-    if let (Some(c), Some(k)) = (cache, key) {
-        c.messages.put(k, msg.clone());
-    }
     let wanted = wanted_parts(&msg);
     // The speculative bytes serve part 1 if they hold all of what would have been fetched.
     let part1 = speculated.iter().find(|(s, _)| s == "1").map(|(_, b)| b);
@@ -167,8 +190,24 @@ pub async fn message(
     Ok(Read::Found(msg))
 }
 
-/// A message whose structure is cached: one FETCH of its flags, MODSEQ and text parts.
-async fn cached_message(
+/// A message cached whole, body values included: one FETCH of its flags and MODSEQ.
+async fn refreshed(conn: &mut ImapConn, mut msg: Message, uid: u32) -> Result<Read<Message>, ImapError> {
+    let mut seen = false;
+    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &flag_items(conn)), |r| {
+        if let Response::Fetch(_, attrs) = r
+            && convert::message::uid_of(attrs) == Some(uid)
+        {
+            seen = true;
+            convert::message::refresh(&mut msg.summary, attrs);
+        }
+    })
+    .await?;
+    Ok(if seen { Read::Found(msg) } else { Read::NotFound })
+}
+
+/// A message whose structure is cached but not its values for this limit: one FETCH of its
+/// flags, MODSEQ and text parts.
+async fn cached_structure(
     conn: &mut ImapConn,
     mut msg: Message,
     uid: u32,
@@ -192,6 +231,7 @@ async fn cached_message(
     if !seen {
         return Ok(Read::NotFound);
     }
+    msg.body_values.clear();
     decode_values(&mut msg, wanted, &raw, max_value_bytes);
     Ok(Read::Found(msg))
 }

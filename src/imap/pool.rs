@@ -206,7 +206,7 @@ impl Pools {
             target: Arc::new(target),
             global: Arc::new(Semaphore::new(settings.global_max)),
             summaries: super::cache::SummaryCache::new(settings.summary_cache_entries),
-            messages: super::cache::MessageCache::new(settings.message_cache_entries),
+            messages: super::cache::MessageCache::bounded(settings.message_cache_entries, settings.message_cache_bytes),
             settings,
             accounts: DashMap::new(),
         }

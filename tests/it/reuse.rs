@@ -57,6 +57,22 @@ async fn pages_and_reads_see_changes_by_another_client_through_the_cache() {
     assert_eq!(again["bodyValues"], m["bodyValues"]);
     assert_eq!(again["textBody"], m["textBody"]);
     assert!(again["bodyValues"].as_object().is_some_and(|v| !v.is_empty()), "{again}");
+    // The text is cached with the limit it was decoded for; another limit decodes afresh.
+    let key = imap_gateway::imap::cache::Key {
+        account: app.account_of(&token),
+        mailbox: name.clone(),
+        uid_validity: m["imap"]["uidValidity"].as_u64().expect("uidValidity") as u32,
+        uid: 4,
+    };
+    let entry = app.state.pools.messages.get(&key).expect("cached");
+    assert_eq!(entry.values_for, Some(256 * 1024));
+    assert_eq!(entry.message.body_values["1"].value, "Hello.\n");
+    let short = app.get_json(&format!("/v1/mailboxes/{name}/messages/4?maxBodyValueBytes=3"), &token).await;
+    assert_eq!(short["bodyValues"]["1"]["value"], "Hel");
+    assert_eq!(short["bodyValues"]["1"]["isTruncated"], true);
+    let whole = app.get_json(&format!("/v1/mailboxes/{name}/messages/4"), &token).await;
+    assert_eq!(whole["bodyValues"], m["bodyValues"]);
+    assert_eq!(whole["keywords"]["$answered"], true);
     let gone = app.get(&format!("/v1/mailboxes/{name}/messages/3"), &token).await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
     // An expunged message whose structure is cached is gone as well.
