@@ -11,6 +11,16 @@ use crate::{
 
 /// Messages in the mailbox the message operations use (`k10`), UIDs 1..=this.
 pub const MESSAGES: u64 = 10_000;
+/// Messages in `k100`, UIDs 1..=this.
+pub const FIRST_READS: u64 = 100_000;
+
+/// The UID of `k100` a first read picks from `n`: each side has its own half (the gateway the
+/// odd UIDs, the direct client the even ones), so that neither reads a message the other made
+/// Dovecot read before; distinct for 50,000 consecutive `n`.
+pub fn first_read_uid(n: u64, gateway: bool) -> u64 {
+    let half = FIRST_READS / 2;
+    2 * (n.wrapping_mul(7919) % half) + if gateway { 1 } else { 2 }
+}
 /// Messages of about 100 KB in `raw100k`, UIDs 1..=this.
 pub const LARGE: u64 = 50;
 /// The search both sides run: the sender `bob` since 25 Jan 2025 (the newest third of `k10`).
@@ -89,7 +99,7 @@ impl Direct {
         Ok(fetched.len())
     }
 
-    /// Opens each mailbox once, reads the summaries of its newest 10,000 messages and logs out,
+    /// Opens each mailbox once, reads the summaries of all its messages and logs out,
     /// so that Dovecot's index and cache are as a long-lived server has them: its index written
     /// back (a freshly seeded folder's costs every EXAMINE ~50 ms at 100k messages until then)
     /// and ENVELOPE and BODYSTRUCTURE cached, as delivery caches them once clients ask for them
@@ -98,8 +108,10 @@ impl Direct {
         let mut d = Self::connect(user).await?;
         for m in mailboxes {
             let exists = d.session.examine(m).await.map_err(|e| e.to_string())?.exists;
-            let set = format!("{}:{exists}", exists.saturating_sub(9_999).max(1));
-            let mut fetched = d.session.fetch(&set, SUMMARY).await.map_err(|e| e.to_string())?;
+            if exists == 0 {
+                continue;
+            }
+            let mut fetched = d.session.fetch(format!("1:{exists}"), SUMMARY).await.map_err(|e| e.to_string())?;
             while fetched.try_next().await.map_err(|e| e.to_string())?.is_some() {}
             drop(fetched);
             d.drain();
@@ -126,9 +138,13 @@ impl Worker for Direct {
                     self.fetch_count(false, &format!("{}:{exists}", exists.saturating_sub(49).max(1)), SUMMARY).await?;
                 if got < 50 { Err(format!("page of {got}")) } else { Ok(()) }
             }
-            Op::GetMessage => {
-                self.open("k10", false).await?;
-                let uid = uid_of(n, MESSAGES).to_string();
+            Op::GetMessage | Op::FirstRead => {
+                let (mailbox, uid) = match op {
+                    Op::GetMessage => ("k10", uid_of(n, MESSAGES)),
+                    _ => ("k100", first_read_uid(n, false)),
+                };
+                self.open(mailbox, false).await?;
+                let uid = uid.to_string();
                 let query = "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE BODY.PEEK[])";
                 (self.fetch_count(true, &uid, query).await? == 1).then_some(()).ok_or("no message".into())
             }

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::{
-    direct::{LARGE, MESSAGES, uid_of},
+    direct::{LARGE, MESSAGES, first_read_uid, uid_of},
     load::{Op, Worker},
     servers::GATEWAY_ADDR,
 };
@@ -87,8 +87,12 @@ impl Worker for Http {
                 let got = count(&page, b"\"uid\":");
                 if got < 50 { Err(format!("page of {got}")) } else { Ok(()) }
             }
-            Op::GetMessage => {
-                let m = self.get(&format!("/v1/mailboxes/k10/messages/{}", uid_of(n, MESSAGES))).await?;
+            Op::GetMessage | Op::FirstRead => {
+                let (mailbox, uid) = match op {
+                    Op::GetMessage => ("k10", uid_of(n, MESSAGES)),
+                    _ => ("k100", first_read_uid(n, true)),
+                };
+                let m = self.get(&format!("/v1/mailboxes/{mailbox}/messages/{uid}")).await?;
                 if count(&m, b"\"bodyValues\":{\"") == 1 { Ok(()) } else { Err("no body value".into()) }
             }
             Op::GetRaw => {

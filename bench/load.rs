@@ -11,8 +11,13 @@ use std::{
 pub enum Op {
     /// The newest 50 message summaries of a mailbox.
     ListPage(&'static str),
-    /// One message as JSON (envelope, structure, text bodies).
+    /// One message as JSON (envelope, structure, text bodies), of `k10`, whose 10,000 messages
+    /// the warm-up reads: what a repeated read costs.
     GetMessage,
+    /// One message as JSON of `k100`, read for the first time in the run: no cache of the
+    /// gateway has it, and Dovecot has not served its body before (measured without warm-up,
+    /// for `FIRST_READ_SECS`, so that neither side runs out of unread messages).
+    FirstRead,
     /// One raw message of about 100 KB.
     GetRaw,
     /// A search by sender and date.
@@ -27,6 +32,7 @@ impl Op {
         match self {
             Op::ListPage(_) => "list",
             Op::GetMessage => "get",
+            Op::FirstRead => "first",
             Op::GetRaw => "raw",
             Op::Search => "search",
             Op::FlagUpdate => "flag",
@@ -38,6 +44,7 @@ impl Op {
         match self {
             Op::ListPage(m) => format!("list page of 50 ({m})"),
             Op::GetMessage => "get message (JSON)".into(),
+            Op::FirstRead => "get message, first read (k100)".into(),
             Op::GetRaw => "get raw (100 KB)".into(),
             Op::Search => "search (from + since)".into(),
             Op::FlagUpdate => "flag update".into(),
