@@ -226,8 +226,9 @@ pub struct PoolSettings {
     /// repeated page fetches only FLAGS and MODSEQ; 0 turns the cache off.
     pub summary_cache_entries: usize,
     /// Full messages (envelope, body structure and decoded body values) kept in memory across
-    /// all accounts, so that reading a message again is one FETCH of its flags; 0 turns the
-    /// cache off.
+    /// all accounts, so that reading a message again with the same `maxBodyValueBytes` is one
+    /// FETCH of its flags and MODSEQ (a message too big to keep whole keeps its structure only);
+    /// 0 turns the cache off.
     pub message_cache_entries: usize,
     /// Upper bound of the message cache's estimated size, in bytes; one message may take at
     /// most a sixteenth of it (a bigger one keeps only its structure).

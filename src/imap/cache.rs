@@ -9,7 +9,7 @@ use std::{
     sync::Mutex,
 };
 
-use crate::views::message::{BodyPart, Message, MessageSummary};
+use crate::views::message::{BodyPart, Envelope, Message, MessageSummary};
 
 /// Where a summary belongs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -33,6 +33,14 @@ pub trait Weight {
 fn summary_weight(s: &MessageSummary) -> usize {
     let addresses = s.from.len() + s.to.len() + s.cc.len();
     std::mem::size_of::<MessageSummary>() + s.subject.as_ref().map_or(0, String::len) + addresses * 96 + 128
+}
+
+fn envelope_weight(e: &Envelope) -> usize {
+    let strings = [&e.date, &e.sent_at, &e.subject, &e.in_reply_to, &e.message_id];
+    let addresses = e.from.len() + e.sender.len() + e.reply_to.len() + e.to.len() + e.cc.len() + e.bcc.len();
+    std::mem::size_of::<Envelope>()
+        + strings.iter().map(|s| s.as_ref().map_or(0, String::len)).sum::<usize>()
+        + addresses * 96
 }
 
 fn part_weight(p: &BodyPart) -> usize {
@@ -59,7 +67,7 @@ impl Weight for CachedMessage {
         let m = &self.message;
         let refs = (m.text_body.len() + m.html_body.len() + m.attachments.len()) * 192;
         let values: usize = m.body_values.iter().map(|(k, v)| k.len() + v.value.len() + 64).sum();
-        summary_weight(&m.summary) + part_weight(&m.body_structure) + refs + values + 256
+        summary_weight(&m.summary) + envelope_weight(&m.envelope) + part_weight(&m.body_structure) + refs + values + 256
     }
 }
 
@@ -117,12 +125,12 @@ impl<V: Clone + Weight> ImmutableCache<V> {
     }
 
     /// Stores a value (replacing one under the same key); the oldest entries are dropped past
-    /// either bound.
+    /// either bound. A value that does not [`fit`](Self::fits) is not stored.
     pub fn put(&self, key: Key, value: V) {
-        if !self.enabled() {
+        let weight = value.weight();
+        if !self.enabled() || weight > self.max_bytes / 16 {
             return;
         }
-        let weight = value.weight();
         let Ok(mut inner) = self.inner.lock() else { return };
         match inner.map.insert(key.clone(), (value, weight)) {
             Some((_, old)) => inner.bytes -= old,
@@ -215,21 +223,25 @@ mod tests {
 
     #[test]
     fn keeps_at_most_max_bytes_dropping_the_oldest() {
-        let one = summary(1).weight();
-        let c = SummaryCache::bounded(100, one * 3);
-        for uid in 1..=5 {
+        // UIDs of two digits weigh the same.
+        let one = summary(10).weight();
+        let c = SummaryCache::bounded(1000, one * 48);
+        for uid in 10..=99 {
             c.put(key("a", uid), summary(uid));
         }
-        assert_eq!(c.len(), 3, "three fit in the byte bound");
-        assert!(c.bytes() <= one * 3 && c.bytes() >= one * 2);
-        assert!(c.get(&key("a", 2)).is_none() && c.get(&key("a", 3)).is_some());
+        assert_eq!(c.len(), 48, "48 fit in the byte bound");
+        assert_eq!(c.bytes(), one * 48);
+        assert!(c.get(&key("a", 51)).is_none() && c.get(&key("a", 52)).is_some());
         // Replacing a value counts its weight once.
-        c.put(key("a", 5), summary(5));
-        assert_eq!(c.len(), 3);
+        c.put(key("a", 99), summary(99));
+        assert_eq!((c.len(), c.bytes()), (48, one * 48));
         c.forget_account("a");
         assert_eq!((c.len(), c.bytes()), (0, 0));
-        assert!(!SummaryCache::bounded(100, one * 15).fits(&summary(1)), "a value over 1/16 of the bound");
-        assert!(SummaryCache::bounded(100, one * 16).fits(&summary(1)));
+        assert!(!SummaryCache::bounded(100, one * 15).fits(&summary(10)), "a value over 1/16 of the bound");
+        assert!(SummaryCache::bounded(100, one * 16).fits(&summary(10)));
+        let small = SummaryCache::bounded(100, one * 15);
+        small.put(key("a", 10), summary(10));
+        assert!(small.is_empty(), "a value that does not fit is not stored");
     }
 
     #[test]

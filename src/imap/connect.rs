@@ -34,13 +34,22 @@ use crate::config::{ImapSettings, TlsMode, ms};
 /// CRLF): unbuffered, each piece is a syscall and a TCP segment of its own, and the server
 /// wakes up for each. Every command path flushes, and a command cut before its flush leaves
 /// the connection in flight, so the pool discards it with whatever it still holds.
-#[derive(Debug)]
 pub struct Conn {
     io: Transport,
     out: Vec<u8>,
 }
 
-#[derive(Debug)]
+/// Never the gathered bytes: they may be a LOGIN or an AUTHENTICATE message.
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.io {
+            Transport::Plain(_) => "plain",
+            Transport::Tls(_) => "tls",
+        };
+        f.debug_struct("Conn").field("transport", &kind).field("unflushed", &self.out.len()).finish()
+    }
+}
+
 enum Transport {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
@@ -377,6 +386,8 @@ mod tests {
             conn.write_all(piece).await.expect("write");
         }
         assert!(read_now(&mut peer).await.is_empty(), "nothing is sent before the flush");
+        let shown = format!("{conn:?}");
+        assert!(shown.contains("unflushed: 9") && !shown.contains("NOOP"), "{shown}");
         conn.flush().await.expect("flush");
         assert_eq!(read_now(&mut peer).await, b"A1 NOOP\r\n");
     }

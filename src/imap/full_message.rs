@@ -131,7 +131,7 @@ pub async fn message(
     if let (Some(c), Some(k), Read::Found(msg)) = (cache, key, &read) {
         let mut entry = CachedMessage { message: msg.clone(), values_for: Some(max_value_bytes) };
         if !c.messages.fits(&entry) {
-            // Too big to keep whole: keep the structure, fetch the text again next time.
+            // Too big to keep whole: keep the structure (if that fits), fetch the text again.
             entry.message.body_values.clear();
             entry.values_for = None;
         }
