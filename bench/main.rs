@@ -100,6 +100,8 @@ async fn bench() -> Result<(), String> {
         for d in directs {
             d.logout().await;
         }
+        report.cache = cache_gauges(&client).await?;
+        eprintln!("bench: message cache: {} entries, {} bytes estimated", report.cache.0, report.cache.1);
         if only.is_some() {
             println!("{}", report.render(warmup, measure));
             return Ok(());
@@ -113,6 +115,22 @@ async fn bench() -> Result<(), String> {
     std::fs::write("bench/RESULTS.md", &text).map_err(|e| e.to_string())?;
     println!("{text}");
     Ok(())
+}
+
+/// The message cache's entries and estimated bytes, from `/metrics`.
+async fn cache_gauges(client: &reqwest::Client) -> Result<(u64, u64), String> {
+    let text = client
+        .get(format!("http://{}/metrics", servers::GATEWAY_ADDR))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    let gauge = |name: &str| {
+        text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse::<u64>().ok()).unwrap_or(0)
+    };
+    Ok((gauge("imap_message_cache_entries"), gauge("imap_message_cache_bytes")))
 }
 
 /// Sequential first pages of 1k, 10k and 100k mailboxes: the median of each.

@@ -44,6 +44,8 @@ pub struct Report {
     pub stream: Stream,
     /// The many-accounts measurement.
     pub accounts: Accounts,
+    /// The message cache after the operations: entries and estimated bytes.
+    pub cache: (u64, u64),
     /// Wall time of the whole benchmark.
     pub total: Duration,
 }
@@ -167,6 +169,12 @@ impl Report {
             st.before_kb as f64 / 1024.0,
             st.peak_kb as f64 / 1024.0,
             st.elapsed.as_secs_f64()
+        );
+        let _ = writeln!(
+            s,
+            "- The gateway's message cache after the operations: {} messages, {:.1} MiB estimated (RSS before the download above).",
+            self.cache.0,
+            self.cache.1 as f64 / 1048576.0
         );
         let _ = writeln!(
             s,

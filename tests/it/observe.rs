@@ -36,6 +36,8 @@ async fn metrics_count_exactly_what_happened() {
         ("imap_pool_accounts", 1),
         ("imap_connections_in_use", 0),
         ("imap_pool_waiters", 0),
+        ("imap_message_cache_entries", 0),
+        ("imap_message_cache_bytes", 0),
     ];
     for (series, want) in expect {
         assert_eq!(value(&text, series), Some(want), "{series}\n{text}");

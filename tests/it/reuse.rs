@@ -65,6 +65,11 @@ async fn pages_and_reads_see_changes_by_another_client_through_the_cache() {
         uid: 4,
     };
     let entry = app.state.pools.messages.get(&key).expect("cached");
+    let metrics = app.http.get(app.url("/metrics")).send().await.expect("scrape").text().await.expect("text");
+    let gauge =
+        |name: &str| metrics.lines().find_map(|l| l.strip_prefix(name)?.trim().parse::<u64>().ok()).expect("gauge");
+    assert!(gauge("imap_message_cache_entries ") >= 1);
+    assert!(gauge("imap_message_cache_bytes ") >= imap_gateway::imap::cache::Weight::weight(&entry) as u64);
     assert_eq!(entry.values_for, Some(256 * 1024));
     assert_eq!(entry.message.body_values["1"].value, "Hello.\n");
     let short = app.get_json(&format!("/v1/mailboxes/{name}/messages/4?maxBodyValueBytes=3"), &token).await;
