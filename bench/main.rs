@@ -100,7 +100,8 @@ async fn bench() -> Result<(), String> {
         for d in directs {
             d.logout().await;
         }
-        report.cache = cache_gauges(&client).await?;
+        let [entries, bytes] = gauges(&client, ["imap_message_cache_entries", "imap_message_cache_bytes"]).await?;
+        report.cache = (entries, bytes);
         eprintln!("bench: message cache: {} entries, {} bytes estimated", report.cache.0, report.cache.1);
         if only.is_some() {
             println!("{}", report.render(warmup, measure));
@@ -117,8 +118,8 @@ async fn bench() -> Result<(), String> {
     Ok(())
 }
 
-/// The message cache's entries and estimated bytes, from `/metrics`.
-async fn cache_gauges(client: &reqwest::Client) -> Result<(u64, u64), String> {
+/// The gateway's gauges named `names`, from `/metrics` (0 for one not found).
+async fn gauges<const N: usize>(client: &reqwest::Client, names: [&str; N]) -> Result<[u64; N], String> {
     let text = client
         .get(format!("http://{}/metrics", servers::GATEWAY_ADDR))
         .send()
@@ -127,10 +128,9 @@ async fn cache_gauges(client: &reqwest::Client) -> Result<(u64, u64), String> {
         .text()
         .await
         .map_err(|e| e.to_string())?;
-    let gauge = |name: &str| {
+    Ok(names.map(|name| {
         text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse::<u64>().ok()).unwrap_or(0)
-    };
-    Ok((gauge("imap_message_cache_entries"), gauge("imap_message_cache_bytes")))
+    }))
 }
 
 /// Sequential first pages of 1k, 10k and 100k mailboxes: the median of each.
@@ -182,18 +182,6 @@ async fn many_accounts(client: &reqwest::Client) -> Result<report::Accounts, Str
         }
     }
     let elapsed = t.elapsed();
-    let metrics = client
-        .get(format!("http://{}/metrics", servers::GATEWAY_ADDR))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .text()
-        .await
-        .map_err(|e| e.to_string())?;
-    let open = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("imap_connections_open "))
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(0);
+    let [open] = gauges(client, ["imap_connections_open"]).await?;
     Ok(report::Accounts { accounts: ACCOUNTS, open, idle_kb, rss_kb: servers::rss_kb(gw.pid()), elapsed })
 }
