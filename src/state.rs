@@ -102,18 +102,14 @@ impl App {
                 else {
                     return Ok(pool);
                 };
-                let fresh = self.pools.install(account_id, version, creds);
-                fresh.expires_at.store(expires_at, std::sync::atomic::Ordering::Relaxed);
-                return Ok(fresh);
+                return Ok(self.pools.install(account_id, version, creds, expires_at));
             }
             if expires_at == 0 || !self.oauth.due(expires_at) {
                 return Ok(pool);
             }
         }
         let (creds, version, expires_at) = self.credentials_expiring(account_id).await?;
-        let pool = self.pools.install(account_id, version, creds);
-        pool.expires_at.store(expires_at, std::sync::atomic::Ordering::Relaxed);
-        Ok(pool)
+        Ok(self.pools.install(account_id, version, creds, expires_at))
     }
 
     /// The account's concurrent-request slots.

@@ -57,7 +57,7 @@ pub async fn login(app: &App, username: &str, password: &str) -> Result<TokenRes
         let sealed = keyring.seal(&account.id, PASSWORD_FIELD, password);
         app.store.set_account_secret(&account.id, &sealed).await?
     };
-    app.pools.install(&account.id, version, creds).unpark();
+    app.pools.install(&account.id, version, creds, 0).unpark();
     tracing::info!(account.id = %account.id, "login");
     start_session(app, &account.id).await
 }

@@ -29,7 +29,7 @@ pub struct Clock {
 impl Clock {
     /// Seconds since the epoch.
     pub fn now(&self) -> i64 {
-        chrono::Utc::now().timestamp() + self.offset.load(Ordering::Relaxed)
+        crate::store::now() + self.offset.load(Ordering::Relaxed)
     }
     /// Moves the clock forward (tests).
     pub fn advance(&self, secs: i64) {

@@ -5,7 +5,7 @@
 use crate::{
     config::Secret,
     error::ApiError,
-    imap::{Credentials, ImapError, encode::sasl::OAuthMechanism},
+    imap::{Credentials, encode::sasl::OAuthMechanism},
     state::App,
     store::accounts::{Account, OAuthSecret},
     views::auth::TokenResponse,
@@ -105,13 +105,8 @@ pub async fn login(app: &App, req: OAuthLogin<'_>) -> Result<TokenResponse, ApiE
         authorize_as: None,
         oauth: Some(req.mechanism),
     };
-    match app.pools.probe_login(&creds).await {
-        Ok(conn) => {
-            tokio::spawn(conn.logout());
-        }
-        Err(ImapError::AuthFailed(reply)) => return Err(ImapError::AuthFailed(reply).into()),
-        Err(e) => return Err(e.into()),
-    }
+    let conn = app.pools.probe_login(&creds).await?;
+    tokio::spawn(conn.logout());
     let account = app.store.ensure_account(DEFAULT_SERVER, req.username).await?;
     let keyring = &app.auth.keyring;
     let sealed_access = keyring.seal(&account.id, ACCESS_FIELD, creds.password.expose());
@@ -125,9 +120,7 @@ pub async fn login(app: &App, req: OAuthLogin<'_>) -> Result<TokenResponse, ApiE
         provider: refresh.and(req.provider),
     };
     let version = app.store.set_account_oauth(&account.id, &secret).await?;
-    let pool = app.pools.install(&account.id, version, creds);
-    pool.expires_at.store(expires_at, std::sync::atomic::Ordering::Relaxed);
-    pool.unpark();
+    app.pools.install(&account.id, version, creds, expires_at).unpark();
     tracing::info!(account.id = %account.id, mechanism = req.mechanism.name(), "oauth login");
     super::flows::start_session(app, &account.id).await
 }
@@ -147,18 +140,29 @@ async fn forget(app: &App, account: &Account, why: &str) -> Result<Option<Accoun
 
 async fn reread(app: &App, id: &str) -> Result<Account, ApiError> {
     let account = app.store.account(id).await?.ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
+    usable(account)
+}
+
+/// The account, if it still holds an access token.
+fn usable(account: Account) -> Result<Account, ApiError> {
     if account.secret.is_empty() {
         return Err(ApiError::reauth_required("the account holds no valid token: log in again"));
     }
     Ok(account)
 }
 
+/// The configured provider through which `account` can renew its token: none without a
+/// refresh token or with a provider the configuration no longer names.
+fn refresh_provider<'a>(app: &App, account: &'a Account) -> Option<&'a str> {
+    let provider = account.oauth_provider.as_deref().filter(|p| app.oauth.has_provider(p))?;
+    (!account.refresh_secret.is_empty()).then_some(provider)
+}
+
 /// Renews the access token of `account` when it is due: `Ok(None)` keeps the stored one.
 async fn renew(app: &App, account: &Account) -> Result<Option<Account>, ApiError> {
     let expires_at = account.secret_expires_at.unwrap_or(0);
     let expired = app.oauth.expired(expires_at);
-    let provider = account.oauth_provider.as_deref().filter(|p| app.oauth.has_provider(p));
-    let (Some(provider), false) = (provider, account.refresh_secret.is_empty()) else {
+    let Some(provider) = refresh_provider(app, account) else {
         if expired {
             return forget(app, account, "the access token expired and the gateway holds no refresh token").await;
         }
@@ -213,10 +217,7 @@ async fn renew(app: &App, account: &Account) -> Result<Option<Account>, ApiError
 /// The credentials of an OAuth2 account, renewed first when due; with the version and expiry.
 pub async fn credentials(app: &App, account: Account) -> Result<(Credentials, i64, i64), ApiError> {
     let mechanism = mechanism_of(&account.auth_kind).ok_or_else(|| ApiError::internal("not an OAuth2 account"))?;
-    let mut account = account;
-    if account.secret.is_empty() {
-        return Err(ApiError::reauth_required("the account holds no valid token: log in again"));
-    }
+    let mut account = usable(account)?;
     if app.oauth.due(account.secret_expires_at.unwrap_or(0)) {
         let lock = app.oauth.lock(&account.id);
         let _one_refresh_at_a_time = lock.lock().await;
@@ -248,9 +249,7 @@ pub async fn after_refusal(app: &App, account_id: &str) -> Result<Option<(Creden
     let _one_refresh_at_a_time = lock.lock().await;
     let account = reread(app, account_id).await?;
     let Some(mechanism) = mechanism_of(&account.auth_kind) else { return Ok(None) };
-    let renewable = account.oauth_provider.as_deref().is_some_and(|p| app.oauth.has_provider(p))
-        && !account.refresh_secret.is_empty();
-    if !renewable {
+    if refresh_provider(app, &account).is_none() {
         return match forget(app, &account, "the IMAP server refused the access token").await? {
             Some(newer) => credentials_of(app, newer, mechanism).map(Some),
             None => Ok(None),

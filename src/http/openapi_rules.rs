@@ -192,11 +192,6 @@ fn operation(path: &str, op: &mut Value) {
         shared.push(("404", "the mailbox (or message) does not exist"));
         shared.push(("422", "the IMAP server refused the mailbox name (its own naming rules)"));
     }
-    if path.ends_with("/messages") && op.get("requestBody").is_none() {
-        // The page filters go through the search filter: a value over 1000 bytes (which
-        // `maxLength` cannot say) or one the server refuses.
-        shared.push(("422", "a filter value or the mailbox name is refused"));
-    }
     if takes_uid_validity {
         shared.push(("409", "uidValidity does not match the mailbox"));
     }

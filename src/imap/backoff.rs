@@ -26,10 +26,7 @@ pub struct Backoff {
 
 /// A fraction in [0.5, 1.0) from the system's random source ("equal jitter").
 fn jitter() -> f64 {
-    use ring::rand::SecureRandom;
-    let mut b = [0u8; 2];
-    let _ = ring::rand::SystemRandom::new().fill(&mut b);
-    0.5 + f64::from(u16::from_le_bytes(b)) / 131_072.0
+    0.5 + (crate::auth::tokens::random_id() % 65_536) as f64 / 131_072.0
 }
 
 /// The pause after `failures` failures in a row, before jitter.

@@ -30,6 +30,17 @@ pub enum Read<T> {
     NotFound,
 }
 
+impl<T> Read<T> {
+    /// The found data passed through `f`; the other answers unchanged.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Read<U> {
+        match self {
+            Read::Found(t) => Read::Found(f(t)),
+            Read::Stale { current } => Read::Stale { current },
+            Read::NotFound => Read::NotFound,
+        }
+    }
+}
+
 /// `UID FLAGS`, and `MODSEQ` where the server has CONDSTORE: what changes about a message.
 pub(super) fn flag_items(conn: &ImapConn) -> Vec<FetchItem> {
     let mut items = vec![FetchItem::Uid, FetchItem::Flags];
@@ -90,24 +101,7 @@ pub async fn size(
     uid: u32,
     expect: Option<u32>,
 ) -> Result<Read<u32>, ImapError> {
-    if let Err(current) = examine_checked(conn, mailbox, expect, Some(uid)).await? {
-        return Ok(Read::Stale { current });
-    }
-    let mut size = None;
-    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &[FetchItem::Uid, FetchItem::Size]), |r| {
-        if let Response::Fetch(_, attrs) = r {
-            let this = attrs.iter().any(|a| matches!(a, AttributeValue::Uid(u) if *u == uid));
-            for a in attrs {
-                if let AttributeValue::Rfc822Size(s) = a
-                    && this
-                {
-                    size = Some(*s);
-                }
-            }
-        }
-    })
-    .await?;
-    Ok(size.map_or(Read::NotFound, Read::Found))
+    Ok(size_with(conn, mailbox, uid, expect, None).await?.map(|(size, _)| size))
 }
 
 /// RFC822.SIZE and the first `head` bytes of a message in one FETCH, after checking the
@@ -119,11 +113,22 @@ pub async fn size_and_head(
     expect: Option<u32>,
     head: u32,
 ) -> Result<Read<(u32, Vec<u8>)>, ImapError> {
+    size_with(conn, mailbox, uid, expect, Some(head)).await
+}
+
+async fn size_with(
+    conn: &mut ImapConn,
+    mailbox: &MailboxName,
+    uid: u32,
+    expect: Option<u32>,
+    head: Option<u32>,
+) -> Result<Read<(u32, Vec<u8>)>, ImapError> {
     if let Err(current) = examine_checked(conn, mailbox, expect, Some(uid)).await? {
         return Ok(Read::Stale { current });
     }
     let (mut size, mut bytes) = (None, Vec::new());
-    let items = [FetchItem::Uid, FetchItem::Size, FetchItem::BodyPeek(Section::whole(), Some((0, head)))];
+    let mut items = vec![FetchItem::Uid, FetchItem::Size];
+    items.extend(head.map(|h| FetchItem::BodyPeek(Section::whole(), Some((0, h)))));
     conn.execute(&encode::uid_fetch(&UidSet::one(uid), &items), |r| {
         if let Response::Fetch(_, attrs) = r
             && convert::message::uid_of(attrs) == Some(uid)

@@ -190,7 +190,7 @@ pub struct Pools {
     accounts: DashMap<String, Arc<AccountPool>>,
     /// Immutable parts of message summaries, for every account.
     pub summaries: super::cache::SummaryCache,
-    /// Immutable parts of full messages (no body values), for every account.
+    /// Full messages with the body values of one limit (never flags), for every account.
     pub messages: super::cache::MessageCache,
 }
 
@@ -225,8 +225,9 @@ impl Pools {
     }
 
     /// Installs a pool for `account` logging in with `creds`, replacing (and draining) an
-    /// older one. An existing pool of the same version is kept.
-    pub fn install(&self, account: &str, version: i64, creds: Credentials) -> Arc<AccountPool> {
+    /// older one. An existing pool of the same version is kept. `expires_at` is when an OAuth2
+    /// access token expires (unix seconds; 0 for a password), set before the pool is shared.
+    pub fn install(&self, account: &str, version: i64, creds: Credentials, expires_at: i64) -> Arc<AccountPool> {
         let stats = Arc::new(PoolStats::default());
         let capabilities = Arc::new(Mutex::new(Arc::default()));
         let manager = Manager {
@@ -257,7 +258,7 @@ impl Pools {
             credential_version: version,
             stats,
             capabilities,
-            expires_at: AtomicI64::new(0),
+            expires_at: AtomicI64::new(expires_at),
         });
         let mut old = None;
         let installed = self
@@ -272,6 +273,10 @@ impl Pools {
             .clone();
         if let Some(old) = old {
             tokio::spawn(close_pool(old));
+        }
+        if expires_at != 0 {
+            // A pool kept from before takes the expiry of the credential just read.
+            installed.expires_at.store(expires_at, Ordering::Relaxed);
         }
         installed
     }

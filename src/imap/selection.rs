@@ -32,20 +32,26 @@ async fn resync(conn: &mut ImapConn, state: SelectState) -> Result<SelectState, 
 /// `mailbox` selected for reading `uids`: the current selection when it is reusable, else a
 /// fresh EXAMINE. Messages appended since have higher UIDs and so always get the fresh EXAMINE.
 pub async fn for_reading(conn: &mut ImapConn, mailbox: &MailboxName, uids: &[u32]) -> Result<SelectState, ImapError> {
-    match reusable(conn, mailbox, uids, false) {
-        Some(state) if !conn.needs_sync() => Ok(state),
-        Some(state) => resync(conn, state).await,
-        None => select_read_only(conn, mailbox).await,
-    }
+    reused_or_opened(conn, mailbox, uids, false).await
 }
 
 /// `mailbox` selected read-write for changing `uids`: the current read-write selection when
 /// it is reusable, else a fresh SELECT.
 pub async fn for_writing(conn: &mut ImapConn, mailbox: &MailboxName, uids: &[u32]) -> Result<SelectState, ImapError> {
-    match reusable(conn, mailbox, uids, true) {
+    reused_or_opened(conn, mailbox, uids, true).await
+}
+
+async fn reused_or_opened(
+    conn: &mut ImapConn,
+    mailbox: &MailboxName,
+    uids: &[u32],
+    write: bool,
+) -> Result<SelectState, ImapError> {
+    match reusable(conn, mailbox, uids, write) {
         Some(state) if !conn.needs_sync() => Ok(state),
         Some(state) => resync(conn, state).await,
-        None => select_read_write(conn, mailbox).await,
+        None if write => select_read_write(conn, mailbox).await,
+        None => select_read_only(conn, mailbox).await,
     }
 }
 

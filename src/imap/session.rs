@@ -395,20 +395,18 @@ impl ImapConn {
             self.account_writes.renames.fetch_add(1, Ordering::SeqCst);
         }
         let writes = &self.account_writes.writes;
-        let now = if CHANGES.contains(&name) {
-            writes.fetch_add(1, Ordering::SeqCst) + 1
-        } else if matches!(name, "SELECT" | "EXAMINE" | "NOOP") {
-            writes.load(Ordering::SeqCst)
-        } else {
-            return;
-        };
-        self.synced = match self.synced {
-            _ if matches!(name, "SELECT" | "EXAMINE" | "NOOP") => Some((now, std::time::Instant::now())),
+        if matches!(name, "SELECT" | "EXAMINE" | "NOOP") {
+            self.synced = Some((writes.load(Ordering::SeqCst), std::time::Instant::now()));
+        } else if CHANGES.contains(&name) {
+            let now = writes.fetch_add(1, Ordering::SeqCst) + 1;
             // Our own change keeps our view current if it was before, but no newer: it did not
             // bring in other clients' changes, so the resync window still runs from the last sync.
-            Some((seen, at)) if seen + 1 == now => Some((now, at)),
-            other => other,
-        };
+            if let Some((seen, at)) = self.synced
+                && seen + 1 == now
+            {
+                self.synced = Some((now, at));
+            }
+        }
     }
 
     /// Counts a finished (or failed) command and its latency.

@@ -120,7 +120,7 @@ pub async fn store(
     modified.sort_unstable();
     modified.dedup();
     let silent: Vec<u32> = uids.iter().copied().filter(|u| !latest.contains_key(u)).collect();
-    if let Some(set) = UidSet::list(&silent).filter(|_| !silent.is_empty()) {
+    if let Some(set) = UidSet::list(&silent) {
         conn.execute(&encode::uid_fetch(&set, &message::flag_items(conn)), |r| {
             if let Some(st) = flag_state(r, false)
                 && wanted.contains(&st.uid)

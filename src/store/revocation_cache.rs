@@ -15,10 +15,10 @@ pub const RECHECK: Duration = Duration::from_secs(1);
 /// Most remembered tokens; past it the cache starts over.
 const MAX_ENTRIES: usize = 100_000;
 
-/// (jti, family id) → when the database last said "not revoked".
+/// jti → (its family id, when the database last said "not revoked").
 #[derive(Debug, Default)]
 pub struct RevocationCache {
-    checked: DashMap<(String, String), Instant>,
+    checked: DashMap<String, (String, Instant)>,
     /// Bumped by every local revocation, so that a check that raced one is not remembered.
     epoch: AtomicU64,
 }
@@ -26,7 +26,7 @@ pub struct RevocationCache {
 impl RevocationCache {
     /// True if (jti, family) was found not revoked less than [`RECHECK`] ago.
     pub fn known_good(&self, jti: &str, family: &str) -> bool {
-        self.checked.get(&(jti.to_string(), family.to_string())).is_some_and(|t| t.elapsed() < RECHECK)
+        self.checked.get(jti).is_some_and(|e| e.0 == family && e.1.elapsed() < RECHECK)
     }
 
     /// The revocation count, to read before asking the database.
@@ -43,19 +43,19 @@ impl RevocationCache {
         if self.checked.len() >= MAX_ENTRIES {
             self.checked.clear();
         }
-        self.checked.insert((jti.to_string(), family.to_string()), Instant::now());
+        self.checked.insert(jti.to_string(), (family.to_string(), Instant::now()));
     }
 
     /// Forgets a revoked access token.
     pub fn revoke_jti(&self, jti: &str) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
-        self.checked.retain(|(j, _), _| j != jti);
+        self.checked.remove(jti);
     }
 
     /// Forgets every token of a revoked family.
     pub fn revoke_family(&self, family: &str) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
-        self.checked.retain(|(_, f), _| f != family);
+        self.checked.retain(|_, (f, _)| f != family);
     }
 }
 

@@ -257,6 +257,18 @@ impl TestApp {
         self.state.auth.jwt.verify(token).expect("valid token").sub
     }
 
+    /// The cache key of message `uid` of `mailbox` in the account of `token`.
+    pub fn cache_key(&self, token: &str, mailbox: &str, uid_validity: u32, uid: u32) -> imap_gateway::imap::cache::Key {
+        let account = self.account_of(token);
+        let mailbox = imap_gateway::imap::encode::MailboxName::parse(mailbox).expect("mailbox name");
+        imap_gateway::imap::page::CacheScope::of(&self.state.pools, &account).key(&mailbox, uid_validity, uid)
+    }
+
+    /// The text of `GET /metrics`.
+    pub async fn metrics(&self) -> String {
+        self.http.get(self.url("/metrics")).send().await.expect("scrape").text().await.expect("text")
+    }
+
     /// The account's pool in this gateway, if one exists.
     pub fn pool_of(&self, token: &str) -> Option<Arc<AccountPool>> {
         self.state.pools.existing(&self.account_of(token), 0)
@@ -421,4 +433,9 @@ impl Admin {
             .await
             .expect("UID EXPUNGE");
     }
+}
+
+/// The value of one series (name and labels, as written) in a `/metrics` text.
+pub fn metric(text: &str, series: &str) -> Option<u64> {
+    text.lines().find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' ')).and_then(|v| v.parse().ok()))
 }

@@ -4,11 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::TestApp;
-
-fn value(text: &str, series: &str) -> Option<u64> {
-    text.lines().find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' ')).and_then(|v| v.parse().ok()))
-}
+use crate::helpers::{TestApp, metric};
 
 #[tokio::test]
 async fn metrics_count_exactly_what_happened() {
@@ -40,10 +36,10 @@ async fn metrics_count_exactly_what_happened() {
         ("imap_message_cache_bytes", 0),
     ];
     for (series, want) in expect {
-        assert_eq!(value(&text, series), Some(want), "{series}\n{text}");
+        assert_eq!(metric(&text, series), Some(want), "{series}\n{text}");
     }
-    let logins = value(&text, r#"imap_logins_total{outcome="ok"}"#).expect("logins");
-    let open = value(&text, "imap_connections_open").expect("open");
+    let logins = metric(&text, r#"imap_logins_total{outcome="ok"}"#).expect("logins");
+    let open = metric(&text, "imap_connections_open").expect("open");
     assert!(logins >= 1 && open >= 1 && open <= logins, "logins {logins}, open {open}");
     assert!(text.contains("# TYPE imap_command_duration_seconds histogram"));
 }

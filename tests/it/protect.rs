@@ -35,7 +35,7 @@ async fn login_brute_force_is_stopped_at_the_threshold() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let seen = mismatches("dave") - before;
     assert_eq!(seen, 10, "Dovecot saw exactly the 10 attempts below the threshold");
-    let metrics = app.http.get(app.url("/metrics")).send().await.expect("scrape").text().await.expect("text");
+    let metrics = app.metrics().await;
     assert!(metrics.contains("login_rate_limited_total{limit=\"failures\"} 3\n"), "{metrics}");
 }
 

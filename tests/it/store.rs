@@ -138,7 +138,11 @@ async fn oauth_columns(store: &Store) {
     assert!(store.account(&b.id).await.expect("read").expect("row").secret.is_empty());
     assert_eq!(store.account(&o.id).await.expect("read").expect("row").secret, "v1:b");
     let version = store.account(&o.id).await.expect("read").expect("row").credential_version;
-    store.clear_account_tokens_if(&o.id, version).await.expect("clear");
+    // A stale version (another instance renewed, or the user logged in again) changes nothing.
+    assert!(store.renew_account_oauth(&o.id, &renewed, version - 1).await.expect("renew").is_none());
+    assert!(!store.clear_account_tokens_if(&o.id, version - 1).await.expect("clear"));
+    assert_eq!(store.account(&o.id).await.expect("read").expect("row").secret, "v1:b", "kept");
+    assert!(store.clear_account_tokens_if(&o.id, version).await.expect("clear"));
     let gone = store.account(&o.id).await.expect("read").expect("row");
     assert!(gone.secret.is_empty() && gone.refresh_secret.is_empty());
     // A password login makes it a password account again.

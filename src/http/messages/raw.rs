@@ -77,20 +77,14 @@ pub async fn get_raw(
     let range =
         headers.get(header::RANGE).and_then(|v| v.to_str().ok()).filter(|r| r.trim_start().starts_with("bytes="));
     // Without a range, the size and the first chunk come in one FETCH.
-    let mut head = None;
     let read = match range {
-        None => match message::size_and_head(&mut conn, &mailbox, uid, q.uid_validity, stream::CHUNK).await? {
-            Read::Found((size, bytes)) => {
-                head = Some(bytes);
-                Read::Found(size)
-            }
-            Read::Stale { current } => Read::Stale { current },
-            Read::NotFound => Read::NotFound,
-        },
-        Some(_) => message::size(&mut conn, &mailbox, uid, q.uid_validity).await?,
+        None => message::size_and_head(&mut conn, &mailbox, uid, q.uid_validity, stream::CHUNK)
+            .await?
+            .map(|(size, head)| (size, Some(head))),
+        Some(_) => message::size(&mut conn, &mailbox, uid, q.uid_validity).await?.map(|size| (size, None)),
     };
-    let size = match read {
-        Read::Found(s) => u64::from(s),
+    let (size, head) = match read {
+        Read::Found((s, head)) => (u64::from(s), head),
         Read::Stale { current } => {
             return Err(ApiError::uid_validity_changed(StatusCode::CONFLICT, q.uid_validity.unwrap_or(0), current));
         }
