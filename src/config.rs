@@ -131,6 +131,11 @@ pub struct ImapSettings {
     /// Capabilities to ignore even if the server offers them (upper case), to work around a
     /// broken extension or to exercise the fallbacks: e.g. `["LIST-STATUS"]`.
     pub ignore_capabilities: Vec<String>,
+    /// Longest mailbox name a caller may send, in UTF-8 bytes (default 1000); longer is 422.
+    pub mailbox_name_max_bytes: usize,
+    /// Longest component of a mailbox name (between `/` or `.`), in bytes of its modified
+    /// UTF-7 wire form (default 255, a file-name limit on most servers' disks); longer is 422.
+    pub mailbox_component_max_bytes: usize,
 }
 
 impl Default for ImapSettings {
@@ -148,6 +153,8 @@ impl Default for ImapSettings {
             command_timeout_ms: 30_000,
             resync_after_ms: 1_000,
             ignore_capabilities: Vec::new(),
+            mailbox_name_max_bytes: crate::imap::encode::MAX_MAILBOX_BYTES,
+            mailbox_component_max_bytes: crate::imap::encode::MAX_COMPONENT_BYTES,
         }
     }
 }

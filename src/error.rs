@@ -154,6 +154,14 @@ impl ApiError {
 
 impl From<EncodeError> for ApiError {
     fn from(e: EncodeError) -> Self {
+        if let EncodeError::NameTooLong { .. } | EncodeError::ComponentTooLong { .. } = e {
+            return Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "mailbox-name-too-long",
+                "The mailbox name is too long",
+            )
+            .detail(e.to_string());
+        }
         Self::new(StatusCode::BAD_REQUEST, "invalid-argument", "An argument cannot be sent to IMAP")
             .detail(e.to_string())
     }

@@ -50,6 +50,10 @@ impl Application {
         let store = Store::connect(&settings.database.url, settings.database.max_connections).await?;
         store.migrate().await?;
         let target = Target::from_settings(&settings.imap).map_err(ConfigError::Invalid)?;
+        crate::imap::encode::set_name_limits(
+            settings.imap.mailbox_name_max_bytes,
+            settings.imap.mailbox_component_max_bytes,
+        );
         let auth = Auth::from_settings(&settings.auth)?;
         let trusted = crate::auth::trusted::Trusted::from_settings(&settings.trusted)?;
         let metrics = target.metrics.clone();

@@ -38,7 +38,7 @@ fn write_error(e: ImapError) -> ApiError {
 
 /// The mailbox view of `name`, with a Location header.
 async fn created(pool: &AccountPool, name: MailboxName, status: StatusCode) -> Result<Response, ApiError> {
-    let pattern = ListPattern::parse(name.as_str())?;
+    let pattern = ListPattern::matching(&name);
     let (entries, source) = run::read(pool, |c| {
         let pattern = pattern.clone();
         Box::pin(async move { mailbox::list(c, &pattern, false, true).await })
@@ -140,9 +140,15 @@ pub async fn delete_mailbox(
     let outcome =
         run::once(&pool, move |c| Box::pin(async move { manage::delete(c, &mailbox, recursive).await })).await?;
     match outcome {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(children) => Err(ApiError::new(StatusCode::CONFLICT, "mailbox-has-child", "The mailbox has children")
-            .detail(format!("{} mailboxes below it; send recursive=true to delete them too", children.len()))),
+        manage::Deleted::Done => Ok(StatusCode::NO_CONTENT),
+        manage::Deleted::Missing => {
+            Err(ApiError::new(StatusCode::NOT_FOUND, "mailbox-not-found", "The mailbox does not exist")
+                .detail("no mailbox has this exact name; nothing was deleted"))
+        }
+        manage::Deleted::HasChildren(children) => {
+            Err(ApiError::new(StatusCode::CONFLICT, "mailbox-has-child", "The mailbox has children")
+                .detail(format!("{} mailboxes below it; send recursive=true to delete them too", children.len())))
+        }
     }
 }
 

@@ -23,11 +23,22 @@ pub async fn delimiter(conn: &mut ImapConn) -> Result<Option<String>, ImapError>
     Ok(delim)
 }
 
+/// How `name` is listed: `None` if not at all, `Some(true)` for a real (selectable or not)
+/// mailbox, `Some(false)` for a placeholder the server lists only because it has children
+/// (`\NonExistent`). The name is matched exactly, never as a pattern.
+async fn lookup(conn: &mut ImapConn, name: &MailboxName) -> Result<Option<bool>, ImapError> {
+    let (entries, _) = mailbox::list(conn, &ListPattern::matching(name), false, false).await?;
+    let same = |n: &str| n == name.as_str() || (name.is_inbox() && n.eq_ignore_ascii_case("INBOX"));
+    Ok(entries
+        .iter()
+        .filter(|e| same(&e.name))
+        .map(|e| !e.attributes.iter().any(|a| a.eq_ignore_ascii_case("\\NonExistent")))
+        .reduce(|a, b| a || b))
+}
+
 /// True if `name` exists as a real (selectable or not) mailbox.
 async fn exists(conn: &mut ImapConn, name: &MailboxName) -> Result<bool, ImapError> {
-    let pattern = ListPattern::parse(name.as_str())?;
-    let (entries, _) = mailbox::list(conn, &pattern, false, false).await?;
-    Ok(entries.iter().any(|e| !e.attributes.iter().any(|a| a.eq_ignore_ascii_case("\\NonExistent"))))
+    Ok(lookup(conn, name).await? == Some(true))
 }
 
 /// Creates `name`, first creating any missing parents; optionally with a SPECIAL-USE role
@@ -71,16 +82,20 @@ pub async fn rename(conn: &mut ImapConn, from: &MailboxName, to: &MailboxName) -
     Ok(())
 }
 
-/// Full names of the mailboxes below `name`, deepest first.
+/// Full names of the mailboxes below `name`, deepest first: those whose real name starts with
+/// `name` and the delimiter (an exact prefix match; a wildcard in `name` is a character).
 pub async fn children(conn: &mut ImapConn, name: &MailboxName) -> Result<Vec<String>, ImapError> {
     let Some(d) = delimiter(conn).await?.filter(|d| !d.is_empty()) else { return Ok(Vec::new()) };
-    let pattern = ListPattern::parse(&format!("{}{d}*", name.as_str()))?;
+    let prefix = format!("{}{d}", name.as_str());
     let mut out = Vec::new();
-    conn.execute(&encode::list(&pattern, &ListOptions::default()), |r| {
+    conn.execute(&encode::list(&ListPattern::below(name, &d), &ListOptions::default()), |r| {
         if let Response::MailboxData(MailboxDatum::List(l)) = r
             && !l.name_attributes.iter().any(|a| matches!(a, async_imap::imap_proto::NameAttribute::Extension(x) if x.eq_ignore_ascii_case("\\NonExistent")))
         {
-            out.push(super::mutf7::decode(&unquote(&l.name)));
+            let full = super::mutf7::decode(&unquote(&l.name));
+            if full.starts_with(&prefix) {
+                out.push(full);
+            }
         }
     })
     .await?;
@@ -88,15 +103,25 @@ pub async fn children(conn: &mut ImapConn, name: &MailboxName) -> Result<Vec<Str
     Ok(out)
 }
 
-/// Deletes `name`; with children it refuses (returning them) unless `recursive`.
-pub async fn delete(
-    conn: &mut ImapConn,
-    name: &MailboxName,
-    recursive: bool,
-) -> Result<Result<(), Vec<String>>, ImapError> {
+/// What a DELETE did, or why it did nothing.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Deleted {
+    /// The mailbox (and, when asked, its children) is gone.
+    Done,
+    /// Nothing was deleted: the mailbox has these children and `recursive` was not asked.
+    HasChildren(Vec<String>),
+    /// Nothing was deleted: no mailbox has this exact name.
+    Missing,
+}
+
+/// Deletes `name`; with children it refuses (returning them) unless `recursive`. A name the
+/// server does not list exactly deletes nothing. A placeholder (`\NonExistent` with children)
+/// is removed by removing its children.
+pub async fn delete(conn: &mut ImapConn, name: &MailboxName, recursive: bool) -> Result<Deleted, ImapError> {
+    let Some(real) = lookup(conn, name).await? else { return Ok(Deleted::Missing) };
     let below = children(conn, name).await?;
     if !below.is_empty() && !recursive {
-        return Ok(Err(below));
+        return Ok(Deleted::HasChildren(below));
     }
     for child in below.iter().map(|c| MailboxName::parse(c)) {
         let child = child?;
@@ -105,10 +130,14 @@ pub async fn delete(
         let _ = conn.execute(&encode::unsubscribe(&child), |_| ()).await;
     }
     unselect_if(conn, name).await?;
-    conn.execute(&encode::delete(name), |_| ()).await?;
+    match conn.execute(&encode::delete(name), |_| ()).await {
+        Ok(_) => {}
+        Err(ImapError::No(r)) if !real && r.code.as_deref() == Some("NONEXISTENT") => {}
+        Err(e) => return Err(e),
+    }
     // Some servers keep subscriptions of deleted mailboxes; a NO here changes nothing.
     let _ = conn.execute(&encode::unsubscribe(name), |_| ()).await;
-    Ok(Ok(()))
+    Ok(Deleted::Done)
 }
 
 /// SUBSCRIBE or UNSUBSCRIBE.

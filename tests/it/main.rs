@@ -14,6 +14,7 @@ mod helpers;
 mod mailboxes;
 mod manage;
 mod messages;
+mod names;
 mod oauth;
 mod oauth_fake;
 mod observe;

@@ -313,3 +313,33 @@ fn append_heads_count_the_exact_bytes() {
     assert_eq!(cmd.as_str(), "APPEND \"Sent\" {5}");
     assert!(sync);
 }
+
+#[test]
+fn a_name_is_never_a_pattern() {
+    let opts = ListOptions::default();
+    let name = |n: &str| MailboxName::parse(n).expect("valid");
+    assert_eq!(list(&ListPattern::matching(&name("Keep")), &opts).as_str(), "LIST \"\" \"Keep\"");
+    assert_eq!(list(&ListPattern::below(&name("Keep"), "/"), &opts).as_str(), "LIST \"\" \"Keep/*\"");
+    // a wildcard in a caller's name never reaches LIST as a wildcard of its own: the pattern is
+    // the literal text before it, then `*`, and the caller keeps only exact matches
+    assert_eq!(list(&ListPattern::matching(&name("%")), &opts).as_str(), "LIST \"\" \"*\"");
+    assert_eq!(list(&ListPattern::below(&name("a%b"), "/"), &opts).as_str(), "LIST \"\" \"a*\"");
+    assert_eq!(list(&ListPattern::below(&name("Ü*"), "."), &opts).as_str(), "LIST \"\" \"&ANw-*\"");
+}
+
+#[test]
+fn long_names_and_components_are_refused_with_their_limit() {
+    let long = "a".repeat(256);
+    assert_eq!(MailboxName::parse(&long), Err(EncodeError::ComponentTooLong { limit: 255 }));
+    assert!(MailboxName::parse(&"a".repeat(255)).is_ok());
+    assert!(MailboxName::parse(&format!("{0}/{0}/{0}", "a".repeat(255))).is_ok(), "each component fits");
+    assert_eq!(MailboxName::parse(&format!("x.{long}")), Err(EncodeError::ComponentTooLong { limit: 255 }));
+    // measured as the server stores it: 100 × ü is 200 bytes of UTF-8 but 271 of modified UTF-7
+    assert_eq!(MailboxName::parse(&"ü".repeat(100)), Err(EncodeError::ComponentTooLong { limit: 255 }));
+    assert_eq!(
+        MailboxName::parse(&["b"; 600].join("/")),
+        Err(EncodeError::NameTooLong { limit: 1000 }),
+        "1199 bytes in total"
+    );
+    assert_eq!(ListPattern::parse(&long), Err(EncodeError::ComponentTooLong { limit: 255 }));
+}
