@@ -183,6 +183,9 @@ pub struct AuthSettings {
     pub access_ttl_secs: u64,
     /// Refresh-token lifetime in seconds.
     pub refresh_ttl_secs: u64,
+    /// Absolute lifetime of a token family (a login's chain of refresh tokens), in seconds from
+    /// the login (default 30 days): refreshing never extends it.
+    pub refresh_family_lifetime_secs: u64,
     /// Clock leeway when checking `exp`/`nbf`, in seconds (at most 30).
     pub leeway_secs: u64,
     /// A refresh token presented again within this many seconds of its use is a race (refused,
@@ -204,6 +207,7 @@ impl Default for AuthSettings {
             audience: "imap-gateway".into(),
             access_ttl_secs: 600,
             refresh_ttl_secs: 30 * 24 * 3600,
+            refresh_family_lifetime_secs: 30 * 24 * 3600,
             leeway_secs: 30,
             refresh_reuse_grace_secs: 10,
             encryption_key: None,
@@ -240,6 +244,9 @@ pub struct PoolSettings {
     /// Upper bound of the message cache's estimated size, in bytes; one message may take at
     /// most a sixteenth of it (a bigger one keeps only its structure).
     pub message_cache_bytes: usize,
+    /// A pooled connection older than this is not reused but closed (seconds; default 1 hour),
+    /// so a password changed or revoked at the server is noticed within that time.
+    pub max_connection_lifetime_secs: u64,
 }
 
 impl Default for PoolSettings {
@@ -254,6 +261,7 @@ impl Default for PoolSettings {
             summary_cache_entries: 20_000,
             message_cache_entries: 20_000,
             message_cache_bytes: 64 * 1024 * 1024,
+            max_connection_lifetime_secs: 3600,
         }
     }
 }

@@ -48,31 +48,51 @@ pub async fn login(app: &App, username: &str, password: &str) -> Result<TokenRes
     }
     let account = app.store.ensure_account(DEFAULT_SERVER, username).await?;
     let keyring = &app.auth.keyring;
-    let unchanged = !account.secret.is_empty()
-        && !keyring.needs_rotation(&account.secret)
+    // A stored password that cannot be opened any more counts as changed: the safe side.
+    let same = !account.secret.is_empty()
         && keyring.open(&account.id, PASSWORD_FIELD, &account.secret).is_ok_and(|p| p == password);
-    let version = if unchanged {
+    let version = if same && !keyring.needs_rotation(&account.secret) {
         account.credential_version
     } else {
         let sealed = keyring.seal(&account.id, PASSWORD_FIELD, password);
         app.store.set_account_secret(&account.id, &sealed).await?
     };
+    // The new pool replaces (and drains) every connection opened with the old password.
     app.pools.install(&account.id, version, creds, 0).unpark();
+    if !same && !account.secret.is_empty() {
+        evict_other_sessions(app, &account.id).await?;
+    }
     tracing::info!(account.id = %account.id, "login");
     start_session(app, &account.id).await
+}
+
+/// After a login with a password other than the stored one (the owner changed it at the
+/// server): every earlier session of the account ends. Its refresh families and their access
+/// tokens are revoked, its SSE streams end and its watcher restarts with the new password; its
+/// webhooks stay and follow the new watcher.
+async fn evict_other_sessions(app: &App, account_id: &str) -> Result<(), ApiError> {
+    let revoked = app.store.revoke_account_families(account_id, now()).await?;
+    app.events.stop(account_id);
+    tracing::info!(account.id = %account_id, families = revoked, "password changed: earlier sessions revoked");
+    Ok(())
 }
 
 /// A new token family for `account_id` and its first token pair.
 pub(super) async fn start_session(app: &App, account_id: &str) -> Result<TokenResponse, ApiError> {
     let family = uuid::Uuid::new_v4().to_string();
     app.store.insert_family(&family, account_id).await?;
-    issue(app, account_id, &family).await
+    issue(app, account_id, &family, now()).await
 }
 
-async fn issue(app: &App, account_id: &str, family_id: &str) -> Result<TokenResponse, ApiError> {
+/// A token pair in `family_id`, whose refresh token expires with the family at the latest.
+async fn issue(app: &App, account_id: &str, family_id: &str, family_started: i64) -> Result<TokenResponse, ApiError> {
     let t = now();
+    let end_of_family = family_started.saturating_add(app.auth.family_lifetime_secs);
+    if end_of_family <= t {
+        return Err(ApiError::unauthorized("this session has reached its lifetime; log in again"));
+    }
     let refresh = tokens::new_refresh_token();
-    let expires = t + app.auth.refresh_ttl_secs;
+    let expires = (t + app.auth.refresh_ttl_secs).min(end_of_family);
     if !app.store.insert_refresh(&tokens::hash(&refresh), family_id, account_id, expires).await? {
         // A logout or a detected reuse revoked the family while this refresh was running.
         return Err(ApiError::refresh_reused());
@@ -89,7 +109,9 @@ pub async fn refresh(app: &App, refresh_token: &str) -> Result<TokenResponse, Ap
     }
     let grace = app.settings.auth.refresh_reuse_grace_secs.min(300) as i64;
     match app.store.consume_refresh(&tokens::hash(refresh_token), grace).await? {
-        Consumed::Ok { family_id, account_id } => issue(app, &account_id, &family_id).await,
+        Consumed::Ok { family_id, account_id, family_started } => {
+            issue(app, &account_id, &family_id, family_started).await
+        }
         Consumed::Reused => {
             tracing::warn!("refresh token reused; family revoked");
             Err(ApiError::refresh_reused())

@@ -29,6 +29,8 @@ pub struct Auth {
     pub keyring: crypto::Keyring,
     /// Refresh-token lifetime in seconds.
     pub refresh_ttl_secs: i64,
+    /// A token family's absolute lifetime from its login, in seconds.
+    pub family_lifetime_secs: i64,
     /// Page cursors.
     pub cursors: cursor::Cursors,
 }
@@ -53,6 +55,7 @@ impl Auth {
             jwt: jwt::Jwt::new(secret.expose().as_bytes(), &s.issuer, &s.audience, s.access_ttl_secs, s.leeway_secs),
             keyring: crypto::Keyring::new(&s.encryption_key_id, current, previous),
             refresh_ttl_secs: s.refresh_ttl_secs as i64,
+            family_lifetime_secs: s.refresh_family_lifetime_secs as i64,
             cursors: cursor::Cursors::new(secret.expose().as_bytes()),
         })
     }

@@ -53,6 +53,8 @@ pub struct Manager {
     stats: Arc<PoolStats>,
     capabilities: Arc<Mutex<Arc<BTreeSet<String>>>>,
     health_after: Duration,
+    /// Connections older than this are closed instead of reused.
+    max_lifetime: Duration,
     /// Changes made through any of this account's connections (see `ImapConn::needs_sync`).
     writes: Arc<super::session::AccountChanges>,
 }
@@ -92,6 +94,10 @@ impl managed::Manager for Manager {
             self.stats.discarded_in_flight.fetch_add(1, Ordering::Relaxed);
             self.target.metrics.inc("imap_connections_discarded_total", &[("reason", "in_flight")]);
             return Err(RecycleError::message("a command did not complete"));
+        }
+        if metrics.age() > self.max_lifetime {
+            self.target.metrics.inc("imap_connections_discarded_total", &[("reason", "lifetime")]);
+            return Err(RecycleError::message("the connection reached its maximum lifetime"));
         }
         conn.drain_unsolicited();
         if metrics.last_used() > self.health_after
@@ -237,6 +243,7 @@ impl Pools {
             stats: stats.clone(),
             capabilities: capabilities.clone(),
             health_after: Duration::from_secs(self.settings.health_check_after_secs),
+            max_lifetime: Duration::from_secs(self.settings.max_connection_lifetime_secs.max(1)),
             writes: Arc::default(),
         };
         let timeouts = Timeouts {

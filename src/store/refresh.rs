@@ -14,6 +14,8 @@ pub enum Consumed {
         family_id: String,
         /// Its account.
         account_id: String,
+        /// When its family started (the login), unix seconds.
+        family_started: i64,
     },
     /// The token was already spent, or its family revoked: the family is (now) revoked.
     Reused,
@@ -75,17 +77,23 @@ impl Store {
         .await?
         .rows_affected()
             == 1;
-        let row =
-            sqlx::query("SELECT family_id, account_id, expires_at, used_at FROM refresh_tokens WHERE token_hash = $1")
-                .bind(hash)
-                .fetch_optional(self.pool())
-                .await?;
+        let row = sqlx::query(
+            "SELECT r.family_id, r.account_id, r.expires_at, r.used_at, f.created_at AS family_started \
+             FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = $1",
+        )
+        .bind(hash)
+        .fetch_optional(self.pool())
+        .await?;
         let Some(row) = row else {
             return Ok(Consumed::Invalid);
         };
         let family_id: String = row.try_get("family_id")?;
         if won {
-            return Ok(Consumed::Ok { family_id, account_id: row.try_get("account_id")? });
+            return Ok(Consumed::Ok {
+                family_id,
+                account_id: row.try_get("account_id")?,
+                family_started: row.try_get("family_started")?,
+            });
         }
         if row.try_get::<i64, _>("expires_at")? <= t {
             return Ok(Consumed::Invalid);
@@ -108,6 +116,31 @@ impl Store {
             .await?;
         self.revocations.revoke_family(family_id);
         Ok(())
+    }
+
+    /// Revokes every family of `account_id` started at or before `until` (unix seconds), so
+    /// none of their refresh or access tokens are accepted any more; returns how many.
+    pub async fn revoke_account_families(&self, account_id: &str, until: i64) -> Result<usize, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM token_families WHERE account_id = $1 AND revoked_at IS NULL AND created_at <= $2",
+        )
+        .bind(account_id)
+        .bind(until)
+        .fetch_all(self.pool())
+        .await?;
+        sqlx::query(
+            "UPDATE token_families SET revoked_at = $1 \
+             WHERE account_id = $2 AND revoked_at IS NULL AND created_at <= $3",
+        )
+        .bind(now())
+        .bind(account_id)
+        .bind(until)
+        .execute(self.pool())
+        .await?;
+        for row in &rows {
+            self.revocations.revoke_family(&row.try_get::<String, _>("id")?);
+        }
+        Ok(rows.len())
     }
 
     /// True if the family has been revoked.

@@ -25,6 +25,7 @@ mod resilience;
 mod reuse;
 mod search;
 mod service;
+mod sessions;
 mod state;
 mod store;
 mod store_webhooks;

@@ -1,0 +1,202 @@
+//! Sessions that die with the password: a login with a changed password revokes every earlier
+//! session, a token family has an absolute lifetime, and pooled connections a maximum age.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use axum::{Router, extract::State, routing::post};
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use crate::helpers::{TestApp, dovecot, expect_problem, message};
+
+/// walter's password is changed by these tests; no other test uses him.
+const USER: &str = "walter";
+
+/// Sets `user`'s password in the test Dovecot's passwd-file, and waits until Dovecot can see
+/// it (it checks the file's stamp at most once a second).
+async fn change_password(user: &str, password: &str) {
+    set_password(user, password);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+}
+
+fn set_password(user: &str, password: &str) {
+    let users: PathBuf = dovecot().log.parent().and_then(|p| p.parent()).expect("dovecot dir").join("users");
+    let text = std::fs::read_to_string(&users).expect("users file");
+    let prefix = format!("{user}:");
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| match l.strip_prefix(&prefix).and_then(|rest| rest.split_once(':')) {
+            Some((_, rest)) => format!("{user}:{{PLAIN}}{password}:{rest}"),
+            None => l.to_string(),
+        })
+        .collect();
+    assert!(lines.iter().any(|l| l.starts_with(&prefix)), "{user} is not a test user");
+    let tmp = users.with_extension("tmp");
+    std::fs::write(&tmp, lines.join("\n") + "\n").expect("write users");
+    std::fs::rename(&tmp, &users).expect("replace users");
+}
+
+/// Restores the password however the test ends.
+struct Restore;
+impl Drop for Restore {
+    fn drop(&mut self) {
+        set_password(USER, &format!("{USER}-pass"));
+    }
+}
+
+async fn login(app: &TestApp, password: &str) -> (String, String) {
+    let resp = app.login_raw(USER, password).await;
+    assert_eq!(resp.status(), StatusCode::OK, "login with {password}");
+    let body: serde_json::Value = resp.json().await.expect("json");
+    (body["accessToken"].as_str().expect("access").into(), body["refreshToken"].as_str().expect("refresh").into())
+}
+
+async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
+    app.http.post(app.url("/v1/auth/refresh")).json(&json!({ "refreshToken": token })).send().await.expect("refresh")
+}
+
+async fn inbox(app: &TestApp, token: &str) -> StatusCode {
+    app.get("/v1/mailboxes/INBOX/status", token).await.status()
+}
+
+/// True if the streaming response ends (or breaks) within `within`.
+async fn ends_within(resp: &mut reqwest::Response, within: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, resp.chunk()).await {
+            Err(_) => return false,
+            Ok(Ok(Some(_))) => continue,
+            Ok(Ok(None) | Err(_)) => return true,
+        }
+    }
+}
+
+async fn hook_receiver() -> (mpsc::UnboundedReceiver<String>, String) {
+    let (tx, rx) = mpsc::unbounded_channel::<String>();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://127.0.0.1:{}/hook", listener.local_addr().expect("addr").port());
+    let app = Router::new()
+        .route(
+            "/hook",
+            post(|State(tx): State<Arc<mpsc::UnboundedSender<String>>>, body: String| async move {
+                let _ = tx.send(body);
+                StatusCode::NO_CONTENT
+            }),
+        )
+        .with_state(Arc::new(tx));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (rx, url)
+}
+
+#[tokio::test]
+async fn a_login_with_a_changed_password_ends_every_earlier_session() {
+    change_password(USER, &format!("{USER}-pass")).await;
+    let _restore = Restore;
+    let app = TestApp::spawn_with(|s| {
+        s.webhooks.allow_http = true;
+        s.webhooks.allow_internal = true;
+    })
+    .await;
+    let (old_access, old_refresh) = login(&app, "walter-pass").await;
+    // an older session of the same password, refreshed once: still one of the account's families
+    let (_, other_refresh) = login(&app, "walter-pass").await;
+    let resp = refresh(&app, &other_refresh).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let other_refresh =
+        resp.json::<serde_json::Value>().await.expect("json")["refreshToken"].as_str().expect("r").to_string();
+    assert_eq!(inbox(&app, &old_access).await, StatusCode::OK);
+    let (mut deliveries, url) = hook_receiver().await;
+    let resp = app
+        .http
+        .post(app.url("/v1/webhooks"))
+        .bearer_auth(&old_access)
+        .json(&json!({"url": url, "events": ["message.created"]}))
+        .send()
+        .await
+        .expect("webhook");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let mut stream = app
+        .http
+        .get(app.url("/v1/events?mailboxes=INBOX"))
+        .bearer_auth(&old_access)
+        .timeout(Duration::from_secs(120))
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(stream.status(), StatusCode::OK);
+
+    // The owner changes the password at the server.
+    change_password(USER, "walter-new-pass").await;
+    let resp = app.login_raw(USER, "walter-pass").await;
+    expect_problem(resp, StatusCode::UNAUTHORIZED, "authentication-failed").await;
+    let (new_access, new_refresh) = login(&app, "walter-new-pass").await;
+
+    // Every earlier session is over: refresh tokens of both families, the old access token, the
+    // SSE stream.
+    for token in [&old_refresh, &other_refresh] {
+        let resp = refresh(&app, token).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "an old refresh token still works");
+    }
+    assert_eq!(inbox(&app, &old_access).await, StatusCode::UNAUTHORIZED, "the old access token still works");
+    assert!(ends_within(&mut stream, Duration::from_secs(10)).await, "the old SSE stream goes on");
+
+    // The new session works, refreshes, and the webhook follows the new credential.
+    assert_eq!(inbox(&app, &new_access).await, StatusCode::OK);
+    let resp = refresh(&app, &new_refresh).await;
+    assert_eq!(resp.status(), StatusCode::OK, "the new session's refresh");
+    let hooks = app.get_json("/v1/webhooks", &new_access).await;
+    assert_eq!(hooks["items"].as_array().map(Vec::len), Some(1), "{hooks}");
+    while deliveries.try_recv().is_ok() {}
+    let resp = app
+        .http
+        .post(app.url("/v1/mailboxes/INBOX/messages"))
+        .bearer_auth(&new_access)
+        .header("content-type", "message/rfc822")
+        .body(message("after the password change"))
+        .send()
+        .await
+        .expect("append");
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let body = tokio::time::timeout(Duration::from_secs(20), deliveries.recv())
+        .await
+        .expect("no webhook delivery after the password change")
+        .expect("receiver");
+    assert!(body.contains("message.created"), "{body}");
+}
+
+#[tokio::test]
+async fn a_token_family_ends_at_its_absolute_lifetime_however_often_it_is_refreshed() {
+    let app = TestApp::spawn_with(|s| s.auth.refresh_family_lifetime_secs = 3).await;
+    let tokens = app.login("xavier").await;
+    let mut token = tokens.refresh;
+    for _ in 0..2 {
+        let resp = refresh(&app, &token).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        token = resp.json::<serde_json::Value>().await.expect("json")["refreshToken"].as_str().expect("r").into();
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let resp = refresh(&app, &token).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "refreshing extended the family past its lifetime");
+}
+
+#[tokio::test]
+async fn pooled_connections_are_not_reused_past_their_lifetime() {
+    let app = TestApp::spawn_with(|s| s.pool.max_connection_lifetime_secs = 1).await;
+    let token = app.login("xavier").await.access;
+    assert_eq!(inbox(&app, &token).await, StatusCode::OK);
+    let pool = app.pool_of(&token).expect("pool");
+    let logins = pool.stats.logins.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(inbox(&app, &token).await, StatusCode::OK);
+    assert_eq!(pool.stats.logins.load(std::sync::atomic::Ordering::Relaxed), logins, "reused while young");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(inbox(&app, &token).await, StatusCode::OK);
+    assert_eq!(
+        pool.stats.logins.load(std::sync::atomic::Ordering::Relaxed),
+        logins + 1,
+        "a connection past its lifetime was reused"
+    );
+    let metrics = app.metrics().await;
+    assert!(metrics.contains("reason=\"lifetime\""), "no lifetime discard counted");
+}
