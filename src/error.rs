@@ -167,6 +167,17 @@ impl From<EncodeError> for ApiError {
     }
 }
 
+impl From<crate::sync::events::TooManyMailboxes> for ApiError {
+    fn from(e: crate::sync::events::TooManyMailboxes) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too-many-watched-mailboxes",
+            "The account follows too many mailboxes",
+        )
+        .detail(format!("{e}; close streams or delete webhooks (the set resets once none is left)"))
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error");

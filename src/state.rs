@@ -73,9 +73,12 @@ impl AppState {
         let source = self.credential_source(account);
         let settings = self.settings.events.clone();
         let (hub, target) = (self.events.clone(), self.pools.target());
-        Ok(self.events.feed(account, mailboxes, seeds, settings.replay_buffer, move |feed| {
-            crate::sync::watcher::spawn(feed, hub, target, source, settings)
-        }))
+        let (replay, max) = (settings.replay_buffer, settings.max_mailboxes);
+        self.events
+            .feed(account, mailboxes, seeds, replay, max, move |feed| {
+                crate::sync::watcher::spawn(feed, hub, target, source, settings)
+            })
+            .map_err(ApiError::from)
     }
 
     /// The account's credentials, read afresh on each call (for watchers that reconnect).

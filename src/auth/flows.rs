@@ -62,6 +62,7 @@ pub async fn login(app: &App, username: &str, password: &str) -> Result<TokenRes
     if !same && !account.secret.is_empty() {
         evict_other_sessions(app, &account.id).await?;
     }
+    app.events.logged_in(&account.id);
     tracing::info!(account.id = %account.id, "login");
     start_session(app, &account.id).await
 }

@@ -121,6 +121,7 @@ pub async fn login(app: &App, req: OAuthLogin<'_>) -> Result<TokenResponse, ApiE
     };
     let version = app.store.set_account_oauth(&account.id, &secret).await?;
     app.pools.install(&account.id, version, creds, expires_at).unpark();
+    app.events.logged_in(&account.id);
     tracing::info!(account.id = %account.id, mechanism = req.mechanism.name(), "oauth login");
     super::flows::start_session(app, &account.id).await
 }

@@ -16,8 +16,12 @@ pub struct EventsSettings {
     pub replay_buffer: usize,
     /// A heartbeat comment is sent this often, in seconds.
     pub heartbeat_secs: u64,
-    /// Most mailboxes one account's watcher follows.
+    /// Most mailboxes one account's watcher follows, over all its streams and webhooks (and so
+    /// most in one request); past it a request for more is 422 `too-many-watched-mailboxes`.
     pub max_mailboxes: usize,
+    /// Most open event streams of one account in this process (default 10); past it 429
+    /// `too-many-streams`.
+    pub max_streams_per_account: usize,
     /// First reconnect delay after the watcher's connection fails, in milliseconds (doubled up
     /// to 60 s, with full jitter).
     pub reconnect_base_ms: u64,
@@ -32,6 +36,7 @@ impl Default for EventsSettings {
             replay_buffer: 1000,
             heartbeat_secs: 15,
             max_mailboxes: 20,
+            max_streams_per_account: 10,
             reconnect_base_ms: 500,
         }
     }

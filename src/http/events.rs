@@ -4,7 +4,7 @@ use std::{convert::Infallible, sync::Arc, time::Duration};
 
 use axum::{
     extract::State,
-    http::HeaderMap,
+    http::{HeaderMap, StatusCode},
     response::sse::{Event, KeepAlive, Sse},
 };
 use futures_util::{Stream, StreamExt as _, stream};
@@ -72,7 +72,12 @@ pub async fn events(
     let wanted: Vec<String> = mailboxes.iter().map(|m| m.as_str().to_string()).collect();
     let feed = st.follow(&account, &wanted, &[]).await?;
     let last = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let sub = feed.subscribe(last.as_deref());
+    let max = st.settings.events.max_streams_per_account;
+    let sub = feed.try_subscribe(last.as_deref(), max).ok_or_else(|| {
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too-many-streams", "The account has too many event streams")
+            .detail(format!("at most {max} open event streams per account; close one first"))
+            .retry_after(5)
+    })?;
     let ready = feed.wait_watching(&wanted, READY_WAIT).await;
     let mut opening = vec![Event::default().event("ready").data(format!("{{\"watching\":{ready}}}"))];
     match sub.replay {

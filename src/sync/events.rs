@@ -50,6 +50,10 @@ pub struct Feed {
     closed: Notify,
     /// Wakes the watcher out of IDLE: new mailboxes, the last subscriber left, or stop.
     pub wake: Notify,
+    /// Logins of the account's user since the feed started, and their signal: they end a
+    /// watcher's park after a refused login.
+    logins: AtomicU64,
+    logged_in: Notify,
 }
 
 /// What a new subscriber starts with.
@@ -95,6 +99,8 @@ impl Feed {
             stopped: AtomicBool::new(false),
             closed: Notify::new(),
             wake: Notify::new(),
+            logins: AtomicU64::new(0),
+            logged_in: Notify::new(),
         }
     }
 
@@ -113,9 +119,20 @@ impl Feed {
 
     /// Subscribes, replaying what followed `last_event_id` if the buffer still holds it.
     pub fn subscribe(self: &Arc<Self>, last_event_id: Option<&str>) -> Subscription {
+        self.subscribers.fetch_add(1, Ordering::SeqCst);
+        self.subscribed(last_event_id)
+    }
+
+    /// [`Self::subscribe`] unless the feed already has `max` subscribers (`None` then).
+    pub fn try_subscribe(self: &Arc<Self>, last_event_id: Option<&str>, max: usize) -> Option<Subscription> {
+        self.subscribers.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1)).ok()?;
+        Some(self.subscribed(last_event_id))
+    }
+
+    /// The subscription of a subscriber already counted.
+    fn subscribed(self: &Arc<Self>, last_event_id: Option<&str>) -> Subscription {
         let buffer = lock(&self.buffer);
         let live = self.tx.subscribe();
-        self.subscribers.fetch_add(1, Ordering::SeqCst);
         let replay = match last_event_id {
             None => Some(Vec::new()),
             Some(id) => self.position(id).and_then(|after| {
@@ -195,6 +212,24 @@ impl Feed {
         self.closed.notify_waiters();
     }
 
+    /// How many logins of the account's user the feed has seen.
+    pub fn logins(&self) -> u64 {
+        self.logins.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once a login follows the `seen`-th (at once if one already did).
+    pub async fn until_login_after(&self, seen: u64) {
+        loop {
+            let notified = self.logged_in.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.logins() != seen {
+                return;
+            }
+            notified.await;
+        }
+    }
+
     /// Resolves once the feed is stopped.
     pub async fn until_stopped(&self) {
         loop {
@@ -209,6 +244,11 @@ impl Feed {
     }
 }
 
+/// A watcher would follow more mailboxes than it may (the limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an account's watcher follows at most {0} mailboxes over all its streams and webhooks")]
+pub struct TooManyMailboxes(pub usize);
+
 /// All feeds of this process.
 #[derive(Debug, Default)]
 pub struct Hub {
@@ -219,15 +259,21 @@ impl Hub {
     /// The feed of `account`, created (and `spawn` called with it) if there is none; the
     /// watcher is told about mailboxes it does not follow yet. `seeds` are starting states for
     /// mailboxes the watcher has no baseline for yet.
+    /// Refused (nothing changes) if the watcher would then follow more than `max_mailboxes`.
     pub fn feed(
         &self,
         account: &str,
         mailboxes: &[String],
         seeds: &[(String, ModState)],
         capacity: usize,
+        max_mailboxes: usize,
         spawn: impl FnOnce(Arc<Feed>),
-    ) -> Arc<Feed> {
+    ) -> Result<Arc<Feed>, TooManyMailboxes> {
         let mut feeds = lock(&self.feeds);
+        let following = feeds.get(account).map(|f| f.wanted()).unwrap_or_default();
+        if following.len() + mailboxes.iter().filter(|m| !following.contains(*m)).count() > max_mailboxes {
+            return Err(TooManyMailboxes(max_mailboxes));
+        }
         let (feed, created) = match feeds.get(account) {
             Some(f) => (f.clone(), false),
             None => {
@@ -251,7 +297,7 @@ impl Hub {
         } else if added {
             feed.wake.notify_one();
         }
-        feed
+        Ok(feed)
     }
 
     /// Removes `feed` if it still has no subscriber; true if it was removed. Called by the
@@ -273,6 +319,14 @@ impl Hub {
     pub fn stop(&self, account: &str) {
         if let Some(feed) = lock(&self.feeds).remove(account) {
             feed.stop();
+        }
+    }
+
+    /// A user of `account` logged in: a watcher parked after a refused login tries again now.
+    pub fn logged_in(&self, account: &str) {
+        if let Some(feed) = lock(&self.feeds).get(account) {
+            feed.logins.fetch_add(1, Ordering::SeqCst);
+            feed.logged_in.notify_waiters();
         }
     }
 

@@ -24,6 +24,7 @@ use crate::{
         encode::MailboxName,
         error::ImapError,
         mailbox::{self, SelectState},
+        pool::PARK_FOR,
         session::{IdleEnd, ImapConn},
     },
     views::events::EventData,
@@ -61,21 +62,33 @@ pub fn spawn(feed: Arc<Feed>, hub: Arc<Hub>, target: Arc<Target>, source: Creden
         let mut tracked = BTreeMap::new();
         let mut failures = 0u32;
         loop {
+            let logins = feed.logins();
             let Some(creds) = source().await else {
                 tracing::warn!(account.id = %feed.account, "event watcher has no credentials; stopping");
                 hub.stop(&feed.account);
                 return;
             };
             let started = tokio::time::Instant::now();
-            match watch(&feed, &hub, &target, &creds, &settings, &mut tracked).await {
+            let delay = match watch(&feed, &hub, &target, &creds, &settings, &mut tracked).await {
                 Ok(()) => return,
-                Err(e) => tracing::warn!(account.id = %feed.account, error = %e, "event watcher lost its connection"),
-            }
-            failures = if started.elapsed() > Duration::from_secs(60) { 1 } else { failures.saturating_add(1) };
-            let ceiling = settings.reconnect_base_ms.saturating_mul(1 << failures.min(16)).min(60_000);
-            let delay = Duration::from_millis(crate::auth::tokens::random_id() % ceiling.max(1));
+                Err(ImapError::AuthFailed(_)) => {
+                    // Parked like the pool: no login with credentials the server refused until
+                    // the user logs in again or PARK_FOR passes (a retry loop would lock
+                    // accounts in directories with lockout).
+                    tracing::warn!(account.id = %feed.account, "event watcher's login was refused; parked until the next login");
+                    failures = 0;
+                    PARK_FOR
+                }
+                Err(e) => {
+                    tracing::warn!(account.id = %feed.account, error = %e, "event watcher lost its connection");
+                    failures = if started.elapsed() > Duration::from_secs(60) { 1 } else { failures.saturating_add(1) };
+                    let ceiling = settings.reconnect_base_ms.saturating_mul(1 << failures.min(16)).min(60_000);
+                    Duration::from_millis(crate::auth::tokens::random_id() % ceiling.max(1))
+                }
+            };
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
+                _ = feed.until_login_after(logins), if delay == PARK_FOR => {}
                 _ = feed.until_stopped() => return,
             }
             if feed.unwatched_for().is_some_and(|d| d >= Duration::from_secs(settings.linger_secs))

@@ -37,11 +37,11 @@ fn set_password(user: &str, password: &str) {
     std::fs::rename(&tmp, &users).expect("replace users");
 }
 
-/// Restores the password however the test ends.
-struct Restore;
+/// Restores a user's password however the test ends.
+struct Restore(&'static str);
 impl Drop for Restore {
     fn drop(&mut self) {
-        set_password(USER, &format!("{USER}-pass"));
+        set_password(self.0, &format!("{}-pass", self.0));
     }
 }
 
@@ -92,7 +92,7 @@ async fn hook_receiver() -> (mpsc::UnboundedReceiver<String>, String) {
 #[tokio::test]
 async fn a_login_with_a_changed_password_ends_every_earlier_session() {
     change_password(USER, &format!("{USER}-pass")).await;
-    let _restore = Restore;
+    let _restore = Restore(USER);
     let app = TestApp::spawn_with(|s| {
         s.webhooks.allow_http = true;
         s.webhooks.allow_internal = true;
@@ -199,4 +199,60 @@ async fn pooled_connections_are_not_reused_past_their_lifetime() {
     );
     let metrics = app.metrics().await;
     assert!(metrics.contains("reason=\"lifetime\""), "no lifetime discard counted");
+}
+
+/// Refused logins of `user` in the Dovecot log.
+fn refused_logins(user: &str) -> usize {
+    let log = std::fs::read_to_string(&dovecot().log).unwrap_or_default();
+    let who = format!("user=<{user}>");
+    log.lines().filter(|l| l.contains(&who) && l.contains("auth failed")).count()
+}
+
+#[tokio::test]
+async fn the_event_watcher_parks_after_a_refused_password_until_the_next_login() {
+    const WHO: &str = "yvonne";
+    change_password(WHO, "yvonne-pass").await;
+    let _restore = Restore(WHO);
+    // a quick reconnect, so that a watcher that retried would do so many times
+    let app = TestApp::spawn_with(|s| s.events.reconnect_base_ms = 50).await;
+    let access = app.login(WHO).await.access;
+    assert_eq!(inbox(&app, &access).await, StatusCode::OK, "a pooled connection with the old password");
+
+    // The password changes at the server; the watcher starts only now and is refused.
+    change_password(WHO, "yvonne-changed").await;
+    let before = refused_logins(WHO);
+    let stream = app
+        .http
+        .get(app.url("/v1/events?mailboxes=INBOX"))
+        .bearer_auth(&access)
+        .timeout(Duration::from_secs(300))
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(stream.status(), StatusCode::OK);
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    let refused = refused_logins(WHO) - before;
+    assert_eq!(refused, 1, "the watcher's refused logins in 2 minutes");
+
+    // The owner's password is back; a login with it (the stored one: no session is evicted)
+    // ends the park at once, and the same feed's watcher follows INBOX again.
+    change_password(WHO, "yvonne-pass").await;
+    let access = app.login(WHO).await.access;
+    let mut next = app
+        .http
+        .get(app.url("/v1/events?mailboxes=INBOX"))
+        .bearer_auth(&access)
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .expect("events");
+    let mut seen = String::new();
+    while !seen.contains("event: ready") || !seen.contains("data: {") {
+        let chunk = tokio::time::timeout(Duration::from_secs(15), next.chunk()).await;
+        let chunk = chunk.expect("no ready event after the new login").expect("read").expect("stream ended");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains(r#"{"watching":true}"#), "the watcher is still parked: {seen}");
+    assert_eq!(refused_logins(WHO) - before, 1, "no refused login after the new one");
+    drop(stream);
 }
