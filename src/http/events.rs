@@ -92,6 +92,13 @@ pub async fn events(
         _guard: sub.guard,
         wanted,
         until: tokio::time::Instant::now() + Duration::from_secs(remaining),
+        revocation: Revocation {
+            store: st.store.clone(),
+            jti: user.claims.jti.clone(),
+            fid: user.claims.fid.clone(),
+            every: Duration::from_secs(st.settings.events.heartbeat_secs.max(1)),
+            next: tokio::time::Instant::now() + Duration::from_secs(st.settings.events.heartbeat_secs.max(1)),
+        },
     };
     let live = stream::unfold(live, |mut l| async move { l.next().await.map(|e| (Ok(e), l)) });
     let stream = stream::iter(opening.into_iter().map(Ok)).chain(live);
@@ -106,6 +113,34 @@ struct Live {
     _guard: SubscriberGuard,
     wanted: Vec<String>,
     until: tokio::time::Instant,
+    revocation: Revocation,
+}
+
+/// What a stream checks every heartbeat: its token revoked (a logout or a password change on
+/// any instance) ends it.
+struct Revocation {
+    store: crate::store::Store,
+    jti: String,
+    fid: String,
+    every: Duration,
+    next: tokio::time::Instant,
+}
+
+impl Revocation {
+    /// Resolves when the token is found revoked at one of the checks, `every` apart.
+    async fn revoked(&mut self) {
+        if self.jti.is_empty() && self.fid.is_empty() {
+            return std::future::pending().await;
+        }
+        loop {
+            // cancelled while asleep (an event came first), the next call sleeps to the same time
+            tokio::time::sleep_until(self.next).await;
+            self.next = tokio::time::Instant::now() + self.every;
+            if self.store.access_revoked(&self.jti, &self.fid).await.unwrap_or(false) {
+                return;
+            }
+        }
+    }
 }
 
 impl Live {
@@ -120,6 +155,7 @@ impl Live {
                 },
                 _ = self.feed.until_stopped() => return None,
                 _ = tokio::time::sleep_until(self.until) => return None,
+                _ = self.revocation.revoked() => return None,
             }
         }
     }

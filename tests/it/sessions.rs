@@ -256,3 +256,23 @@ async fn the_event_watcher_parks_after_a_refused_password_until_the_next_login()
     assert_eq!(refused_logins(WHO) - before, 1, "no refused login after the new one");
     drop(stream);
 }
+
+#[tokio::test]
+async fn an_event_stream_ends_when_its_session_is_revoked_by_another_instance() {
+    let app = TestApp::spawn_with(|s| s.events.heartbeat_secs = 1).await;
+    let access = app.login("xavier").await.access;
+    let mut stream = app
+        .http
+        .get(app.url("/v1/events?mailboxes=INBOX"))
+        .bearer_auth(&access)
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(!ends_within(&mut stream, Duration::from_secs(3)).await, "the stream ended by itself");
+    // what another instance's logout writes: the family revoked in the database, no local stop
+    let family = app.state.auth.jwt.verify(&access).expect("valid").fid;
+    app.state.store.revoke_family(&family).await.expect("revoke");
+    assert!(ends_within(&mut stream, Duration::from_secs(5)).await, "the revoked session's stream goes on");
+}
