@@ -190,7 +190,10 @@ fn operation(path: &str, op: &mut Value) {
     }
     if path.contains("{mailbox}") {
         shared.push(("404", "the mailbox (or message) does not exist"));
-        shared.push(("422", "the IMAP server refused the mailbox name (its own naming rules)"));
+        shared.push((
+            "422",
+            "the mailbox name is longer than the configured limits (`mailbox-name-too-long`), or the IMAP server refused it (its own naming rules)",
+        ));
     }
     if takes_uid_validity {
         shared.push(("409", "uidValidity does not match the mailbox"));
