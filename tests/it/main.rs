@@ -24,6 +24,7 @@ mod resilience;
 mod reuse;
 mod search;
 mod service;
+mod slow_clients;
 mod state;
 mod store;
 mod store_webhooks;
