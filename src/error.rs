@@ -192,8 +192,9 @@ impl From<ImapError> for ApiError {
                     .with_imap(r)
             }
             ImapError::Limit(r) => {
-                let e = Self::new(S::SERVICE_UNAVAILABLE, "connection-limit", "The IMAP server is at its connection limit")
-                    .retry_after(30);
+                let e =
+                    Self::new(S::SERVICE_UNAVAILABLE, "connection-limit", "The IMAP server is at its connection limit")
+                        .retry_after(30);
                 // A greeting's BYE text is the server's own words about itself: not echoed.
                 if r.command == GREETING { e } else { e.with_imap(r) }
             }
@@ -381,9 +382,20 @@ mod tests {
         assert_eq!(ApiError::from(ImapError::ConnectionLost("x".into())).status, StatusCode::BAD_GATEWAY);
         for (e, slug) in [
             (ImapError::Tls("invalid peer certificate: UnknownIssuer at tls.internal.example".into()), "upstream-tls"),
-            (ImapError::Protocol("unexpected greeting: PreAuth Dovecot 2.3.21 on mx1.internal".into()), "upstream-protocol-error"),
+            (
+                ImapError::Protocol("unexpected greeting: PreAuth Dovecot 2.3.21 on mx1.internal".into()),
+                "upstream-protocol-error",
+            ),
             (ImapError::ConnectionLost("BYE mx1.internal shutting down".into()), "upstream-disconnected"),
-            (ImapError::Limit(server_reply(GREETING, "BYE", None, "Too many connections from 10.1.2.3 on mx1.internal")), "connection-limit"),
+            (
+                ImapError::Limit(server_reply(
+                    GREETING,
+                    "BYE",
+                    None,
+                    "Too many connections from 10.1.2.3 on mx1.internal",
+                )),
+                "connection-limit",
+            ),
         ] {
             let e = ApiError::from(e);
             assert_eq!(e.slug, slug);

@@ -75,7 +75,8 @@ where
     let key = key.ok_or_else(|| ApiError::bad_request("Idempotency-Key must be 1-255 visible ASCII characters"))?;
     match state.store.claim_idempotency_key(account, key, &fingerprint).await? {
         None => {
-            let mut claim = Claim { state: state.clone(), account: account.to_string(), key: key.to_string(), held: true };
+            let mut claim =
+                Claim { state: state.clone(), account: account.to_string(), key: key.to_string(), held: true };
             let result = work().await;
             claim.held = false;
             match result {
@@ -122,7 +123,8 @@ impl Drop for Claim {
         if !self.held {
             return;
         }
-        let (state, account, key) = (self.state.clone(), std::mem::take(&mut self.account), std::mem::take(&mut self.key));
+        let (state, account, key) =
+            (self.state.clone(), std::mem::take(&mut self.account), std::mem::take(&mut self.key));
         tokio::spawn(async move {
             if let Err(e) = state.store.release_idempotency_key(&account, &key).await {
                 tracing::warn!(error = %e, "cannot release an abandoned idempotency key");

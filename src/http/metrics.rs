@@ -52,8 +52,10 @@ pub async fn track(State(st): State<AppState>, req: Request, next: Next) -> Resp
     resp
 }
 
-/// Prometheus metrics of this instance. Not served here when `metrics.listen` names a
-/// separate address; needs `Authorization: Bearer` when `metrics.bearer_token` is set.
+/// Prometheus metrics of this instance.
+///
+/// Not served here when `metrics.listen` names a separate address; needs
+/// `Authorization: Bearer` when `metrics.bearer_token` is set.
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses(
         (status = 200, content_type = "text/plain", body = String, description = "Prometheus text format 0.0.4"),
@@ -105,7 +107,8 @@ fn render(st: &AppState, headers: &HeaderMap) -> Result<Response, ApiError> {
         ("imap_message_cache_entries", "Messages cached (structure, text)", st.pools.messages.len() as u64),
         ("imap_message_cache_bytes", "Estimated bytes of the message cache", st.pools.messages.bytes() as u64),
     ];
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], st.metrics.render(&gauges)).into_response())
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], st.metrics.render(&gauges))
+        .into_response())
 }
 
 #[cfg(test)]

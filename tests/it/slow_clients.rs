@@ -137,10 +137,8 @@ async fn past_the_connection_cap_a_new_client_waits_until_one_closes() {
         s.http.idle_timeout_ms = 30_000;
     })
     .await;
-    let holders = [
-        TcpStream::connect(addr(&app)).await.expect("first"),
-        TcpStream::connect(addr(&app)).await.expect("second"),
-    ];
+    let holders =
+        [TcpStream::connect(addr(&app)).await.expect("first"), TcpStream::connect(addr(&app)).await.expect("second")];
     tokio::time::sleep(Duration::from_millis(300)).await;
     let fresh = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().expect("client");
     let url = app.url("/healthz");

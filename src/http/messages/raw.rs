@@ -147,10 +147,7 @@ mod tests {
 
     #[test]
     fn raw_downloads_are_attachments() {
-        assert_eq!(
-            raw_disposition(42),
-            "attachment; filename=\"message-42.eml\"; filename*=UTF-8''message-42.eml"
-        );
+        assert_eq!(raw_disposition(42), "attachment; filename=\"message-42.eml\"; filename*=UTF-8''message-42.eml");
     }
 
     #[test]
