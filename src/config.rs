@@ -45,6 +45,8 @@ pub struct Settings {
     pub trusted: TrustedSettings,
     /// OAuth2 providers for refreshing the access tokens of XOAUTH2/OAUTHBEARER accounts.
     pub oauth: OAuthSettings,
+    /// Where `/metrics` is served and who may read it.
+    pub metrics: MetricsSettings,
 }
 
 /// HTTP listener settings.
@@ -59,6 +61,16 @@ pub struct HttpSettings {
     pub max_json_body: usize,
     /// Deadline for in-flight requests once shutdown starts, in milliseconds.
     pub shutdown_grace_ms: u64,
+    /// Deadline for a request head (request line and headers), in milliseconds (default
+    /// 10,000): from the connection's start for its first request, from the first byte of the
+    /// head for later ones. A slower client is disconnected.
+    pub header_read_timeout_ms: u64,
+    /// A keep-alive connection waiting this long for its next complete request head is closed,
+    /// in milliseconds (default 60,000).
+    pub idle_timeout_ms: u64,
+    /// Open client connections at most (default 10,000). Past it, new connections are not
+    /// accepted until one closes: they wait in the kernel's listen queue.
+    pub max_connections: usize,
 }
 
 impl Default for HttpSettings {
@@ -68,8 +80,23 @@ impl Default for HttpSettings {
             request_timeout_ms: 45_000,
             max_json_body: 64 * 1024,
             shutdown_grace_ms: 10_000,
+            header_read_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            max_connections: 10_000,
         }
     }
+}
+
+/// `[metrics]`: where `/metrics` is served and who may read it.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// A separate `host:port` for `/metrics` (e.g. `127.0.0.1:9100`); then the main listener
+    /// answers 404 for it. Default: none, served on the main listener.
+    pub listen: Option<String>,
+    /// When set, `/metrics` requires `Authorization: Bearer <token>` (401 without it).
+    /// Default: none, open.
+    pub bearer_token: Option<Secret>,
 }
 
 /// Database settings.
@@ -337,6 +364,11 @@ impl Settings {
         }
         if self.auth.leeway_secs > 30 {
             return Err(ConfigError::Invalid("auth.leeway_secs must be at most 30".into()));
+        }
+        if self.http.max_connections == 0 || self.http.header_read_timeout_ms == 0 || self.http.idle_timeout_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "http.max_connections, header_read_timeout_ms and idle_timeout_ms must be at least 1".into(),
+            ));
         }
         if self.pool.per_account_max == 0 || self.pool.global_max == 0 {
             return Err(ConfigError::Invalid("pool sizes must be at least 1".into()));

@@ -7,7 +7,11 @@ use axum::{
 };
 
 use crate::{
-    imap::{ImapError, encode::EncodeError, error::ServerReply},
+    imap::{
+        ImapError,
+        encode::EncodeError,
+        error::{GREETING, ServerReply},
+    },
     store::StoreError,
     views::problem::{InvalidParam, Problem, ProblemImap},
 };
@@ -189,7 +193,7 @@ impl From<StoreError> for ApiError {
 impl From<ImapError> for ApiError {
     fn from(e: ImapError) -> Self {
         use StatusCode as S;
-        let detail = e.to_string();
+        let detail = public_detail(&e);
         let err = match e {
             ImapError::Connect(_) => {
                 Self::new(S::BAD_GATEWAY, "upstream-unreachable", "The IMAP server cannot be reached")
@@ -207,9 +211,11 @@ impl From<ImapError> for ApiError {
                     .with_imap(r)
             }
             ImapError::Limit(r) => {
-                Self::new(S::SERVICE_UNAVAILABLE, "connection-limit", "The IMAP server is at its connection limit")
-                    .retry_after(30)
-                    .with_imap(r)
+                let e =
+                    Self::new(S::SERVICE_UNAVAILABLE, "connection-limit", "The IMAP server is at its connection limit")
+                        .retry_after(30);
+                // A greeting's BYE text is the server's own words about itself: not echoed.
+                if r.command == GREETING { e } else { e.with_imap(r) }
             }
             ImapError::No(r) => return no_reply(r, detail),
             ImapError::Bad(r) => {
@@ -241,6 +247,21 @@ impl From<ImapError> for ApiError {
         };
         err.detail(detail)
     }
+}
+
+/// The `detail` of an IMAP failure. TLS errors, unusable responses (an unexpected greeting)
+/// and lost connections (a BYE's text) would tell a caller about the upstream server and its
+/// TLS set-up: they get a fixed text, and the specifics go to the debug log.
+fn public_detail(e: &ImapError) -> String {
+    let fixed = match e {
+        ImapError::Tls(_) => "the TLS handshake with the IMAP server failed",
+        ImapError::Protocol(_) => "the IMAP server sent a response the gateway cannot use",
+        ImapError::ConnectionLost(_) => "the IMAP server closed the connection",
+        ImapError::Limit(r) if r.command == GREETING => "the IMAP server refused the connection",
+        _ => return e.to_string(),
+    };
+    tracing::debug!(error = %e, "upstream failure");
+    fixed.to_string()
 }
 
 /// Tagged NO, mapped by response code (api-model §5).
@@ -378,6 +399,29 @@ mod tests {
             StatusCode::GATEWAY_TIMEOUT
         );
         assert_eq!(ApiError::from(ImapError::ConnectionLost("x".into())).status, StatusCode::BAD_GATEWAY);
+        for (e, slug) in [
+            (ImapError::Tls("invalid peer certificate: UnknownIssuer at tls.internal.example".into()), "upstream-tls"),
+            (
+                ImapError::Protocol("unexpected greeting: PreAuth Dovecot 2.3.21 on mx1.internal".into()),
+                "upstream-protocol-error",
+            ),
+            (ImapError::ConnectionLost("BYE mx1.internal shutting down".into()), "upstream-disconnected"),
+            (
+                ImapError::Limit(server_reply(
+                    GREETING,
+                    "BYE",
+                    None,
+                    "Too many connections from 10.1.2.3 on mx1.internal",
+                )),
+                "connection-limit",
+            ),
+        ] {
+            let e = ApiError::from(e);
+            assert_eq!(e.slug, slug);
+            let detail = e.detail.as_deref().unwrap_or("");
+            assert!(!detail.contains("internal") && !detail.contains("Unknown"), "{slug}: {detail}");
+            assert!(e.imap.is_none(), "{slug}: no server text in the problem");
+        }
         let bad = ApiError::from(ImapError::Bad(server_reply("X", "BAD", None, "oops")));
         assert_eq!((bad.status, bad.slug), (StatusCode::BAD_GATEWAY, "upstream-protocol-error"));
     }

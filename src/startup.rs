@@ -39,6 +39,8 @@ pub enum StartupError {
 #[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
+    /// `metrics.listen`: `/metrics` alone, on its own address.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     port: u16,
 }
@@ -67,6 +69,10 @@ impl Application {
             .await
             .map_err(|e| StartupError::Bind(settings.http.listen.clone(), e))?;
         let port = listener.local_addr().map_err(|e| StartupError::Bind(settings.http.listen.clone(), e))?.port();
+        let metrics_listener = match &settings.metrics.listen {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| StartupError::Bind(addr.clone(), e))?),
+            None => None,
+        };
         let oauth = crate::auth::oauth::OAuth::new(settings.oauth.clone());
         let state = AppState(Arc::new(App {
             settings,
@@ -86,12 +92,17 @@ impl Application {
         }));
         spawn_sweeper(&state);
         crate::webhooks::Webhooks::start(&state).await;
-        Ok(Self { listener, state, port })
+        Ok(Self { listener, metrics_listener, state, port })
     }
 
     /// The bound port (useful with port 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the separate `/metrics` listener, if `metrics.listen` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok()).map(|a| a.port())
     }
 
     /// The shared state (tests inspect pools through it).
@@ -114,14 +125,21 @@ impl Application {
             flag.events.stop_all();
             let _ = stop_tx.send(());
         };
-        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let server = axum::serve(self.listener, app).with_graceful_shutdown(signal);
-        let mut server = std::pin::pin!(server.into_future());
+        let limits = crate::http::serve::Limits::from_settings(&state.settings.http);
+        let metrics = self.metrics_listener.map(|l| {
+            let app = crate::http::metrics::router(state.clone());
+            tokio::spawn(crate::http::serve::serve(l, app, limits, std::future::pending()))
+        });
+        let server = crate::http::serve::serve(self.listener, app, limits, signal);
+        let mut server = std::pin::pin!(server);
         tokio::select! {
-            res = &mut server => res?,
+            () = &mut server => {}
             _ = async { let _ = stop_rx.await; tokio::time::sleep(grace).await; } => {
                 tracing::warn!("grace period over; abandoning in-flight requests");
             }
+        }
+        if let Some(task) = metrics {
+            task.abort();
         }
         state.pools.close_all().await;
         // Another instance may take over this one's webhooks at once.

@@ -1,6 +1,7 @@
 //! `Idempotency-Key` for writes that must not happen twice (APPEND, copy, move): the first
 //! result is stored and replayed for the same key; a key reused for a different request is 422,
-//! and a key whose first request is still running is 409.
+//! and a key whose first request is still running is 409. A key whose request was dropped
+//! before it finished (the request deadline, a client gone) is released, so a retry runs.
 
 use std::future::Future;
 
@@ -73,20 +74,24 @@ where
         key.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)));
     let key = key.ok_or_else(|| ApiError::bad_request("Idempotency-Key must be 1-255 visible ASCII characters"))?;
     match state.store.claim_idempotency_key(account, key, &fingerprint).await? {
-        None => match work().await {
-            Ok(o) => {
-                let body = o.body.to_string();
-                state
-                    .store
-                    .complete_idempotency_key(account, key, i64::from(o.status.as_u16()), o.location.as_deref(), &body)
-                    .await?;
-                Ok(Outcome::respond(o.status, o.location.as_deref(), o.body, false))
+        None => {
+            let mut claim =
+                Claim { state: state.clone(), account: account.to_string(), key: key.to_string(), held: true };
+            let result = work().await;
+            claim.held = false;
+            match result {
+                Ok(o) => {
+                    let body = o.body.to_string();
+                    let status = i64::from(o.status.as_u16());
+                    state.store.complete_idempotency_key(account, key, status, o.location.as_deref(), &body).await?;
+                    Ok(Outcome::respond(o.status, o.location.as_deref(), o.body, false))
+                }
+                Err(e) => {
+                    state.store.release_idempotency_key(account, key).await?;
+                    Err(e)
+                }
             }
-            Err(e) => {
-                state.store.release_idempotency_key(account, key).await?;
-                Err(e)
-            }
-        },
+        }
         Some(saved) if saved.fingerprint != fingerprint => {
             Err(ApiError::invalid_property("Idempotency-Key", "this key was used for a different request"))
         }
@@ -101,5 +106,29 @@ where
             let body = serde_json::from_str(&saved.body).unwrap_or(serde_json::Value::Null);
             Ok(Outcome::respond(status, saved.location.as_deref(), body, true))
         }
+    }
+}
+
+/// A claimed key whose request has not finished. Dropped while still held (the request
+/// deadline or a disconnect dropped the handler), it releases the key in the background.
+struct Claim {
+    state: AppState,
+    account: String,
+    key: String,
+    held: bool,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if !self.held {
+            return;
+        }
+        let (state, account, key) =
+            (self.state.clone(), std::mem::take(&mut self.account), std::mem::take(&mut self.key));
+        tokio::spawn(async move {
+            if let Err(e) = state.store.release_idempotency_key(&account, &key).await {
+                tracing::warn!(error = %e, "cannot release an abandoned idempotency key");
+            }
+        });
     }
 }

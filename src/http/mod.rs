@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod openapi_rules;
 pub mod request_id;
 pub mod search;
+pub mod serve;
 pub mod webhooks;
 
 use std::time::Duration;

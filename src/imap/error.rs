@@ -30,6 +30,10 @@ impl Phase {
     }
 }
 
+/// The `command` of the [`ServerReply`] made from the server greeting (`connect.rs`); the HTTP
+/// edge never echoes its text.
+pub const GREETING: &str = "GREETING";
+
 /// A tagged or untagged status the server sent, kept for problem bodies.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerReply {

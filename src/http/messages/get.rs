@@ -25,7 +25,8 @@ pub const DEFAULT_MAX_BODY_VALUE_BYTES: u32 = 256 * 1024;
 pub const MAX_BODY_VALUE_BYTES: u32 = 4 * 1024 * 1024;
 
 /// The full message: envelope, keywords, part tree, text/HTML/attachment lists and decoded
-/// text. Never sets `\Seen`. `ETag` is `"uidValidity.modSeq"`.
+/// text. Never sets `\Seen`. `ETag` is `"uidValidity.modSeq"` (`"uidValidity.modSeq-sanitized"`
+/// with `sanitize=true`).
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages/{uid}", tag = "messages", security(("bearer" = [])),
     params(
         ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),
@@ -33,7 +34,7 @@ pub const MAX_BODY_VALUE_BYTES: u32 = 4 * 1024 * 1024;
         MessageQuery,
     ),
     responses(
-        (status = 200, body = Message, headers(("ETag" = String, description = "\"uidValidity.modSeq\""))),
+        (status = 200, body = Message, headers(("ETag" = String, description = "\"uidValidity.modSeq\", or \"uidValidity.modSeq-sanitized\" with sanitize=true"))),
         (status = 304, description = "If-None-Match matched"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -73,10 +74,11 @@ pub async fn get_message(
         }
         Read::NotFound => return Err(ApiError::message_not_found(uid)),
     };
-    if q.sanitize == Some(true) {
+    let sanitized = q.sanitize == Some(true);
+    if sanitized {
         sanitize_html(&mut msg);
     }
-    let etag = msg.summary.imap.mod_seq.as_ref().map(|m| format!("\"{}.{m}\"", msg.summary.imap.uid_validity));
+    let etag = msg.summary.imap.mod_seq.as_deref().map(|m| message_etag(msg.summary.imap.uid_validity, m, sanitized));
     let mut out = HeaderMap::new();
     if let Some(etag) = &etag {
         out.insert(header::ETAG, header_value(etag));
@@ -86,6 +88,13 @@ pub async fn get_message(
     }
     out.insert(header::CACHE_CONTROL, header_value("private, no-cache"));
     Ok((out, Json(msg)).into_response())
+}
+
+/// The ETag of a message: `"uidValidity.modSeq"`, with `-sanitized` for the sanitized
+/// variant, whose HTML differs from the one as sent (so a cached copy of one never answers for
+/// the other).
+pub fn message_etag(uid_validity: u32, mod_seq: &str, sanitized: bool) -> String {
+    format!("\"{uid_validity}.{mod_seq}{}\"", if sanitized { "-sanitized" } else { "" })
 }
 
 /// Replaces the HTML body values with sanitized HTML whose `cid:` images point at part URLs.
@@ -101,5 +110,19 @@ fn sanitize_html(msg: &mut Message) {
             value.value = crate::convert::html::sanitize(&value.value, &cids);
             value.html = Some("sanitized".into());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sanitized_variant_has_its_own_etag() {
+        assert_eq!(message_etag(7, "42", false), "\"7.42\"");
+        assert_eq!(message_etag(7, "42", true), "\"7.42-sanitized\"");
+        let mut h = HeaderMap::new();
+        h.insert(header::IF_NONE_MATCH, header_value(&message_etag(7, "42", false)));
+        assert!(!not_modified(&h, &message_etag(7, "42", true)), "the plain ETag does not validate the sanitized body");
     }
 }

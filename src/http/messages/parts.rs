@@ -10,7 +10,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{check_uid, header_value, stream};
+use super::{check_uid, download_headers, header_value, stream};
 use crate::{
     convert::stream::StreamDecoder,
     error::ApiError,
@@ -83,7 +83,8 @@ pub struct PartQuery {
     pub uid_validity: Option<u32>,
 }
 
-/// The decoded bytes of one part, streamed. Sent with `nosniff` and `Content-Security-Policy: sandbox`.
+/// The decoded bytes of one part, streamed. Sent with `nosniff` and
+/// `Content-Security-Policy: default-src 'none'; sandbox`.
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages/{uid}/parts/{section}", tag = "messages", security(("bearer" = [])),
     params(
         ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),
@@ -92,7 +93,10 @@ pub struct PartQuery {
         PartQuery,
     ),
     responses(
-        (status = 200, content_type = "*/*", description = "the decoded part, with its own media type"),
+        (status = 200, content_type = "*/*", description = "the decoded part, with its own media type", headers(
+            ("Content-Disposition" = String, description = "`attachment` (or `inline`) with the part's file name"),
+            ("Content-Security-Policy" = String, description = "`default-src 'none'; sandbox`"),
+        )),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 502, body = Problem, content_type = "application/problem+json"),
@@ -139,8 +143,7 @@ pub async fn get_part(
     let mut out = HeaderMap::new();
     out.insert(header::CONTENT_TYPE, header_value(&content_type));
     out.insert(header::CONTENT_DISPOSITION, header_value(&content_disposition(kind, &filename)));
-    out.insert("x-content-type-options", header_value("nosniff"));
-    out.insert(header::CONTENT_SECURITY_POLICY, header_value("sandbox"));
+    download_headers(&mut out);
     Ok((out, body).into_response())
 }
 
@@ -196,7 +199,7 @@ pub async fn get_headers(
     if raw_form {
         let mut out = HeaderMap::new();
         out.insert(header::CONTENT_TYPE, header_value("text/plain; charset=utf-8"));
-        out.insert("x-content-type-options", header_value("nosniff"));
+        download_headers(&mut out);
         return Ok((out, raw).into_response());
     }
     Ok(Json(parse_header_block(&raw)).into_response())

@@ -1,5 +1,6 @@
 //! `GET /v1/mailboxes/{mailbox}/messages/{uid}/raw`: the message as `message/rfc822`, streamed
-//! in chunks of partial fetches so that memory stays constant; `Range` gives 206.
+//! in chunks of partial fetches so that memory stays constant; `Range` gives 206. Always an
+//! attachment, under the download CSP.
 
 use axum::{
     extract::State,
@@ -7,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{check_uid, header_value, stream};
+use super::{check_uid, download_headers, header_value, stream};
 use crate::{
     convert::stream::StreamDecoder,
     error::ApiError,
@@ -53,8 +54,14 @@ pub struct RawQuery {
         RawQuery,
     ),
     responses(
-        (status = 200, content_type = "message/rfc822", description = "the message"),
-        (status = 206, content_type = "message/rfc822", description = "the requested range"),
+        (status = 200, content_type = "message/rfc822", description = "the message", headers(
+            ("Content-Disposition" = String, description = "`attachment; filename=\"message-{uid}.eml\"`"),
+            ("Content-Security-Policy" = String, description = "`default-src 'none'; sandbox`"),
+        )),
+        (status = 206, content_type = "message/rfc822", description = "the requested range", headers(
+            ("Content-Disposition" = String, description = "`attachment; filename=\"message-{uid}.eml\"`"),
+            ("Content-Security-Policy" = String, description = "`default-src 'none'; sandbox`"),
+        )),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "uidValidity does not match"),
         (status = 416, body = Problem, content_type = "application/problem+json"),
@@ -121,16 +128,27 @@ pub async fn get_raw(
     out.insert(header::CONTENT_TYPE, header_value("message/rfc822"));
     out.insert(header::CONTENT_LENGTH, header_value(&len.to_string()));
     out.insert(header::ACCEPT_RANGES, header_value("bytes"));
-    out.insert("x-content-type-options", header_value("nosniff"));
+    out.insert(header::CONTENT_DISPOSITION, header_value(&raw_disposition(uid)));
+    download_headers(&mut out);
     if status == StatusCode::PARTIAL_CONTENT {
         out.insert(header::CONTENT_RANGE, header_value(&format!("bytes {start}-{end}/{size}")));
     }
     Ok((status, out, body).into_response())
 }
 
+/// `Content-Disposition` of a raw download: an attachment named after the UID.
+pub fn raw_disposition(uid: u32) -> String {
+    super::parts::content_disposition("attachment", &format!("message-{uid}.eml"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_downloads_are_attachments() {
+        assert_eq!(raw_disposition(42), "attachment; filename=\"message-42.eml\"; filename*=UTF-8''message-42.eml");
+    }
 
     #[test]
     fn ranges() {
