@@ -22,6 +22,7 @@ mod pool;
 mod protect;
 mod resilience;
 mod reuse;
+mod rotate_keys;
 mod search;
 mod service;
 mod state;
