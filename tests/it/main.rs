@@ -25,6 +25,7 @@ mod reuse;
 mod rotate_keys;
 mod search;
 mod service;
+mod shared_limits;
 mod state;
 mod store;
 mod store_webhooks;
