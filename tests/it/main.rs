@@ -28,6 +28,7 @@ mod service;
 mod shared_limits;
 mod state;
 mod store;
+mod store_purge;
 mod store_webhooks;
 mod tenants;
 mod transfer;
