@@ -105,7 +105,9 @@ async fn rotate_keys(settings: &Settings, batch_size: i64) -> Result<(), String>
     print!("{report}");
     let unreadable = report.unreadable();
     if unreadable > 0 {
-        eprintln!("imap-gateway: {unreadable} values could not be opened with the configured keys; keep the keys they need");
+        eprintln!(
+            "imap-gateway: {unreadable} values could not be opened with the configured keys; keep the keys they need"
+        );
         return Err(String::new());
     }
     println!("every sealed value uses key {}", settings.auth.encryption_key_id);

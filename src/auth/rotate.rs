@@ -43,7 +43,10 @@ pub struct Report {
 impl Report {
     /// Values that still need an old key (or no key at all can open).
     pub fn unreadable(&self) -> u64 {
-        [self.passwords, self.access_tokens, self.refresh_tokens, self.webhook_secrets].iter().map(|c| c.unreadable).sum()
+        [self.passwords, self.access_tokens, self.refresh_tokens, self.webhook_secrets]
+            .iter()
+            .map(|c| c.unreadable)
+            .sum()
     }
 }
 

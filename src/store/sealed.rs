@@ -21,7 +21,10 @@ pub struct SealedAccount {
 
 impl std::fmt::Debug for SealedAccount {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SealedAccount").field("id", &self.id).field("auth_kind", &self.auth_kind).finish_non_exhaustive()
+        f.debug_struct("SealedAccount")
+            .field("id", &self.id)
+            .field("auth_kind", &self.auth_kind)
+            .finish_non_exhaustive()
     }
 }
 
@@ -59,7 +62,13 @@ impl Store {
 
     /// Replaces `column` of account `id` with `new` if it still holds `old`; false otherwise.
     /// The credential version stays: the plaintext is the same.
-    pub async fn reseal_account(&self, id: &str, column: AccountColumn, old: &str, new: &str) -> Result<bool, StoreError> {
+    pub async fn reseal_account(
+        &self,
+        id: &str,
+        column: AccountColumn,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, StoreError> {
         let sql = match column {
             AccountColumn::Secret => "UPDATE accounts SET secret = $1 WHERE id = $2 AND secret = $3",
             AccountColumn::Refresh => "UPDATE accounts SET refresh_secret = $1 WHERE id = $2 AND refresh_secret = $3",

@@ -28,7 +28,12 @@ type Got = Arc<Mutex<Vec<(String, i64, String, String)>>>;
 
 async fn hook(State(got): State<Got>, headers: HeaderMap, body: String) -> StatusCode {
     let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    got.lock().expect("lock").push((h("webhook-id"), h("webhook-timestamp").parse().unwrap_or(0), h("webhook-signature"), body));
+    got.lock().expect("lock").push((
+        h("webhook-id"),
+        h("webhook-timestamp").parse().unwrap_or(0),
+        h("webhook-signature"),
+        body,
+    ));
     StatusCode::NO_CONTENT
 }
 
@@ -95,9 +100,16 @@ async fn retire_the_old_key(db: &str, binary: bool) {
     let store = &old.state.store;
     let oauth = store.ensure_account("default", &unique("rotation-oauth")).await.expect("account");
     let ka = &old.state.auth.keyring;
-    let (access, refresh) = (ka.seal(&oauth.id, ACCESS_FIELD, "access-A"), ka.seal(&oauth.id, REFRESH_FIELD, "refresh-A"));
+    let (access, refresh) =
+        (ka.seal(&oauth.id, ACCESS_FIELD, "access-A"), ka.seal(&oauth.id, REFRESH_FIELD, "refresh-A"));
     let t = imap_gateway::store::now();
-    let sealed = OAuthSecret { kind: "XOAUTH2", access: &access, expires_at: t + 3600, refresh: Some(&refresh), provider: Some("p") };
+    let sealed = OAuthSecret {
+        kind: "XOAUTH2",
+        access: &access,
+        expires_at: t + 3600,
+        refresh: Some(&refresh),
+        provider: Some("p"),
+    };
     store.set_account_oauth(&oauth.id, &sealed).await.expect("oauth tokens");
 
     // Keys [A, B] with B current: re-seal everything.
@@ -105,7 +117,12 @@ async fn retire_the_old_key(db: &str, binary: bool) {
     let both_ring = imap_gateway::auth::keyring(&both.auth).expect("keyring");
     if binary {
         let out = run_binary(db, &key_a, &key_b);
-        for line in ["passwords: 1 re-sealed", "oauth access tokens: 1 re-sealed", "oauth refresh tokens: 1 re-sealed", "webhook secrets: 1 re-sealed"] {
+        for line in [
+            "passwords: 1 re-sealed",
+            "oauth access tokens: 1 re-sealed",
+            "oauth refresh tokens: 1 re-sealed",
+            "webhook secrets: 1 re-sealed",
+        ] {
             assert!(out.contains(line), "{line} in {out}");
         }
         assert!(!out.contains("access-A") && !out.contains(secret), "counts only: {out}");
@@ -137,7 +154,13 @@ async fn retire_the_old_key(db: &str, binary: bool) {
     let delivery = format!("dl_{}", uuid::Uuid::new_v4().simple());
     let body = json!({"id": delivery, "type": "mailbox.changed"}).to_string();
     let now_ms = chrono::Utc::now().timestamp_millis();
-    assert!(new.state.store.enqueue_delivery(&delivery, hook_id, "rotation", "mailbox.changed", &body, now_ms).await.expect("enqueue"));
+    assert!(
+        new.state
+            .store
+            .enqueue_delivery(&delivery, hook_id, "rotation", "mailbox.changed", &body, now_ms)
+            .await
+            .expect("enqueue")
+    );
     new.state.webhooks.wake.notify_one();
     let mut sent = None;
     for _ in 0..200 {

@@ -86,7 +86,11 @@ async fn two_gateways_on_postgresql_share_the_login_limit() {
         expect_problem(resp, StatusCode::TOO_MANY_REQUESTS, "too-many-login-attempts").await;
     }
     // The right password too, on either instance, until the window slides.
-    expect_problem(a.login_raw("olivia", "olivia-pass").await, StatusCode::TOO_MANY_REQUESTS, "too-many-login-attempts")
-        .await;
+    expect_problem(
+        a.login_raw("olivia", "olivia-pass").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too-many-login-attempts",
+    )
+    .await;
     crate::store::drop_pg(&name).await;
 }
