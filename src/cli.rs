@@ -1,4 +1,4 @@
-//! Command line: `serve`, `migrate`, `openapi`, `healthcheck`.
+//! Command line: `serve`, `migrate`, `rotate-keys`, `openapi`, `healthcheck`.
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -25,6 +25,14 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Re-seal every stored secret (passwords, OAuth2 tokens, webhook secrets) with the current
+    /// encryption key, so that the previous keys can be removed; prints counts, never values.
+    /// Exits 1 if any value could not be opened (keep the key it needs).
+    RotateKeys {
+        /// Rows read and re-sealed per batch.
+        #[arg(long, default_value_t = 500)]
+        batch_size: i64,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Exit 0 if the gateway at `--url` answers `/readyz` with 200 (for container HEALTHCHECKs).
@@ -73,16 +81,37 @@ pub fn main() -> ExitCode {
                 println!("migrations applied");
                 Ok(())
             }
+            Command::RotateKeys { batch_size } => rotate_keys(&settings, batch_size).await,
             Command::Openapi | Command::Healthcheck { .. } => Ok(()),
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is_empty() => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("imap-gateway: {e}");
             ExitCode::from(2)
         }
     }
+}
+
+/// `rotate-keys`: migrates, re-seals, prints the counts; `Err("")` (exit 1) if some value
+/// could not be opened.
+async fn rotate_keys(settings: &Settings, batch_size: i64) -> Result<(), String> {
+    let keyring = crate::auth::keyring(&settings.auth).map_err(|e| e.to_string())?;
+    let store = Store::connect(&settings.database.url, 2).await.map_err(|e| e.to_string())?;
+    store.migrate().await.map_err(|e| e.to_string())?;
+    let report = crate::auth::rotate::rotate_keys(&store, &keyring, batch_size).await.map_err(|e| e.to_string())?;
+    print!("{report}");
+    let unreadable = report.unreadable();
+    if unreadable > 0 {
+        eprintln!(
+            "imap-gateway: {unreadable} values could not be opened with the configured keys; keep the keys they need"
+        );
+        return Err(String::new());
+    }
+    println!("every sealed value uses key {}", settings.auth.encryption_key_id);
+    Ok(())
 }
 
 /// One GET with a 3 s deadline; no configuration or secrets needed.

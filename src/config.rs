@@ -100,7 +100,7 @@ pub struct MetricsSettings {
 }
 
 /// Database settings.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `sqlite://path.db` (created if missing) or `postgres://user@host/db`.
@@ -113,6 +113,42 @@ impl Default for DatabaseSettings {
     fn default() -> Self {
         Self { url: "sqlite://imap-gateway.db".into(), max_connections: 10 }
     }
+}
+
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// `url` with the password of its user info and of any `password=` parameter replaced by
+/// `[redacted]`.
+pub fn redact_url(url: &str) -> String {
+    const R: &str = "[redacted]";
+    let (mut head, query) = match url.split_once('?') {
+        Some((h, q)) => (h.to_string(), Some(q)),
+        None => (url.to_string(), None),
+    };
+    if let Some(start) = head.find("://").map(|i| i + 3) {
+        let end = head[start..].find('/').map_or(head.len(), |i| start + i);
+        if let Some(at) = head[start..end].rfind('@').map(|i| start + i)
+            && let Some(colon) = head[start..at].find(':').map(|i| start + i)
+        {
+            head.replace_range(colon + 1..at, R);
+        }
+    }
+    let Some(query) = query else { return head };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}={R}"),
+            _ => p.to_string(),
+        })
+        .collect();
+    format!("{head}?{}", params.join("&"))
 }
 
 /// How the gateway secures its IMAP connections.
@@ -389,4 +425,21 @@ pub fn decode_key(key: &Secret) -> Result<[u8; 32], String> {
 /// Milliseconds to a [`Duration`].
 pub fn ms(value: u64) -> Duration {
     Duration::from_millis(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_database_password() {
+        let mut s = Settings::default();
+        s.database.url = "postgres://gw:s3cr3t-pw@db.internal:5432/gw?sslmode=require&password=other-pw".into();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("s3cr3t-pw") && !shown.contains("other-pw"), "{shown}");
+        assert!(shown.contains("postgres://gw:[redacted]@db.internal:5432/gw?sslmode=require&password=[redacted]"));
+        assert_eq!(redact_url("sqlite://imap-gateway.db"), "sqlite://imap-gateway.db");
+        assert_eq!(redact_url("postgres://gw@db/x"), "postgres://gw@db/x");
+        assert_eq!(redact_url("postgres://u:p@ss@h/d"), "postgres://u:[redacted]@h/d");
+    }
 }

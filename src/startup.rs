@@ -60,8 +60,9 @@ impl Application {
         let trusted = crate::auth::trusted::Trusted::from_settings(&settings.trusted)?;
         let metrics = target.metrics.clone();
         let login_limiter = crate::auth::limiter::LoginLimiter::new(
+            &store,
             settings.protection.login_failures_per_minute,
-            Duration::from_secs(60),
+            crate::auth::limiter::WINDOW,
         );
         let pools = Arc::new(Pools::new(target, settings.pool.clone()));
         pools.spawn_reaper();
@@ -168,8 +169,31 @@ fn spawn_sweeper(state: &AppState) {
             if let Err(e) = app.store.sweep_expired_access_tokens(app.oauth.clock.now()).await {
                 tracing::warn!(error = %e, "expired-token sweep failed");
             }
+            purge(&app).await;
         }
     });
+}
+
+/// Spent refresh tokens and families, old failed-login rows, finished webhook deliveries.
+async fn purge(app: &App) {
+    let auth = &app.settings.auth;
+    // A revoked family denies its access tokens until the last of them has expired.
+    let grace = (auth.access_ttl_secs + auth.leeway_secs + 60) as i64;
+    match app.store.purge_tokens(crate::store::now(), grace).await {
+        Ok(n) => tracing::debug!(refresh_tokens = n.refresh_tokens, families = n.families, "tokens purged"),
+        Err(e) => tracing::warn!(error = %e, "token purge failed"),
+    }
+    let now_ms = crate::store::now_ms();
+    if app.store.shared() {
+        let window = crate::auth::limiter::WINDOW.as_millis() as i64;
+        if let Err(e) = app.store.sweep_login_failures(now_ms - window).await {
+            tracing::warn!(error = %e, "failed-login sweep failed");
+        }
+    }
+    let retention = app.settings.webhooks.delivery_retention_secs.saturating_mul(1000).min(i64::MAX as u64) as i64;
+    if let Err(e) = app.store.purge_deliveries(now_ms.saturating_sub(retention)).await {
+        tracing::warn!(error = %e, "webhook delivery purge failed");
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -9,6 +9,7 @@ pub mod jwt;
 pub mod limiter;
 pub mod oauth;
 pub mod oauth_flows;
+pub mod rotate;
 pub mod tokens;
 pub mod trusted;
 
@@ -42,21 +43,26 @@ impl Auth {
             .jwt_secret
             .as_ref()
             .ok_or_else(|| ConfigError::Secret("IMAP_GATEWAY__AUTH__JWT_SECRET is not set".into()))?;
-        let key = s
-            .encryption_key
-            .as_ref()
-            .ok_or_else(|| ConfigError::Secret("IMAP_GATEWAY__AUTH__ENCRYPTION_KEY is not set".into()))?;
-        let current = decode_key(key).map_err(ConfigError::Secret)?;
-        let mut previous = Vec::new();
-        for (id, k) in &s.previous_encryption_keys {
-            previous.push((id.clone(), decode_key(k).map_err(ConfigError::Secret)?));
-        }
         Ok(Self {
             jwt: jwt::Jwt::new(secret.expose().as_bytes(), &s.issuer, &s.audience, s.access_ttl_secs, s.leeway_secs),
-            keyring: crypto::Keyring::new(&s.encryption_key_id, current, previous),
+            keyring: keyring(s)?,
             refresh_ttl_secs: s.refresh_ttl_secs as i64,
             family_lifetime_secs: s.refresh_family_lifetime_secs as i64,
             cursors: cursor::Cursors::new(secret.expose().as_bytes()),
         })
     }
+}
+
+/// The credential keyring of the settings: the current key seals, it and the previous keys open.
+pub fn keyring(s: &AuthSettings) -> Result<crypto::Keyring, ConfigError> {
+    let key = s
+        .encryption_key
+        .as_ref()
+        .ok_or_else(|| ConfigError::Secret("IMAP_GATEWAY__AUTH__ENCRYPTION_KEY is not set".into()))?;
+    let current = decode_key(key).map_err(ConfigError::Secret)?;
+    let mut previous = Vec::new();
+    for (id, k) in &s.previous_encryption_keys {
+        previous.push((id.clone(), decode_key(k).map_err(|e| ConfigError::Secret(format!("previous key {id}: {e}")))?));
+    }
+    Ok(crypto::Keyring::new(&s.encryption_key_id, current, previous))
 }

@@ -17,7 +17,6 @@ use super::{
 };
 
 /// A login with OAuth2 tokens instead of a password.
-#[derive(Debug)]
 pub struct OAuthLogin<'a> {
     /// IMAP user name.
     pub username: &'a str,
@@ -31,6 +30,20 @@ pub struct OAuthLogin<'a> {
     pub refresh_token: Option<&'a str>,
     /// A configured provider.
     pub provider: Option<&'a str>,
+}
+
+impl std::fmt::Debug for OAuthLogin<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |t: Option<&str>| t.map(|_| "[redacted]");
+        f.debug_struct("OAuthLogin")
+            .field("username", &self.username)
+            .field("access_token", &redacted(self.access_token))
+            .field("mechanism", &self.mechanism)
+            .field("expires_in", &self.expires_in)
+            .field("refresh_token", &redacted(self.refresh_token))
+            .field("provider", &self.provider)
+            .finish()
+    }
 }
 
 /// The SASL mechanism an account's `auth_kind` names, or None for a password account.
@@ -258,4 +271,24 @@ pub async fn after_refusal(app: &App, account_id: &str) -> Result<Option<(Creden
     }
     let next = renew(app, &account).await?.unwrap_or(account);
     credentials_of(app, next, mechanism).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_tokens() {
+        let login = OAuthLogin {
+            username: "alice",
+            access_token: Some("ya29.access-token-value"),
+            mechanism: OAuthMechanism::XOAuth2,
+            expires_in: Some(60),
+            refresh_token: Some("1//refresh-token-value"),
+            provider: Some("google"),
+        };
+        let shown = format!("{login:?}");
+        assert!(!shown.contains("token-value"), "{shown}");
+        assert!(shown.contains("alice") && shown.contains("[redacted]"), "{shown}");
+    }
 }

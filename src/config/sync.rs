@@ -64,6 +64,9 @@ pub struct WebhookSettings {
     pub timeout_ms: u64,
     /// How often the delivery worker looks for due deliveries, in milliseconds.
     pub poll_ms: u64,
+    /// Delivered and failed deliveries (with their attempts) are purged this many seconds
+    /// after they were queued (default 7 days).
+    pub delivery_retention_secs: u64,
 }
 
 impl Default for WebhookSettings {
@@ -78,6 +81,7 @@ impl Default for WebhookSettings {
             retry_max_ms: 15 * 60 * 1000,
             timeout_ms: 10_000,
             poll_ms: 1_000,
+            delivery_retention_secs: 7 * 24 * 3600,
         }
     }
 }

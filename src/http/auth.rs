@@ -40,7 +40,7 @@ pub async fn login(
     let user_key = format!("user:{}", body.username.to_lowercase());
     let keys = [format!("ip:{ip}"), user_key.clone()];
     // The attempt counts from here, so parallel guesses cannot all slip past the limit.
-    let mark = state.login_limiter.check(&keys).map_err(|secs| {
+    let mark = state.login_limiter.check(&keys).await.map_err(|secs| {
         state.metrics.inc("login_rate_limited_total", &[("limit", "failures")]);
         ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too-many-login-attempts", "Too many failed logins")
             .detail(format!("too many failed logins for this client or username; try again in {secs} s"))
@@ -48,13 +48,13 @@ pub async fn login(
     })?;
     match login_with(&state, &body).await {
         Ok(tokens) => {
-            state.login_limiter.succeed(mark, &keys[0], &user_key);
+            state.login_limiter.succeed(mark, &keys[0], &user_key).await;
             Ok(Json(tokens))
         }
         Err(e) => {
             if e.status != StatusCode::UNAUTHORIZED {
                 // Not a refused password (server down, bad input): it does not count.
-                state.login_limiter.release(mark, &keys);
+                state.login_limiter.release(mark, &keys).await;
             }
             Err(e)
         }

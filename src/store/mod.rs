@@ -4,9 +4,12 @@
 pub mod accounts;
 pub mod deliveries;
 pub mod idempotency;
+pub mod limits;
+pub mod purge;
 pub mod refresh;
 pub mod revocation_cache;
 pub mod revocations;
+pub mod sealed;
 pub mod webhooks;
 
 use std::time::Duration;
@@ -30,6 +33,8 @@ pub struct Store {
     pool: AnyPool,
     /// Recent "not revoked" answers (shared by clones).
     revocations: std::sync::Arc<revocation_cache::RevocationCache>,
+    /// PostgreSQL, which several instances share: limits are kept in the database.
+    shared: bool,
 }
 
 impl Store {
@@ -47,7 +52,7 @@ impl Store {
             // WAL lets readers run beside the single writer; the setting persists in the file.
             sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
         }
-        Ok(Self { pool, revocations: Default::default() })
+        Ok(Self { pool, revocations: Default::default(), shared: !sqlite })
     }
 
     /// Applies pending migrations. Safe when several instances start at once: sqlx takes a
@@ -61,6 +66,12 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// True on PostgreSQL, where instances share the database and so keep limits in it
+    /// (SQLite serves one instance: its limits stay in memory).
+    pub fn shared(&self) -> bool {
+        self.shared
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {
@@ -80,6 +91,11 @@ fn sqlite_url(url: &str) -> String {
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 impl Store {

@@ -6,7 +6,7 @@ use sqlx::{Row, any::AnyRow};
 use super::{Store, StoreError, now};
 
 /// A registered webhook.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Webhook {
     /// Id (`wh_…`).
     pub id: String,
@@ -22,6 +22,20 @@ pub struct Webhook {
     pub sealed_secret: String,
     /// Milliseconds since the epoch.
     pub created_at: i64,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("id", &self.id)
+            .field("account_id", &self.account_id)
+            .field("url", &self.url)
+            .field("events", &self.events)
+            .field("mailboxes", &self.mailboxes)
+            .field("sealed_secret", &"[redacted]")
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 fn list(text: &str) -> Vec<String> {
@@ -180,5 +194,23 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn debug_never_shows_the_sealed_secret() {
+        let w = super::Webhook {
+            id: "wh_1".into(),
+            account_id: "a".into(),
+            url: "https://example.com/h".into(),
+            events: vec![],
+            mailboxes: vec![],
+            sealed_secret: "v1:k1:nonce:ciphertext".into(),
+            created_at: 1,
+        };
+        let shown = format!("{w:?}");
+        assert!(!shown.contains("ciphertext") && shown.contains("[redacted]"), "{shown}");
     }
 }

@@ -16,7 +16,7 @@ pub struct NewWebhook {
 }
 
 /// A registered webhook.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Webhook {
     /// Id.
@@ -32,6 +32,19 @@ pub struct Webhook {
     /// The signing secret: returned once, at registration only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("id", &self.id)
+            .field("url", &self.url)
+            .field("events", &self.events)
+            .field("mailboxes", &self.mailboxes)
+            .field("created_at", &self.created_at)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 /// The account's webhooks.
@@ -85,4 +98,21 @@ pub struct DeliveryView {
 pub struct DeliveryList {
     /// Newest first (at most 50).
     pub items: Vec<DeliveryView>,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let w = super::Webhook {
+            id: "wh_1".into(),
+            url: "https://example.com/h".into(),
+            events: vec![],
+            mailboxes: vec![],
+            created_at: String::new(),
+            secret: Some("whsec_very-secret".into()),
+        };
+        let shown = format!("{w:?} {:?}", super::WebhookList { items: vec![w.clone()] });
+        assert!(!shown.contains("very-secret") && shown.contains("[redacted]"), "{shown}");
+    }
 }
