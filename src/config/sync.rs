@@ -59,6 +59,11 @@ pub struct WebhookSettings {
     pub timeout_ms: u64,
     /// How often the delivery worker looks for due deliveries, in milliseconds.
     pub poll_ms: u64,
+    /// Deliveries in flight at once per instance (default 8).
+    pub concurrency: usize,
+    /// Deliveries of one account in flight at once per instance (default 2), so that one
+    /// account's slow receivers hold at most this share of the workers.
+    pub per_account_concurrency: usize,
 }
 
 impl Default for WebhookSettings {
@@ -73,6 +78,8 @@ impl Default for WebhookSettings {
             retry_max_ms: 15 * 60 * 1000,
             timeout_ms: 10_000,
             poll_ms: 1_000,
+            concurrency: 8,
+            per_account_concurrency: 2,
         }
     }
 }
