@@ -7,7 +7,7 @@ use crate::helpers::{TestApp, dovecot, settings_for};
 const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// A fresh PostgreSQL database, dropped by [`drop_pg`].
-async fn fresh_pg() -> (String, String) {
+pub(crate) async fn fresh_pg() -> (String, String) {
     let name = format!("igw_test_{}", uuid::Uuid::new_v4().simple());
     let admin = Store::connect(PG_ADMIN, 1).await.unwrap_or_else(|e| {
         panic!("PostgreSQL must run on 127.0.0.1:5432 (user postgres, trust auth) for the store tests: {e}")
@@ -23,7 +23,7 @@ fn admin_pool(store: &Store) -> &sqlx::AnyPool {
     store.any_pool()
 }
 
-async fn drop_pg(name: &str) {
+pub(crate) async fn drop_pg(name: &str) {
     if let Ok(admin) = Store::connect(PG_ADMIN, 1).await {
         let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
             .execute(admin_pool(&admin))
@@ -31,7 +31,7 @@ async fn drop_pg(name: &str) {
     }
 }
 
-fn sqlite_url() -> String {
+pub(crate) fn sqlite_url() -> String {
     format!("sqlite://{}", std::env::temp_dir().join(format!("igw-store-{}.db", uuid::Uuid::new_v4())).display())
 }
 
