@@ -67,6 +67,11 @@ pub struct WebhookSettings {
     /// Delivered and failed deliveries (with their attempts) are purged this many seconds
     /// after they were queued (default 7 days).
     pub delivery_retention_secs: u64,
+    /// Deliveries in flight at once per instance (default 8).
+    pub concurrency: usize,
+    /// Deliveries of one account in flight at once per instance (default 2), so that one
+    /// account's slow receivers hold at most this share of the workers.
+    pub per_account_concurrency: usize,
 }
 
 impl Default for WebhookSettings {
@@ -82,6 +87,8 @@ impl Default for WebhookSettings {
             timeout_ms: 10_000,
             poll_ms: 1_000,
             delivery_retention_secs: 7 * 24 * 3600,
+            concurrency: 8,
+            per_account_concurrency: 2,
         }
     }
 }

@@ -35,6 +35,11 @@ fn view(r: &Row, secret: Option<String>) -> Webhook {
     }
 }
 
+fn too_many(max: usize) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "too-many-webhooks", "The account has too many webhooks")
+        .detail(format!("at most {max}"))
+}
+
 /// Registers a webhook. The secret that signs its deliveries is in this answer only.
 #[utoipa::path(post, path = "/v1/webhooks", tag = "sync", security(("bearer" = [])),
     request_body = NewWebhook,
@@ -68,14 +73,15 @@ pub async fn create_webhook(
     for n in &names {
         mailboxes.push(MailboxName::parse(n)?);
     }
-    ssrf::resolve(&req.url, &st.settings.webhooks).await.map_err(|e| {
+    // No name is resolved here (only at each delivery), so the answer tells nothing of DNS.
+    ssrf::check(&req.url, &st.settings.webhooks).map_err(|e| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "webhook-url-refused", "This URL cannot receive webhooks")
             .detail(e.to_string())
     })?;
-    let existing = st.store.webhooks(&account).await?;
-    if existing.len() >= st.settings.webhooks.per_account_max {
-        return Err(ApiError::new(StatusCode::CONFLICT, "too-many-webhooks", "The account has too many webhooks")
-            .detail(format!("at most {}", st.settings.webhooks.per_account_max)));
+    let cap = st.settings.webhooks.per_account_max;
+    // A quick answer before any IMAP; the insert enforces the cap atomically.
+    if st.store.webhooks(&account).await?.len() >= cap {
+        return Err(too_many(cap));
     }
     let pool = st.pool_for(&account).await?;
     for m in &mailboxes {
@@ -96,7 +102,9 @@ pub async fn create_webhook(
         sealed_secret: st.auth.keyring.seal(&id, SECRET_FIELD, &secret),
         created_at: chrono::Utc::now().timestamp_millis(),
     };
-    st.store.insert_webhook(&row).await?;
+    if !st.store.insert_webhook_capped(&row, cap).await? {
+        return Err(too_many(cap));
+    }
     // The watcher follows the mailboxes before the 201, so that every later change is delivered.
     let feed = st.follow(&account, &row.mailboxes, &[]).await?;
     st.webhooks.ensure(&st, &account).await;

@@ -13,6 +13,8 @@ pub struct Due {
     pub id: String,
     /// Its webhook.
     pub webhook_id: String,
+    /// The webhook's account.
+    pub account_id: String,
     /// Event type.
     pub event_type: String,
     /// The JSON body, signed as is.
@@ -86,12 +88,18 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Up to `limit` pending deliveries that are due and not leased.
+    /// Up to `limit` pending deliveries that are due and not leased, taking turns between
+    /// accounts: every account's oldest due delivery first, then every account's second, and
+    /// so on, so that one account's backlog never hides another account's deliveries.
     pub async fn due_deliveries(&self, now: i64, limit: i64) -> Result<Vec<Due>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, webhook_id, event_type, body, attempts FROM webhook_deliveries \
-             WHERE status = 'pending' AND next_attempt_at <= $1 AND locked_until <= $1 \
-             ORDER BY next_attempt_at, created_at, id LIMIT $2",
+            "SELECT id, webhook_id, account_id, event_type, body, attempts FROM ( \
+               SELECT d.id, d.webhook_id, w.account_id, d.event_type, d.body, d.attempts, d.next_attempt_at, \
+                 d.created_at, ROW_NUMBER() OVER (PARTITION BY w.account_id \
+                   ORDER BY d.next_attempt_at, d.created_at, d.id) AS turn \
+               FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+               WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND d.locked_until <= $1 \
+             ) due ORDER BY turn, next_attempt_at, created_at, id LIMIT $2",
         )
         .bind(now)
         .bind(limit)
@@ -102,6 +110,7 @@ impl Store {
                 Ok(Due {
                     id: r.try_get("id")?,
                     webhook_id: r.try_get("webhook_id")?,
+                    account_id: r.try_get("account_id")?,
                     event_type: r.try_get("event_type")?,
                     body: r.try_get("body")?,
                     attempts: r.try_get("attempts")?,

@@ -73,6 +73,34 @@ impl Store {
         Ok(())
     }
 
+    /// Stores a new webhook unless its account already has `cap` of them; false then. The
+    /// account's row is locked first (a no-op UPDATE), so that racing creates are counted one
+    /// after another on PostgreSQL as on SQLite.
+    pub async fn insert_webhook_capped(&self, w: &Webhook, cap: usize) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE accounts SET updated_at = updated_at WHERE id = $1")
+            .bind(&w.account_id)
+            .execute(&mut *tx)
+            .await?;
+        let n = sqlx::query(
+            "INSERT INTO webhooks (id, account_id, url, events, mailboxes, secret, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7 WHERE (SELECT count(*) FROM webhooks WHERE account_id = $2) < $8",
+        )
+        .bind(&w.id)
+        .bind(&w.account_id)
+        .bind(&w.url)
+        .bind(serde_json::to_string(&w.events).unwrap_or_default())
+        .bind(serde_json::to_string(&w.mailboxes).unwrap_or_default())
+        .bind(&w.sealed_secret)
+        .bind(w.created_at)
+        .bind(i64::try_from(cap).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
     /// The account's webhooks, oldest first.
     pub async fn webhooks(&self, account: &str) -> Result<Vec<Webhook>, StoreError> {
         let rows = sqlx::query(

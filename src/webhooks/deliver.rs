@@ -1,20 +1,19 @@
 //! The delivery worker: takes due deliveries from the persisted queue (leased, so one worker
 //! of one instance sends each), POSTs them signed to the address the SSRF check approved, and
-//! records the attempt. Failures retry with exponential backoff and full jitter.
+//! records the attempt. Failures retry with exponential backoff and full jitter. Accounts take
+//! turns, and one account holds at most its share of the slots (`schedule`).
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use tokio::sync::Semaphore;
-
-use super::{SECRET_FIELD, sign, ssrf};
+use super::{SECRET_FIELD, schedule::Slots, sign, ssrf};
 use crate::{
     config::WebhookSettings,
     state::AppState,
     store::{deliveries::Attempt, deliveries::Due},
 };
 
-/// Deliveries in flight at once per instance.
-const CONCURRENCY: usize = 8;
+/// The longest name resolution of one attempt, in milliseconds.
+const RESOLVE_MS: u64 = 5_000;
 
 /// Milliseconds since the epoch.
 pub fn now_ms() -> i64 {
@@ -28,18 +27,26 @@ pub fn retry_delay_ms(s: &WebhookSettings, attempt: u32, random: u64) -> u64 {
     random % ceiling + 1
 }
 
-/// Runs the worker until the process ends.
+/// Runs the worker until the process ends. Each round takes the due deliveries in turns
+/// between accounts and leases those that get a slot (`schedule`: the instance's limit, and
+/// one account's share of it); a finished delivery frees its slot and wakes the worker.
 pub fn spawn_worker(app: AppState) {
     tokio::spawn(async move {
-        let permits = Arc::new(Semaphore::new(CONCURRENCY));
-        let poll = Duration::from_millis(app.settings.webhooks.poll_ms.max(10));
+        let s = &app.settings.webhooks;
+        let slots = Slots::new(s.concurrency, s.per_account_concurrency);
+        let poll = Duration::from_millis(s.poll_ms.max(10));
+        // Rows enough that the accounts at their share (at most `concurrency / per_account` of
+        // them, one row each per turn) never crowd the others out of a batch.
+        let batch = s.concurrency.max(1) as i64 * 4;
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(poll) => {}
                 _ = app.webhooks.wake.notified() => {}
             }
-            let now = now_ms();
-            let due = match app.store.due_deliveries(now, CONCURRENCY as i64 * 4).await {
+            if slots.full() {
+                continue;
+            }
+            let due = match app.store.due_deliveries(now_ms(), batch).await {
                 Ok(d) => d,
                 Err(e) => {
                     tracing::warn!(error = %e, "webhook queue unavailable");
@@ -47,36 +54,57 @@ pub fn spawn_worker(app: AppState) {
                 }
             };
             for d in due {
+                if slots.full() {
+                    break;
+                }
                 // A slot first, then the lease, timed from now: a lease never runs out while
                 // its delivery waits for a slot.
-                let Ok(permit) = permits.clone().acquire_owned().await else { return };
+                let Some(slot) = slots.take(&d.account_id) else { continue };
                 let now = now_ms();
-                // Longer than one attempt can take (resolution ≤ 5 s, then the POST's deadline);
-                // a crashed worker's lease lapses after this.
-                let lease = now + app.settings.webhooks.timeout_ms as i64 + 10_000;
+                // Longer than one attempt can take (bounded in `attempt`); a crashed worker's
+                // lease lapses after this.
+                let lease = now + (s.timeout_ms + RESOLVE_MS) as i64 + 5_000;
                 if !matches!(app.store.claim_delivery(&d.id, now, lease).await, Ok(true)) {
                     continue;
                 }
                 let app = app.clone();
                 tokio::spawn(async move {
                     attempt(&app, d).await;
-                    drop(permit);
+                    drop(slot);
+                    app.webhooks.wake.notify_one();
                 });
             }
         }
     });
 }
 
+/// Why an attempt sent nothing or got no answer.
+enum Failure {
+    /// The destination was refused before anything was sent (the reason says nothing of
+    /// what the name resolved to).
+    Refused(String),
+    /// Sending failed or timed out.
+    Failed(String),
+}
+
 async fn attempt(app: &AppState, d: Due) {
     let s = &app.settings.webhooks;
     let started = now_ms();
     let number = d.attempts + 1;
-    let outcome = send(app, &d).await;
-    let duration_ms = now_ms() - started;
-    let (http_status, error) = match &outcome {
-        Ok(code) if (200..300).contains(code) => (Some(*code), None),
-        Ok(code) => (Some(*code), Some(format!("receiver answered {code}"))),
-        Err(e) => (None, Some(e.clone())),
+    // Bounded as a whole, whatever the receiver (or the database) does.
+    let outcome = tokio::time::timeout(Duration::from_millis(s.timeout_ms + RESOLVE_MS), send(app, &d))
+        .await
+        .unwrap_or_else(|_| Err(Failure::Failed("timed out".into())));
+    let mut duration_ms = now_ms() - started;
+    let (http_status, error) = match outcome {
+        Ok(code) if (200..300).contains(&code) => (Some(code), None),
+        Ok(code) => (Some(code), Some(format!("receiver answered {code}"))),
+        Err(Failure::Failed(e)) => (None, Some(e)),
+        // Nothing was sent; how long the lookup took would tell what the name is.
+        Err(Failure::Refused(e)) => {
+            duration_ms = 0;
+            (None, Some(format!("refused: {e}")))
+        }
     };
     let a = Attempt { attempt: number, at: started, http_status, error, duration_ms };
     let (status, next) = if a.error.is_none() {
@@ -101,15 +129,23 @@ async fn attempt(app: &AppState, d: Due) {
 }
 
 /// One POST; the receiver's status, or why nothing was sent or received.
-async fn send(app: &AppState, d: &Due) -> Result<i64, String> {
+async fn send(app: &AppState, d: &Due) -> Result<i64, Failure> {
     let s = &app.settings.webhooks;
-    let hook = app.store.webhook(&d.webhook_id).await.map_err(|e| e.to_string())?.ok_or("webhook deleted")?;
-    let secret = app.auth.keyring.open(&hook.id, SECRET_FIELD, &hook.sealed_secret).map_err(|e| e.to_string())?;
-    // Checked again at every attempt: DNS may have changed since registration.
-    let dest = tokio::time::timeout(Duration::from_secs(5), ssrf::resolve(&hook.url, s))
+    let failed = |e: String| Failure::Failed(e);
+    let hook = app
+        .store
+        .webhook(&d.webhook_id)
         .await
-        .map_err(|_| "name resolution timed out".to_string())?
-        .map_err(|e| format!("refused: {e}"))?;
+        .map_err(|e| failed(e.to_string()))?
+        .ok_or_else(|| failed("webhook deleted".into()))?;
+    let secret =
+        app.auth.keyring.open(&hook.id, SECRET_FIELD, &hook.sealed_secret).map_err(|e| failed(e.to_string()))?;
+    // Checked at every attempt (names are not resolved at registration, and DNS changes). A
+    // lookup that hangs is refused like one that fails.
+    let dest = tokio::time::timeout(Duration::from_millis(RESOLVE_MS), ssrf::resolve(&hook.url, s))
+        .await
+        .unwrap_or_else(|_| Err(ssrf::Refused::Unresolved(String::new())))
+        .map_err(|e| Failure::Refused(e.to_string()))?;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -117,7 +153,7 @@ async fn send(app: &AppState, d: &Due) -> Result<i64, String> {
         .resolve(&dest.host, dest.addr)
         .user_agent(concat!("imap-gateway-webhooks/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| failed(e.to_string()))?;
     let timestamp = chrono::Utc::now().timestamp();
     let resp = client
         .post(dest.url.clone())
@@ -129,7 +165,7 @@ async fn send(app: &AppState, d: &Due) -> Result<i64, String> {
         .body(d.body.clone())
         .send()
         .await
-        .map_err(|e| if e.is_timeout() { "timed out".to_string() } else { "connection failed".to_string() })?;
+        .map_err(|e| failed(if e.is_timeout() { "timed out" } else { "connection failed" }.to_string()))?;
     Ok(i64::from(resp.status().as_u16()))
 }
 

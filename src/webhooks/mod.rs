@@ -1,8 +1,10 @@
 //! Webhooks: per-account dispatchers that turn feed events into persisted deliveries, the
-//! delivery worker, signatures, and the SSRF rules for destinations.
+//! delivery worker with its fair shares per account, signatures, and the SSRF rules for
+//! destinations.
 
 pub mod deliver;
 pub mod dispatch;
+pub mod schedule;
 pub mod sign;
 pub mod ssrf;
 

@@ -3,12 +3,20 @@
 //! reserved, nor IPv4-mapped, IPv4-compatible, NAT64 or 6to4 forms of those). The host is
 //! resolved here and the caller connects to the address that was checked, so DNS cannot
 //! change the answer in between.
+//!
+//! Registration ([`check`]) never resolves a name: it checks the URL and refuses an internal
+//! address literal, and names are checked at each delivery ([`resolve`]). A name that does not
+//! resolve and one that resolves to an internal address are refused with the same words, so
+//! neither the registration nor the recorded attempts map internal DNS.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use url::Url;
+use url::{Host, Url};
 
 use crate::config::WebhookSettings;
+
+/// What both "does not resolve" and "resolves to an internal address" say.
+const NO_PUBLIC_ADDRESS: &str = "the host does not resolve, or resolves to an internal address";
 
 /// Why a URL is refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -22,12 +30,12 @@ pub enum Refused {
     /// Not on the configured allow-list.
     #[error("host {0} is not on the allow-list")]
     NotAllowed(String),
-    /// The name does not resolve.
-    #[error("host {0} does not resolve")]
+    /// The name does not resolve (in time). Said as for [`Refused::Internal`], so that the two
+    /// cannot be told apart.
+    #[error("{NO_PUBLIC_ADDRESS}")]
     Unresolved(String),
-    /// It resolves to an internal address (which the message does not name, so that
-    /// registrations cannot map internal DNS).
-    #[error("the host resolves to an internal address")]
+    /// It resolves to an internal address (which the message does not name).
+    #[error("{NO_PUBLIC_ADDRESS}")]
     Internal(IpAddr),
 }
 
@@ -58,6 +66,21 @@ pub fn parse(raw: &str, s: &WebhookSettings) -> Result<Url, Refused> {
         return Err(Refused::NotAllowed(host));
     }
     Ok(url)
+}
+
+/// What registration checks: [`parse`], and that an address literal is not internal. A name
+/// is not resolved (see the module's doc).
+pub fn check(raw: &str, s: &WebhookSettings) -> Result<Url, Refused> {
+    let url = parse(raw, s)?;
+    let literal = match url.host() {
+        Some(Host::Ipv4(v4)) => Some(IpAddr::V4(v4)),
+        Some(Host::Ipv6(v6)) => Some(IpAddr::V6(v6)),
+        _ => None,
+    };
+    match literal {
+        Some(ip) if !s.allow_internal && is_internal(ip) => Err(Refused::Internal(ip)),
+        _ => Ok(url),
+    }
 }
 
 /// Checks `raw` and resolves it to an address that may be connected to.
@@ -187,5 +210,22 @@ mod tests {
         let open = WebhookSettings { allow_http: true, allow_internal: true, ..Default::default() };
         let d = resolve("http://127.0.0.1:9/x", &open).await.expect("allowed by the flag");
         assert_eq!(d.addr, "127.0.0.1:9".parse().expect("addr"));
+    }
+
+    #[tokio::test]
+    async fn registration_resolves_no_name_and_refusals_say_the_same() {
+        let s = WebhookSettings::default();
+        for name in ["https://localhost/", "https://no-such-host.invalid/", "https://hooks.example.com/"] {
+            assert!(check(name, &s).is_ok(), "{name}: a name is checked at delivery");
+        }
+        for literal in ["https://127.0.0.1/", "https://[::1]/", "https://0x7f.1/", "https://[fd00::1]/"] {
+            assert!(matches!(check(literal, &s), Err(Refused::Internal(_))), "{literal}");
+        }
+        assert!(check("https://93.184.216.34/", &s).is_ok());
+        assert_eq!(check("http://93.184.216.34/", &s), Err(Refused::Scheme));
+        let unresolved = resolve("https://no-such-host.invalid/", &s).await.expect_err("does not resolve");
+        let internal = resolve("https://localhost/", &s).await.expect_err("loopback");
+        assert!(matches!(unresolved, Refused::Unresolved(_)) && matches!(internal, Refused::Internal(_)));
+        assert_eq!(unresolved.to_string(), internal.to_string());
     }
 }

@@ -39,4 +39,5 @@ mod tenants;
 mod transfer;
 mod trusted;
 mod vanished;
+mod webhook_fairness;
 mod webhooks;

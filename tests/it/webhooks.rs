@@ -21,10 +21,10 @@ use crate::helpers::{Admin, Dovecot, TestApp, dovecot, expect_problem, message, 
 const USER: &str = "grace";
 
 #[derive(Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     down: AtomicBool,
     /// Accepted deliveries: (Webhook-Id, timestamp, signature, body).
-    got: Mutex<Vec<(String, i64, String, String)>>,
+    pub(crate) got: Mutex<Vec<(String, i64, String, String)>>,
 }
 
 async fn hook(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: String) -> StatusCode {
@@ -37,7 +37,7 @@ async fn hook(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: String) 
     StatusCode::NO_CONTENT
 }
 
-async fn receiver() -> (Arc<Receiver>, String) {
+pub(crate) async fn receiver() -> (Arc<Receiver>, String) {
     let r = Arc::new(Receiver::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://127.0.0.1:{}/hook", listener.local_addr().expect("addr").port());
@@ -243,7 +243,6 @@ async fn internal_destinations_are_refused_and_webhooks_belong_to_their_account(
         "http://127.0.0.1/hook",
         "http://[::ffff:127.0.0.1]/hook",
         "http://169.254.169.254/latest/meta-data",
-        "http://localhost:8080/",
         "http://10.0.0.7/",
         "http://[fd00::1]/",
         "http://[64:ff9b::7f00:1]/",
@@ -292,4 +291,61 @@ async fn internal_destinations_are_refused_and_webhooks_belong_to_their_account(
         app.http.delete(app.url(&format!("/v1/webhooks/{id}"))).bearer_auth(&token).send().await.expect("delete");
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.get_json("/v1/webhooks", &token).await["items"], json!([]));
+}
+
+/// Registration resolves no name, so an unresolvable name and one resolving to an internal
+/// address get the same answer; at delivery both are refused with the same words and no time.
+#[tokio::test]
+async fn registration_tells_nothing_of_what_a_name_resolves_to() {
+    let app = TestApp::spawn_with(|s| {
+        s.webhooks.poll_ms = 100;
+        s.webhooks.max_attempts = 1;
+    })
+    .await;
+    let mailbox = unique("oracle");
+    let mut admin = Admin::connect(dovecot(), USER).await;
+    admin.create(&mailbox).await;
+    let token = app.login(USER).await.access;
+    let names = [
+        format!("https://no-such-host-{}.invalid/hook", uuid::Uuid::new_v4().simple()),
+        "https://localhost/hook".into(),
+    ];
+    let mut ids = Vec::new();
+    let mut shapes = Vec::new();
+    for url in &names {
+        let resp = app
+            .http
+            .post(app.url("/v1/webhooks"))
+            .bearer_auth(&token)
+            .json(&json!({"url": url, "mailboxes": [mailbox], "events": ["message.created"]}))
+            .send()
+            .await
+            .expect("register");
+        let status = resp.status();
+        let body: Value = resp.json().await.expect("json");
+        assert_eq!(status, StatusCode::CREATED, "{url}: {body}");
+        ids.push(body["id"].as_str().expect("id").to_string());
+        shapes.push(body.as_object().expect("object").keys().cloned().collect::<Vec<_>>());
+    }
+    assert_eq!(shapes[0], shapes[1], "the same answer");
+
+    admin.append(&mailbox, None, &message("oracle")).await;
+    let mut attempts = Vec::new();
+    for id in &ids {
+        let path = format!("/v1/webhooks/{id}/deliveries");
+        let mut found = None;
+        for _ in 0..200 {
+            let d = app.get_json(&path, &token).await;
+            if let Some(a) = d["items"][0]["history"].get(0) {
+                found = Some(a.clone());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        attempts.push(found.expect("an attempt was made"));
+    }
+    assert_eq!(attempts[0]["error"], attempts[1]["error"], "the same refusal: {attempts:?}");
+    assert!(attempts[0]["error"].as_str().expect("error").starts_with("refused: "), "{attempts:?}");
+    assert_eq!((attempts[0]["durationMs"].as_i64(), attempts[1]["durationMs"].as_i64()), (Some(0), Some(0)));
+    admin.logout().await;
 }
