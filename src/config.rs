@@ -225,6 +225,9 @@ pub struct PoolSettings {
     /// Message summaries (envelope, size, dates) kept in memory across all accounts, so that a
     /// repeated page fetches only FLAGS and MODSEQ; 0 turns the cache off.
     pub summary_cache_entries: usize,
+    /// Upper bound of the summary cache's estimated size, in bytes (default 32 MiB); one
+    /// summary may take at most a sixteenth of it (a heavier one is served, not kept).
+    pub summary_cache_bytes: usize,
     /// Full messages (envelope, body structure and decoded body values) kept in memory across
     /// all accounts, so that reading a message again with the same `maxBodyValueBytes` is one
     /// FETCH of its flags and MODSEQ (a message too big to keep whole keeps its structure only);
@@ -245,6 +248,7 @@ impl Default for PoolSettings {
             health_check_after_secs: 30,
             reap_interval_secs: 30,
             summary_cache_entries: 20_000,
+            summary_cache_bytes: 32 * 1024 * 1024,
             message_cache_entries: 20_000,
             message_cache_bytes: 64 * 1024 * 1024,
         }
