@@ -128,6 +128,9 @@ pub struct ImapSettings {
     /// NOOP for this long after its view last caught up (in milliseconds; 0: always NOOP).
     /// Changes made through the gateway are seen at once; other clients' within this time.
     pub resync_after_ms: u64,
+    /// Largest message header `…/headers` serves, in bytes (default 1 MiB): it fetches at most
+    /// one byte more, and a longer header is a 422 `header-too-large`.
+    pub header_max_bytes: u32,
     /// Capabilities to ignore even if the server offers them (upper case), to work around a
     /// broken extension or to exercise the fallbacks: e.g. `["LIST-STATUS"]`.
     pub ignore_capabilities: Vec<String>,
@@ -147,6 +150,7 @@ impl Default for ImapSettings {
             login_timeout_ms: 15_000,
             command_timeout_ms: 30_000,
             resync_after_ms: 1_000,
+            header_max_bytes: 1024 * 1024,
             ignore_capabilities: Vec::new(),
         }
     }

@@ -38,13 +38,16 @@ fn text_weight(s: &Option<String>) -> usize {
 /// Addresses by the length of their strings, so that a huge To header weighs what it holds.
 fn addresses_weight(list: &[EmailAddress]) -> usize {
     list.iter()
-        .map(|a| std::mem::size_of::<EmailAddress>() + text_weight(&a.name) + text_weight(&a.email) + text_weight(&a.group))
+        .map(|a| {
+            std::mem::size_of::<EmailAddress>() + text_weight(&a.name) + text_weight(&a.email) + text_weight(&a.group)
+        })
         .sum()
 }
 
 fn summary_weight(s: &MessageSummary) -> usize {
     let strings = [&s.received_at, &s.sent_at, &s.subject, &s.message_id, &s.in_reply_to, &s.imap.mod_seq];
-    let flags: usize = s.imap.flags.iter().map(|f| f.len() + 40).sum::<usize>() + s.keywords.keys().map(|k| k.len() + 64).sum::<usize>();
+    let flags: usize = s.imap.flags.iter().map(|f| f.len() + 40).sum::<usize>()
+        + s.keywords.keys().map(|k| k.len() + 64).sum::<usize>();
     std::mem::size_of::<MessageSummary>()
         + strings.iter().map(|s| text_weight(s)).sum::<usize>()
         + addresses_weight(&s.from)
@@ -213,6 +216,7 @@ mod tests {
             message_id: None,
             in_reply_to: None,
             has_attachment: false,
+            envelope_truncated: false,
             imap: crate::views::message::MessageImap { uid_validity: 7, mod_seq: None, flags: vec![] },
         }
     }
@@ -269,9 +273,18 @@ mod tests {
         let mut heavy = summary(1);
         heavy.subject = Some("s".repeat(100_000));
         heavy.to = (0..2_000)
-            .map(|n| EmailAddress { name: Some(format!("Recipient {n} {}", "x".repeat(500))), email: Some(format!("r{n}@example.org")), group: None })
+            .map(|n| EmailAddress {
+                name: Some(format!("Recipient {n} {}", "x".repeat(500))),
+                email: Some(format!("r{n}@example.org")),
+                group: None,
+            })
             .collect();
-        let held = 100_000 + heavy.to.iter().map(|a| a.name.as_ref().map_or(0, String::len) + a.email.as_ref().map_or(0, String::len)).sum::<usize>();
+        let held = 100_000
+            + heavy
+                .to
+                .iter()
+                .map(|a| a.name.as_ref().map_or(0, String::len) + a.email.as_ref().map_or(0, String::len))
+                .sum::<usize>();
         assert!(heavy.weight() >= held, "{} < {held}", heavy.weight());
         // The pool's summary cache has the configured byte bound (default 32 MiB).
         let settings = crate::config::PoolSettings { summary_cache_bytes: 2 * 1024 * 1024, ..Default::default() };
@@ -286,7 +299,12 @@ mod tests {
         for uid in 1..=100 {
             c.put(key("a", uid), medium.clone());
         }
-        assert!(c.bytes() <= 2 * 1024 * 1024 && c.len() <= 20 && c.len() >= 15, "{} entries, {} bytes", c.len(), c.bytes());
+        assert!(
+            c.bytes() <= 2 * 1024 * 1024 && c.len() <= 20 && c.len() >= 15,
+            "{} entries, {} bytes",
+            c.len(),
+            c.bytes()
+        );
     }
 
     #[test]

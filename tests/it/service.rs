@@ -12,7 +12,7 @@ fn bin() -> Command {
 
 /// Runs `imap-gateway serve` in front of `d`, configured only through the environment, on a
 /// free port with its own SQLite file.
-pub(crate) fn spawn_gateway(d: &crate::helpers::Dovecot) -> (std::process::Child, u16, std::path::PathBuf) {
+fn spawn_gateway(d: &crate::helpers::Dovecot) -> (std::process::Child, u16, std::path::PathBuf) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let db = std::env::temp_dir().join(format!("igw-test-bin-{}.db", uuid::Uuid::new_v4()));
     let mut cmd = bin();
@@ -121,7 +121,7 @@ fn the_binary_reads_its_environment_serves_and_exits_0_on_sigterm() {
 
 /// Waits until the spawned gateway at `base` answers, then logs in as `user` (password
 /// `<user>-pass`) and returns the access token.
-pub(crate) async fn ready_and_login(http: &reqwest::Client, base: &str, user: &str) -> String {
+async fn ready_and_login(http: &reqwest::Client, base: &str, user: &str) -> String {
     for _ in 0..100 {
         if http.get(format!("{base}/readyz")).send().await.is_ok() {
             break;
@@ -140,7 +140,7 @@ pub(crate) async fn ready_and_login(http: &reqwest::Client, base: &str, user: &s
     login["accessToken"].as_str().expect("token").to_string()
 }
 
-pub(crate) fn vm_rss_kb(pid: u32) -> u64 {
+fn vm_rss_kb(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
