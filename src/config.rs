@@ -191,6 +191,9 @@ pub struct ImapSettings {
     /// NOOP for this long after its view last caught up (in milliseconds; 0: always NOOP).
     /// Changes made through the gateway are seen at once; other clients' within this time.
     pub resync_after_ms: u64,
+    /// Largest message header `…/headers` serves, in bytes (default 1 MiB): it fetches at most
+    /// one byte more, and a longer header is a 422 `header-too-large`.
+    pub header_max_bytes: u32,
     /// Capabilities to ignore even if the server offers them (upper case), to work around a
     /// broken extension or to exercise the fallbacks: e.g. `["LIST-STATUS"]`.
     pub ignore_capabilities: Vec<String>,
@@ -215,6 +218,7 @@ impl Default for ImapSettings {
             login_timeout_ms: 15_000,
             command_timeout_ms: 30_000,
             resync_after_ms: 1_000,
+            header_max_bytes: 1024 * 1024,
             ignore_capabilities: Vec::new(),
             mailbox_name_max_bytes: crate::imap::encode::MAX_MAILBOX_BYTES,
             mailbox_component_max_bytes: crate::imap::encode::MAX_COMPONENT_BYTES,
@@ -299,6 +303,9 @@ pub struct PoolSettings {
     /// Message summaries (envelope, size, dates) kept in memory across all accounts, so that a
     /// repeated page fetches only FLAGS and MODSEQ; 0 turns the cache off.
     pub summary_cache_entries: usize,
+    /// Upper bound of the summary cache's estimated size, in bytes (default 32 MiB); one
+    /// summary may take at most a sixteenth of it (a heavier one is served, not kept).
+    pub summary_cache_bytes: usize,
     /// Full messages (envelope, body structure and decoded body values) kept in memory across
     /// all accounts, so that reading a message again with the same `maxBodyValueBytes` is one
     /// FETCH of its flags and MODSEQ (a message too big to keep whole keeps its structure only);
@@ -322,6 +329,7 @@ impl Default for PoolSettings {
             health_check_after_secs: 30,
             reap_interval_secs: 30,
             summary_cache_entries: 20_000,
+            summary_cache_bytes: 32 * 1024 * 1024,
             message_cache_entries: 20_000,
             message_cache_bytes: 64 * 1024 * 1024,
             max_connection_lifetime_secs: 3600,

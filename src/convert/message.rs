@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use async_imap::imap_proto::AttributeValue;
 
-use super::{body, envelope, flags};
+use super::{body, bounded, envelope, flags};
 use crate::views::message::{BodyPart, Envelope, Message, MessageImap, MessageSummary};
 
 /// INTERNALDATE (`12-Mar-2024 09:15:09 +0100`) to RFC 3339 UTC.
@@ -45,23 +45,60 @@ fn collect<'a>(attrs: &'a [AttributeValue<'a>]) -> Parts<'a> {
 
 fn summary_of(p: &Parts<'_>, uid: u32, uid_validity: u32, has_attachment: bool) -> MessageSummary {
     let (keywords, deleted) = flags::keywords(&p.flags);
-    let env = p.envelope.as_ref();
-    MessageSummary {
+    let mut s = MessageSummary {
         uid,
         keywords,
         deleted,
         received_at: p.internal_date.and_then(internal_date),
         size: p.size,
-        sent_at: env.and_then(|e| e.sent_at.clone()),
-        subject: env.and_then(|e| e.subject.clone()),
-        from: env.map(|e| e.from.clone()).unwrap_or_default(),
-        to: env.map(|e| e.to.clone()).unwrap_or_default(),
-        cc: env.map(|e| e.cc.clone()).unwrap_or_default(),
-        message_id: env.and_then(|e| e.message_id.clone()),
-        in_reply_to: env.and_then(|e| e.in_reply_to.clone()),
+        sent_at: None,
+        subject: None,
+        from: Vec::new(),
+        to: Vec::new(),
+        cc: Vec::new(),
+        message_id: None,
+        in_reply_to: None,
         has_attachment,
+        envelope_truncated: false,
         imap: MessageImap { uid_validity, mod_seq: p.mod_seq.map(|m| m.to_string()), flags: p.flags.clone() },
+    };
+    if let Some(e) = &p.envelope {
+        set_envelope(&mut s, e);
     }
+    s
+}
+
+fn set_envelope(s: &mut MessageSummary, e: &Envelope) {
+    s.sent_at = e.sent_at.clone();
+    s.subject = e.subject.clone();
+    s.from = e.from.clone();
+    s.to = e.to.clone();
+    s.cc = e.cc.clone();
+    s.message_id = e.message_id.clone();
+    s.in_reply_to = e.in_reply_to.clone();
+}
+
+/// A summary without its envelope fields, from a FETCH without ENVELOPE, and at least how
+/// long the message's header is ([`bounded::header_estimate`]); None without UID or
+/// BODYSTRUCTURE.
+pub fn skeleton(uid_validity: u32, attrs: &[AttributeValue<'_>]) -> Option<(MessageSummary, u64)> {
+    let p = collect(attrs);
+    let uid = p.uid?;
+    let tree = p.tree.as_ref()?;
+    let has_attachment = body::has_attachment(&body::bodies(tree));
+    Some((summary_of(&p, uid, uid_validity, has_attachment), bounded::header_estimate(p.size, tree)))
+}
+
+/// Sets a summary's envelope fields from a FETCH carrying ENVELOPE; false when it has none.
+pub fn fill_envelope(s: &mut MessageSummary, attrs: &[AttributeValue<'_>]) -> bool {
+    let Some(e) = attrs.iter().find_map(|a| match a {
+        AttributeValue::Envelope(e) => Some(envelope::envelope(e)),
+        _ => None,
+    }) else {
+        return false;
+    };
+    set_envelope(s, &e);
+    true
 }
 
 /// The UID a FETCH response carries, if any.

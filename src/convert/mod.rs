@@ -2,6 +2,7 @@
 //! never panics on server input.
 
 pub mod body;
+pub mod bounded;
 pub mod envelope;
 pub mod flags;
 pub mod html;

@@ -104,6 +104,7 @@ fn render(st: &AppState, headers: &HeaderMap) -> Result<Response, ApiError> {
         ("imap_pool_waiters", "Requests waiting for a pooled connection", waiting),
         ("event_watchers", "Accounts with an IDLE watcher", st.events.len() as u64),
         ("imap_summary_cache_entries", "Message summaries cached", st.pools.summaries.len() as u64),
+        ("imap_summary_cache_bytes", "Estimated bytes of the summary cache", st.pools.summaries.bytes() as u64),
         ("imap_message_cache_entries", "Messages cached (structure, text)", st.pools.messages.len() as u64),
         ("imap_message_cache_bytes", "Estimated bytes of the message cache", st.pools.messages.bytes() as u64),
     ];

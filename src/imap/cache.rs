@@ -9,7 +9,7 @@ use std::{
     sync::Mutex,
 };
 
-use crate::views::message::{BodyPart, Envelope, Message, MessageSummary};
+use crate::views::message::{BodyPart, EmailAddress, Envelope, Message, MessageSummary};
 
 /// Where a summary belongs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -30,17 +30,39 @@ pub trait Weight {
     fn weight(&self) -> usize;
 }
 
+/// A string's heap bytes plus an allocator's overhead.
+fn text_weight(s: &Option<String>) -> usize {
+    s.as_ref().map_or(0, |s| s.len() + 16)
+}
+
+/// Addresses by the length of their strings, so that a huge To header weighs what it holds.
+fn addresses_weight(list: &[EmailAddress]) -> usize {
+    list.iter()
+        .map(|a| {
+            std::mem::size_of::<EmailAddress>() + text_weight(&a.name) + text_weight(&a.email) + text_weight(&a.group)
+        })
+        .sum()
+}
+
 fn summary_weight(s: &MessageSummary) -> usize {
-    let addresses = s.from.len() + s.to.len() + s.cc.len();
-    std::mem::size_of::<MessageSummary>() + s.subject.as_ref().map_or(0, String::len) + addresses * 96 + 128
+    let strings = [&s.received_at, &s.sent_at, &s.subject, &s.message_id, &s.in_reply_to, &s.imap.mod_seq];
+    let flags: usize = s.imap.flags.iter().map(|f| f.len() + 40).sum::<usize>()
+        + s.keywords.keys().map(|k| k.len() + 64).sum::<usize>();
+    std::mem::size_of::<MessageSummary>()
+        + strings.iter().map(|s| text_weight(s)).sum::<usize>()
+        + addresses_weight(&s.from)
+        + addresses_weight(&s.to)
+        + addresses_weight(&s.cc)
+        + flags
+        + 128
 }
 
 fn envelope_weight(e: &Envelope) -> usize {
     let strings = [&e.date, &e.sent_at, &e.subject, &e.in_reply_to, &e.message_id];
-    let addresses = e.from.len() + e.sender.len() + e.reply_to.len() + e.to.len() + e.cc.len() + e.bcc.len();
+    let lists = [&e.from, &e.sender, &e.reply_to, &e.to, &e.cc, &e.bcc];
     std::mem::size_of::<Envelope>()
-        + strings.iter().map(|s| s.as_ref().map_or(0, String::len)).sum::<usize>()
-        + addresses * 96
+        + strings.iter().map(|s| text_weight(s)).sum::<usize>()
+        + lists.iter().map(|l| addresses_weight(l)).sum::<usize>()
 }
 
 fn part_weight(p: &BodyPart) -> usize {
@@ -194,6 +216,7 @@ mod tests {
             message_id: None,
             in_reply_to: None,
             has_attachment: false,
+            envelope_truncated: false,
             imap: crate::views::message::MessageImap { uid_validity: 7, mod_seq: None, flags: vec![] },
         }
     }
@@ -242,6 +265,46 @@ mod tests {
         let small = SummaryCache::bounded(100, one * 15);
         small.put(key("a", 10), summary(10));
         assert!(small.is_empty(), "a value that does not fit is not stored");
+    }
+
+    #[test]
+    fn summaries_weigh_their_text_and_are_bounded_by_bytes() {
+        // A summary with a 100 kB subject and 2,000 long addresses weighs at least what it holds.
+        let mut heavy = summary(1);
+        heavy.subject = Some("s".repeat(100_000));
+        heavy.to = (0..2_000)
+            .map(|n| EmailAddress {
+                name: Some(format!("Recipient {n} {}", "x".repeat(500))),
+                email: Some(format!("r{n}@example.org")),
+                group: None,
+            })
+            .collect();
+        let held = 100_000
+            + heavy
+                .to
+                .iter()
+                .map(|a| a.name.as_ref().map_or(0, String::len) + a.email.as_ref().map_or(0, String::len))
+                .sum::<usize>();
+        assert!(heavy.weight() >= held, "{} < {held}", heavy.weight());
+        // The pool's summary cache has the configured byte bound (default 32 MiB).
+        let settings = crate::config::PoolSettings { summary_cache_bytes: 2 * 1024 * 1024, ..Default::default() };
+        assert_eq!(crate::config::PoolSettings::default().summary_cache_bytes, 32 * 1024 * 1024);
+        let c = SummaryCache::bounded(settings.summary_cache_entries, settings.summary_cache_bytes);
+        assert!(!c.fits(&heavy), "over a sixteenth of 2 MiB");
+        c.put(key("a", 1), heavy.clone());
+        assert!(c.is_empty(), "too heavy to keep");
+        // Entries of 100 kB each: at most 20 fit in 2 MiB, whatever the entry bound (20,000).
+        let mut medium = summary(2);
+        medium.subject = Some("m".repeat(100_000));
+        for uid in 1..=100 {
+            c.put(key("a", uid), medium.clone());
+        }
+        assert!(
+            c.bytes() <= 2 * 1024 * 1024 && c.len() <= 20 && c.len() >= 15,
+            "{} entries, {} bytes",
+            c.len(),
+            c.bytes()
+        );
     }
 
     #[test]

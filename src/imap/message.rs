@@ -198,11 +198,18 @@ pub async fn structure(
     Ok(tree.map_or(Read::NotFound, Read::Found))
 }
 
-/// The raw header block of a message.
-pub async fn header(conn: &mut ImapConn, mailbox: &MailboxName, uid: u32) -> Result<Read<Vec<u8>>, ImapError> {
+/// The raw header block of a message, or its first `max + 1` bytes when it is longer than
+/// `max` (so the caller sees that it is too long without holding all of it).
+pub async fn header(
+    conn: &mut ImapConn,
+    mailbox: &MailboxName,
+    uid: u32,
+    max: u32,
+) -> Result<Read<Vec<u8>>, ImapError> {
     selection::for_reading(conn, mailbox, &[uid]).await?;
     let mut out = None;
-    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &[FetchItem::Uid, FetchItem::Header]), |r| {
+    let items = [FetchItem::Uid, FetchItem::HeaderPrefix(max.saturating_add(1))];
+    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &items), |r| {
         if let Response::Fetch(_, attrs) = r
             && attrs.iter().any(|a| matches!(a, AttributeValue::Uid(u) if *u == uid))
         {

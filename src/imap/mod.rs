@@ -20,6 +20,7 @@ pub mod selection;
 pub mod session;
 pub mod state;
 pub mod store;
+pub mod summary_fetch;
 pub mod transfer;
 
 pub use error::ImapError;

@@ -4,13 +4,13 @@
 
 use std::collections::HashSet;
 
-use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response};
+use async_imap::imap_proto::{MailboxDatum, Response};
 
 use super::{
     cache::{Key, MessageCache, SummaryCache},
     encode::{self, FetchItem, MailboxName, UidSet},
     error::ImapError,
-    message::{Read, examine_checked, flag_items, summary_items},
+    message::{Read, examine_checked, flag_items},
     session::ImapConn,
 };
 use crate::{convert, views::message::MessageSummary};
@@ -115,7 +115,7 @@ pub async fn page(
 
 /// Summaries of `uids` (in server order; expunged ones are missing).
 pub async fn summaries(conn: &mut ImapConn, uid_validity: u32, uids: &[u32]) -> Result<Vec<MessageSummary>, ImapError> {
-    fetch_full(conn, uid_validity, Wanted::Uids(uids)).await
+    super::summary_fetch::fetch(conn, uid_validity, Wanted::Uids(uids)).await
 }
 
 /// The account whose cached summaries and messages a read may use.
@@ -143,7 +143,7 @@ impl<'a> CacheScope<'a> {
 
 /// Which messages to fetch.
 #[derive(Clone, Copy)]
-enum Wanted<'a> {
+pub(super) enum Wanted<'a> {
     /// These UIDs.
     Uids(&'a [u32]),
     /// Sequence numbers `from..=to`.
@@ -151,14 +151,14 @@ enum Wanted<'a> {
 }
 
 impl Wanted<'_> {
-    fn asked(&self) -> HashSet<u32> {
+    pub(super) fn asked(&self) -> HashSet<u32> {
         match *self {
             Wanted::Uids(uids) => uids.iter().copied().collect(),
             Wanted::Sequence(..) => HashSet::new(),
         }
     }
 
-    fn command(&self, items: &[FetchItem]) -> Option<encode::Command> {
+    pub(super) fn command(&self, items: &[FetchItem]) -> Option<encode::Command> {
         match *self {
             Wanted::Uids(uids) => UidSet::list(uids).map(|set| encode::uid_fetch(&set, items)),
             Wanted::Sequence(from, to) => Some(encode::fetch_sequence(from, to, items)),
@@ -167,36 +167,12 @@ impl Wanted<'_> {
 
     /// True if a FETCH response (sequence number, UID) is one asked for, not an unsolicited
     /// flag update of another message.
-    fn wants(&self, seq: u32, uid: u32, uids: &HashSet<u32>) -> bool {
+    pub(super) fn wants(&self, seq: u32, uid: u32, uids: &HashSet<u32>) -> bool {
         match *self {
             Wanted::Uids(_) => uids.contains(&uid),
             Wanted::Sequence(from, to) => (from..=to).contains(&seq),
         }
     }
-}
-
-/// Full summaries of `wanted`, from the server.
-async fn fetch_full(
-    conn: &mut ImapConn,
-    uid_validity: u32,
-    wanted: Wanted<'_>,
-) -> Result<Vec<MessageSummary>, ImapError> {
-    let asked = wanted.asked();
-    let mut items = Vec::new();
-    let Some(cmd) = wanted.command(&summary_items(conn)) else { return Ok(items) };
-    conn.execute(&cmd, |r| {
-        // Only the answer to this FETCH: an unsolicited flag update of the same message (it
-        // carries a UID under QRESYNC) has no envelope and must not become a summary.
-        if let Response::Fetch(seq, attrs) = r
-            && attrs.iter().any(|a| matches!(a, AttributeValue::Envelope(_)))
-            && let Some(s) = convert::message::summary(uid_validity, attrs)
-            && wanted.wants(*seq, s.uid, &asked)
-        {
-            items.push(s);
-        }
-    })
-    .await?;
-    Ok(items)
 }
 
 /// Summaries of `wanted`: with a cache scope, FLAGS and MODSEQ for all and full summaries only
@@ -207,7 +183,7 @@ async fn fetch_summaries(
     wanted: Wanted<'_>,
     scope: Option<(CacheScope<'_>, &MailboxName)>,
 ) -> Result<Vec<MessageSummary>, ImapError> {
-    let Some((scope, mailbox)) = scope else { return fetch_full(conn, uid_validity, wanted).await };
+    let Some((scope, mailbox)) = scope else { return super::summary_fetch::fetch(conn, uid_validity, wanted).await };
     let key = |uid: u32| scope.key(mailbox, uid_validity, uid);
     let asked = wanted.asked();
     let mut items = Vec::new();
@@ -230,7 +206,7 @@ async fn fetch_summaries(
     .await?;
     if !misses.is_empty() {
         misses.sort_unstable();
-        for m in fetch_full(conn, uid_validity, Wanted::Uids(&misses)).await? {
+        for m in super::summary_fetch::fetch(conn, uid_validity, Wanted::Uids(&misses)).await? {
             scope.summaries.put(key(m.uid), m.clone());
             items.push(m);
         }

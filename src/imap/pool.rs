@@ -211,7 +211,10 @@ impl Pools {
         Self {
             target: Arc::new(target),
             global: Arc::new(Semaphore::new(settings.global_max)),
-            summaries: super::cache::SummaryCache::new(settings.summary_cache_entries),
+            summaries: super::cache::SummaryCache::bounded(
+                settings.summary_cache_entries,
+                settings.summary_cache_bytes,
+            ),
             messages: super::cache::MessageCache::bounded(settings.message_cache_entries, settings.message_cache_bytes),
             settings,
             accounts: DashMap::new(),

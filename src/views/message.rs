@@ -88,6 +88,13 @@ pub struct MessageSummary {
     pub in_reply_to: Option<String>,
     /// True when an attachment is present (RFC 8621 rules, from BODYSTRUCTURE).
     pub has_attachment: bool,
+    /// Present and true when a page or search item had fields cut to its budget: subject
+    /// past 2,048 bytes, message ids past 998, an address's name or email past 256, and the
+    /// addresses (from, then to, then cc) past 16 KiB of text in all. The full message
+    /// (`GET …/messages/{uid}`) and `…/headers` have them whole.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[schema(required = false)]
+    pub envelope_truncated: bool,
     /// IMAP facts.
     pub imap: MessageImap,
 }

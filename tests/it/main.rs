@@ -3,6 +3,7 @@
 mod append;
 mod attack;
 mod auth;
+mod bounds;
 mod changes;
 mod containers;
 mod corpus;

@@ -182,7 +182,7 @@ async fn a_full_message_is_decoded_json_and_reading_never_marks_it_seen_on(
     assert_eq!(part.status(), StatusCode::OK);
     assert_eq!(part.headers()["content-type"], "application/pdf");
     assert_eq!(part.headers()["x-content-type-options"], "nosniff");
-    assert_eq!(part.headers()["content-security-policy"], "sandbox");
+    assert_eq!(part.headers()["content-security-policy"], "default-src 'none'; sandbox");
     let disposition = part.headers()["content-disposition"].to_str().expect("ascii").to_string();
     assert!(
         disposition.starts_with("attachment; ") && disposition.contains("filename*=UTF-8''%C3%9Cbersicht.pdf"),

@@ -175,6 +175,7 @@ pub struct HeadersQuery {
     responses(
         (status = 200, content(([HeaderField] = "application/json"), (String = "text/plain")), description = "the fields (`form=raw`: the header block as text/plain)"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "`header-too-large`: the header is longer than `imap.header_max_bytes` (read it from `…/raw`)"),
     ))]
 pub async fn get_headers(
     State(state): State<AppState>,
@@ -190,12 +191,17 @@ pub async fn get_headers(
     let mailbox = MailboxName::parse(&name)?;
     let uid = check_uid(uid)?;
     let pool = state.pool_for(&user.claims.sub).await?;
+    let max = state.settings.imap.header_max_bytes;
     let raw = run::read(&pool, |c| {
         let mailbox = mailbox.clone();
-        Box::pin(async move { message::header(c, &mailbox, uid).await })
+        Box::pin(async move { message::header(c, &mailbox, uid, max).await })
     })
     .await?;
     let Read::Found(raw) = raw else { return Err(ApiError::message_not_found(uid)) };
+    if raw.len() > max as usize {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "header-too-large", "The header is too large")
+            .detail(format!("the header is longer than {max} bytes (imap.header_max_bytes); read it from …/raw")));
+    }
     if raw_form {
         let mut out = HeaderMap::new();
         out.insert(header::CONTENT_TYPE, header_value("text/plain; charset=utf-8"));

@@ -579,6 +579,11 @@ pub enum FetchItem {
     BodyPeek(Section, Option<(u64, u32)>),
     /// `BODY.PEEK[HEADER]`
     Header,
+    /// `BODY.PEEK[HEADER]<0.n>`: at most the first `n` bytes of the header.
+    HeaderPrefix(u32),
+    /// `BODY.PEEK[HEADER.FIELDS (NAME)]<0.n>`: at most `n` bytes of one field (a name of the
+    /// gateway's own, never caller data).
+    HeaderField(&'static str, u32),
 }
 
 impl FetchItem {
@@ -592,6 +597,8 @@ impl FetchItem {
             Self::BodyStructure => "BODYSTRUCTURE".into(),
             Self::ModSeq => "MODSEQ".into(),
             Self::Header => "BODY.PEEK[HEADER]".into(),
+            Self::HeaderPrefix(n) => format!("BODY.PEEK[HEADER]<0.{n}>"),
+            Self::HeaderField(name, n) => format!("BODY.PEEK[HEADER.FIELDS ({name})]<0.{n}>"),
             Self::BodyPeek(section, partial) => {
                 let mut t = format!("BODY.PEEK[{}]", section.0);
                 if let Some((offset, len)) = partial {
