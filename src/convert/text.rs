@@ -1,8 +1,9 @@
 //! Text decoding: RFC 2047 encoded-words in headers, body charsets, and transfer encodings.
 //! Total: undecodable bytes become U+FFFD and are reported, never a panic.
 
-use base64::Engine as _;
 use mail_parser::decoders::charsets::map::charset_decoder;
+
+use super::{base64_lenient, uuencode};
 
 /// Removes the `\\` escapes of an IMAP quoted string (imap-proto keeps them).
 pub fn unquote(s: &str) -> std::borrow::Cow<'_, str> {
@@ -158,7 +159,11 @@ pub fn body(bytes: &[u8], charset: Option<&str>) -> (String, bool) {
     }
     match charset_decoder(charset.as_bytes()) {
         Some(decode) => {
-            let text = decode(bytes);
+            let mut text = decode(bytes);
+            // The UTF-16 decoders drop an odd last byte; half a character is still one.
+            if utf16_order(charset).is_some() && bytes.len() % 2 == 1 {
+                text.push('\u{FFFD}');
+            }
             let problem = text.contains('\u{FFFD}');
             (text, problem)
         }
@@ -166,28 +171,60 @@ pub fn body(bytes: &[u8], charset: Option<&str>) -> (String, bool) {
     }
 }
 
-/// Undoes a Content-Transfer-Encoding. `truncated` input (a partial fetch) may end mid-quantum;
-/// the incomplete tail is dropped rather than reported as a problem.
-pub fn transfer(bytes: &[u8], encoding: Option<&str>, truncated: bool) -> (Vec<u8>, bool) {
-    match encoding.map(str::to_ascii_lowercase).as_deref() {
-        Some("base64") => {
-            let mut clean: Vec<u8> = bytes.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-            if truncated {
-                clean.truncate(clean.len() / 4 * 4);
-            }
-            let engine = base64::engine::GeneralPurpose::new(
-                &base64::alphabet::STANDARD,
-                base64::engine::GeneralPurposeConfig::new()
-                    .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
-                    .with_decode_allow_trailing_bits(true),
-            );
-            match engine.decode(&clean) {
-                Ok(out) => (out, false),
-                Err(_) => (bytes.to_vec(), true),
-            }
+/// Byte order of a UTF-16 charset (the names the charset decoders map to UTF-16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Utf16 {
+    Le,
+    Be,
+    /// From a byte-order mark, little-endian without one.
+    Mark,
+}
+
+fn utf16_order(charset: &str) -> Option<Utf16> {
+    let name = charset.to_ascii_lowercase().replace('-', "_");
+    match name.as_str() {
+        "utf_16le" | "csutf16le" => Some(Utf16::Le),
+        "utf_16be" | "csutf16be" | "unicodefffe" => Some(Utf16::Be),
+        "utf_16" | "csutf16" | "csunicode" | "ucs_2" | "iso_10646_ucs_2" | "unicode" | "unicodefeff" => {
+            Some(Utf16::Mark)
         }
-        Some("quoted-printable") => quoted_printable(bytes),
-        _ => (bytes.to_vec(), false),
+        _ => None,
+    }
+}
+
+/// A Content-Transfer-Encoding, from its name (case-insensitive); unknown names are identity.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum TransferEncoding {
+    /// `7bit`, `8bit`, `binary` and anything unknown: the bytes as they are.
+    #[default]
+    Identity,
+    Base64,
+    QuotedPrintable,
+    /// `x-uuencode`, `x-uue` or `uuencode`.
+    Uuencode,
+}
+
+impl TransferEncoding {
+    /// The encoding named `name` (None: identity).
+    pub fn of(name: Option<&str>) -> Self {
+        match name.map(str::to_ascii_lowercase).as_deref() {
+            Some("base64") => Self::Base64,
+            Some("quoted-printable") => Self::QuotedPrintable,
+            Some("x-uuencode" | "x-uue" | "uuencode") => Self::Uuencode,
+            _ => Self::Identity,
+        }
+    }
+}
+
+/// Undoes a Content-Transfer-Encoding, leniently (junk is skipped and reported, never a
+/// failure). `truncated` input (a partial fetch) may end mid-quantum or mid-line; the
+/// incomplete tail is dropped rather than reported as a problem.
+pub fn transfer(bytes: &[u8], encoding: Option<&str>, truncated: bool) -> (Vec<u8>, bool) {
+    match TransferEncoding::of(encoding) {
+        TransferEncoding::Base64 => base64_lenient::decode(bytes, truncated),
+        TransferEncoding::QuotedPrintable => quoted_printable(bytes),
+        TransferEncoding::Uuencode => uuencode::decode(bytes, truncated),
+        TransferEncoding::Identity => (bytes.to_vec(), false),
     }
 }
 
@@ -240,9 +277,13 @@ pub(crate) fn quoted_printable(bytes: &[u8]) -> (Vec<u8>, bool) {
     (out, problem)
 }
 
-/// After a partial fetch, a UTF-8 body may end inside a character: drop that incomplete tail
-/// so that it is not reported as an encoding problem.
-pub fn drop_partial_utf8_tail(bytes: &mut Vec<u8>, charset: Option<&str>) {
+/// After a partial fetch, a UTF-8 or UTF-16 body may end inside a character: drop that
+/// incomplete tail so that it is not reported as an encoding problem. (Only for a cut body: a
+/// whole body that ends in half a character decodes to U+FFFD there.)
+pub fn drop_partial_tail(bytes: &mut Vec<u8>, charset: Option<&str>) {
+    if let Some(order) = charset.and_then(utf16_order) {
+        return drop_partial_utf16_tail(bytes, order);
+    }
     if !charset.is_none_or(|c| c.eq_ignore_ascii_case("utf-8")) {
         return;
     }
@@ -260,6 +301,22 @@ pub fn drop_partial_utf8_tail(bytes: &mut Vec<u8>, charset: Option<&str>) {
     };
     if bytes.len() - (i - 1) < need {
         bytes.truncate(i - 1);
+    }
+}
+
+/// Drops an odd last byte, then a last unit that is the high half of a surrogate pair.
+fn drop_partial_utf16_tail(bytes: &mut Vec<u8>, order: Utf16) {
+    bytes.truncate(bytes.len() / 2 * 2);
+    let big_endian = match order {
+        Utf16::Le => false,
+        Utf16::Be => true,
+        Utf16::Mark => bytes.starts_with(&[0xFE, 0xFF]),
+    };
+    if let [.., a, b] = bytes[..] {
+        let unit = if big_endian { u16::from_be_bytes([a, b]) } else { u16::from_le_bytes([a, b]) };
+        if (0xD800..0xDC00).contains(&unit) {
+            bytes.truncate(bytes.len() - 2);
+        }
     }
 }
 
@@ -325,10 +382,52 @@ mod tests {
         assert_eq!(transfer(b"cut =C", Some("quoted-printable"), true).0, b"cut ".to_vec());
         assert_eq!(transfer(b"soft = \t\r\nbreak", Some("quoted-printable"), false), (b"soft break".to_vec(), false));
         let mut cut = "aä".as_bytes()[..2].to_vec();
-        drop_partial_utf8_tail(&mut cut, Some("UTF-8"));
+        drop_partial_tail(&mut cut, Some("UTF-8"));
         assert_eq!(cut, b"a");
         let mut s = "aä".to_string();
         assert!(truncate(&mut s, 2));
         assert_eq!(s, "a");
+    }
+
+    #[test]
+    fn base64_with_junk_after_the_padding_decodes_to_its_text() {
+        let (bytes, problem) = transfer(b"ecO2dMOkIHZhYW4uCg== ignored", Some("base64"), false);
+        assert_eq!(body(&bytes, Some("utf-8")), ("yötä vaan.\n".into(), false));
+        assert!(problem, "reported as an encoding problem");
+        assert_eq!(header(b"=?UTF-8?B?ecO2dMOkIHZhYW4uCg==?="), "yötä vaan.");
+    }
+
+    #[test]
+    fn uuencode_decodes_under_each_of_its_names() {
+        let file = b"begin 644 hello.txt\r\n/1W+#O,.?92P@5V5L=\"$*\r\n`\r\nend\r\n";
+        for name in ["x-uuencode", "X-UUE", "uuencode"] {
+            assert_eq!(transfer(file, Some(name), false), ("Grüße, Welt!\n".as_bytes().to_vec(), false), "{name}");
+        }
+        assert_eq!(transfer(&file[..44], Some("x-uuencode"), true), ("Grüße, Welt!\n".as_bytes().to_vec(), false));
+        assert!(transfer(&file[21..], Some("x-uuencode"), false).1, "no begin line");
+        assert_eq!(TransferEncoding::of(Some("x-uuencode")), TransferEncoding::Uuencode);
+        assert_eq!(TransferEncoding::of(Some("7bit")), TransferEncoding::Identity);
+    }
+
+    #[test]
+    fn a_text_ending_in_half_a_utf16_character_ends_in_a_replacement_character() {
+        let whole = "Hi!".encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>();
+        assert_eq!(body(&whole, Some("utf-16le")), ("Hi!".into(), false));
+        let mut odd = whole.clone();
+        odd.push(b'x');
+        assert_eq!(body(&odd, Some("UTF-16LE")), ("Hi!\u{FFFD}".into(), true));
+        assert_eq!(body(b"\0H\0i\0", Some("utf-16be")), ("Hi\u{FFFD}".into(), true));
+        assert_eq!(body(b"\xff\xfeH\0i\0!", Some("utf-16")), ("Hi\u{FFFD}".into(), true), "after a byte-order mark");
+        assert_eq!(body(b"x", Some("ucs-2")), ("\u{FFFD}".into(), true));
+        // Cut by a partial fetch: the half character (and half a surrogate pair) is dropped.
+        let emoji = "a😀".encode_utf16().flat_map(u16::to_be_bytes).collect::<Vec<u8>>();
+        for cut in 3..emoji.len() {
+            let mut bytes = emoji[..cut].to_vec();
+            drop_partial_tail(&mut bytes, Some("utf-16be"));
+            assert_eq!(body(&bytes, Some("utf-16be")), ("a".into(), false), "cut at {cut}");
+        }
+        let mut bytes = odd;
+        drop_partial_tail(&mut bytes, Some("utf-16le"));
+        assert_eq!(body(&bytes, Some("utf-16le")), ("Hi!".into(), false));
     }
 }

@@ -7,6 +7,7 @@ mod changes;
 mod containers;
 mod corpus;
 mod cyrus_writes;
+mod decoding;
 mod events;
 mod faults;
 mod flags;
