@@ -2,7 +2,7 @@
 
 use super::{
     base64_lenient,
-    text::{TransferEncoding, quoted_printable},
+    text::{TransferEncoding, quoted_printable, quoted_printable_part},
     uuencode,
 };
 
@@ -44,18 +44,12 @@ impl StreamDecoder {
             Inner::Base64(d) => d.push(chunk, &mut out),
             Inner::Uuencode(d) => d.push(chunk, &mut out),
             Inner::QuotedPrintable(pending) => {
+                // Decode up to an escape (or a soft break's padding) that the next chunk may
+                // complete, and keep that for it.
                 pending.extend_from_slice(chunk);
-                // Keep a possibly incomplete escape (`=`, `=X`, `=\r`) for the next chunk.
-                // (also `=` followed only by padding white space: a soft break whose line end
-                // is in the next chunk).
-                let keep = match pending.iter().rposition(|&b| b == b'=') {
-                    Some(p) if pending.len() - p <= 2 => pending.len() - p,
-                    Some(p) if pending[p + 1..].iter().all(|&b| matches!(b, b' ' | b'\t' | b'\r')) => pending.len() - p,
-                    _ => 0,
-                };
-                let rest = pending.split_off(pending.len() - keep);
-                out = quoted_printable(pending).0;
-                *pending = rest;
+                let used;
+                (out, _, used) = quoted_printable_part(pending, false);
+                pending.drain(..used);
             }
         }
         out
@@ -109,16 +103,40 @@ mod tests {
             cuts in prop::collection::vec(1usize..40, 1..20),
         ) {
             let input = pieces.concat();
-            for name in ["base64", "x-uuencode", "uuencode", "x-uue"] {
+            for name in ["base64", "x-uuencode", "uuencode", "x-uue", "quoted-printable"] {
                 let whole = crate::convert::text::transfer(&input, Some(name), false).0;
                 prop_assert_eq!(streamed(&input, name, &cuts), whole, "{}", name);
             }
         }
     }
 
-    /// Pieces that broken base64 and uuencode are made of.
-    const JUNK: [&[u8]; 12] =
-        [b"QUJD", b"YQ", b"=", b"==", b" ", b"\r\n", b"\n", b"*", b"begin 644 x\n", b"end\n", b"#86)C", b"M"];
+    #[test]
+    fn a_malformed_escape_cut_by_chunks_decodes_as_the_whole_part_does() {
+        let whole = crate::convert::text::transfer(b"a===", Some("quoted-printable"), false).0;
+        assert_eq!(whole, b"a=");
+        assert_eq!(streamed(b"a===", "quoted-printable", &[1]), whole);
+    }
+
+    /// Pieces that broken base64, uuencode and quoted-printable are made of.
+    const JUNK: [&[u8]; 17] = [
+        b"QUJD",
+        b"YQ",
+        b"=",
+        b"==",
+        b" ",
+        b"\r\n",
+        b"\n",
+        b"*",
+        b"begin 644 x\n",
+        b"end\n",
+        b"#86)C",
+        b"M",
+        b"\r",
+        b"\t",
+        b"=C3",
+        b"A",
+        b"=\r\n",
+    ];
 
     fn streamed(encoded: &[u8], name: &str, cuts: &[usize]) -> Vec<u8> {
         let mut dec = StreamDecoder::new(Some(name));

@@ -28,7 +28,7 @@ pub struct Decoder {
 
 /// The six bits of one character (space and backquote are both zero).
 fn value(c: u8) -> Option<u8> {
-    (0x20..=0x60).contains(&c).then_some((c - 0x20) & 0x3F)
+    (0x20..=0x60).contains(&c).then(|| (c - 0x20) & 0x3F)
 }
 
 /// Decodes a data line into `out`: Some(whether it was short) if it is one. `strict` (no
@@ -179,5 +179,6 @@ mod tests {
         assert_eq!(decode(b"", false), (Vec::new(), true));
         assert_eq!(decode(&[b'M'; 5000], false), (Vec::new(), true), "an overlong line");
         assert_eq!(decode(b"Hello there\nend\n", false), (Vec::new(), true), "plain text");
+        assert_eq!(decode(b"begin 644 x\n#8\r6)C\nend\n", false), (Vec::new(), true), "a control character");
     }
 }
