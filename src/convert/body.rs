@@ -85,12 +85,16 @@ fn leaf(
     let p = params(&common.ty.params);
     let disp_params = common.disposition.as_ref().map(|d| params(&d.params)).unwrap_or_default();
     let encoding = encoding_name(&other.transfer_encoding);
-    let estimate = encoding == "base64" || encoding == "quoted-printable";
-    let size = if encoding == "base64" {
-        let body_bytes = u64::from(other.octets).saturating_sub(2 * u64::from(lines.unwrap_or(other.octets / 78)));
-        body_bytes * 3 / 4
-    } else {
-        u64::from(other.octets)
+    let kind = text::TransferEncoding::of(Some(&encoding));
+    let estimate = kind != text::TransferEncoding::Identity;
+    let size = match kind {
+        text::TransferEncoding::Base64 => {
+            let body_bytes = u64::from(other.octets).saturating_sub(2 * u64::from(lines.unwrap_or(other.octets / 78)));
+            body_bytes * 3 / 4
+        }
+        // 45 bytes per 63-byte line.
+        text::TransferEncoding::Uuencode => u64::from(other.octets) * 5 / 7,
+        _ => u64::from(other.octets),
     };
     BodyPart {
         part_id: Some(section.to_string()),

@@ -1,8 +1,9 @@
 //! Text decoding: RFC 2047 encoded-words in headers, body charsets, and transfer encodings.
 //! Total: undecodable bytes become U+FFFD and are reported, never a panic.
 
-use base64::Engine as _;
 use mail_parser::decoders::charsets::map::charset_decoder;
+
+use super::{base64_lenient, uuencode};
 
 /// Removes the `\\` escapes of an IMAP quoted string (imap-proto keeps them).
 pub fn unquote(s: &str) -> std::borrow::Cow<'_, str> {
@@ -158,7 +159,11 @@ pub fn body(bytes: &[u8], charset: Option<&str>) -> (String, bool) {
     }
     match charset_decoder(charset.as_bytes()) {
         Some(decode) => {
-            let text = decode(bytes);
+            let mut text = decode(bytes);
+            // The UTF-16 decoders drop an odd last byte; half a character is still one.
+            if utf16_order(charset).is_some() && bytes.len() % 2 == 1 {
+                text.push('\u{FFFD}');
+            }
             let problem = text.contains('\u{FFFD}');
             (text, problem)
         }
@@ -166,33 +171,73 @@ pub fn body(bytes: &[u8], charset: Option<&str>) -> (String, bool) {
     }
 }
 
-/// Undoes a Content-Transfer-Encoding. `truncated` input (a partial fetch) may end mid-quantum;
-/// the incomplete tail is dropped rather than reported as a problem.
-pub fn transfer(bytes: &[u8], encoding: Option<&str>, truncated: bool) -> (Vec<u8>, bool) {
-    match encoding.map(str::to_ascii_lowercase).as_deref() {
-        Some("base64") => {
-            let mut clean: Vec<u8> = bytes.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-            if truncated {
-                clean.truncate(clean.len() / 4 * 4);
-            }
-            let engine = base64::engine::GeneralPurpose::new(
-                &base64::alphabet::STANDARD,
-                base64::engine::GeneralPurposeConfig::new()
-                    .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
-                    .with_decode_allow_trailing_bits(true),
-            );
-            match engine.decode(&clean) {
-                Ok(out) => (out, false),
-                Err(_) => (bytes.to_vec(), true),
-            }
+/// Byte order of a UTF-16 charset (the names the charset decoders map to UTF-16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Utf16 {
+    Le,
+    Be,
+    /// From a byte-order mark, little-endian without one.
+    Mark,
+}
+
+fn utf16_order(charset: &str) -> Option<Utf16> {
+    let name = charset.to_ascii_lowercase().replace('-', "_");
+    match name.as_str() {
+        "utf_16le" | "csutf16le" => Some(Utf16::Le),
+        "utf_16be" | "csutf16be" | "unicodefffe" => Some(Utf16::Be),
+        "utf_16" | "csutf16" | "csunicode" | "ucs_2" | "iso_10646_ucs_2" | "unicode" | "unicodefeff" => {
+            Some(Utf16::Mark)
         }
-        Some("quoted-printable") => quoted_printable(bytes),
-        _ => (bytes.to_vec(), false),
+        _ => None,
+    }
+}
+
+/// A Content-Transfer-Encoding, from its name (case-insensitive); unknown names are identity.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum TransferEncoding {
+    /// `7bit`, `8bit`, `binary` and anything unknown: the bytes as they are.
+    #[default]
+    Identity,
+    Base64,
+    QuotedPrintable,
+    /// `x-uuencode`, `x-uue` or `uuencode`.
+    Uuencode,
+}
+
+impl TransferEncoding {
+    /// The encoding named `name` (None: identity).
+    pub fn of(name: Option<&str>) -> Self {
+        match name.map(str::to_ascii_lowercase).as_deref() {
+            Some("base64") => Self::Base64,
+            Some("quoted-printable") => Self::QuotedPrintable,
+            Some("x-uuencode" | "x-uue" | "uuencode") => Self::Uuencode,
+            _ => Self::Identity,
+        }
+    }
+}
+
+/// Undoes a Content-Transfer-Encoding, leniently (junk is skipped and reported, never a
+/// failure). `truncated` input (a partial fetch) may end mid-quantum or mid-line; the
+/// incomplete tail is dropped rather than reported as a problem.
+pub fn transfer(bytes: &[u8], encoding: Option<&str>, truncated: bool) -> (Vec<u8>, bool) {
+    match TransferEncoding::of(encoding) {
+        TransferEncoding::Base64 => base64_lenient::decode(bytes, truncated),
+        TransferEncoding::QuotedPrintable => quoted_printable(bytes),
+        TransferEncoding::Uuencode => uuencode::decode(bytes, truncated),
+        TransferEncoding::Identity => (bytes.to_vec(), false),
     }
 }
 
 /// Decodes quoted-printable; the flag reports malformed escapes.
 pub(crate) fn quoted_printable(bytes: &[u8]) -> (Vec<u8>, bool) {
+    let (out, problem, _) = quoted_printable_part(bytes, true);
+    (out, problem)
+}
+
+/// Decodes quoted-printable up to where more input could change the result; returns the
+/// bytes, the problem flag, and how many input bytes were used. At the end of the input
+/// (`at_end`) an escape it cuts is dropped (a partial fetch), and nothing waits for more.
+pub(crate) fn quoted_printable_part(bytes: &[u8], at_end: bool) -> (Vec<u8>, bool, usize) {
     let mut out = Vec::with_capacity(bytes.len());
     let mut problem = false;
     let mut i = 0;
@@ -218,6 +263,7 @@ pub(crate) fn quoted_printable(bytes: &[u8]) -> (Vec<u8>, bool) {
                     continue;
                 }
                 (None, _) => break,
+                (Some(b'\r'), None) if !at_end => break,
                 _ => {}
             }
         }
@@ -229,7 +275,7 @@ pub(crate) fn quoted_printable(bytes: &[u8]) -> (Vec<u8>, bool) {
                 out.push(hex(h) << 4 | hex(l));
                 i += 3;
             }
-            (None, _) | (Some(_), None) => break, // cut by a partial fetch
+            (None, _) | (Some(_), None) => break, // cut by a partial fetch, or by a chunk
             _ => {
                 problem = true;
                 out.push(b'=');
@@ -237,12 +283,16 @@ pub(crate) fn quoted_printable(bytes: &[u8]) -> (Vec<u8>, bool) {
             }
         }
     }
-    (out, problem)
+    (out, problem, i)
 }
 
-/// After a partial fetch, a UTF-8 body may end inside a character: drop that incomplete tail
-/// so that it is not reported as an encoding problem.
-pub fn drop_partial_utf8_tail(bytes: &mut Vec<u8>, charset: Option<&str>) {
+/// After a partial fetch, a UTF-8 or UTF-16 body may end inside a character: drop that
+/// incomplete tail so that it is not reported as an encoding problem. (Only for a cut body: a
+/// whole body that ends in half a character decodes to U+FFFD there.)
+pub fn drop_partial_tail(bytes: &mut Vec<u8>, charset: Option<&str>) {
+    if let Some(order) = charset.and_then(utf16_order) {
+        return drop_partial_utf16_tail(bytes, order);
+    }
     if !charset.is_none_or(|c| c.eq_ignore_ascii_case("utf-8")) {
         return;
     }
@@ -263,6 +313,22 @@ pub fn drop_partial_utf8_tail(bytes: &mut Vec<u8>, charset: Option<&str>) {
     }
 }
 
+/// Drops an odd last byte, then a last unit that is the high half of a surrogate pair.
+fn drop_partial_utf16_tail(bytes: &mut Vec<u8>, order: Utf16) {
+    bytes.truncate(bytes.len() / 2 * 2);
+    let big_endian = match order {
+        Utf16::Le => false,
+        Utf16::Be => true,
+        Utf16::Mark => bytes.starts_with(&[0xFE, 0xFF]),
+    };
+    if let [.., a, b] = bytes[..] {
+        let unit = if big_endian { u16::from_be_bytes([a, b]) } else { u16::from_le_bytes([a, b]) };
+        if (0xD800..0xDC00).contains(&unit) {
+            bytes.truncate(bytes.len() - 2);
+        }
+    }
+}
+
 /// Cuts `s` to at most `max` bytes on a character boundary; returns whether it cut.
 pub fn truncate(s: &mut String, max: usize) -> bool {
     if s.len() <= max {
@@ -277,58 +343,5 @@ pub fn truncate(s: &mut String, max: usize) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn headers_decode_in_any_charset() {
-        let cases: [(&[u8], &str); 8] = [
-            (b"=?UTF-8?Q?Rechnung_M=C3=A4rz?=", "Rechnung März"),
-            (b"=?ISO-8859-1?Q?caf=E9?=", "café"),
-            (b"=?windows-1252?Q?=80uro?=", "€uro"),
-            (b"=?KOI8-R?B?8NLJ18XU?=", "Привет"),
-            (b"=?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?=", "日本語"),
-            (b"=?GB2312?B?1tDOxA==?=", "中文"),
-            (b"caf\xe9 na\xefve", "café naïve"),
-            (b"plain\r\n folded", "plain folded"),
-        ];
-        for (raw, want) in cases {
-            assert_eq!(header(raw), want, "{:?}", String::from_utf8_lossy(raw));
-        }
-    }
-
-    #[test]
-    fn adjacent_words_join_and_odd_input_survives() {
-        // One UTF-8 character split across two B words.
-        assert_eq!(header(b"J=?UTF-8?B?w7Zy?= =?UTF-8?B?ZyDD?= =?UTF-8?B?mGRlZ8OlcmQ=?="), "Jörg Ødegård");
-        assert_eq!(header(b"=?ISO-8859-1?Q?a?= b =?ISO-8859-1?Q?c?="), "a b c");
-        assert_eq!(header(b"=?x-unknown?Q?caf=E9?= ok"), "café ok");
-        assert_eq!(header(b"\"=?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\" x"), "\"Grüße\" x");
-        assert_eq!(header(b"=?ISO-8859-1?Q?a?= =?UTF-8?Q?=C3=BC?="), "aü");
-        let long: Vec<u8> = b"=?a?Q?b ".repeat(30_000);
-        assert_eq!(header(&long).len(), long.len() - 1, "linear and verbatim");
-        assert_eq!(header(b"=?broken"), "=?broken");
-        assert_eq!(unquote("a\\\\b\\\"c"), "a\\b\"c");
-    }
-
-    #[test]
-    fn bodies_decode_and_report_problems() {
-        assert_eq!(body(b"caf\xe9", Some("iso-8859-1")), ("café".into(), false));
-        assert_eq!(body("ok".as_bytes(), None), ("ok".into(), false));
-        assert!(body(b"\xff\xfe", Some("utf-8")).1);
-        assert_eq!(transfer(b"aGVsbG8gd29y\r\nbGQ=", Some("BASE64"), false), (b"hello world".to_vec(), false));
-        assert_eq!(transfer(b"aGVsbG8gd29", Some("base64"), true).0, b"hello ".to_vec());
-        assert_eq!(
-            transfer(b"caf=C3=A9 =\r\nsoft", Some("quoted-printable"), false),
-            ("café soft".as_bytes().to_vec(), false)
-        );
-        assert_eq!(transfer(b"cut =C", Some("quoted-printable"), true).0, b"cut ".to_vec());
-        assert_eq!(transfer(b"soft = \t\r\nbreak", Some("quoted-printable"), false), (b"soft break".to_vec(), false));
-        let mut cut = "aä".as_bytes()[..2].to_vec();
-        drop_partial_utf8_tail(&mut cut, Some("UTF-8"));
-        assert_eq!(cut, b"a");
-        let mut s = "aä".to_string();
-        assert!(truncate(&mut s, 2));
-        assert_eq!(s, "a");
-    }
-}
+#[path = "text_tests.rs"]
+mod tests;

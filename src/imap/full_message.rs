@@ -28,11 +28,13 @@ fn section_name(section: &Option<SectionPath>) -> Option<String> {
 
 /// Encoded bytes to fetch so that at most `max` decoded bytes come out.
 fn encoded_budget(encoding: Option<&str>, max: u32) -> u32 {
-    match encoding {
+    match text::TransferEncoding::of(encoding) {
         // 4/3 for the encoding, plus CRLF after every 76 characters.
-        Some("base64") => max.saturating_mul(4) / 3 + max / 28 + 8,
-        Some("quoted-printable") => max.saturating_mul(3),
-        _ => max,
+        text::TransferEncoding::Base64 => max.saturating_mul(4) / 3 + max / 28 + 8,
+        text::TransferEncoding::QuotedPrintable => max.saturating_mul(3),
+        // 63 bytes (length, 60 digits, CRLF) per 45, plus the `begin` line.
+        text::TransferEncoding::Uuencode => max.saturating_mul(7) / 5 + 512,
+        text::TransferEncoding::Identity => max,
     }
 }
 
@@ -91,7 +93,7 @@ fn decode_values(msg: &mut Message, wanted: Vec<Wanted>, raw: &[(String, Vec<u8>
         let cut_on_wire = size > encoded_budget(encoding.as_deref(), max_value_bytes);
         let (mut decoded, bad_transfer) = text::transfer(bytes, encoding.as_deref(), cut_on_wire);
         if cut_on_wire {
-            text::drop_partial_utf8_tail(&mut decoded, charset.as_deref());
+            text::drop_partial_tail(&mut decoded, charset.as_deref());
         }
         let (value, bad_charset) = text::body(&decoded, charset.as_deref());
         // JSON text uses LF line ends (as JMAP's bodyValues do).

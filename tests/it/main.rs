@@ -9,6 +9,7 @@ mod containers;
 mod corpus;
 mod cyrus_writes;
 mod deadline;
+mod decoding;
 mod events;
 mod exposure;
 mod faults;
