@@ -102,7 +102,7 @@ pub async fn create_webhook(
         sealed_secret: st.auth.keyring.seal(&id, SECRET_FIELD, &secret),
         created_at: chrono::Utc::now().timestamp_millis(),
     };
-    if !st.store.insert_webhook_capped(&row, cap).await? {
+    if !st.store.insert_webhook(&row, cap).await? {
         return Err(too_many(cap));
     }
     // The watcher follows the mailboxes before the 201, so that every later change is delivered.

@@ -6,7 +6,7 @@ use sqlx::Row;
 use super::{Store, StoreError, now};
 
 /// A stored account.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Account {
     /// Opaque id; the `sub` of access tokens.
     pub id: String,
@@ -28,8 +28,25 @@ pub struct Account {
     pub oauth_provider: Option<String>,
 }
 
+impl std::fmt::Debug for Account {
+    /// The sealed credentials are never shown, only whether there are any.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sealed = |s: &str| if s.is_empty() { "" } else { "[redacted]" };
+        f.debug_struct("Account")
+            .field("id", &self.id)
+            .field("server", &self.server)
+            .field("username", &self.username)
+            .field("credential_version", &self.credential_version)
+            .field("secret", &sealed(&self.secret))
+            .field("auth_kind", &self.auth_kind)
+            .field("secret_expires_at", &self.secret_expires_at)
+            .field("refresh_secret", &sealed(&self.refresh_secret))
+            .field("oauth_provider", &self.oauth_provider)
+            .finish()
+    }
+}
+
 /// A new OAuth2 credential to store.
-#[derive(Debug)]
 pub struct OAuthSecret<'a> {
     /// `XOAUTH2` or `OAUTHBEARER`.
     pub kind: &'a str,
@@ -41,6 +58,17 @@ pub struct OAuthSecret<'a> {
     pub refresh: Option<&'a str>,
     /// Provider of the refresh token; kept when `refresh` is `None`.
     pub provider: Option<&'a str>,
+}
+
+impl std::fmt::Debug for OAuthSecret<'_> {
+    /// The sealed tokens are never shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthSecret")
+            .field("kind", &self.kind)
+            .field("expires_at", &self.expires_at)
+            .field("provider", &self.provider)
+            .finish_non_exhaustive()
+    }
 }
 
 macro_rules! columns {
@@ -182,5 +210,30 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Account;
+
+    #[test]
+    fn debug_never_shows_the_sealed_credentials() {
+        let account = Account {
+            id: "a1".into(),
+            server: "default".into(),
+            username: "alice".into(),
+            credential_version: 2,
+            secret: "v1:k1:nonce:SEALED-PASSWORD".into(),
+            auth_kind: "password".into(),
+            secret_expires_at: None,
+            refresh_secret: String::new(),
+            oauth_provider: None,
+        };
+        let shown = format!("{account:?}");
+        assert!(
+            !shown.contains("SEALED-PASSWORD") && shown.contains("[redacted]") && shown.contains("alice"),
+            "{shown}"
+        );
     }
 }

@@ -55,28 +55,10 @@ fn webhook(row: &AnyRow) -> Result<Webhook, StoreError> {
 }
 
 impl Store {
-    /// Stores a new webhook.
-    pub async fn insert_webhook(&self, w: &Webhook) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO webhooks (id, account_id, url, events, mailboxes, secret, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&w.id)
-        .bind(&w.account_id)
-        .bind(&w.url)
-        .bind(serde_json::to_string(&w.events).unwrap_or_default())
-        .bind(serde_json::to_string(&w.mailboxes).unwrap_or_default())
-        .bind(&w.sealed_secret)
-        .bind(w.created_at)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
     /// Stores a new webhook unless its account already has `cap` of them; false then. The
     /// account's row is locked first (a no-op UPDATE), so that racing creates are counted one
     /// after another on PostgreSQL as on SQLite.
-    pub async fn insert_webhook_capped(&self, w: &Webhook, cap: usize) -> Result<bool, StoreError> {
+    pub async fn insert_webhook(&self, w: &Webhook, cap: usize) -> Result<bool, StoreError> {
         let mut tx = self.pool().begin().await?;
         sqlx::query("UPDATE accounts SET updated_at = updated_at WHERE id = $1")
             .bind(&w.account_id)

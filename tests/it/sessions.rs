@@ -60,6 +60,14 @@ async fn inbox(app: &TestApp, token: &str) -> StatusCode {
     app.get("/v1/mailboxes/INBOX/status", token).await.status()
 }
 
+/// An event stream of INBOX, open (200) for at most `secs` seconds.
+async fn open_events(app: &TestApp, token: &str, secs: u64) -> reqwest::Response {
+    let url = app.url("/v1/events?mailboxes=INBOX");
+    let resp = app.http.get(url).bearer_auth(token).timeout(Duration::from_secs(secs)).send().await.expect("events");
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp
+}
+
 /// True if the streaming response ends (or breaks) within `within`.
 async fn ends_within(resp: &mut reqwest::Response, within: Duration) -> bool {
     let deadline = tokio::time::Instant::now() + within;
@@ -116,15 +124,7 @@ async fn a_login_with_a_changed_password_ends_every_earlier_session() {
         .await
         .expect("webhook");
     assert_eq!(resp.status(), StatusCode::CREATED);
-    let mut stream = app
-        .http
-        .get(app.url("/v1/events?mailboxes=INBOX"))
-        .bearer_auth(&old_access)
-        .timeout(Duration::from_secs(120))
-        .send()
-        .await
-        .expect("events");
-    assert_eq!(stream.status(), StatusCode::OK);
+    let mut stream = open_events(&app, &old_access, 120).await;
 
     // The owner changes the password at the server.
     change_password(USER, "walter-new-pass").await;
@@ -221,15 +221,7 @@ async fn the_event_watcher_parks_after_a_refused_password_until_the_next_login()
     // The password changes at the server; the watcher starts only now and is refused.
     change_password(WHO, "yvonne-changed").await;
     let before = refused_logins(WHO);
-    let stream = app
-        .http
-        .get(app.url("/v1/events?mailboxes=INBOX"))
-        .bearer_auth(&access)
-        .timeout(Duration::from_secs(300))
-        .send()
-        .await
-        .expect("events");
-    assert_eq!(stream.status(), StatusCode::OK);
+    let stream = open_events(&app, &access, 300).await;
     tokio::time::sleep(Duration::from_secs(120)).await;
     let refused = refused_logins(WHO) - before;
     assert_eq!(refused, 1, "the watcher's refused logins in 2 minutes");
@@ -238,14 +230,7 @@ async fn the_event_watcher_parks_after_a_refused_password_until_the_next_login()
     // ends the park at once, and the same feed's watcher follows INBOX again.
     change_password(WHO, "yvonne-pass").await;
     let access = app.login(WHO).await.access;
-    let mut next = app
-        .http
-        .get(app.url("/v1/events?mailboxes=INBOX"))
-        .bearer_auth(&access)
-        .timeout(Duration::from_secs(30))
-        .send()
-        .await
-        .expect("events");
+    let mut next = open_events(&app, &access, 30).await;
     let mut seen = String::new();
     while !seen.contains("event: ready") || !seen.contains("data: {") {
         let chunk = tokio::time::timeout(Duration::from_secs(15), next.chunk()).await;
@@ -261,15 +246,7 @@ async fn the_event_watcher_parks_after_a_refused_password_until_the_next_login()
 async fn an_event_stream_ends_when_its_session_is_revoked_by_another_instance() {
     let app = TestApp::spawn_with(|s| s.events.heartbeat_secs = 1).await;
     let access = app.login("xavier").await.access;
-    let mut stream = app
-        .http
-        .get(app.url("/v1/events?mailboxes=INBOX"))
-        .bearer_auth(&access)
-        .timeout(Duration::from_secs(60))
-        .send()
-        .await
-        .expect("events");
-    assert_eq!(stream.status(), StatusCode::OK);
+    let mut stream = open_events(&app, &access, 60).await;
     assert!(!ends_within(&mut stream, Duration::from_secs(3)).await, "the stream ended by itself");
     // what another instance's logout writes: the family revoked in the database, no local stop
     let family = app.state.auth.jwt.verify(&access).expect("valid").fid;

@@ -42,7 +42,7 @@ async fn exercise(url: &str) {
         sealed_secret: "sealed".into(),
         created_at: 1,
     };
-    store.insert_webhook(&hook).await.expect("webhook");
+    assert!(store.insert_webhook(&hook, usize::MAX).await.expect("webhook"));
     let now_ms = imap_gateway::store::now_ms();
     let day_ms = 24 * 3600 * 1000;
     let old = now_ms - 8 * day_ms;

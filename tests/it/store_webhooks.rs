@@ -14,7 +14,7 @@ pub async fn exercise(store: &Store, account: &str) {
         sealed_secret: "sealed".into(),
         created_at: 1,
     };
-    store.insert_webhook(&hook).await.expect("insert");
+    assert!(store.insert_webhook(&hook, usize::MAX).await.expect("insert"));
     assert_eq!(store.webhooks(account).await.expect("list"), [hook]);
     assert_eq!(store.webhook_accounts().await.expect("accounts"), [account.to_string()]);
 

@@ -181,17 +181,17 @@ async fn capped_and_fair(url: &str) {
         created_at: i as i64,
     };
     let hooks: Vec<Webhook> = (0..80).map(hook).collect();
-    let inserted = futures_util::future::join_all(hooks.iter().map(|h| store.insert_webhook_capped(h, 5))).await;
+    let inserted = futures_util::future::join_all(hooks.iter().map(|h| store.insert_webhook(h, 5))).await;
     let won = inserted.into_iter().map(|r| r.expect("insert")).filter(|w| *w).count();
     assert_eq!(won, 5);
     assert_eq!(store.webhooks(&account).await.expect("list").len(), 5);
-    assert!(!store.insert_webhook_capped(&hook(99), 5).await.expect("insert"), "full");
-    assert!(store.insert_webhook_capped(&hook(98), 6).await.expect("insert"), "below a higher cap");
+    assert!(!store.insert_webhook(&hook(99), 5).await.expect("insert"), "full");
+    assert!(store.insert_webhook(&hook(98), 6).await.expect("insert"), "below a higher cap");
 
     // Due deliveries take turns between accounts: A's backlog does not hide B's delivery.
     let other = store.ensure_account("default", "patient").await.expect("account").id;
     let b_hook = Webhook { id: "wh_b".into(), account_id: other.clone(), ..hook(0) };
-    assert!(store.insert_webhook_capped(&b_hook, 5).await.expect("insert"));
+    assert!(store.insert_webhook(&b_hook, 5).await.expect("insert"));
     let a_hook = store.webhooks(&account).await.expect("list")[0].id.clone();
     for i in 0..5 {
         let key = format!("INBOX:a-{i}");

@@ -3,35 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::mutf7;
-
+pub use name::{ListPattern, MAX_COMPONENT_BYTES, MAX_MAILBOX_BYTES, MailboxName, set_name_limits};
 pub use search::{SearchKey, SortKey, uid_search, uid_sort};
-
-/// Longest mailbox name accepted by default, in UTF-8 bytes (`imap.mailbox_name_max_bytes`).
-pub const MAX_MAILBOX_BYTES: usize = 1000;
-/// Longest hierarchy component accepted by default, in bytes of its modified UTF-7 wire form
-/// (`imap.mailbox_component_max_bytes`): a file-name limit on most servers' disks.
-pub const MAX_COMPONENT_BYTES: usize = 255;
-/// The characters a component ends at: the hierarchy delimiters servers use. Splitting at each
-/// of them measures the shortest components a server could store, so no name is refused that
-/// fits; a longer component the server still refuses stays its own 502.
-const COMPONENT_DELIMITERS: [char; 2] = ['/', '.'];
-
-static NAME_LIMITS: [std::sync::atomic::AtomicUsize; 2] =
-    [std::sync::atomic::AtomicUsize::new(MAX_MAILBOX_BYTES), std::sync::atomic::AtomicUsize::new(MAX_COMPONENT_BYTES)];
-
-/// Sets the process's limits on caller-supplied mailbox names (total UTF-8 bytes, bytes of one
-/// component on the wire), from the settings at start-up; 0 keeps a limit's default.
-pub fn set_name_limits(total: usize, component: usize) {
-    use std::sync::atomic::Ordering::Relaxed;
-    NAME_LIMITS[0].store(if total == 0 { MAX_MAILBOX_BYTES } else { total }, Relaxed);
-    NAME_LIMITS[1].store(if component == 0 { MAX_COMPONENT_BYTES } else { component }, Relaxed);
-}
-
-fn name_limits() -> (usize, usize) {
-    use std::sync::atomic::Ordering::Relaxed;
-    (NAME_LIMITS[0].load(Relaxed), NAME_LIMITS[1].load(Relaxed))
-}
 
 /// Command text without tag and final CRLF, ready for the raw-command path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,113 +63,6 @@ pub enum EncodeError {
     /// 8-bit or control data needs a literal, and the server has no LITERAL+.
     #[error("{0} needs a literal, which this server cannot take inline")]
     NeedsLiteral(&'static str),
-}
-
-/// A validated mailbox name: UTF-8 as the API sees it, and its wire form.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct MailboxName {
-    name: String,
-    wire: String,
-}
-
-impl MailboxName {
-    /// Validates a caller-supplied mailbox name.
-    pub fn parse(name: &str) -> Result<Self, EncodeError> {
-        validate_name(name, "mailbox name")?;
-        check_name_limits(name)?;
-        Ok(Self { name: name.to_string(), wire: mutf7::encode(name) })
-    }
-    /// Takes a name exactly as the server sent it (modified UTF-7), so that it goes back
-    /// byte for byte even if it does not decode cleanly.
-    pub fn from_wire(wire: &str) -> Result<Self, EncodeError> {
-        validate_name(wire, "mailbox name")?;
-        if wire.len() > MAX_MAILBOX_BYTES {
-            return Err(EncodeError::TooLong("mailbox name"));
-        }
-        if !wire.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-            return Err(EncodeError::NeedsLiteral("mailbox name"));
-        }
-        Ok(Self { name: mutf7::decode(wire), wire: wire.to_string() })
-    }
-    /// The UTF-8 name.
-    pub fn as_str(&self) -> &str {
-        &self.name
-    }
-    /// True for INBOX in any case (RFC 3501 §5.1).
-    pub fn is_inbox(&self) -> bool {
-        self.name.eq_ignore_ascii_case("INBOX")
-    }
-    /// The quoted modified UTF-7 form sent on the wire.
-    fn wire(&self) -> String {
-        quote_7bit(&self.wire)
-    }
-}
-
-/// A validated LIST pattern: a mailbox name that may hold the wildcards `*` and `%`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ListPattern(String);
-
-impl ListPattern {
-    /// Validates a caller-supplied pattern.
-    pub fn parse(pattern: &str) -> Result<Self, EncodeError> {
-        validate_name(pattern, "pattern")?;
-        check_name_limits(pattern)?;
-        Ok(Self(pattern.to_string()))
-    }
-    /// Every mailbox.
-    pub fn all() -> Self {
-        Self("*".into())
-    }
-    /// A pattern that matches the mailbox `name` itself. A caller's name is a name, never a
-    /// pattern: when it holds a wildcard (`*` or `%`), the pattern is its text before the first
-    /// wildcard followed by `*`, a superset from which the caller keeps only the exact name.
-    pub fn matching(name: &MailboxName) -> Self {
-        Self::literal_then_any(name.as_str(), None)
-    }
-    /// A pattern that matches every mailbox below `name` (children at any depth), with the same
-    /// rule: a superset when the name holds a wildcard, which the caller narrows by an exact
-    /// prefix match of `name` and the delimiter.
-    pub fn below(name: &MailboxName, delimiter: &str) -> Self {
-        Self::literal_then_any(name.as_str(), Some(delimiter))
-    }
-    fn literal_then_any(name: &str, delimiter: Option<&str>) -> Self {
-        match name.find(['*', '%']) {
-            Some(i) => Self(format!("{}*", &name[..i])),
-            None => match delimiter {
-                Some(d) if !d.contains(['*', '%']) => Self(format!("{name}{d}*")),
-                Some(_) => Self(format!("{name}*")),
-                None => Self(name.to_string()),
-            },
-        }
-    }
-    fn wire(&self) -> String {
-        quote_7bit(&mutf7::encode(&self.0))
-    }
-}
-
-fn validate_name(name: &str, what: &'static str) -> Result<(), EncodeError> {
-    if name.is_empty() {
-        return Err(EncodeError::Empty(what));
-    }
-    if name.chars().any(|c| c.is_control()) {
-        return Err(EncodeError::Control(what));
-    }
-    Ok(())
-}
-
-/// The configured limits on a caller's name: its total UTF-8 bytes, and each component's bytes
-/// in modified UTF-7 (what the server stores).
-fn check_name_limits(name: &str) -> Result<(), EncodeError> {
-    let (total, component) = name_limits();
-    if name.len() > total {
-        return Err(EncodeError::NameTooLong { limit: total });
-    }
-    // ASCII other than `&` is one byte in modified UTF-7, and no character costs more than 2.5
-    // times its UTF-8 bytes there (`&` is `&-`, `ü` is `&APw-`), so short names need no encoding.
-    if name.len() * 5 / 2 > component && name.split(COMPONENT_DELIMITERS).any(|c| mutf7::encode(c).len() > component) {
-        return Err(EncodeError::ComponentTooLong { limit: component });
-    }
-    Ok(())
 }
 
 /// Quotes a string whose bytes are all 7-bit TEXT-CHAR (callers guarantee it).
@@ -737,6 +603,7 @@ pub fn uid_search_range(from: u32, to: u32) -> Command {
     Command::new("UID SEARCH").arg("UID").arg(&UidSet::range(from, to).0)
 }
 
+mod name;
 pub mod sasl;
 pub mod search;
 

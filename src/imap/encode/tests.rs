@@ -3,6 +3,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::imap::mutf7;
 
 /// One parsed argument of a command line.
 #[derive(Debug, PartialEq)]
