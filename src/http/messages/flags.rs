@@ -75,12 +75,12 @@ fn map_store_error(e: ImapError) -> ApiError {
     }
 }
 
-/// Parses `If-Match: "uidValidity.modSeq"` (or the `-sanitized` variant of `GET`).
+/// Parses `If-Match: "uidValidity.modSeq"` (or a `-b<limit>`/`-sanitized` variant of `GET`).
 fn if_match(headers: &HeaderMap) -> Result<Option<(u32, u64)>, ApiError> {
     let Some(v) = headers.get(header::IF_MATCH) else { return Ok(None) };
     let v = v.to_str().unwrap_or("").trim().trim_start_matches("W/").trim_matches('"');
-    // The sanitized variant's ETag names the same message state.
-    let v = v.strip_suffix("-sanitized").unwrap_or(v);
+    // Every variant's ETag names the same message state.
+    let v = v.split_once('-').map_or(v, |(state, _)| state);
     let parsed = v.split_once('.').and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
     parsed
         .map(Some)

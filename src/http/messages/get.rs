@@ -25,8 +25,8 @@ pub const DEFAULT_MAX_BODY_VALUE_BYTES: u32 = 256 * 1024;
 pub const MAX_BODY_VALUE_BYTES: u32 = 4 * 1024 * 1024;
 
 /// The full message: envelope, keywords, part tree, text/HTML/attachment lists and decoded
-/// text. Never sets `\Seen`. `ETag` is `"uidValidity.modSeq"` (`"uidValidity.modSeq-sanitized"`
-/// with `sanitize=true`).
+/// text. Never sets `\Seen`. `ETag` is `"uidValidity.modSeq"`, with `-b<maxBodyValueBytes>` for
+/// a limit other than the default and `-sanitized` with `sanitize=true` (each variant's own).
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages/{uid}", tag = "messages", security(("bearer" = [])),
     params(
         ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),
@@ -34,7 +34,7 @@ pub const MAX_BODY_VALUE_BYTES: u32 = 4 * 1024 * 1024;
         MessageQuery,
     ),
     responses(
-        (status = 200, body = Message, headers(("ETag" = String, description = "\"uidValidity.modSeq\", or \"uidValidity.modSeq-sanitized\" with sanitize=true"))),
+        (status = 200, body = Message, headers(("ETag" = String, description = "\"uidValidity.modSeq\", with -b<maxBodyValueBytes> for a non-default limit and -sanitized with sanitize=true"))),
         (status = 304, description = "If-None-Match matched"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -78,7 +78,8 @@ pub async fn get_message(
     if sanitized {
         sanitize_html(&mut msg);
     }
-    let etag = msg.summary.imap.mod_seq.as_deref().map(|m| message_etag(msg.summary.imap.uid_validity, m, sanitized));
+    let etag =
+        msg.summary.imap.mod_seq.as_deref().map(|m| message_etag(msg.summary.imap.uid_validity, m, max, sanitized));
     let mut out = HeaderMap::new();
     if let Some(etag) = &etag {
         out.insert(header::ETAG, header_value(etag));
@@ -90,11 +91,15 @@ pub async fn get_message(
     Ok((out, Json(msg)).into_response())
 }
 
-/// The ETag of a message: `"uidValidity.modSeq"`, with `-sanitized` for the sanitized
-/// variant, whose HTML differs from the one as sent (so a cached copy of one never answers for
-/// the other).
-pub fn message_etag(uid_validity: u32, mod_seq: &str, sanitized: bool) -> String {
-    format!("\"{uid_validity}.{mod_seq}{}\"", if sanitized { "-sanitized" } else { "" })
+/// The ETag of a message: `"uidValidity.modSeq"`, with `-b<maxBodyValueBytes>` for a limit
+/// other than the default and `-sanitized` for the sanitized variant: each body differs, so a
+/// cached copy of one variant never answers for another.
+pub fn message_etag(uid_validity: u32, mod_seq: &str, max_body_value_bytes: u32, sanitized: bool) -> String {
+    let limit = match max_body_value_bytes {
+        DEFAULT_MAX_BODY_VALUE_BYTES => String::new(),
+        n => format!("-b{n}"),
+    };
+    format!("\"{uid_validity}.{mod_seq}{limit}{}\"", if sanitized { "-sanitized" } else { "" })
 }
 
 /// Replaces the HTML body values with sanitized HTML whose `cid:` images point at part URLs.
@@ -119,10 +124,16 @@ mod tests {
 
     #[test]
     fn the_sanitized_variant_has_its_own_etag() {
-        assert_eq!(message_etag(7, "42", false), "\"7.42\"");
-        assert_eq!(message_etag(7, "42", true), "\"7.42-sanitized\"");
+        let d = DEFAULT_MAX_BODY_VALUE_BYTES;
+        assert_eq!(message_etag(7, "42", d, false), "\"7.42\"");
+        assert_eq!(message_etag(7, "42", d, true), "\"7.42-sanitized\"");
+        assert_eq!(message_etag(7, "42", 3, true), "\"7.42-b3-sanitized\"");
         let mut h = HeaderMap::new();
-        h.insert(header::IF_NONE_MATCH, header_value(&message_etag(7, "42", false)));
-        assert!(!not_modified(&h, &message_etag(7, "42", true)), "the plain ETag does not validate the sanitized body");
+        h.insert(header::IF_NONE_MATCH, header_value(&message_etag(7, "42", d, false)));
+        assert!(
+            !not_modified(&h, &message_etag(7, "42", d, true)),
+            "the plain ETag does not validate the sanitized body"
+        );
+        assert!(!not_modified(&h, &message_etag(7, "42", 3, false)), "nor a body cut at another limit");
     }
 }
