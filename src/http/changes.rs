@@ -61,14 +61,21 @@ pub async fn get_changes(
     let old = match (since, &snapshot) {
         (Since::Mod(m), _) => m,
         (Since::Scan(s), Some(snap)) => {
-            ModState { uid_validity: s.uid_validity, mod_seq: 0, uid_next: snap.uid_next, exists: 0 }
+            ModState { uid_validity: s.uid_validity, mod_seq: 0, uid_next: snap.uid_next, exists: 0, after_uid: 0 }
         }
         (Since::Scan(_), None) => return Err(snapshot_gone()),
     };
     // Known UIDs are not clipped at the old UIDNEXT: after a page cut the client may hold
     // messages created since, whose deletion must be reported.
     let known = q.known_uids.as_deref().map(|k| parse_uids(k, u32::MAX)).transpose()?;
-    let req = changes::Request { mod_seq: old.mod_seq, uid_next: old.uid_next, known, scan_limit: SCAN_LIMIT };
+    let req = changes::Request {
+        mod_seq: old.mod_seq,
+        after_uid: old.after_uid,
+        uid_next: old.uid_next,
+        known,
+        scan_limit: SCAN_LIMIT,
+        collect_max: st.settings.imap.changes_collect_max,
+    };
     let pool = st.pool_for(&account).await?;
     let outcome = run::read(&pool, |c| {
         let (m, req) = (mailbox.clone(), req.clone());
