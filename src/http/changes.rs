@@ -36,7 +36,7 @@ const LIMIT_MAX: u32 = 10_000;
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "deletions cannot be listed without knownUids"),
         (status = 410, body = Problem, content_type = "application/problem+json", description = "UIDVALIDITY changed or the scan snapshot is gone: resync"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "mailbox too large to scan"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "`too-many-changes`: a scan of a mailbox over 100,000 messages, or over 1,000,000 expunged UIDs; resync"),
         (status = 502, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_changes(
@@ -87,9 +87,20 @@ pub async fn get_changes(
         Outcome::Stale { current } => {
             return Err(ApiError::uid_validity_changed(StatusCode::GONE, old.uid_validity, current));
         }
-        Outcome::TooLarge { exists } => {
-            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "too-many-changes", "Too many changes to compute")
-                .detail(format!("{exists} messages: the server offers no CONDSTORE and a scan reads at most {SCAN_LIMIT}; resync instead")));
+        Outcome::TooLarge { exists, vanished } => {
+            let detail = if vanished {
+                format!("over {} messages were expunged since this state; resync instead", changes::MAX_GONE)
+            } else {
+                format!(
+                    "{exists} messages: the server offers no CONDSTORE and a scan reads at most {SCAN_LIMIT}; resync instead"
+                )
+            };
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "too-many-changes",
+                "Too many changes to compute",
+            )
+            .detail(detail));
         }
     };
     let d = delta::compute(&old, snapshot.as_deref(), &facts, max as usize).map_err(|e| match e {

@@ -108,6 +108,8 @@ pub enum Outcome {
     TooLarge {
         /// Messages in the mailbox.
         exists: u32,
+        /// True if expunged UIDs were too many (else the scan was too large).
+        vanished: bool,
     },
 }
 
@@ -131,7 +133,7 @@ pub async fn since(
         Method::Scan
     };
     if method == Method::Scan && state.exists > req.scan_limit {
-        return Ok(Outcome::TooLarge { exists: state.exists });
+        return Ok(Outcome::TooLarge { exists: state.exists, vanished: false });
     }
     let mut scanned = Vec::new();
     let below = state.uid_next.unwrap_or(u32::MAX);
@@ -183,7 +185,7 @@ pub async fn since(
         })
         .await?;
         if overflow {
-            return Ok(Outcome::TooLarge { exists: state.exists });
+            return Ok(Outcome::TooLarge { exists: state.exists, vanished: method != Method::Scan });
         }
     }
     let (changed, left_out, new_uids) = if method == Method::Scan {
