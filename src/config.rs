@@ -202,6 +202,11 @@ pub struct ImapSettings {
     /// Longest component of a mailbox name (between `/` or `.`), in bytes of its modified
     /// UTF-7 wire form (default 255, a file-name limit on most servers' disks); longer is 422.
     pub mailbox_component_max_bytes: usize,
+    /// Most changed messages one `/changes` answer holds in memory (default 10 000): of the
+    /// messages changed since a MODSEQ, only the lowest by (MODSEQ, UID) are kept while the
+    /// server streams them, and a page ends at this many (`hasMoreChanges`) even when
+    /// `maxChanges` is higher.
+    pub changes_collect_max: usize,
 }
 
 impl Default for ImapSettings {
@@ -222,6 +227,7 @@ impl Default for ImapSettings {
             ignore_capabilities: Vec::new(),
             mailbox_name_max_bytes: crate::imap::encode::MAX_MAILBOX_BYTES,
             mailbox_component_max_bytes: crate::imap::encode::MAX_COMPONENT_BYTES,
+            changes_collect_max: crate::imap::changes::COLLECT_MAX,
         }
     }
 }

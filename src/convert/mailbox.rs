@@ -35,6 +35,7 @@ pub fn state_token(
         mod_seq: highest_mod_seq.unwrap_or(0),
         uid_next: uid_next.unwrap_or(0),
         exists: exists.unwrap_or(0),
+        after_uid: 0,
     })
 }
 

@@ -36,7 +36,7 @@ const LIMIT_MAX: u32 = 10_000;
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "deletions cannot be listed without knownUids"),
         (status = 410, body = Problem, content_type = "application/problem+json", description = "UIDVALIDITY changed or the scan snapshot is gone: resync"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "mailbox too large to scan"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "`too-many-changes`: a scan of a mailbox over 100,000 messages, or over 1,000,000 expunged UIDs; resync"),
         (status = 502, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_changes(
@@ -61,14 +61,21 @@ pub async fn get_changes(
     let old = match (since, &snapshot) {
         (Since::Mod(m), _) => m,
         (Since::Scan(s), Some(snap)) => {
-            ModState { uid_validity: s.uid_validity, mod_seq: 0, uid_next: snap.uid_next, exists: 0 }
+            ModState { uid_validity: s.uid_validity, mod_seq: 0, uid_next: snap.uid_next, exists: 0, after_uid: 0 }
         }
         (Since::Scan(_), None) => return Err(snapshot_gone()),
     };
     // Known UIDs are not clipped at the old UIDNEXT: after a page cut the client may hold
     // messages created since, whose deletion must be reported.
     let known = q.known_uids.as_deref().map(|k| parse_uids(k, u32::MAX)).transpose()?;
-    let req = changes::Request { mod_seq: old.mod_seq, uid_next: old.uid_next, known, scan_limit: SCAN_LIMIT };
+    let req = changes::Request {
+        mod_seq: old.mod_seq,
+        after_uid: old.after_uid,
+        uid_next: old.uid_next,
+        known,
+        scan_limit: SCAN_LIMIT,
+        collect_max: st.settings.imap.changes_collect_max,
+    };
     let pool = st.pool_for(&account).await?;
     let outcome = run::read(&pool, |c| {
         let (m, req) = (mailbox.clone(), req.clone());
@@ -80,9 +87,20 @@ pub async fn get_changes(
         Outcome::Stale { current } => {
             return Err(ApiError::uid_validity_changed(StatusCode::GONE, old.uid_validity, current));
         }
-        Outcome::TooLarge { exists } => {
-            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "too-many-changes", "Too many changes to compute")
-                .detail(format!("{exists} messages: the server offers no CONDSTORE and a scan reads at most {SCAN_LIMIT}; resync instead")));
+        Outcome::TooLarge { exists, vanished } => {
+            let detail = if vanished {
+                format!("over {} messages were expunged since this state; resync instead", changes::MAX_GONE)
+            } else {
+                format!(
+                    "{exists} messages: the server offers no CONDSTORE and a scan reads at most {SCAN_LIMIT}; resync instead"
+                )
+            };
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "too-many-changes",
+                "Too many changes to compute",
+            )
+            .detail(detail));
         }
     };
     let d = delta::compute(&old, snapshot.as_deref(), &facts, max as usize).map_err(|e| match e {

@@ -5,6 +5,7 @@
 use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response};
 
 use super::{
+    collect::{Collector, Cursor, Window},
     encode::{self, FetchItem, MailboxName, UidSet},
     error::ImapError,
     mailbox::{SelectState, select_read_only},
@@ -16,6 +17,9 @@ pub const SCAN_LIMIT: u32 = 100_000;
 
 /// At most this many expunged UIDs are collected for one answer.
 pub const MAX_GONE: usize = 1_000_000;
+
+/// Default of `imap.changes_collect_max`: changed messages held for one answer.
+pub const COLLECT_MAX: usize = 10_000;
 
 /// How the changes were found (the `syncMethod` of the answer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,8 +61,14 @@ pub struct Facts {
     pub state: SelectState,
     /// The method used.
     pub method: Method,
-    /// Messages changed since the MODSEQ (every message for a scan), by UID.
+    /// Messages changed since the MODSEQ (every message for a scan), by UID. With a MODSEQ,
+    /// only the lowest by (MODSEQ, UID) after the request's cursor, at most its `collect_max`.
     pub changed: Vec<Current>,
+    /// With a MODSEQ: the (MODSEQ, UID) of the first change left out of `changed`, if any.
+    pub left_out: Option<(u64, u32)>,
+    /// With a MODSEQ: how many changed UIDs lie between the old and the current UIDNEXT
+    /// (created since), counted over every change after the cursor, kept or not.
+    pub new_uids: usize,
     /// UIDs below the old UIDNEXT known to be gone: VANISHED (QRESYNC) or caller-known UIDs
     /// that no longer exist. `None` when nothing could tell.
     pub gone: Option<Vec<u32>>,
@@ -72,12 +82,16 @@ pub struct Facts {
 pub struct Request {
     /// The HIGHESTMODSEQ of the old state (0 if it had none).
     pub mod_seq: u64,
+    /// Changes at MODSEQ `mod_seq + 1` with a UID up to this were already delivered (0: none).
+    pub after_uid: u32,
     /// The UIDNEXT of the old state.
     pub uid_next: u32,
     /// UIDs the caller has, sorted (for CONDSTORE and scan deletions).
     pub known: Option<Vec<u32>>,
     /// Most messages a scan may read.
     pub scan_limit: u32,
+    /// Most changed messages held with a MODSEQ (the rest wait for the next page).
+    pub collect_max: usize,
 }
 
 /// The outcome of a change query.
@@ -94,6 +108,8 @@ pub enum Outcome {
     TooLarge {
         /// Messages in the mailbox.
         exists: u32,
+        /// True if expunged UIDs were too many (else the scan was too large).
+        vanished: bool,
     },
 }
 
@@ -117,9 +133,18 @@ pub async fn since(
         Method::Scan
     };
     if method == Method::Scan && state.exists > req.scan_limit {
-        return Ok(Outcome::TooLarge { exists: state.exists });
+        return Ok(Outcome::TooLarge { exists: state.exists, vanished: false });
     }
-    let mut changed = Vec::new();
+    let mut scanned = Vec::new();
+    let below = state.uid_next.unwrap_or(u32::MAX);
+    // With a MODSEQ, the changes are held in bounded memory: see `collect`.
+    let window = Window {
+        cursor: Cursor { mod_seq: req.mod_seq, after_uid: req.after_uid },
+        old_uid_next: req.uid_next,
+        uid_next: below,
+        highest: state.highest_mod_seq,
+    };
+    let mut collector = Collector::new(req.collect_max, window);
     let mut vanished = Vec::new();
     let mut moved = false;
     if state.exists > 0 || method == Method::Qresync {
@@ -132,11 +157,17 @@ pub async fn since(
         // expanded, and the count is capped, so a huge VANISHED range costs nothing.
         // Clipped at the current UIDNEXT, not the old one: after a page cut, a message reported
         // as created may have gone since, and its deletion must still be reported.
-        let below = state.uid_next.unwrap_or(u32::MAX);
         let mut overflow = false;
         let exists = state.exists;
+        let scan_limit = req.scan_limit as usize;
         conn.execute(&cmd, |r| match r {
-            Response::Fetch(_, attrs) => changed.extend(current_of(attrs)),
+            Response::Fetch(_, attrs) => match (method, current_of(attrs)) {
+                (_, None) => {}
+                // A scan holds every message: at most `scan_limit`, even if more arrived.
+                (Method::Scan, Some(c)) if scanned.len() < scan_limit => scanned.push(c),
+                (Method::Scan, Some(_)) => overflow = true,
+                (_, Some(c)) => collector.offer(c),
+            },
             Response::MailboxData(MailboxDatum::Exists(n)) if *n != exists => moved = true,
             Response::Expunge(_) | Response::Vanished { earlier: false, .. } => moved = true,
             Response::Vanished { earlier: true, uids } => {
@@ -154,11 +185,17 @@ pub async fn since(
         })
         .await?;
         if overflow {
-            return Ok(Outcome::TooLarge { exists: state.exists });
+            return Ok(Outcome::TooLarge { exists: state.exists, vanished: method != Method::Scan });
         }
     }
-    changed.sort_unstable_by_key(|c| c.uid);
-    changed.dedup_by_key(|c| c.uid);
+    let (changed, left_out, new_uids) = if method == Method::Scan {
+        scanned.sort_unstable_by_key(|c| c.uid);
+        scanned.dedup_by_key(|c| c.uid);
+        (scanned, None, 0)
+    } else {
+        let got = collector.finish();
+        (got.changed, got.left_out, got.new_uids)
+    };
     let now_next = state.uid_next.unwrap_or(u32::MAX);
     let gone = match (method, &req.known) {
         (Method::Qresync, _) => {
@@ -185,7 +222,7 @@ pub async fn since(
             Some(missing(&candidates, now_next, |u| present.binary_search(&u).is_ok()))
         }
     };
-    Ok(Outcome::Facts(Facts { state, method, changed, gone, moved }))
+    Ok(Outcome::Facts(Facts { state, method, changed, left_out, new_uids, gone, moved }))
 }
 
 /// Known UIDs below `uid_next` for which `exists` is false.

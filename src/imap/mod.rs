@@ -4,6 +4,7 @@
 pub mod backoff;
 pub mod cache;
 pub mod changes;
+pub mod collect;
 pub mod connect;
 pub mod encode;
 pub mod error;

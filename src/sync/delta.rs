@@ -1,6 +1,7 @@
 //! The `/changes` delta from raw facts: created, updated and destroyed UIDs relative to an old
 //! state, cut to `maxChanges` with an intermediate state that continues where the page ended.
-//! With MODSEQ the intermediate state is a lower MODSEQ; with a scan it is a snapshot.
+//! With MODSEQ the intermediate state is the (MODSEQ, UID) of the page's last change; with a
+//! scan it is a snapshot.
 
 use std::collections::HashMap;
 
@@ -8,7 +9,10 @@ use super::{
     snapshots::{Snapshot, UNKNOWN, digest},
     token::ModState,
 };
-use crate::imap::changes::{Current, Facts, Method};
+use crate::imap::{
+    changes::{Current, Facts, Method},
+    collect::key,
+};
 
 /// One page of changes.
 #[derive(Debug, PartialEq, Eq)]
@@ -77,8 +81,7 @@ fn by_mod_seq(old: &ModState, facts: &Facts, max: usize) -> Result<Delta, DeltaE
     let destroyed = match &facts.gone {
         Some(gone) => gone.clone(),
         None => {
-            let created = facts.changed.iter().filter(|c| c.uid >= old.uid_next && c.uid < uid_next_now(facts)).count();
-            count_missing(old, (now.exists as usize).saturating_sub(created))?;
+            count_missing(old, (now.exists as usize).saturating_sub(facts.new_uids))?;
             Vec::new()
         }
     };
@@ -87,30 +90,40 @@ fn by_mod_seq(old: &ModState, facts: &Facts, max: usize) -> Result<Delta, DeltaE
     let covered =
         |c: &&Current| c.uid < uid_next_now(facts) && now.highest_mod_seq.is_none_or(|h| c.mod_seq.unwrap_or(0) <= h);
     let mut changed: Vec<Current> = facts.changed.iter().filter(covered).cloned().collect();
-    changed.sort_unstable_by_key(|c| (c.mod_seq.unwrap_or(0), c.uid));
-    let mut take = changed.len();
-    let mut cut = None;
-    if destroyed.len() + changed.len() > max && !changed.is_empty() {
-        let budget = max.saturating_sub(destroyed.len()).clamp(1, changed.len());
-        let last = changed[budget - 1].mod_seq.unwrap_or(0);
-        take = changed.iter().take_while(|c| c.mod_seq.unwrap_or(0) <= last).count();
-        cut = (take < changed.len()).then_some(last);
-    }
+    changed.sort_unstable_by_key(key);
+    // A page ends after exactly its budget in (MODSEQ, UID) order; the facts may hold only the
+    // first changes of a longer list (`left_out` is the next one).
+    let take = if destroyed.len() + changed.len() > max && !changed.is_empty() {
+        max.saturating_sub(destroyed.len()).clamp(1, changed.len())
+    } else {
+        changed.len()
+    };
+    let next_key = changed.get(take).map(key).or(facts.left_out);
+    let cut = match (take.checked_sub(1).map(|i| key(&changed[i])), next_key) {
+        // The next change shares the last one's MODSEQ: resume inside it, after its UID.
+        (Some((m, uid)), Some((n, _))) if n == m => Some((m.saturating_sub(1), uid)),
+        (Some((m, _)), Some(_)) => Some((m, 0)),
+        // Nothing kept but something left out: cannot happen with a limit of at least 1.
+        (None, Some(_)) => Some((old.mod_seq, old.after_uid)),
+        (_, None) => None,
+    };
     changed.truncate(take);
     changed.sort_unstable_by_key(|c| c.uid);
     let (created, updated): (Vec<Current>, Vec<Current>) = changed.into_iter().partition(|c| c.uid >= old.uid_next);
     let next = match cut {
-        Some(mod_seq) => ModState {
+        Some((mod_seq, after_uid)) => ModState {
             uid_validity: old.uid_validity,
             mod_seq,
             uid_next: old.uid_next,
             exists: (old.exists as usize + created.len()).saturating_sub(destroyed.len()) as u32,
+            after_uid,
         },
         None => ModState {
             uid_validity: now.uid_validity.unwrap_or(0),
             mod_seq: now.highest_mod_seq.unwrap_or(0),
             uid_next: now.uid_next.unwrap_or(0),
             exists: now.exists,
+            after_uid: 0,
         },
     };
     Ok(Delta {

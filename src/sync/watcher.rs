@@ -19,7 +19,7 @@ use crate::{
     config::EventsSettings,
     imap::{
         Credentials,
-        changes::{self, Outcome, SCAN_LIMIT},
+        changes::{self, COLLECT_MAX, Outcome, SCAN_LIMIT},
         connect::Target,
         encode::MailboxName,
         error::ImapError,
@@ -48,6 +48,7 @@ fn mod_state(s: &SelectState) -> ModState {
         mod_seq: s.highest_mod_seq.unwrap_or(0),
         uid_next: s.uid_next.unwrap_or(0),
         exists: s.exists,
+        after_uid: 0,
     }
 }
 
@@ -148,6 +149,7 @@ async fn watch(
                     mod_seq: status.highest_mod_seq.unwrap_or(0),
                     uid_next: status.uid_next.unwrap_or(0),
                     exists: status.messages.unwrap_or(0),
+                    after_uid: 0,
                 };
                 // Without MODSEQ a flag change does not show in STATUS: a scan must look.
                 if now != t.state || t.snapshot.is_some() {
@@ -219,7 +221,14 @@ async fn baseline(conn: &mut ImapConn, mailbox: &MailboxName, seed: Option<ModSt
         }
         return Ok(t);
     }
-    let req = changes::Request { mod_seq: 0, uid_next: 1, known: None, scan_limit: SCAN_LIMIT };
+    let req = changes::Request {
+        mod_seq: 0,
+        after_uid: 0,
+        uid_next: 1,
+        known: None,
+        scan_limit: SCAN_LIMIT,
+        collect_max: COLLECT_MAX,
+    };
     match changes::since(conn, mailbox, t.state.uid_validity, &req).await? {
         Outcome::Facts(f) => {
             t.state = mod_state(&f.state);
@@ -235,24 +244,37 @@ async fn baseline(conn: &mut ImapConn, mailbox: &MailboxName, seed: Option<ModSt
 }
 
 /// Reads what changed in `mailbox` since `t`, publishes it, and moves `t` forward. Leaves the
-/// mailbox selected. Looks again (a few times at most) when the server reported changes while
-/// it was reading: those would not be reported again during the next IDLE.
+/// mailbox selected. Reads page after page while a page says more follow (each one moves `t`
+/// forward), and looks again (a few times at most) when the server reported changes while it
+/// was reading: those would not be reported again during the next IDLE.
 async fn step(conn: &mut ImapConn, feed: &Feed, mailbox: &MailboxName, t: &mut Tracked) -> Result<(), ImapError> {
-    for _ in 0..4 {
-        if !step_once(conn, feed, mailbox, t).await? {
-            break;
+    let mut again = 0;
+    loop {
+        match step_once(conn, feed, mailbox, t).await? {
+            Look::More => {}
+            Look::Moved if again < 3 => again += 1,
+            Look::Moved | Look::Done => return Ok(()),
         }
     }
-    Ok(())
 }
 
-/// One look; true if the server reported more changes meanwhile.
+/// What one look found.
+enum Look {
+    /// Nothing left.
+    Done,
+    /// The server reported changes while the look ran.
+    Moved,
+    /// A page ended before the changes did.
+    More,
+}
+
+/// One look.
 async fn step_once(
     conn: &mut ImapConn,
     feed: &Feed,
     mailbox: &MailboxName,
     t: &mut Tracked,
-) -> Result<bool, ImapError> {
+) -> Result<Look, ImapError> {
     let name = mailbox.as_str();
     if t.coarse {
         let state = mod_state(&mailbox::select_read_only(conn, mailbox).await?);
@@ -260,30 +282,32 @@ async fn step_once(
             t.state = state;
             publish(feed, "mailbox.changed", name, Vec::new(), &t.state, None);
         }
-        return Ok(false);
+        return Ok(Look::Done);
     }
     let req = changes::Request {
         mod_seq: if t.snapshot.is_some() { 0 } else { t.state.mod_seq },
+        after_uid: if t.snapshot.is_some() { 0 } else { t.state.after_uid },
         uid_next: t.state.uid_next,
         known: t.known.clone(),
         scan_limit: SCAN_LIMIT,
+        collect_max: COLLECT_MAX,
     };
     let facts = match changes::since(conn, mailbox, t.state.uid_validity, &req).await? {
         Outcome::Facts(f) => f,
         Outcome::Stale { .. } => {
             *t = baseline(conn, mailbox, None).await?;
             publish(feed, "mailbox.changed", name, Vec::new(), &t.state, Some("uidvalidity-changed"));
-            return Ok(false);
+            return Ok(Look::Done);
         }
         Outcome::TooLarge { .. } => {
             t.coarse = true;
-            return Ok(false);
+            return Ok(Look::Done);
         }
     };
     let Ok(d) = delta::compute(&t.state, t.snapshot.as_ref(), &facts, usize::MAX) else {
         // Unreachable with known UIDs; fall back to following the mailbox state only.
         t.coarse = true;
-        return Ok(false);
+        return Ok(Look::Done);
     };
     let before = t.state;
     let now = mod_state(&facts.state);
@@ -310,7 +334,14 @@ async fn step_once(
     if t.state != before {
         publish(feed, "mailbox.changed", name, Vec::new(), &t.state, None);
     }
-    Ok(facts.moved)
+    // A page holds at most COLLECT_MAX changes: the rest is read by the next look.
+    Ok(if d.has_more {
+        Look::More
+    } else if facts.moved {
+        Look::Moved
+    } else {
+        Look::Done
+    })
 }
 
 fn publish(feed: &Feed, kind: &str, mailbox: &str, uids: Vec<u32>, state: &ModState, reason: Option<&str>) {

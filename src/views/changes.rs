@@ -12,7 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 pub struct ChangesQuery {
     /// A `state` from a mailbox response, or the `newState` of an earlier answer.
     pub since: String,
-    /// Most changes in one answer (1–10000, default 1000). Deletions are never cut.
+    /// Most changes in one answer (1–10000, default 1000). Deletions are never cut. An answer
+    /// also ends at the gateway's `imap.changes_collect_max` (default 10000), with
+    /// `hasMoreChanges`.
     pub max_changes: Option<u32>,
     /// UIDs the client holds, as a UID set (`1:40,52`). Needed to list deletions when the
     /// server lacks QRESYNC and messages were expunged.

@@ -170,3 +170,90 @@ async fn changes_work_on_cyrus_too() {
     }
     admin.logout().await;
 }
+
+/// Walks `/changes` pages from `since` to the end: (created, updated with their MODSEQs, pages).
+/// Every page holds at most `bound` changes.
+async fn walk(
+    app: &TestApp,
+    token: &str,
+    mailbox: &str,
+    since: &str,
+    max: u32,
+    bound: usize,
+) -> (Vec<u64>, Vec<(u64, String)>, usize) {
+    let (mut since, mut created, mut updated, mut pages) = (since.to_string(), Vec::new(), Vec::new(), 0);
+    loop {
+        let c = changes_json(app, token, mailbox, &format!("since={since}&maxChanges={max}")).await;
+        let size = c["created"].as_array().expect("created").len() + c["updated"].as_array().expect("updated").len();
+        assert!(size <= bound && size > 0, "page {pages} holds {size} changes, bound {bound}");
+        created.extend(uids(&c["created"]));
+        for u in c["updated"].as_array().expect("updated") {
+            updated.push((u["uid"].as_u64().expect("uid"), u["modSeq"].as_str().unwrap_or_default().to_string()));
+        }
+        pages += 1;
+        assert!(pages < 1000, "pages never end");
+        since = c["newState"].as_str().expect("newState").to_string();
+        if c["hasMoreChanges"] == false {
+            return (created, updated, pages);
+        }
+    }
+}
+
+/// 300 messages created after a state, then 150 of them flagged by one STORE (one MODSEQ on
+/// Dovecot): with `imap.changes_collect_max` 40 no page holds more than 40 changes (nor more
+/// than `maxChanges`, even inside one MODSEQ), and the pages add up to every change once.
+async fn bounded_pages(server: &'static crate::helpers::Dovecot, user: &str, ignore: &[&str]) {
+    let mailbox = unique("changes-bounded");
+    let mut admin = Admin::connect(server, user).await;
+    admin.create(&mailbox).await;
+    let mut s = settings_for(server);
+    s.imap.ignore_capabilities = ignore.iter().map(|c| c.to_string()).collect();
+    s.imap.changes_collect_max = 40;
+    let app = TestApp::start(s).await;
+    let token = app.login(user).await.access;
+    let url = format!("/v1/mailboxes/{}", seg(&mailbox));
+    let empty = app.get_json(&url, &token).await["state"].as_str().expect("state").to_string();
+    for i in 1..=300 {
+        admin.append(&mailbox, None, &message(&format!("b{i}"))).await;
+    }
+    let appended = app.get_json(&url, &token).await["state"].as_str().expect("state").to_string();
+    let resp = app
+        .http
+        .post(app.url(&format!("/v1/mailboxes/{}/messages/flags", seg(&mailbox))))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"uids": (1..=150).collect::<Vec<u32>>(), "add": ["$flagged"]}))
+        .send()
+        .await
+        .expect("flags");
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    // From before every message: 300 created, in pages of at most 40 although 1000 were allowed.
+    let (mut created, updated, pages) = walk(&app, &token, &mailbox, &empty, 1000, 40).await;
+    created.sort_unstable();
+    assert_eq!(created, (1..=300).collect::<Vec<u64>>(), "{ignore:?}: every message once");
+    assert!(updated.is_empty() && pages >= 8, "{ignore:?}: {pages} pages");
+
+    // From after the appends: the 150 flagged ones, 7 a page, even where they share a MODSEQ.
+    let (created, updated, pages) = walk(&app, &token, &mailbox, &appended, 7, 7).await;
+    assert!(created.is_empty());
+    let mut flagged: Vec<u64> = updated.iter().map(|u| u.0).collect();
+    flagged.sort_unstable();
+    assert_eq!(flagged, (1..=150).collect::<Vec<u64>>(), "{ignore:?}: every flagged message once");
+    assert_eq!(pages, 150usize.div_ceil(7));
+    if server.port == dovecot().port {
+        let mod_seqs: std::collections::BTreeSet<&String> = updated.iter().map(|u| &u.1).collect();
+        assert_eq!(mod_seqs.len(), 1, "one STORE, one MODSEQ on Dovecot: {mod_seqs:?}");
+    }
+    admin.logout().await;
+}
+
+#[tokio::test]
+async fn changes_come_in_bounded_pages_even_within_one_mod_seq() {
+    bounded_pages(dovecot(), USER, &[]).await;
+    bounded_pages(dovecot(), USER, &["QRESYNC"]).await;
+}
+
+#[tokio::test]
+async fn changes_come_in_bounded_pages_on_cyrus_too() {
+    bounded_pages(crate::helpers::cyrus(), "carol", &[]).await;
+}
