@@ -64,6 +64,11 @@ impl Application {
             settings.protection.login_failures_per_minute,
             crate::auth::limiter::WINDOW,
         );
+        let slots = crate::state::slots::AccountSlots::new(
+            &store,
+            settings.protection.per_account_concurrency,
+            Duration::from_millis(settings.http.request_timeout_ms),
+        );
         let pools = Arc::new(Pools::new(target, settings.pool.clone()));
         pools.spawn_reaper();
         let listener = TcpListener::bind(&settings.http.listen)
@@ -86,7 +91,7 @@ impl Application {
             webhooks: Default::default(),
             metrics,
             login_limiter,
-            slots: Default::default(),
+            slots,
             trusted,
             trusted_accounts: Default::default(),
             oauth,
@@ -174,7 +179,8 @@ fn spawn_sweeper(state: &AppState) {
     });
 }
 
-/// Spent refresh tokens and families, old failed-login rows, finished webhook deliveries.
+/// Spent refresh tokens and families, old failed-login rows and request leases, finished
+/// webhook deliveries.
 async fn purge(app: &App) {
     let auth = &app.settings.auth;
     // A revoked family denies its access tokens until the last of them has expired.
@@ -188,6 +194,9 @@ async fn purge(app: &App) {
         let window = crate::auth::limiter::WINDOW.as_millis() as i64;
         if let Err(e) = app.store.sweep_login_failures(now_ms - window).await {
             tracing::warn!(error = %e, "failed-login sweep failed");
+        }
+        if let Err(e) = app.store.sweep_account_leases(now_ms).await {
+            tracing::warn!(error = %e, "request-lease sweep failed");
         }
     }
     let retention = app.settings.webhooks.delivery_retention_secs.saturating_mul(1000).min(i64::MAX as u64) as i64;

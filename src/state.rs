@@ -1,5 +1,7 @@
 //! Shared application state, and the step from an authenticated account to its IMAP pool.
 
+pub mod slots;
+
 use std::{
     ops::Deref,
     sync::{Arc, atomic::AtomicBool},
@@ -38,8 +40,8 @@ pub struct App {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Failed-login counts per IP and username.
     pub login_limiter: crate::auth::limiter::LoginLimiter,
-    /// Concurrent-request slots per account.
-    pub slots: dashmap::DashMap<String, Arc<tokio::sync::Semaphore>>,
+    /// Concurrent-request slots per account (in the database too on PostgreSQL).
+    pub slots: slots::AccountSlots,
     /// Auth mode B, when configured.
     pub trusted: Option<crate::auth::trusted::Trusted>,
     /// Trusted-issuer user names already known, to their account ids.
@@ -113,12 +115,6 @@ impl App {
         }
         let (creds, version, expires_at) = self.credentials_expiring(account_id).await?;
         Ok(self.pools.install(account_id, version, creds, expires_at))
-    }
-
-    /// The account's concurrent-request slots.
-    pub fn account_slots(&self, account_id: &str) -> Arc<tokio::sync::Semaphore> {
-        let n = self.settings.protection.per_account_concurrency.max(1);
-        self.slots.entry(account_id.to_string()).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(n))).clone()
     }
 
     /// The IMAP credentials of `account_id`, decrypted from the store, with their version.

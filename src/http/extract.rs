@@ -7,7 +7,6 @@ use axum::{
     http::{StatusCode, header, request::Parts},
 };
 use serde::de::DeserializeOwned;
-use tokio::sync::OwnedSemaphorePermit;
 
 use crate::{auth::jwt::Claims, error::ApiError, state::AppState};
 
@@ -17,7 +16,7 @@ pub struct AuthUser {
     /// Verified claims; `sub` is the account id.
     pub claims: Claims,
     /// One of the account's concurrent-request slots, held while the request runs.
-    _slot: OwnedSemaphorePermit,
+    _slot: crate::state::slots::Slot,
 }
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -65,15 +64,12 @@ impl FromRequestParts<AppState> for AuthUser {
         {
             return Err(ApiError::unauthorized("the token has been revoked"));
         }
-        let permit = state.account_slots(&claims.sub).try_acquire_owned().map_err(|_| {
+        let slot = state.slots.acquire(&claims.sub).await.ok_or_else(|| {
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too-many-concurrent-requests", "Too many requests at once")
-                .detail(format!(
-                    "at most {} requests of one account may run at once",
-                    state.settings.protection.per_account_concurrency
-                ))
+                .detail(format!("at most {} requests of one account may run at once", state.slots.limit()))
                 .retry_after(1)
         })?;
-        Ok(Self { claims, _slot: permit })
+        Ok(Self { claims, _slot: slot })
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod deliveries;
 pub mod idempotency;
+pub mod leases;
 pub mod limits;
 pub mod purge;
 pub mod refresh;

@@ -32,6 +32,7 @@ mod search;
 mod service;
 mod sessions;
 mod shared_limits;
+mod shared_slots;
 mod slow_clients;
 mod state;
 mod store;
