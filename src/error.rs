@@ -171,14 +171,22 @@ impl From<EncodeError> for ApiError {
     }
 }
 
-impl From<crate::sync::events::TooManyMailboxes> for ApiError {
-    fn from(e: crate::sync::events::TooManyMailboxes) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "too-many-watched-mailboxes",
-            "The account follows too many mailboxes",
-        )
-        .detail(format!("{e}; close streams or delete webhooks (the set resets once none is left)"))
+impl From<crate::sync::events::StreamRefused> for ApiError {
+    fn from(e: crate::sync::events::StreamRefused) -> Self {
+        use crate::sync::events::StreamRefused as R;
+        match e {
+            R::TooManyStreams(_) => {
+                Self::new(StatusCode::TOO_MANY_REQUESTS, "too-many-streams", "The account has too many event streams")
+                    .detail(format!("{e}; close one first"))
+                    .retry_after(5)
+            }
+            R::TooManyMailboxes(_) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "too-many-watched-mailboxes",
+                "The account follows too many mailboxes",
+            )
+            .detail(format!("{e}; close a stream or delete a webhook first")),
+        }
     }
 }
 

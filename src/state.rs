@@ -13,7 +13,10 @@ use crate::{
     error::ApiError,
     imap::{AccountPool, Credentials, Pools},
     store::Store,
-    sync::{events::Hub, snapshots::Snapshots},
+    sync::{
+        events::{Feed, Hub, StreamLimits, StreamWants},
+        snapshots::Snapshots,
+    },
     webhooks::Webhooks,
 };
 
@@ -62,25 +65,40 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    /// The account's feed, following `mailboxes` (created with its watcher if there is none).
-    /// Fails (401) at once if the account's credentials are unusable; the watcher reads them
-    /// afresh at every reconnect.
+    /// The account's feed, following `mailboxes` for its webhooks (created with its watcher
+    /// if there is none). Fails (401) at once if the account's credentials are unusable; the
+    /// watcher reads them afresh at every reconnect.
     pub async fn follow(
         &self,
         account: &str,
         mailboxes: &[String],
         seeds: &[(String, crate::sync::token::ModState)],
-    ) -> Result<Arc<crate::sync::events::Feed>, ApiError> {
+    ) -> Result<Arc<Feed>, ApiError> {
         self.credentials_for(account).await?;
+        let spawn = self.watcher_spawner(account);
+        Ok(self.events.feed(account, mailboxes, seeds, self.settings.events.replay_buffer, spawn))
+    }
+
+    /// [`Self::follow`] for one more event stream: `mailboxes` are followed while the returned
+    /// guard lives; 429 or 422 past the account's stream limits.
+    pub async fn follow_stream(
+        &self,
+        account: &str,
+        mailboxes: &[String],
+    ) -> Result<(Arc<Feed>, StreamWants), ApiError> {
+        self.credentials_for(account).await?;
+        let s = &self.settings.events;
+        let limits = StreamLimits { max_streams: s.max_streams_per_account, max_mailboxes: s.max_mailboxes };
+        let spawn = self.watcher_spawner(account);
+        Ok(self.events.stream(account, mailboxes, s.replay_buffer, limits, spawn)?)
+    }
+
+    /// Starts the watcher of a new feed of `account`.
+    fn watcher_spawner(&self, account: &str) -> impl FnOnce(Arc<Feed>) + use<> {
         let source = self.credential_source(account);
         let settings = self.settings.events.clone();
         let (hub, target) = (self.events.clone(), self.pools.target());
-        let (replay, max) = (settings.replay_buffer, settings.max_mailboxes);
-        self.events
-            .feed(account, mailboxes, seeds, replay, max, move |feed| {
-                crate::sync::watcher::spawn(feed, hub, target, source, settings)
-            })
-            .map_err(ApiError::from)
+        move |feed| crate::sync::watcher::spawn(feed, hub, target, source, settings)
     }
 
     /// The account's credentials, read afresh on each call (for watchers that reconnect).

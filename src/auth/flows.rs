@@ -48,9 +48,19 @@ pub async fn login(app: &App, username: &str, password: &str) -> Result<TokenRes
     }
     let account = app.store.ensure_account(DEFAULT_SERVER, username).await?;
     let keyring = &app.auth.keyring;
-    // A stored password that cannot be opened any more counts as changed: the safe side.
-    let same = !account.secret.is_empty()
-        && keyring.open(&account.id, PASSWORD_FIELD, &account.secret).is_ok_and(|p| p == password);
+    // `None`: nothing stored yet, or a secret this instance cannot open (a key it does not
+    // have yet in a rolling rotation): neither is evidence of a change, so nobody is evicted.
+    let stored =
+        (!account.secret.is_empty()).then(|| keyring.open(&account.id, PASSWORD_FIELD, &account.secret).ok()).flatten();
+    let same = stored.as_deref() == Some(password);
+    let changed = match &stored {
+        Some(old) if !same => old_password_refused(app, username, old).await,
+        _ => false,
+    };
+    if changed {
+        // Before the new password is stored: if this fails, the next login tries again.
+        revoke_other_sessions(app, &account.id).await?;
+    }
     let version = if same && !keyring.needs_rotation(&account.secret) {
         account.credential_version
     } else {
@@ -59,21 +69,34 @@ pub async fn login(app: &App, username: &str, password: &str) -> Result<TokenRes
     };
     // The new pool replaces (and drains) every connection opened with the old password.
     app.pools.install(&account.id, version, creds, 0).unpark();
-    if !same && !account.secret.is_empty() {
-        evict_other_sessions(app, &account.id).await?;
+    if changed {
+        // Streams end; the watcher restarts (webhooks re-follow) with the password just stored.
+        app.events.stop(&account.id);
     }
     app.events.logged_in(&account.id);
     tracing::info!(account.id = %account.id, "login");
     start_session(app, &account.id).await
 }
 
-/// After a login with a password other than the stored one (the owner changed it at the
-/// server): every earlier session of the account ends. Its refresh families and their access
-/// tokens are revoked, its SSE streams end and its watcher restarts with the new password; its
-/// webhooks stay and follow the new watcher.
-async fn evict_other_sessions(app: &App, account_id: &str) -> Result<(), ApiError> {
+/// True if the server now refuses the stored password `old`: the owner changed it (a server
+/// that takes several passwords, such as app passwords, still accepts it: not a change). A
+/// failure to ask counts as a change, the safe side.
+async fn old_password_refused(app: &App, username: &str, old: &str) -> bool {
+    let creds =
+        Credentials { username: username.to_string(), password: Secret::new(old), authorize_as: None, oauth: None };
+    match app.pools.probe_login(&creds).await {
+        Ok(conn) => {
+            tokio::spawn(conn.logout());
+            false
+        }
+        Err(_) => true,
+    }
+}
+
+/// After the owner changed the password at the server: every earlier session of the account
+/// ends, its refresh families and their access tokens are revoked (its webhooks stay).
+async fn revoke_other_sessions(app: &App, account_id: &str) -> Result<(), ApiError> {
     let revoked = app.store.revoke_account_families(account_id, now()).await?;
-    app.events.stop(account_id);
     tracing::info!(account.id = %account_id, families = revoked, "password changed: earlier sessions revoked");
     Ok(())
 }

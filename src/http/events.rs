@@ -4,7 +4,7 @@ use std::{convert::Infallible, sync::Arc, time::Duration};
 
 use axum::{
     extract::State,
-    http::{HeaderMap, StatusCode},
+    http::HeaderMap,
     response::sse::{Event, KeepAlive, Sse},
 };
 use futures_util::{Stream, StreamExt as _, stream};
@@ -15,7 +15,7 @@ use crate::{
     error::ApiError,
     imap::{encode::MailboxName, mailbox, run},
     state::AppState,
-    sync::events::{Feed, Stamped, SubscriberGuard},
+    sync::events::{Feed, Stamped, StreamWants, SubscriberGuard},
     views::{
         events::{EventsQuery, StreamEventData},
         problem::Problem,
@@ -73,14 +73,9 @@ pub async fn events(
         .await?;
     }
     let wanted: Vec<String> = mailboxes.iter().map(|m| m.as_str().to_string()).collect();
-    let feed = st.follow(&account, &wanted, &[]).await?;
+    let (feed, wants) = st.follow_stream(&account, &wanted).await?;
     let last = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let max = st.settings.events.max_streams_per_account;
-    let sub = feed.try_subscribe(last.as_deref(), max).ok_or_else(|| {
-        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too-many-streams", "The account has too many event streams")
-            .detail(format!("at most {max} open event streams per account; close one first"))
-            .retry_after(5)
-    })?;
+    let sub = feed.subscribe(last.as_deref());
     let ready = feed.wait_watching(&wanted, READY_WAIT).await;
     let mut opening = vec![Event::default().event("ready").data(format!("{{\"watching\":{ready}}}"))];
     match sub.replay {
@@ -93,6 +88,7 @@ pub async fn events(
         feed,
         rx: sub.live,
         _guard: sub.guard,
+        _wants: wants,
         wanted,
         until: tokio::time::Instant::now() + Duration::from_secs(remaining),
         revocation: Revocation {
@@ -114,6 +110,7 @@ struct Live {
     feed: Arc<Feed>,
     rx: tokio::sync::broadcast::Receiver<Arc<Stamped>>,
     _guard: SubscriberGuard,
+    _wants: StreamWants,
     wanted: Vec<String>,
     until: tokio::time::Instant,
     revocation: Revocation,

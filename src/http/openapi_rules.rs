@@ -195,6 +195,9 @@ fn operation(path: &str, op: &mut Value) {
             "the mailbox name is longer than the configured limits (`mailbox-name-too-long`), or the IMAP server refused it (its own naming rules)",
         ));
     }
+    if params.iter().any(|p| p["name"] == "pattern" && p["in"] == "query") {
+        shared.push(("422", "the pattern is longer than the configured name limits (`mailbox-name-too-long`)"));
+    }
     if takes_uid_validity {
         shared.push(("409", "uidValidity does not match the mailbox"));
     }

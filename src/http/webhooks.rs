@@ -80,8 +80,18 @@ pub async fn create_webhook(
     })?;
     let cap = st.settings.webhooks.per_account_max;
     // A quick answer before any IMAP; the insert enforces the cap atomically.
-    if st.store.webhooks(&account).await?.len() >= cap {
+    let existing = st.store.webhooks(&account).await?;
+    if existing.len() >= cap {
         return Err(too_many(cap));
+    }
+    // The account's webhooks together follow at most `max` mailboxes (the watcher's share).
+    let followed: std::collections::BTreeSet<&str> = existing
+        .iter()
+        .flat_map(|h| h.mailboxes.iter().map(String::as_str))
+        .chain(names.iter().map(String::as_str))
+        .collect();
+    if followed.len() > max {
+        return Err(crate::sync::events::StreamRefused::TooManyMailboxes(max).into());
     }
     let pool = st.pool_for(&account).await?;
     for m in &mailboxes {

@@ -123,8 +123,9 @@ pub async fn delete(conn: &mut ImapConn, name: &MailboxName, recursive: bool) ->
     if !below.is_empty() && !recursive {
         return Ok(Deleted::HasChildren(below));
     }
-    for child in below.iter().map(|c| MailboxName::parse(c)) {
-        let child = child?;
+    // Every child is checked before any is deleted: no half-done recursive delete.
+    let below = below.iter().map(|c| MailboxName::listed(c)).collect::<Result<Vec<_>, _>>()?;
+    for child in below {
         unselect_if(conn, &child).await?;
         conn.execute(&encode::delete(&child), |_| ()).await?;
         let _ = conn.execute(&encode::unsubscribe(&child), |_| ()).await;

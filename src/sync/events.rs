@@ -12,7 +12,8 @@ use std::{
 
 use tokio::sync::{Notify, broadcast};
 
-use super::token::ModState;
+pub use super::wanted::{StreamLimits, StreamRefused};
+use super::{token::ModState, wanted::Wanted};
 use crate::views::events::EventData;
 
 /// An event with its place in the feed.
@@ -42,7 +43,7 @@ pub struct Feed {
     tx: broadcast::Sender<Arc<Stamped>>,
     subscribers: AtomicUsize,
     last_left: Mutex<Option<Instant>>,
-    wanted: Mutex<BTreeSet<String>>,
+    wanted: Mutex<Wanted>,
     seeds: Mutex<HashMap<String, ModState>>,
     watching: Mutex<BTreeSet<String>>,
     watching_changed: Notify,
@@ -123,12 +124,6 @@ impl Feed {
         self.subscribed(last_event_id)
     }
 
-    /// [`Self::subscribe`] unless the feed already has `max` subscribers (`None` then).
-    pub fn try_subscribe(self: &Arc<Self>, last_event_id: Option<&str>, max: usize) -> Option<Subscription> {
-        self.subscribers.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| (n < max).then_some(n + 1)).ok()?;
-        Some(self.subscribed(last_event_id))
-    }
-
     /// The subscription of a subscriber already counted.
     fn subscribed(self: &Arc<Self>, last_event_id: Option<&str>) -> Subscription {
         let buffer = lock(&self.buffer);
@@ -165,7 +160,7 @@ impl Feed {
 
     /// The mailboxes the watcher must follow.
     pub fn wanted(&self) -> BTreeSet<String> {
-        lock(&self.wanted).clone()
+        lock(&self.wanted).all()
     }
 
     /// The state to start `mailbox` from instead of "now" (webhooks resuming after a
@@ -178,6 +173,18 @@ impl Feed {
     pub fn unwant(&self, mailbox: &str) {
         lock(&self.wanted).remove(mailbox);
         lock(&self.watching).remove(mailbox);
+    }
+
+    /// Forgets mailboxes the watcher no longer follows (the room went to another stream).
+    fn dropped(&self, gone: &[String]) {
+        if gone.is_empty() {
+            return;
+        }
+        let mut watching = lock(&self.watching);
+        for m in gone {
+            watching.remove(m);
+        }
+        self.wake.notify_one();
     }
 
     /// Records that the watcher has a baseline for `mailbox`.
@@ -244,10 +251,19 @@ impl Feed {
     }
 }
 
-/// A watcher would follow more mailboxes than it may (the limit).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("an account's watcher follows at most {0} mailboxes over all its streams and webhooks")]
-pub struct TooManyMailboxes(pub usize);
+/// An event stream's hold on the mailboxes it wants: once it is dropped (the stream ended),
+/// those no other stream wants linger until a new stream needs the room.
+#[derive(Debug)]
+pub struct StreamWants {
+    feed: Arc<Feed>,
+    mailboxes: Vec<String>,
+}
+
+impl Drop for StreamWants {
+    fn drop(&mut self) {
+        lock(&self.feed.wanted).close_stream(&self.mailboxes);
+    }
+}
 
 /// All feeds of this process.
 #[derive(Debug, Default)]
@@ -256,48 +272,71 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// The feed of `account`, created (and `spawn` called with it) if there is none; the
-    /// watcher is told about mailboxes it does not follow yet. `seeds` are starting states for
-    /// mailboxes the watcher has no baseline for yet.
-    /// Refused (nothing changes) if the watcher would then follow more than `max_mailboxes`.
+    /// The feed of `account`, created (and `spawn` called with it) if there is none, with
+    /// `mailboxes` pinned for webhooks; the watcher is told about mailboxes it does not follow
+    /// yet. `seeds` are starting states for mailboxes the watcher has no baseline for yet.
     pub fn feed(
         &self,
         account: &str,
         mailboxes: &[String],
         seeds: &[(String, ModState)],
         capacity: usize,
-        max_mailboxes: usize,
         spawn: impl FnOnce(Arc<Feed>),
-    ) -> Result<Arc<Feed>, TooManyMailboxes> {
+    ) -> Arc<Feed> {
+        let (feed, created) = self.entry(account, capacity);
+        lock(&feed.seeds).extend(seeds.iter().cloned());
+        let added = lock(&feed.wanted).pin(mailboxes);
+        Self::started(&feed, created, added, spawn);
+        feed
+    }
+
+    /// The feed of `account` for one more event stream wanting `mailboxes` while the returned
+    /// guard lives; refused, changing nothing, past the account's stream limits.
+    pub fn stream(
+        &self,
+        account: &str,
+        mailboxes: &[String],
+        capacity: usize,
+        limits: StreamLimits,
+        spawn: impl FnOnce(Arc<Feed>),
+    ) -> Result<(Arc<Feed>, StreamWants), StreamRefused> {
+        let (feed, created) = self.entry(account, capacity);
+        let opened = lock(&feed.wanted).open_stream(mailboxes, limits);
+        let added = match opened {
+            Ok((added, gone)) => {
+                feed.dropped(&gone);
+                added
+            }
+            Err(e) => {
+                if created {
+                    self.remove_if_idle(&feed);
+                }
+                return Err(e);
+            }
+        };
+        Self::started(&feed, created, added, spawn);
+        Ok((feed.clone(), StreamWants { feed, mailboxes: mailboxes.to_vec() }))
+    }
+
+    /// The account's feed, and whether it was created just now.
+    fn entry(&self, account: &str, capacity: usize) -> (Arc<Feed>, bool) {
         let mut feeds = lock(&self.feeds);
-        let following = feeds.get(account).map(|f| f.wanted()).unwrap_or_default();
-        if following.len() + mailboxes.iter().filter(|m| !following.contains(*m)).count() > max_mailboxes {
-            return Err(TooManyMailboxes(max_mailboxes));
-        }
-        let (feed, created) = match feeds.get(account) {
+        match feeds.get(account) {
             Some(f) => (f.clone(), false),
             None => {
                 let f = Arc::new(Feed::new(account, capacity));
                 feeds.insert(account.to_string(), f.clone());
                 (f, true)
             }
-        };
-        drop(feeds);
-        lock(&feed.seeds).extend(seeds.iter().cloned());
-        let added = {
-            let mut wanted = lock(&feed.wanted);
-            let mut added = false;
-            for m in mailboxes {
-                added |= wanted.insert(m.clone());
-            }
-            added
-        };
+        }
+    }
+
+    fn started(feed: &Arc<Feed>, created: bool, added: bool, spawn: impl FnOnce(Arc<Feed>)) {
         if created {
             spawn(feed.clone());
         } else if added {
             feed.wake.notify_one();
         }
-        Ok(feed)
     }
 
     /// Removes `feed` if it still has no subscriber; true if it was removed. Called by the

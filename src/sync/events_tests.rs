@@ -18,7 +18,7 @@ fn uids(events: &[Arc<Stamped>]) -> Vec<u32> {
 #[tokio::test]
 async fn replay_resumes_after_the_last_event_id_and_says_when_it_cannot() {
     let hub = Hub::default();
-    let feed = hub.feed("a", &["INBOX".into()], &[], 3, 20, |_| ()).expect("feed");
+    let feed = hub.feed("a", &["INBOX".into()], &[], 3, |_| ());
     let mut first = feed.subscribe(None);
     for uid in 1..=5 {
         feed.publish(event("message.created", uid));
@@ -40,8 +40,8 @@ async fn replay_resumes_after_the_last_event_id_and_says_when_it_cannot() {
 async fn a_feed_is_removed_only_without_subscribers_and_stop_closes_streams() {
     let hub = Hub::default();
     let mut spawned = 0;
-    let feed = hub.feed("a", &["INBOX".into()], &[], 10, 20, |_| spawned += 1).expect("feed");
-    let again = hub.feed("a", &["Sent".into()], &[], 10, 20, |_| spawned += 1).expect("feed");
+    let feed = hub.feed("a", &["INBOX".into()], &[], 10, |_| spawned += 1);
+    let again = hub.feed("a", &["Sent".into()], &[], 10, |_| spawned += 1);
     assert!(Arc::ptr_eq(&feed, &again));
     assert_eq!(spawned, 1);
     assert_eq!(feed.wanted().into_iter().collect::<Vec<_>>(), ["INBOX", "Sent"]);
@@ -53,7 +53,7 @@ async fn a_feed_is_removed_only_without_subscribers_and_stop_closes_streams() {
     assert!(hub.remove_if_idle(&feed));
     assert!(hub.is_empty() && feed.is_stopped());
     tokio::time::timeout(Duration::from_secs(1), feed.until_stopped()).await.expect("stopped");
-    let other = hub.feed("b", &["INBOX".into()], &[], 10, 20, |_| ()).expect("feed");
+    let other = hub.feed("b", &["INBOX".into()], &[], 10, |_| ());
     let waiter = tokio::spawn({
         let other = other.clone();
         async move { other.until_stopped().await }
@@ -73,22 +73,27 @@ async fn waiting_for_the_watcher_ends_when_it_follows_the_mailboxes() {
 }
 
 #[test]
-fn an_accounts_streams_and_watched_mailboxes_are_capped() {
+fn a_stream_wants_its_mailboxes_while_it_lives_and_refusals_change_nothing() {
     let hub = Hub::default();
     let names = |r: std::ops::Range<usize>| r.map(|i| format!("m{i}")).collect::<Vec<_>>();
-    let feed = hub.feed("a", &names(0..3), &[], 10, 4, |_| ()).expect("3 of 4");
-    assert_eq!(hub.feed("a", &names(2..5), &[], 10, 4, |_| ()).err(), Some(TooManyMailboxes(4)), "5 in all");
-    assert_eq!(feed.wanted().len(), 3, "a refused request adds nothing");
-    hub.feed("a", &names(1..4), &[], 10, 4, |_| ()).expect("4 in all");
-    assert!(hub.feed("b", &names(0..5), &[], 10, 4, |_| ()).is_err(), "a new feed too");
-    assert!(hub.feed("b", &names(0..4), &[], 10, 4, |_| ()).is_ok(), "another account's feed is its own");
-
-    let first = feed.try_subscribe(None, 2).expect("1 of 2");
-    let second = feed.try_subscribe(None, 2).expect("2 of 2");
-    assert!(feed.try_subscribe(None, 2).is_none(), "a third stream");
-    assert_eq!(feed.subscribers(), 2);
+    let limits = StreamLimits { max_streams: 2, max_mailboxes: 3 };
+    let mut spawned = 0;
+    let (feed, first) = hub.stream("a", &names(0..3), 10, limits, |_| spawned += 1).expect("3 of 3");
+    assert_eq!(spawned, 1);
+    let refused = hub.stream("a", &names(3..4), 10, limits, |_| spawned += 1).err();
+    assert_eq!(refused, Some(StreamRefused::TooManyMailboxes(3)));
+    let (_, second) = hub.stream("a", &names(1..2), 10, limits, |_| ()).expect("m1 again");
+    assert_eq!(hub.stream("a", &names(1..2), 10, limits, |_| ()).err(), Some(StreamRefused::TooManyStreams(2)));
+    feed.mark_watching("m0");
     drop(first);
-    let _third = feed.try_subscribe(None, 2).expect("a stream closed");
-    drop(second);
-    assert_eq!(feed.subscribers(), 1);
+    assert_eq!(feed.wanted().len(), 3, "the ended stream's mailboxes linger");
+    let (_, third) = hub.stream("a", &names(5..7), 10, limits, |_| ()).expect("room from the lingering");
+    assert_eq!(feed.wanted().into_iter().collect::<Vec<_>>(), ["m1", "m5", "m6"]);
+    assert!(!lock(&feed.watching).contains("m0"), "m0 made room and is no longer watched");
+    let refused = hub.stream("b", &names(0..4), 10, limits, |_| spawned += 1).err();
+    assert_eq!(refused, Some(StreamRefused::TooManyMailboxes(3)), "a new feed too");
+    assert_eq!(spawned, 1, "and it starts no watcher");
+    assert!(hub.len() == 1, "nor stays registered");
+    drop((second, third));
+    assert_eq!(feed.wanted().len(), 3, "all linger until the feed stops");
 }

@@ -5,4 +5,5 @@ pub mod delta;
 pub mod events;
 pub mod snapshots;
 pub mod token;
+pub mod wanted;
 pub mod watcher;

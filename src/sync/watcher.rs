@@ -121,11 +121,13 @@ async fn watch(
             return Ok(());
         }
         let wanted = feed.wanted();
+        // mailboxes no stream or webhook wants any more are no longer followed
+        tracked.retain(|name, _| wanted.contains(name));
         let idle_on =
             if wanted.contains("INBOX") { "INBOX".to_string() } else { wanted.first().cloned().unwrap_or_default() };
         let new: Vec<String> = wanted.iter().filter(|n| !tracked.contains_key(*n)).cloned().collect();
         for name in &new {
-            let mailbox = MailboxName::parse(name).map_err(|e| ImapError::Protocol(e.to_string()))?;
+            let mailbox = MailboxName::listed(name).map_err(|e| ImapError::Protocol(e.to_string()))?;
             match baseline(&mut conn, &mailbox, feed.take_seed(name)).await {
                 Ok(t) => drop(tracked.insert(name.clone(), t)),
                 Err(ImapError::No(_)) => {
@@ -139,7 +141,7 @@ async fn watch(
         }
         if tokio::time::Instant::now() >= next_poll {
             for name in wanted.iter().filter(|n| **n != idle_on) {
-                let mailbox = MailboxName::parse(name).map_err(|e| ImapError::Protocol(e.to_string()))?;
+                let mailbox = MailboxName::listed(name).map_err(|e| ImapError::Protocol(e.to_string()))?;
                 let Some(status) = checked(mailbox::status(&mut conn, &mailbox).await, feed, tracked, name)? else {
                     continue;
                 };
@@ -158,7 +160,7 @@ async fn watch(
             }
             next_poll = tokio::time::Instant::now() + poll;
         }
-        let idle_mailbox = MailboxName::parse(&idle_on).ok();
+        let idle_mailbox = MailboxName::listed(&idle_on).ok();
         if let (Some(mailbox), Some(t)) = (&idle_mailbox, tracked.get_mut(&idle_on)) {
             checked(step(&mut conn, feed, mailbox, t).await, feed, tracked, &idle_on)?;
             if !tracked.contains_key(&idle_on) {

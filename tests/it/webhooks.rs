@@ -349,3 +349,31 @@ async fn registration_tells_nothing_of_what_a_name_resolves_to() {
     assert_eq!((attempts[0]["durationMs"].as_i64(), attempts[1]["durationMs"].as_i64()), (Some(0), Some(0)));
     admin.logout().await;
 }
+
+#[tokio::test]
+async fn an_accounts_webhooks_follow_at_most_max_mailboxes_and_a_refused_one_is_not_kept() {
+    let app = TestApp::spawn_with(|s| {
+        s.webhooks.allow_http = true;
+        s.webhooks.allow_internal = true;
+        s.events.max_mailboxes = 2;
+    })
+    .await;
+    let token = app.login("frank").await.access;
+    let (a, b) = (unique("wha"), unique("whb"));
+    let mut admin = Admin::connect(dovecot(), "frank").await;
+    admin.create(&a).await;
+    admin.create(&b).await;
+    let (_receiver, url) = receiver().await;
+    let create = |mailboxes: Vec<String>| {
+        app.http.post(app.url("/v1/webhooks")).bearer_auth(&token).json(&json!({"url": url, "mailboxes": mailboxes})).send()
+    };
+    assert_eq!(create(vec!["INBOX".into(), a.clone()]).await.expect("create").status(), StatusCode::CREATED);
+    let resp = create(vec![b.clone()]).await.expect("create");
+    expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "too-many-watched-mailboxes").await;
+    let hooks = app.get_json("/v1/webhooks", &token).await;
+    assert_eq!(hooks["items"].as_array().map(Vec::len), Some(1), "the refused webhook was stored: {hooks}");
+    assert_eq!(create(vec![a.clone()]).await.expect("create").status(), StatusCode::CREATED, "no new mailbox");
+    admin.delete(&a).await;
+    admin.delete(&b).await;
+    admin.logout().await;
+}

@@ -278,7 +278,7 @@ pub async fn search_all(
                         .iter()
                         .any(|a| a.eq_ignore_ascii_case("\\Noselect") || a.eq_ignore_ascii_case("\\NonExistent"))
                 })
-                .filter_map(|e| MailboxName::parse(&e.name).ok())
+                .filter_map(|e| MailboxName::listed(&e.name).ok())
                 .take(MAX_MAILBOXES)
                 .collect()
         }

@@ -44,6 +44,15 @@ impl MailboxName {
         check_name_limits(name)?;
         Ok(Self { name: name.to_string(), wire: mutf7::encode(name) })
     }
+    /// A name the server listed (or one checked with [`Self::parse`] before), decoded: checked
+    /// like a caller's name but without the configured length limits, which are for callers.
+    pub fn listed(name: &str) -> Result<Self, EncodeError> {
+        validate_name(name, "mailbox name")?;
+        if name.len() > MAX_MAILBOX_BYTES.max(name_limits().0) {
+            return Err(EncodeError::TooLong("mailbox name"));
+        }
+        Ok(Self { name: name.to_string(), wire: mutf7::encode(name) })
+    }
     /// Takes a name exactly as the server sent it (modified UTF-7), so that it goes back
     /// byte for byte even if it does not decode cleanly.
     pub fn from_wire(wire: &str) -> Result<Self, EncodeError> {
