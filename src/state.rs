@@ -97,8 +97,9 @@ impl AppState {
     fn watcher_spawner(&self, account: &str) -> impl FnOnce(Arc<Feed>) + use<> {
         let source = self.credential_source(account);
         let settings = self.settings.events.clone();
+        let lifetime = std::time::Duration::from_secs(self.settings.pool.max_connection_lifetime_secs.max(1));
         let (hub, target) = (self.events.clone(), self.pools.target());
-        move |feed| crate::sync::watcher::spawn(feed, hub, target, source, settings)
+        move |feed| crate::sync::watcher::spawn(feed, hub, target, source, settings, lifetime)
     }
 
     /// The account's credentials, read afresh on each call (for watchers that reconnect).

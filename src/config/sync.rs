@@ -16,8 +16,8 @@ pub struct EventsSettings {
     pub replay_buffer: usize,
     /// A heartbeat comment is sent this often, in seconds.
     pub heartbeat_secs: u64,
-    /// Most mailboxes one account's watcher follows, over all its streams and webhooks (and so
-    /// most in one request); past it a request for more is 422 `too-many-watched-mailboxes`.
+    /// Most mailboxes one account's open event streams follow together, and its webhooks
+    /// together (so most in one request; default 20); past it 422 `too-many-watched-mailboxes`.
     pub max_mailboxes: usize,
     /// Most open event streams of one account in this process (default 10); past it 429
     /// `too-many-streams`.

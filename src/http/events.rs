@@ -33,7 +33,7 @@ const READY_WAIT: Duration = Duration::from_secs(10);
 /// Comments keep the stream alive. The stream ends when the access token expires or its
 /// session is revoked (logout, or a login with a changed password, on any instance); reconnect
 /// with a fresh token and `Last-Event-ID`. An account may hold `events.max_streams_per_account`
-/// streams, and its watcher follows at most `events.max_mailboxes` mailboxes over all of them.
+/// streams, which follow at most `events.max_mailboxes` mailboxes together.
 #[utoipa::path(get, path = "/v1/events", tag = "sync", security(("bearer" = [])),
     params(EventsQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
     responses(
@@ -41,7 +41,7 @@ const READY_WAIT: Duration = Duration::from_secs(10);
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "a mailbox name is too long (`mailbox-name-too-long`) or refused by the IMAP server, or the account's watcher would follow more than `events.max_mailboxes` mailboxes (`too-many-watched-mailboxes`)"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "a mailbox name is too long (`mailbox-name-too-long`) or refused by the IMAP server, or the account's open streams would follow more than `events.max_mailboxes` mailboxes together (`too-many-watched-mailboxes`)"),
         (status = 429, body = Problem, content_type = "application/problem+json", description = "the account has `events.max_streams_per_account` streams open (`too-many-streams`), or too many concurrent requests (Retry-After)"),
     ))]
 pub async fn events(

@@ -75,19 +75,27 @@ where
     let key = key.ok_or_else(|| ApiError::bad_request("Idempotency-Key must be 1-255 visible ASCII characters"))?;
     match state.store.claim_idempotency_key(account, key, &fingerprint).await? {
         None => {
-            let mut claim =
-                Claim { state: state.clone(), account: account.to_string(), key: key.to_string(), held: true };
+            let mut claim = Claim {
+                state: state.clone(),
+                account: account.to_string(),
+                key: key.to_string(),
+                held: true,
+                done: None,
+            };
             let result = work().await;
-            claim.held = false;
+            // From here on a drop (the deadline) finishes what this request was doing: it
+            // records the result it got, or releases the key, never leaves it claimed.
             match result {
                 Ok(o) => {
-                    let body = o.body.to_string();
-                    let status = i64::from(o.status.as_u16());
+                    let (status, body) = (i64::from(o.status.as_u16()), o.body.to_string());
+                    claim.done = Some((status, o.location.clone(), body.clone()));
                     state.store.complete_idempotency_key(account, key, status, o.location.as_deref(), &body).await?;
+                    claim.held = false;
                     Ok(Outcome::respond(o.status, o.location.as_deref(), o.body, false))
                 }
                 Err(e) => {
                     state.store.release_idempotency_key(account, key).await?;
+                    claim.held = false;
                     Err(e)
                 }
             }
@@ -110,12 +118,15 @@ where
 }
 
 /// A claimed key whose request has not finished. Dropped while still held (the request
-/// deadline or a disconnect dropped the handler), it releases the key in the background.
+/// deadline or a disconnect dropped the handler), it releases the key in the background, or
+/// records the result if the work had finished (a retry then replays it: nothing runs twice).
 struct Claim {
     state: AppState,
     account: String,
     key: String,
     held: bool,
+    /// The finished work's status, location and body.
+    done: Option<(i64, Option<String>, String)>,
 }
 
 impl Drop for Claim {
@@ -125,9 +136,16 @@ impl Drop for Claim {
         }
         let (state, account, key) =
             (self.state.clone(), std::mem::take(&mut self.account), std::mem::take(&mut self.key));
+        let done = self.done.take();
         tokio::spawn(async move {
-            if let Err(e) = state.store.release_idempotency_key(&account, &key).await {
-                tracing::warn!(error = %e, "cannot release an abandoned idempotency key");
+            let finished = match &done {
+                Some((status, location, body)) => {
+                    state.store.complete_idempotency_key(&account, &key, *status, location.as_deref(), body).await
+                }
+                None => state.store.release_idempotency_key(&account, &key).await,
+            };
+            if let Err(e) = finished {
+                tracing::warn!(error = %e, "cannot settle an abandoned idempotency key");
             }
         });
     }

@@ -49,7 +49,7 @@ fn too_many(max: usize) -> ApiError {
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "a mailbox does not exist"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "too many webhooks"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "URL refused (scheme, allow-list, internal address) or unknown event type"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "URL refused (scheme, allow-list, internal address), unknown event type, or the account's webhooks would follow more than `events.max_mailboxes` mailboxes together (`too-many-watched-mailboxes`)"),
     ))]
 pub async fn create_webhook(
     State(st): State<AppState>,

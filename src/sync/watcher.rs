@@ -58,7 +58,16 @@ pub type CredentialSource =
     Arc<dyn Fn() -> futures_util::future::BoxFuture<'static, Option<Credentials>> + Send + Sync>;
 
 /// Starts the watcher of `feed`.
-pub fn spawn(feed: Arc<Feed>, hub: Arc<Hub>, target: Arc<Target>, source: CredentialSource, settings: EventsSettings) {
+/// Its connection is replaced after `lifetime` (like a pooled one), so that a password changed
+/// at the server is noticed (then refused and parked) within that time.
+pub fn spawn(
+    feed: Arc<Feed>,
+    hub: Arc<Hub>,
+    target: Arc<Target>,
+    source: CredentialSource,
+    settings: EventsSettings,
+    lifetime: Duration,
+) {
     tokio::spawn(async move {
         let mut tracked = BTreeMap::new();
         let mut failures = 0u32;
@@ -70,7 +79,7 @@ pub fn spawn(feed: Arc<Feed>, hub: Arc<Hub>, target: Arc<Target>, source: Creden
                 return;
             };
             let started = tokio::time::Instant::now();
-            let delay = match watch(&feed, &hub, &target, &creds, &settings, &mut tracked).await {
+            let delay = match watch(&feed, &hub, &target, &creds, &settings, lifetime, &mut tracked).await {
                 Ok(()) => return,
                 Err(ImapError::AuthFailed(_)) => {
                     // Parked like the pool: no login with credentials the server refused until
@@ -108,9 +117,11 @@ async fn watch(
     target: &Target,
     creds: &Credentials,
     s: &EventsSettings,
+    lifetime: Duration,
     tracked: &mut BTreeMap<String, Tracked>,
 ) -> Result<(), ImapError> {
     let mut conn = ImapConn::login(target, creds, None).await?;
+    let retire_at = tokio::time::Instant::now() + lifetime;
     let refresh = Duration::from_secs(s.idle_refresh_secs.max(1));
     let poll = Duration::from_secs(s.poll_secs.max(1));
     let linger = Duration::from_secs(s.linger_secs);
@@ -167,7 +178,12 @@ async fn watch(
                 continue;
             }
         }
-        let mut wait = refresh;
+        let now = tokio::time::Instant::now();
+        if now >= retire_at {
+            conn.logout().await;
+            return Err(ImapError::ConnectionLost("the watcher's connection reached its lifetime".into()));
+        }
+        let mut wait = refresh.min(retire_at - now);
         if wanted.len() > 1 {
             wait = wait.min(next_poll.saturating_duration_since(tokio::time::Instant::now()));
         }

@@ -253,3 +253,31 @@ async fn an_event_stream_ends_when_its_session_is_revoked_by_another_instance() 
     app.state.store.revoke_family(&family).await.expect("revoke");
     assert!(ends_within(&mut stream, Duration::from_secs(5)).await, "the revoked session's stream goes on");
 }
+
+/// Successful IMAP logins of `user` in the Dovecot log.
+fn logins(user: &str) -> usize {
+    let log = std::fs::read_to_string(&dovecot().log).unwrap_or_default();
+    let who = format!("Login: user=<{user}>");
+    log.lines().filter(|l| l.contains(&who)).count()
+}
+
+#[tokio::test]
+async fn the_watchers_connection_is_replaced_past_its_lifetime_and_events_go_on() {
+    const WHO: &str = "zach"; // no other test logs in as zach: every login counted is the watcher's
+    let app = TestApp::spawn_with(|s| s.pool.max_connection_lifetime_secs = 2).await;
+    let access = app.login(WHO).await.access;
+    let mut stream = open_events(&app, &access, 60).await;
+    let before = logins(WHO);
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let after = logins(WHO);
+    assert!(after >= before + 2, "the watcher kept one connection: {before} -> {after} logins in 7 s");
+    let mut admin = crate::helpers::Admin::connect(dovecot(), WHO).await;
+    admin.append("INBOX", None, &message("after the watcher's reconnects")).await;
+    admin.logout().await;
+    let mut seen = String::new();
+    while !seen.contains("message.created") {
+        let chunk = tokio::time::timeout(Duration::from_secs(15), stream.chunk()).await;
+        let chunk = chunk.expect("no event after the reconnects").expect("read").expect("stream ended");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}

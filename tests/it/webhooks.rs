@@ -365,7 +365,11 @@ async fn an_accounts_webhooks_follow_at_most_max_mailboxes_and_a_refused_one_is_
     admin.create(&b).await;
     let (_receiver, url) = receiver().await;
     let create = |mailboxes: Vec<String>| {
-        app.http.post(app.url("/v1/webhooks")).bearer_auth(&token).json(&json!({"url": url, "mailboxes": mailboxes})).send()
+        app.http
+            .post(app.url("/v1/webhooks"))
+            .bearer_auth(&token)
+            .json(&json!({"url": url, "mailboxes": mailboxes}))
+            .send()
     };
     assert_eq!(create(vec!["INBOX".into(), a.clone()]).await.expect("create").status(), StatusCode::CREATED);
     let resp = create(vec![b.clone()]).await.expect("create");
