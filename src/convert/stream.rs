@@ -117,6 +117,22 @@ mod tests {
         assert_eq!(streamed(b"a===", "quoted-printable", &[1]), whole);
     }
 
+    #[test]
+    fn white_space_after_an_escape_is_held_back_for_at_most_a_line() {
+        let mut dec = StreamDecoder::new(Some("quoted-printable"));
+        let mut out = dec.push(b"a=");
+        for _ in 0..1024 {
+            out.extend(dec.push(&[b' '; 1024]));
+        }
+        // a MiB of spaces after `=` is no soft break: it comes out as it goes in, not held
+        assert!(out.len() >= 1024 * 1024 - 1000, "{} bytes out of a MiB", out.len());
+        out.extend(dec.finish());
+        let mut whole = b"a=".to_vec();
+        whole.extend(std::iter::repeat_n(b' ', 1024 * 1024));
+        assert_eq!(out, crate::convert::text::transfer(&whole, Some("quoted-printable"), false).0);
+        assert_eq!(&out[..2], b"a=");
+    }
+
     /// Pieces that broken base64, uuencode and quoted-printable are made of.
     const JUNK: [&[u8]; 17] = [
         b"QUJD",

@@ -234,6 +234,9 @@ pub(crate) fn quoted_printable(bytes: &[u8]) -> (Vec<u8>, bool) {
     (out, problem)
 }
 
+/// The most white space a soft line break may carry (a line's length, RFC 5322 §2.1.1).
+const QP_MAX_PAD: usize = 998;
+
 /// Decodes quoted-printable up to where more input could change the result; returns the
 /// bytes, the problem flag, and how many input bytes were used. At the end of the input
 /// (`at_end`) an escape it cuts is dropped (a partial fetch), and nothing waits for more.
@@ -247,12 +250,14 @@ pub(crate) fn quoted_printable_part(bytes: &[u8], at_end: bool) -> (Vec<u8>, boo
             i += 1;
             continue;
         }
-        // A soft line break may carry trailing white space before the line end (RFC 2045 §6.7).
+        // A soft line break may carry trailing white space before the line end (RFC 2045 §6.7),
+        // within a line's length: past that the `=` is no break (and a stream waits for no
+        // more than that).
         let mut j = i + 1;
-        while matches!(bytes.get(j), Some(b' ' | b'\t')) {
+        while matches!(bytes.get(j), Some(b' ' | b'\t')) && j - i <= QP_MAX_PAD {
             j += 1;
         }
-        if j > i + 1 {
+        if j > i + 1 && j - i <= QP_MAX_PAD {
             match (bytes.get(j), bytes.get(j + 1)) {
                 (Some(b'\r'), Some(b'\n')) => {
                     i = j + 2;
