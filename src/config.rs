@@ -290,7 +290,7 @@ impl Default for AuthSettings {
     }
 }
 
-/// Connection pool settings (DESIGN §4).
+/// Connection pool settings.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PoolSettings {

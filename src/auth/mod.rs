@@ -1,6 +1,6 @@
-//! Authentication, DESIGN §3 mode A: gateway-issued JWTs, rotating refresh tokens, and
-//! encrypted IMAP credentials. No axum types live here. Mode B (trusted external issuer with an
-//! IMAP master login) plugs in beside [`Auth::verify_access`] and [`flows`] later.
+//! Authentication, mode A: gateway-issued JWTs, rotating refresh tokens, and encrypted IMAP
+//! credentials; mode B (a trusted external issuer with an IMAP master login) is in [`trusted`],
+//! OAuth2 mail accounts in [`oauth_flows`]. No axum types live here.
 
 pub mod crypto;
 pub mod cursor;
@@ -15,7 +15,7 @@ pub mod trusted;
 
 use crate::config::{AuthSettings, ConfigError, decode_key};
 
-/// Name of the one upstream server profile (DESIGN §3: callers never supply a host).
+/// Name of the one upstream server profile (callers never supply a host).
 pub const DEFAULT_SERVER: &str = "default";
 
 /// Field name used as associated data for stored IMAP passwords.

@@ -3,7 +3,7 @@
 //!
 //! Hyper's own `header_read_timeout` runs from the moment it starts waiting for a head, so on a
 //! keep-alive connection it also counts the idle time before the next request: it serves here
-//! as the idle timeout. The head deadline proper is a clock per connection ([`HeadClock`])
+//! as the idle timeout. The head deadline proper is a clock per connection (`HeadClock`)
 //! that starts at accept for the first request and at the first byte of every later head, and
 //! stops when the head is complete (the request reaches the router).
 

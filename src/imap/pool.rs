@@ -1,5 +1,5 @@
 //! Keyed registry of per-account deadpool pools with a global cap, health checks, the
-//! in-flight discard rule and an idle reaper (DESIGN §4).
+//! in-flight discard rule and an idle reaper.
 
 use std::{
     collections::BTreeSet,

@@ -133,7 +133,7 @@ pub(super) fn track(selected: &mut Option<Selected>, r: &Response<'_>) {
 pub struct ImapConn {
     session: Session<Conn>,
     /// Set before a command is written and cleared only after its tagged completion: a
-    /// connection whose flag is still set must never be reused (DESIGN §4).
+    /// connection whose flag is still set must never be reused.
     in_flight: bool,
     selected: Option<Selected>,
     capabilities: Arc<BTreeSet<String>>,

@@ -1,4 +1,4 @@
-//! PURE: the only producer of IMAP command text (DESIGN §5). Caller data reaches the wire only
+//! PURE: the only producer of IMAP command text. Caller data reaches the wire only
 //! as an atom, a quoted string or a literal built here, and mailbox names only as modified UTF-7.
 
 use std::fmt::Write as _;
