@@ -6,7 +6,7 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
 use crate::{
     convert,
     error::ApiError,
-    imap::{encode::MailboxName, run, state},
+    imap::{commands, encode::MailboxName, run},
     state::AppState,
     views::{
         mailbox::{CloseQuery, ExpungeRequest, ExpungeResult, MailboxState, NoopResult},
@@ -26,7 +26,7 @@ pub async fn select(
     let mailbox = MailboxName::parse(&name)?;
     let pool = st.pool_for(&user.claims.sub).await?;
     let m = mailbox.clone();
-    let s = run::once(&pool, move |c| Box::pin(async move { state::select(c, &m).await })).await?;
+    let s = run::once(&pool, move |c| Box::pin(async move { commands::select(c, &m).await })).await?;
     Ok(Json(convert::mailbox::mailbox_state(mailbox.as_str(), &s)))
 }
 
@@ -43,7 +43,7 @@ pub async fn noop(
     let pool = st.pool_for(&user.claims.sub).await?;
     let p = run::read(&pool, |c| {
         let m = mailbox.clone();
-        Box::pin(async move { state::noop(c, &m).await })
+        Box::pin(async move { commands::noop(c, &m).await })
     })
     .await?;
     Ok(Json(NoopResult { exists: p.exists, expunged: p.expunged, flag_changes: p.flag_changes }))
@@ -60,7 +60,7 @@ pub async fn check(
 ) -> Result<StatusCode, ApiError> {
     let mailbox = MailboxName::parse(&name)?;
     let pool = st.pool_for(&user.claims.sub).await?;
-    run::once(&pool, move |c| Box::pin(async move { state::check(c, &mailbox).await })).await?;
+    run::once(&pool, move |c| Box::pin(async move { commands::check(c, &mailbox).await })).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -77,7 +77,7 @@ pub async fn close(
     let mailbox = MailboxName::parse(&name)?;
     let expunge = q.expunge.unwrap_or(true);
     let pool = st.pool_for(&user.claims.sub).await?;
-    run::once(&pool, move |c| Box::pin(async move { state::close(c, &mailbox, expunge).await })).await?;
+    run::once(&pool, move |c| Box::pin(async move { commands::close(c, &mailbox, expunge).await })).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -110,6 +110,7 @@ pub async fn expunge(
     let pool = st.pool_for(&user.claims.sub).await?;
     let uids = req.uids;
     let gone =
-        run::once(&pool, move |c| Box::pin(async move { state::expunge(c, &mailbox, uids.as_deref()).await })).await?;
+        run::once(&pool, move |c| Box::pin(async move { commands::expunge(c, &mailbox, uids.as_deref()).await }))
+            .await?;
     Ok(Json(ExpungeResult { expunged: gone }))
 }

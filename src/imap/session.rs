@@ -250,7 +250,7 @@ impl ImapConn {
         caps.retain(|c| !target.ignored_capabilities.contains(c));
         conn.capabilities = Arc::new(caps);
         if conn.has("QRESYNC") && conn.has("ENABLE") {
-            // VANISHED replaces EXPUNGE from here on; state::noop counts both.
+            // VANISHED replaces EXPUNGE from here on; commands::noop counts both.
             conn.execute(&encode::enable_qresync(), |_| ()).await?;
             conn.qresync = true;
         } else if conn.has("CONDSTORE") && conn.has("ENABLE") {

@@ -16,9 +16,9 @@ use crate::{
     imap::{
         ImapError,
         encode::{Flag, MailboxName, StoreMode},
+        flags::{self, FlagState, Stored},
         message::Read,
         run,
-        store::{self, FlagState, Stored},
     },
     state::AppState,
     views::{
@@ -126,7 +126,7 @@ pub async fn patch_message(
     let pool = state.pool_for(&user.claims.sub).await?;
     let changes = vec![(StoreMode::Add, add), (StoreMode::Remove, remove)];
     let found = run::once(&pool, move |c| {
-        Box::pin(async move { store::store(c, &mailbox, &[uid], &changes, since, expect).await })
+        Box::pin(async move { flags::store(c, &mailbox, &[uid], &changes, since, expect).await })
     })
     .await
     .map_err(map_store_error)?;
@@ -177,7 +177,7 @@ pub async fn bulk_flags(
     let uids = req.uids.clone();
     let pool = state.pool_for(&user.claims.sub).await?;
     let found = run::once(&pool, move |c| {
-        Box::pin(async move { store::store(c, &mailbox, &uids, &changes, since, None).await })
+        Box::pin(async move { flags::store(c, &mailbox, &uids, &changes, since, None).await })
     })
     .await
     .map_err(map_store_error)?;
