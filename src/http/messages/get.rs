@@ -7,11 +7,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{check_uid, header_value, message_url, not_modified};
+use super::{check_uid, found_message, header_value, message_url, not_modified};
 use crate::{
     error::ApiError,
     http::extract::{ApiPath, ApiQuery, AuthUser},
-    imap::{encode::MailboxName, message, message::Read, run},
+    imap::{encode::MailboxName, message, run},
     state::AppState,
     views::{
         message::{Message, MessageQuery},
@@ -67,13 +67,7 @@ pub async fn get_message(
         })
     })
     .await?;
-    let mut msg = match found {
-        Read::Found(m) => m,
-        Read::Stale { current } => {
-            return Err(ApiError::uid_validity_changed(StatusCode::CONFLICT, known.unwrap_or(0), current));
-        }
-        Read::NotFound => return Err(ApiError::message_not_found(uid)),
-    };
+    let mut msg = found_message(found, uid, known)?;
     let sanitized = q.sanitize == Some(true);
     if sanitized {
         sanitize_html(&mut msg);

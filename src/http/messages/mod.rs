@@ -11,7 +11,7 @@ pub mod transfer;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
-use crate::error::ApiError;
+use crate::{error::ApiError, imap::message::Read};
 
 /// Percent-encodes a mailbox name as one path segment.
 pub fn segment(name: &str) -> String {
@@ -29,6 +29,18 @@ pub fn segment(name: &str) -> String {
 /// The canonical URL of a message.
 pub fn message_url(mailbox: &str, uid: u32) -> String {
     format!("/v1/mailboxes/{}/messages/{uid}", segment(mailbox))
+}
+
+/// The message a read by UID found: 409 `uid-validity-changed` when `known` is not the
+/// mailbox's UIDVALIDITY any more, 404 `message-not-found` when it is gone.
+pub fn found_message<T>(read: Read<T>, uid: u32, known: Option<u32>) -> Result<T, ApiError> {
+    match read {
+        Read::Found(t) => Ok(t),
+        Read::Stale { current } => {
+            Err(ApiError::uid_validity_changed(axum::http::StatusCode::CONFLICT, known.unwrap_or(0), current))
+        }
+        Read::NotFound => Err(ApiError::message_not_found(uid)),
+    }
 }
 
 /// A UID from a path: 1 to 2^32-1.

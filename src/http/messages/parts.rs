@@ -10,7 +10,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{check_uid, download_headers, header_value, stream};
+use super::{check_uid, download_headers, found_message, header_value, stream};
 use crate::{
     convert::stream::StreamDecoder,
     error::ApiError,
@@ -117,13 +117,7 @@ pub async fn get_part(
     };
     let pool = state.pool_for(&user.claims.sub).await?;
     let mut conn = pool.get().await?;
-    let tree = match message::structure(&mut conn, &mailbox, uid, q.uid_validity).await? {
-        Read::Found(t) => t,
-        Read::Stale { current } => {
-            return Err(ApiError::uid_validity_changed(StatusCode::CONFLICT, q.uid_validity.unwrap_or(0), current));
-        }
-        Read::NotFound => return Err(ApiError::message_not_found(uid)),
-    };
+    let tree = found_message(message::structure(&mut conn, &mailbox, uid, q.uid_validity).await?, uid, q.uid_validity)?;
     let part: BodyPart = message::find_part(&tree, &section).cloned().ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "part-not-found", "No such part").detail(section.clone())
     })?;

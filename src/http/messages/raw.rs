@@ -8,12 +8,12 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{check_uid, download_headers, header_value, stream};
+use super::{check_uid, download_headers, found_message, header_value, stream};
 use crate::{
     convert::stream::StreamDecoder,
     error::ApiError,
     http::extract::{ApiPath, ApiQuery, AuthUser},
-    imap::{encode::MailboxName, encode::Section, message, message::Read},
+    imap::{encode::MailboxName, encode::Section, message},
     state::AppState,
     views::problem::Problem,
 };
@@ -90,13 +90,8 @@ pub async fn get_raw(
             .map(|(size, head)| (size, Some(head))),
         Some(_) => message::size(&mut conn, &mailbox, uid, q.uid_validity).await?.map(|size| (size, None)),
     };
-    let (size, head) = match read {
-        Read::Found((s, head)) => (u64::from(s), head),
-        Read::Stale { current } => {
-            return Err(ApiError::uid_validity_changed(StatusCode::CONFLICT, q.uid_validity.unwrap_or(0), current));
-        }
-        Read::NotFound => return Err(ApiError::message_not_found(uid)),
-    };
+    let (size, head) = found_message(read, uid, q.uid_validity)?;
+    let size = u64::from(size);
     let (start, end, status) = match range {
         None => (0, size.saturating_sub(1), StatusCode::OK),
         Some(r) => match parse_range(r, size) {
