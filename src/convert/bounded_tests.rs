@@ -1,24 +1,7 @@
 use super::*;
-use crate::views::message::MessageImap;
 
 fn empty(uid: u32) -> MessageSummary {
-    MessageSummary {
-        uid,
-        keywords: Default::default(),
-        deleted: false,
-        received_at: None,
-        size: 0,
-        sent_at: None,
-        subject: None,
-        from: vec![],
-        to: vec![],
-        cc: vec![],
-        message_id: None,
-        in_reply_to: None,
-        has_attachment: false,
-        envelope_truncated: false,
-        imap: MessageImap { uid_validity: 1, mod_seq: None, flags: vec![] },
-    }
+    MessageSummary::empty(uid, 1)
 }
 
 fn address(n: usize) -> EmailAddress {

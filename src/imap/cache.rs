@@ -202,23 +202,7 @@ mod tests {
     }
 
     fn summary(uid: u32) -> MessageSummary {
-        MessageSummary {
-            uid,
-            keywords: Default::default(),
-            deleted: false,
-            received_at: None,
-            size: uid * 10,
-            sent_at: None,
-            subject: Some(format!("s{uid}")),
-            from: vec![],
-            to: vec![],
-            cc: vec![],
-            message_id: None,
-            in_reply_to: None,
-            has_attachment: false,
-            envelope_truncated: false,
-            imap: crate::views::message::MessageImap { uid_validity: 7, mod_seq: None, flags: vec![] },
-        }
+        MessageSummary { size: uid * 10, subject: Some(format!("s{uid}")), ..MessageSummary::empty(uid, 7) }
     }
 
     #[test]

@@ -99,6 +99,30 @@ pub struct MessageSummary {
     pub imap: MessageImap,
 }
 
+#[cfg(test)]
+impl MessageSummary {
+    /// A summary with nothing but its UID and UIDVALIDITY, for tests to fill in.
+    pub(crate) fn empty(uid: u32, uid_validity: u32) -> Self {
+        Self {
+            uid,
+            keywords: Default::default(),
+            deleted: false,
+            received_at: None,
+            size: 0,
+            sent_at: None,
+            subject: None,
+            from: vec![],
+            to: vec![],
+            cc: vec![],
+            message_id: None,
+            in_reply_to: None,
+            has_attachment: false,
+            envelope_truncated: false,
+            imap: MessageImap { uid_validity, mod_seq: None, flags: vec![] },
+        }
+    }
+}
+
 /// A page of messages, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -13,7 +13,7 @@ use std::{
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Admin, TestApp, dovecot, seg, unique};
+use crate::helpers::{Admin, TestApp, dovecot, seg, unique, vm_rss_kb};
 
 /// Messages with huge headers in the mailbox (each about 4 MB).
 const HUGE: u32 = 24;
@@ -39,15 +39,6 @@ fn huge_message(i: u32) -> String {
     m
 }
 
-/// This process's resident set, in kB.
-fn rss_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()))
-        .unwrap_or(0)
-}
-
 /// Samples this process's RSS every 10 ms until stopped; the highest value seen.
 struct Peak {
     stop: Arc<AtomicBool>,
@@ -61,7 +52,7 @@ impl Peak {
         let (s, p) = (stop.clone(), peak.clone());
         let thread = std::thread::spawn(move || {
             while !s.load(Ordering::SeqCst) {
-                p.fetch_max(rss_kb(), Ordering::SeqCst);
+                p.fetch_max(vm_rss_kb("self"), Ordering::SeqCst);
                 std::thread::sleep(Duration::from_millis(10));
             }
         });
@@ -102,7 +93,7 @@ async fn pages_of_500_and_parallel_headers_of_2_mb_headers_stay_in_bounded_memor
     let (status, _) = get(&http, app.url(&format!("/v1/mailboxes/{}", seg(&mailbox))), &token).await;
     assert_eq!(status, StatusCode::OK);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let before = rss_kb();
+    let before = vm_rss_kb("self");
     let peak = Peak::watch();
     let mut pages = Vec::new();
     for _ in 0..3 {
@@ -128,7 +119,7 @@ async fn pages_of_500_and_parallel_headers_of_2_mb_headers_stay_in_bounded_memor
     page_answers.push(get(&http, format!("{messages}?limit=500"), &token).await);
     let small = get(&http, format!("{messages}/{}/headers", HUGE + 1), &token).await;
     let peak = peak.finish();
-    let after = rss_kb();
+    let after = vm_rss_kb("self");
     admin.delete(&mailbox).await;
     admin.logout().await;
     let growth_mb = peak.saturating_sub(before) as f64 / 1024.0;

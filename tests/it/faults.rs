@@ -17,7 +17,7 @@ use tokio::{
     net::{TcpListener, TcpStream},
 };
 
-use crate::helpers::{TestApp, dovecot, settings_for};
+use crate::helpers::{TestApp, dovecot, settings_for, vm_rss_kb};
 
 /// How the server misbehaves, once.
 #[derive(Clone, Copy, Debug)]
@@ -125,14 +125,6 @@ fn status_of(problem: &str) -> (u16, String) {
     (v["status"].as_u64().unwrap_or(0) as u16, slug)
 }
 
-fn rss_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:").and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()))
-        .unwrap_or(0)
-}
-
 #[tokio::test]
 async fn every_fault_gives_502_or_504_in_time_and_the_next_request_succeeds() {
     // A lost connection is retried once on a fresh one (reads only), so those faults strike
@@ -154,14 +146,14 @@ async fn every_fault_gives_502_or_504_in_time_and_the_next_request_succeeds() {
         s.imap.command_timeout_ms = 1_500;
         let app = TestApp::start(s).await;
         let token = app.login("alice").await.access;
-        let before = rss_kb();
+        let before = vm_rss_kb("self");
         let started = Instant::now();
         let resp = app.get("/v1/mailboxes?counts=false", &token).await;
         let took = started.elapsed();
         let body = resp.text().await.expect("body");
         assert_eq!(status_of(&body), (status.as_u16(), slug.to_string()), "{fault:?}: {body}");
         assert!(took < Duration::from_millis(4_000), "{fault:?} took {took:?}");
-        let grown = rss_kb().saturating_sub(before);
+        let grown = vm_rss_kb("self").saturating_sub(before);
         assert!(grown < 64 * 1024, "{fault:?}: memory grew by {grown} kB");
         // The next request works, on a new connection: the broken one was not reused.
         let resp = app.get("/v1/mailboxes?counts=false", &token).await;

@@ -439,3 +439,13 @@ impl Admin {
 pub fn metric(text: &str, series: &str) -> Option<u64> {
     text.lines().find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' ')).and_then(|v| v.parse().ok()))
 }
+
+/// The resident set of process `pid` (`"self"`: this one, where in-process gateways run), in kB.
+pub fn vm_rss_kb(pid: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use reqwest::StatusCode;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, vm_rss_kb};
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_imap-gateway"))
@@ -140,15 +140,6 @@ async fn ready_and_login(http: &reqwest::Client, base: &str, user: &str) -> Stri
     login["accessToken"].as_str().expect("token").to_string()
 }
 
-fn vm_rss_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// Deterministic pseudo-random bytes (xorshift), so the attachment does not compress.
 fn noise(len: usize) -> Vec<u8> {
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -198,7 +189,7 @@ fn a_50_mb_attachment_downloads_byte_identical_in_bounded_memory() {
         // Warm up: one small request so that pools and buffers exist before the baseline.
         let _ =
             http.get(format!("{base}/v1/mailboxes/{}", crate::helpers::seg(&mailbox))).bearer_auth(&token).send().await;
-        let baseline = vm_rss_kb(pid);
+        let baseline = vm_rss_kb(&pid.to_string());
         let mut resp = http.get(url).bearer_auth(&token).send().await.expect("download");
         assert_eq!(resp.status(), StatusCode::OK);
         let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
@@ -206,7 +197,7 @@ fn a_50_mb_attachment_downloads_byte_identical_in_bounded_memory() {
         while let Some(chunk) = resp.chunk().await.expect("chunk") {
             total += chunk.len();
             ctx.update(&chunk);
-            peak = peak.max(vm_rss_kb(pid));
+            peak = peak.max(vm_rss_kb(&pid.to_string()));
         }
         (baseline, peak, total, ctx.finish())
     });
@@ -314,7 +305,7 @@ fn a_30_mb_upload_streams_in_bounded_memory() {
         let url = format!("{base}/v1/mailboxes/{}/messages", crate::helpers::seg(&mailbox));
         let _ =
             http.get(format!("{base}/v1/mailboxes/{}", crate::helpers::seg(&mailbox))).bearer_auth(&token).send().await;
-        let baseline = vm_rss_kb(pid);
+        let baseline = vm_rss_kb(&pid.to_string());
         let resp = http
             .post(url)
             .bearer_auth(&token)
@@ -324,7 +315,7 @@ fn a_30_mb_upload_streams_in_bounded_memory() {
             .await
             .expect("append");
         let status = resp.status();
-        let peak = vm_rss_kb(pid).max(baseline);
+        let peak = vm_rss_kb(&pid.to_string()).max(baseline);
         // VmHWM is the process's peak resident size, however short the peak was.
         let hwm = std::fs::read_to_string(format!("/proc/{pid}/status"))
             .unwrap_or_default()

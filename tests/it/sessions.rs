@@ -201,11 +201,16 @@ async fn pooled_connections_are_not_reused_past_their_lifetime() {
     assert!(metrics.contains("reason=\"lifetime\""), "no lifetime discard counted");
 }
 
-/// Refused logins of `user` in the Dovecot log.
-fn refused_logins(user: &str) -> usize {
+/// Lines of the Dovecot log about `user`'s logins (`user=<name>`) that contain `what`:
+/// `"auth failed"` for refused logins, `"Login: "` for successful ones.
+fn login_lines(user: &str, what: &str) -> usize {
     let log = std::fs::read_to_string(&dovecot().log).unwrap_or_default();
     let who = format!("user=<{user}>");
-    log.lines().filter(|l| l.contains(&who) && l.contains("auth failed")).count()
+    log.lines().filter(|l| l.contains(&who) && l.contains(what)).count()
+}
+
+fn refused_logins(user: &str) -> usize {
+    login_lines(user, "auth failed")
 }
 
 #[tokio::test]
@@ -254,22 +259,15 @@ async fn an_event_stream_ends_when_its_session_is_revoked_by_another_instance() 
     assert!(ends_within(&mut stream, Duration::from_secs(5)).await, "the revoked session's stream goes on");
 }
 
-/// Successful IMAP logins of `user` in the Dovecot log.
-fn logins(user: &str) -> usize {
-    let log = std::fs::read_to_string(&dovecot().log).unwrap_or_default();
-    let who = format!("Login: user=<{user}>");
-    log.lines().filter(|l| l.contains(&who)).count()
-}
-
 #[tokio::test]
 async fn the_watchers_connection_is_replaced_past_its_lifetime_and_events_go_on() {
     const WHO: &str = "zach"; // no other test logs in as zach: every login counted is the watcher's
     let app = TestApp::spawn_with(|s| s.pool.max_connection_lifetime_secs = 2).await;
     let access = app.login(WHO).await.access;
     let mut stream = open_events(&app, &access, 60).await;
-    let before = logins(WHO);
+    let before = login_lines(WHO, "Login: ");
     tokio::time::sleep(Duration::from_secs(7)).await;
-    let after = logins(WHO);
+    let after = login_lines(WHO, "Login: ");
     assert!(after >= before + 2, "the watcher kept one connection: {before} -> {after} logins in 7 s");
     let mut admin = crate::helpers::Admin::connect(dovecot(), WHO).await;
     admin.append("INBOX", None, &message("after the watcher's reconnects")).await;
