@@ -4,11 +4,13 @@
 
 use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response};
 
+pub use super::collect::Current;
 use super::{
     collect::{Collector, Cursor, Window},
     encode::{self, FetchItem, MailboxName, UidSet},
     error::ImapError,
-    mailbox::{SelectState, select_read_only},
+    mailbox::select_read_only,
+    select_state::SelectState,
     session::ImapConn,
 };
 
@@ -41,17 +43,6 @@ impl Method {
             Self::Scan => "scan",
         }
     }
-}
-
-/// One message as the server reports it now.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Current {
-    /// UID.
-    pub uid: u32,
-    /// FLAGS as the server spells them.
-    pub flags: Vec<String>,
-    /// MODSEQ (CONDSTORE and QRESYNC only).
-    pub mod_seq: Option<u64>,
 }
 
 /// The raw facts a delta is computed from.

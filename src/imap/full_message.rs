@@ -7,11 +7,10 @@
 use async_imap::imap_proto::{AttributeValue, Response, SectionPath};
 
 use super::{
-    cache::CachedMessage,
+    cache::{CacheScope, CachedMessage},
     encode::{self, FetchItem, MailboxName, Section, UidSet},
     error::ImapError,
-    message::{Read, examine_checked, flag_items, summary_items},
-    page::CacheScope,
+    read::{Read, examine_checked, flag_items, summary_items},
     session::ImapConn,
 };
 use crate::{

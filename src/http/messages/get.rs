@@ -62,7 +62,7 @@ pub async fn get_message(
         let (mailbox, base, pools, account) =
             (mailbox.clone(), base.clone(), state.pools.clone(), user.claims.sub.clone());
         Box::pin(async move {
-            let cache = crate::imap::page::CacheScope::of(&pools, &account);
+            let cache = crate::imap::cache::CacheScope::of(&pools, &account);
             message::message(c, &mailbox, uid, known, max, &base, Some(cache)).await
         })
     })

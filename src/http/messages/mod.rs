@@ -11,7 +11,7 @@ pub mod transfer;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
-use crate::{error::ApiError, imap::message::Read};
+use crate::{error::ApiError, imap::read::Read};
 
 /// Percent-encodes a mailbox name as one path segment.
 pub fn segment(name: &str) -> String {
