@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-pub use name::{ListPattern, MAX_COMPONENT_BYTES, MAX_MAILBOX_BYTES, MailboxName, set_name_limits};
+pub use name::{ListPattern, MailboxName, set_name_limits};
 pub use search::{SearchKey, SortKey, uid_search, uid_sort};
 
 /// Command text without tag and final CRLF, ready for the raw-command path.
