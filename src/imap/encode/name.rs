@@ -1,7 +1,7 @@
 //! Mailbox names and LIST patterns from callers: validated, limited in length (the configured
 //! limits), and never a pattern when they are a name.
 
-use super::{EncodeError, quote_7bit};
+use super::atoms::{EncodeError, quote_7bit};
 use crate::{
     config::{MAILBOX_COMPONENT_MAX_BYTES, MAILBOX_NAME_MAX_BYTES},
     imap::mutf7,
