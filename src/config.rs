@@ -209,6 +209,15 @@ pub struct ImapSettings {
     pub changes_collect_max: usize,
 }
 
+/// Default of `imap.mailbox_name_max_bytes`: the longest mailbox name accepted, in UTF-8 bytes
+/// (also the hard cap on a name's modified UTF-7 wire form, whatever the setting).
+pub const MAILBOX_NAME_MAX_BYTES: usize = 1000;
+/// Default of `imap.mailbox_component_max_bytes`: the longest hierarchy component accepted, in
+/// bytes of its modified UTF-7 wire form (a file-name limit on most servers' disks).
+pub const MAILBOX_COMPONENT_MAX_BYTES: usize = 255;
+/// Default of `imap.changes_collect_max`: changed messages held for one `/changes` answer.
+pub const CHANGES_COLLECT_MAX: usize = 10_000;
+
 impl Default for ImapSettings {
     fn default() -> Self {
         Self {
@@ -225,9 +234,9 @@ impl Default for ImapSettings {
             resync_after_ms: 1_000,
             header_max_bytes: 1024 * 1024,
             ignore_capabilities: Vec::new(),
-            mailbox_name_max_bytes: crate::imap::encode::MAX_MAILBOX_BYTES,
-            mailbox_component_max_bytes: crate::imap::encode::MAX_COMPONENT_BYTES,
-            changes_collect_max: crate::imap::changes::COLLECT_MAX,
+            mailbox_name_max_bytes: MAILBOX_NAME_MAX_BYTES,
+            mailbox_component_max_bytes: MAILBOX_COMPONENT_MAX_BYTES,
+            changes_collect_max: CHANGES_COLLECT_MAX,
         }
     }
 }

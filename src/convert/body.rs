@@ -271,13 +271,12 @@ pub fn has_attachment(b: &Bodies<'_>) -> bool {
     b.attachments.iter().any(|p| p.disposition.as_deref() == Some("attachment") || p.cid.is_none())
 }
 
-/// A list entry for a leaf part, with its download URL under `base` (`…/messages/{uid}`),
-/// pinned to the UIDVALIDITY so that it never serves another message after a recreate.
-pub fn part_ref(p: &BodyPart, base: &str, uid_validity: u32) -> PartRef {
-    let id = p.part_id.clone().unwrap_or_default();
+/// A list entry for a leaf part. Its download URL is left empty: URLs are the HTTP layer's
+/// (`http::messages::set_download_urls` fills it in).
+pub fn part_ref(p: &BodyPart) -> PartRef {
     PartRef {
-        download_url: format!("{base}/parts/{id}?uidValidity={uid_validity}"),
-        part_id: id,
+        download_url: String::new(),
+        part_id: p.part_id.clone().unwrap_or_default(),
         r#type: p.r#type.clone(),
         charset: p.charset.clone(),
         disposition: p.disposition.clone(),

@@ -1,13 +1,9 @@
-//! LIST/STATUS/EXAMINE data to mailbox views, with roles from SPECIAL-USE.
-
-use crate::{
-    imap::mailbox::{CountsSource, ListEntry, SelectState, StatusData},
-    views::mailbox::{Mailbox, MailboxCounts, MailboxList, MailboxState, MailboxStatus},
-};
+//! Mailbox roles from SPECIAL-USE attributes, and what LIST attributes say about a mailbox.
 
 const ROLES: [&str; 7] = ["all", "archive", "drafts", "flagged", "junk", "sent", "trash"];
 
-fn has(attrs: &[String], name: &str) -> bool {
+/// True if `attrs` holds `name` (attributes compare without regard to case).
+pub fn has(attrs: &[String], name: &str) -> bool {
     attrs.iter().any(|a| a.eq_ignore_ascii_case(name))
 }
 
@@ -22,132 +18,19 @@ pub fn role(name: &str, attributes: &[String]) -> Option<String> {
     })
 }
 
-/// The opaque mailbox state token: it changes whenever anything in the mailbox changes
-/// (UIDVALIDITY, HIGHESTMODSEQ, UIDNEXT or the message count).
-pub fn state_token(
-    uid_validity: Option<u32>,
-    highest_mod_seq: Option<u64>,
-    uid_next: Option<u32>,
-    exists: Option<u32>,
-) -> String {
-    crate::sync::token::mod_token(crate::sync::token::ModState {
-        uid_validity: uid_validity.unwrap_or(0),
-        mod_seq: highest_mod_seq.unwrap_or(0),
-        uid_next: uid_next.unwrap_or(0),
-        exists: exists.unwrap_or(0),
-        after_uid: 0,
-    })
-}
-
-/// STATUS data to counts.
-pub fn counts(s: &StatusData) -> MailboxCounts {
-    MailboxCounts {
-        messages: s.messages,
-        unseen: s.unseen,
-        uid_next: s.uid_next,
-        uid_validity: s.uid_validity,
-        highest_mod_seq: s.highest_mod_seq.map(|m| m.to_string()),
-    }
-}
-
-/// One LIST entry to a view.
-pub fn mailbox(e: &ListEntry) -> Mailbox {
-    let a = &e.attributes;
-    Mailbox {
-        name: e.name.clone(),
-        delimiter: e.delimiter.clone(),
-        role: role(&e.name, a),
-        is_subscribed: has(a, "\\Subscribed"),
-        is_selectable: !has(a, "\\Noselect") && !has(a, "\\NonExistent"),
-        has_children: if has(a, "\\HasChildren") {
-            Some(true)
-        } else if has(a, "\\HasNoChildren") || has(a, "\\Noinferiors") {
-            Some(false)
-        } else {
-            None
-        },
-        attributes: a.clone(),
-        counts: e.status.as_ref().map(counts),
-        state: e.status.as_ref().map(|s| state_token(s.uid_validity, s.highest_mod_seq, s.uid_next, s.messages)),
-    }
-}
-
-/// A LIST result to the list view: INBOX first, then by name, so that the order is stable
-/// whatever order the server uses.
-pub fn mailbox_list(entries: &[ListEntry], source: CountsSource) -> MailboxList {
-    let mut items: Vec<Mailbox> = entries.iter().map(mailbox).collect();
-    items.sort_by(|a, b| {
-        let inbox = |m: &Mailbox| !m.name.eq_ignore_ascii_case("INBOX");
-        (inbox(a), &a.name).cmp(&(inbox(b), &b.name))
-    });
-    MailboxList {
-        items,
-        counts_source: match source {
-            CountsSource::ListStatus => "listStatus",
-            CountsSource::Status => "status",
-            CountsSource::None => "none",
-        }
-        .into(),
-    }
-}
-
-/// EXAMINE state to a view.
-pub fn mailbox_state(name: &str, s: &SelectState) -> MailboxState {
-    MailboxState {
-        state: state_token(s.uid_validity, s.highest_mod_seq, s.uid_next, Some(s.exists)),
-        name: name.to_string(),
-        exists: s.exists,
-        recent: s.recent,
-        unseen: s.unseen,
-        uid_validity: s.uid_validity,
-        uid_next: s.uid_next,
-        highest_mod_seq: s.highest_mod_seq.map(|m| m.to_string()),
-        flags: s.flags.clone(),
-        permanent_flags: s.permanent_flags.clone(),
-        read_only: s.read_only,
-    }
-}
-
-/// STATUS to a view.
-pub fn mailbox_status(name: &str, s: &StatusData) -> MailboxStatus {
-    MailboxStatus { name: name.to_string(), counts: counts(s) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn entry(name: &str, attrs: &[&str]) -> ListEntry {
-        ListEntry {
-            name: name.into(),
-            delimiter: Some("/".into()),
-            attributes: attrs.iter().map(|s| s.to_string()).collect(),
-            status: None,
-        }
+    fn attrs(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
     fn roles_come_from_special_use_in_any_case() {
-        assert_eq!(mailbox(&entry("INBOX", &[])).role.as_deref(), Some("inbox"));
-        assert_eq!(mailbox(&entry("Sent", &["\\HasNoChildren", "\\Sent"])).role.as_deref(), Some("sent"));
-        assert_eq!(mailbox(&entry("Papierkorb", &["\\trash"])).role.as_deref(), Some("trash"));
-        assert_eq!(mailbox(&entry("Sent", &["\\HasNoChildren"])).role, None);
-    }
-
-    #[test]
-    fn lists_are_sorted_inbox_first_then_by_name() {
-        let entries = [entry("b", &[]), entry("INBOX", &[]), entry("a/x", &[]), entry("a", &[])];
-        let names: Vec<String> = mailbox_list(&entries, CountsSource::None).items.into_iter().map(|m| m.name).collect();
-        assert_eq!(names, ["INBOX", "a", "a/x", "b"]);
-    }
-
-    #[test]
-    fn attributes_become_booleans() {
-        let m = mailbox(&entry("A", &["\\Noselect", "\\HasChildren", "\\Subscribed"]));
-        assert!(!m.is_selectable && m.is_subscribed);
-        assert_eq!(m.has_children, Some(true));
-        let m = mailbox(&entry("B", &[]));
-        assert!(m.is_selectable && !m.is_subscribed);
-        assert_eq!(m.has_children, None);
+        assert_eq!(role("INBOX", &[]).as_deref(), Some("inbox"));
+        assert_eq!(role("Sent", &attrs(&["\\HasNoChildren", "\\Sent"])).as_deref(), Some("sent"));
+        assert_eq!(role("Papierkorb", &attrs(&["\\trash"])).as_deref(), Some("trash"));
+        assert_eq!(role("Sent", &attrs(&["\\HasNoChildren"])), None);
     }
 }

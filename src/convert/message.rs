@@ -131,14 +131,14 @@ pub fn summary(uid_validity: u32, attrs: &[AttributeValue<'_>]) -> Option<Messag
     Some(summary_of(&p, uid, uid_validity, has_attachment))
 }
 
-/// The full message without body values; `base` is the message URL for download links.
-pub fn message(uid_validity: u32, attrs: &[AttributeValue<'_>], base: &str) -> Option<Message> {
+/// The full message without body values, and without download URLs (the HTTP layer sets them).
+pub fn message(uid_validity: u32, attrs: &[AttributeValue<'_>]) -> Option<Message> {
     let p = collect(attrs);
     let uid = p.uid?;
     let tree = p.tree.clone()?;
     let envelope = p.envelope.clone()?;
     let b = body::bodies(&tree);
-    let refs = |parts: &[&BodyPart]| parts.iter().map(|x| body::part_ref(x, base, uid_validity)).collect::<Vec<_>>();
+    let refs = |parts: &[&BodyPart]| parts.iter().map(|x| body::part_ref(x)).collect::<Vec<_>>();
     let (text_body, html_body, attachments) = (refs(&b.text), refs(&b.html), refs(&b.attachments));
     let summary = summary_of(&p, uid, uid_validity, body::has_attachment(&b));
     Some(Message {

@@ -10,10 +10,10 @@ use axum::{
 
 use super::{
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
+    mailbox_views,
     messages::{header_value, segment},
 };
 use crate::{
-    convert,
     error::ApiError,
     imap::{
         AccountPool, ImapError,
@@ -44,7 +44,7 @@ async fn created(pool: &AccountPool, name: MailboxName, status: StatusCode) -> R
         Box::pin(async move { mailbox::list(c, &pattern, false, true).await })
     })
     .await?;
-    let view: Mailbox = convert::mailbox::mailbox_list(&entries, source)
+    let view: Mailbox = mailbox_views::mailbox_list(&entries, source)
         .items
         .into_iter()
         .find(|m| m.name == name.as_str())

@@ -2,9 +2,11 @@
 
 use axum::{Json, extract::State, http::StatusCode};
 
-use super::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
+use super::{
+    extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
+    mailbox_views,
+};
 use crate::{
-    convert,
     error::ApiError,
     imap::{commands, encode::MailboxName, run},
     state::AppState,
@@ -27,7 +29,7 @@ pub async fn select(
     let pool = st.pool_for(&user.claims.sub).await?;
     let m = mailbox.clone();
     let s = run::once(&pool, move |c| Box::pin(async move { commands::select(c, &m).await })).await?;
-    Ok(Json(convert::mailbox::mailbox_state(mailbox.as_str(), &s)))
+    Ok(Json(mailbox_views::mailbox_state(mailbox.as_str(), &s)))
 }
 
 /// NOOP on the mailbox: what the server reports pending.

@@ -9,10 +9,10 @@ use axum::{
 
 use super::{
     extract::{ApiPath, ApiQuery, AuthUser},
+    mailbox_views,
     messages::{header_value, not_modified},
 };
 use crate::{
-    convert,
     error::ApiError,
     imap::{
         encode::{ListPattern, MailboxName},
@@ -53,7 +53,7 @@ pub async fn list_mailboxes(
         Box::pin(async move { mailbox::list(c, &pattern, subscribed, counts).await })
     })
     .await?;
-    let list = convert::mailbox::mailbox_list(&entries, source);
+    let list = mailbox_views::mailbox_list(&entries, source);
     // The list's ETag covers every name, attribute and state in it.
     let body = serde_json::to_vec(&list).map_err(ApiError::internal)?;
     let digest = ring::digest::digest(&ring::digest::SHA256, &body);
@@ -96,7 +96,7 @@ pub async fn get_mailbox(
         Box::pin(async move { mailbox::examine(c, &name).await })
     })
     .await?;
-    let view = convert::mailbox::mailbox_state(name.as_str(), &selected);
+    let view = mailbox_views::mailbox_state(name.as_str(), &selected);
     let etag = format!("\"{}\"", view.state);
     with_etag(&headers, &etag, Json(view))
 }
@@ -123,5 +123,5 @@ pub async fn get_mailbox_status(
         Box::pin(async move { mailbox::status(c, &name).await })
     })
     .await?;
-    Ok(Json(convert::mailbox::mailbox_status(name.as_str(), &status)))
+    Ok(Json(mailbox_views::mailbox_status(name.as_str(), &status)))
 }

@@ -10,6 +10,7 @@ pub mod health;
 pub mod idempotency;
 pub mod mailbox_manage;
 pub mod mailbox_state;
+pub mod mailbox_views;
 pub mod mailboxes;
 pub mod messages;
 pub mod metrics;

@@ -193,6 +193,25 @@ impl<V: Clone + Weight> ImmutableCache<V> {
     }
 }
 
+/// The account whose cached summaries and messages a read may use (`CacheScope::of` is in
+/// `pool.rs`, beside the caches it borrows).
+#[derive(Clone, Copy, Debug)]
+pub struct CacheScope<'a> {
+    /// The process's summaries.
+    pub summaries: &'a SummaryCache,
+    /// The process's messages.
+    pub messages: &'a MessageCache,
+    /// The account id.
+    pub account: &'a str,
+}
+
+impl CacheScope<'_> {
+    /// The cache key of message `uid` of `mailbox` in this account.
+    pub fn key(&self, mailbox: &super::encode::MailboxName, uid_validity: u32, uid: u32) -> Key {
+        Key { account: self.account.to_string(), mailbox: mailbox.as_str().to_string(), uid_validity, uid }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,11 +4,13 @@
 
 use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response};
 
+pub use super::collect::Current;
 use super::{
     collect::{Collector, Cursor, Window},
     encode::{self, FetchItem, MailboxName, UidSet},
     error::ImapError,
-    mailbox::{SelectState, select_read_only},
+    mailbox::select_read_only,
+    select_state::SelectState,
     session::ImapConn,
 };
 
@@ -18,8 +20,8 @@ pub const SCAN_LIMIT: u32 = 100_000;
 /// At most this many expunged UIDs are collected for one answer.
 pub const MAX_GONE: usize = 1_000_000;
 
-/// Default of `imap.changes_collect_max`: changed messages held for one answer.
-pub const COLLECT_MAX: usize = 10_000;
+/// Default of `imap.changes_collect_max` (defined in `config`).
+pub use crate::config::CHANGES_COLLECT_MAX as COLLECT_MAX;
 
 /// How the changes were found (the `syncMethod` of the answer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,17 +43,6 @@ impl Method {
             Self::Scan => "scan",
         }
     }
-}
-
-/// One message as the server reports it now.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Current {
-    /// UID.
-    pub uid: u32,
-    /// FLAGS as the server spells them.
-    pub flags: Vec<String>,
-    /// MODSEQ (CONDSTORE and QRESYNC only).
-    pub mod_seq: Option<u64>,
 }
 
 /// The raw facts a delta is computed from.

@@ -6,7 +6,16 @@
 
 use std::{cmp::Ordering, collections::BinaryHeap};
 
-use super::changes::Current;
+/// One message as the server reports it now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Current {
+    /// UID.
+    pub uid: u32,
+    /// FLAGS as the server spells them.
+    pub flags: Vec<String>,
+    /// MODSEQ (CONDSTORE and QRESYNC only).
+    pub mod_seq: Option<u64>,
+}
 
 /// Where a page of changes resumes: every change with a MODSEQ up to `mod_seq` was delivered,
 /// and of those at exactly `mod_seq + 1`, the ones with a UID up to `after_uid` (0: none).

@@ -9,7 +9,8 @@ use super::{
         search::{Dialect, SetSpec},
     },
     error::ImapError,
-    mailbox::{SelectState, select_read_only, select_read_write},
+    mailbox::{select_read_only, select_read_write},
+    select_state::SelectState,
     session::ImapConn,
 };
 

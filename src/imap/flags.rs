@@ -8,7 +8,7 @@ use async_imap::imap_proto::{AttributeValue, Response};
 use super::{
     encode::{self, Flag, MailboxName, StoreMode, UidSet, search::SetSpec},
     error::ImapError,
-    message::{self, Read},
+    read::{self, Read},
     selection,
     session::ImapConn,
 };
@@ -121,7 +121,7 @@ pub async fn store(
     modified.dedup();
     let silent: Vec<u32> = uids.iter().copied().filter(|u| !latest.contains_key(u)).collect();
     if let Some(set) = UidSet::list(&silent) {
-        conn.execute(&encode::uid_fetch(&set, &message::flag_items(conn)), |r| {
+        conn.execute(&encode::uid_fetch(&set, &read::flag_items(conn)), |r| {
             if let Some(st) = flag_state(r, false)
                 && wanted.contains(&st.uid)
             {

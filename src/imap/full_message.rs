@@ -7,11 +7,10 @@
 use async_imap::imap_proto::{AttributeValue, Response, SectionPath};
 
 use super::{
-    cache::CachedMessage,
+    cache::{CacheScope, CachedMessage},
     encode::{self, FetchItem, MailboxName, Section, UidSet},
     error::ImapError,
-    message::{Read, examine_checked, flag_items, summary_items},
-    page::CacheScope,
+    read::{Read, examine_checked, flag_items, summary_items},
     session::ImapConn,
 };
 use crate::{
@@ -106,14 +105,13 @@ fn decode_values(msg: &mut Message, wanted: Vec<Wanted>, raw: &[(String, Vec<u8>
     }
 }
 
-/// The full message `uid` of `mailbox`; `base` is its URL for download links.
+/// The full message `uid` of `mailbox`, its parts' download URLs left empty (the HTTP layer's).
 pub async fn message(
     conn: &mut ImapConn,
     mailbox: &MailboxName,
     uid: u32,
     expect_uid_validity: Option<u32>,
     max_value_bytes: u32,
-    base: &str,
     cache: Option<CacheScope<'_>>,
 ) -> Result<Read<Message>, ImapError> {
     let uid_validity = match examine_checked(conn, mailbox, expect_uid_validity, Some(uid)).await? {
@@ -128,7 +126,7 @@ pub async fn message(
             return refreshed(conn, message, uid).await;
         }
         Some(CachedMessage { message, .. }) => cached_structure(conn, message, uid, max_value_bytes).await?,
-        None => first_read(conn, uid_validity, uid, max_value_bytes, base).await?,
+        None => first_read(conn, uid_validity, uid, max_value_bytes).await?,
     };
     if let (Some(c), Some(k), Read::Found(msg)) = (cache, key, &read) {
         let mut entry = CachedMessage { message: msg.clone(), values_for: Some(max_value_bytes) };
@@ -149,7 +147,6 @@ async fn first_read(
     uid_validity: u32,
     uid: u32,
     max_value_bytes: u32,
-    base: &str,
 ) -> Result<Read<Message>, ImapError> {
     let mut found = None;
     // Part 1 is the text of most messages: its first bytes come along, on speculation.
@@ -158,7 +155,7 @@ async fn first_read(
     let mut speculated: Vec<(String, Vec<u8>)> = Vec::new();
     conn.execute(&encode::uid_fetch(&UidSet::one(uid), &first_fetch), |r| {
         if let Response::Fetch(_, attrs) = r
-            && let Some(m) = convert::message::message(uid_validity, attrs, base)
+            && let Some(m) = convert::message::message(uid_validity, attrs)
             && m.summary.uid == uid
         {
             sections_of(attrs, &mut speculated);

@@ -1,6 +1,6 @@
-//! Message operations over one pooled connection: the full message with body values from
-//! partial fetches, its size, structure and header, and byte ranges of the raw message (pages
-//! are in `page.rs`). Read-only: EXAMINE and
+//! Message reads by UID over one pooled connection: size, structure and header, and byte
+//! ranges of the raw message. The full message (`full_message.rs`) and pages (`page.rs`) are
+//! re-exported here, so handlers read messages through one module. Read-only: EXAMINE and
 //! `BODY.PEEK` only, so reading never sets `\Seen`.
 
 use async_imap::imap_proto::{AttributeValue, Response};
@@ -10,89 +10,11 @@ pub use super::page::{Page, page, summaries};
 use super::{
     encode::{self, FetchItem, MailboxName, Section, UidSet},
     error::ImapError,
-    mailbox::SelectState,
+    read::{Read, examine_checked},
     selection,
     session::ImapConn,
 };
 use crate::convert;
-
-/// What a read found when the client named a UIDVALIDITY.
-#[derive(Debug)]
-pub enum Read<T> {
-    /// The data.
-    Found(T),
-    /// The mailbox's UIDVALIDITY is not the one the client knows.
-    Stale {
-        /// The current UIDVALIDITY.
-        current: u32,
-    },
-    /// No message with that UID.
-    NotFound,
-}
-
-impl<T> Read<T> {
-    /// The found data passed through `f`; the other answers unchanged.
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Read<U> {
-        match self {
-            Read::Found(t) => Read::Found(f(t)),
-            Read::Stale { current } => Read::Stale { current },
-            Read::NotFound => Read::NotFound,
-        }
-    }
-}
-
-/// `UID FLAGS`, and `MODSEQ` where the server has CONDSTORE: what changes about a message.
-pub(super) fn flag_items(conn: &ImapConn) -> Vec<FetchItem> {
-    let mut items = vec![FetchItem::Uid, FetchItem::Flags];
-    if conn.has("CONDSTORE") {
-        items.push(FetchItem::ModSeq);
-    }
-    items
-}
-
-/// What a summary is made of (MODSEQ where the server has CONDSTORE).
-pub(super) fn summary_items(conn: &ImapConn) -> Vec<FetchItem> {
-    let mut items = vec![
-        FetchItem::Uid,
-        FetchItem::Flags,
-        FetchItem::InternalDate,
-        FetchItem::Size,
-        FetchItem::Envelope,
-        FetchItem::BodyStructure,
-    ];
-    if conn.has("CONDSTORE") {
-        items.push(FetchItem::ModSeq);
-    }
-    items
-}
-
-/// The mailbox selected for reading `uid` (or synced for a page or search when `None`), and
-/// whether its UIDVALIDITY is the expected one.
-pub(super) async fn examine_checked(
-    conn: &mut ImapConn,
-    mailbox: &MailboxName,
-    expect: Option<u32>,
-    uid: Option<u32>,
-) -> Result<Result<SelectState, u32>, ImapError> {
-    let state = match uid {
-        Some(uid) => selection::for_reading(conn, mailbox, &[uid]).await?,
-        None => selection::synced(conn, mailbox).await?,
-    };
-    let current = state.uid_validity.unwrap_or(0);
-    Ok(match expect {
-        Some(uv) if uv != current => Err(current),
-        _ => Ok(state),
-    })
-}
-
-/// EXAMINE, failing over to [`Read::Stale`] when the UIDVALIDITY is not the expected one.
-pub async fn examine_expecting(
-    conn: &mut ImapConn,
-    mailbox: &MailboxName,
-    expect: Option<u32>,
-) -> Result<Result<SelectState, u32>, ImapError> {
-    examine_checked(conn, mailbox, expect, None).await
-}
 
 /// RFC822.SIZE of a message, after checking the UIDVALIDITY.
 pub async fn size(

@@ -2,16 +2,15 @@
 //! ones by UID keyset, with the immutable parts of summaries taken from the cache where it has
 //! them. Read-only: EXAMINE and `BODY.PEEK` only.
 
-use std::collections::HashSet;
-
 use async_imap::imap_proto::{MailboxDatum, Response};
 
 use super::{
-    cache::{Key, MessageCache, SummaryCache},
-    encode::{self, FetchItem, MailboxName, UidSet},
+    cache::CacheScope,
+    encode::{self, MailboxName},
     error::ImapError,
-    message::{Read, examine_checked, flag_items},
+    read::{Read, examine_checked, flag_items},
     session::ImapConn,
+    summary_fetch::Wanted,
 };
 use crate::{convert, views::message::MessageSummary};
 
@@ -116,63 +115,6 @@ pub async fn page(
 /// Summaries of `uids` (in server order; expunged ones are missing).
 pub async fn summaries(conn: &mut ImapConn, uid_validity: u32, uids: &[u32]) -> Result<Vec<MessageSummary>, ImapError> {
     super::summary_fetch::fetch(conn, uid_validity, Wanted::Uids(uids)).await
-}
-
-/// The account whose cached summaries and messages a read may use.
-#[derive(Clone, Copy, Debug)]
-pub struct CacheScope<'a> {
-    /// The process's summaries.
-    pub summaries: &'a SummaryCache,
-    /// The process's messages.
-    pub messages: &'a MessageCache,
-    /// The account id.
-    pub account: &'a str,
-}
-
-impl<'a> CacheScope<'a> {
-    /// The scope of `account` in `pools`' caches.
-    pub fn of(pools: &'a super::Pools, account: &'a str) -> Self {
-        Self { summaries: &pools.summaries, messages: &pools.messages, account }
-    }
-
-    /// The cache key of message `uid` of `mailbox` in this account.
-    pub fn key(&self, mailbox: &MailboxName, uid_validity: u32, uid: u32) -> Key {
-        Key { account: self.account.to_string(), mailbox: mailbox.as_str().to_string(), uid_validity, uid }
-    }
-}
-
-/// Which messages to fetch.
-#[derive(Clone, Copy)]
-pub(super) enum Wanted<'a> {
-    /// These UIDs.
-    Uids(&'a [u32]),
-    /// Sequence numbers `from..=to`.
-    Sequence(u32, u32),
-}
-
-impl Wanted<'_> {
-    pub(super) fn asked(&self) -> HashSet<u32> {
-        match *self {
-            Wanted::Uids(uids) => uids.iter().copied().collect(),
-            Wanted::Sequence(..) => HashSet::new(),
-        }
-    }
-
-    pub(super) fn command(&self, items: &[FetchItem]) -> Option<encode::Command> {
-        match *self {
-            Wanted::Uids(uids) => UidSet::list(uids).map(|set| encode::uid_fetch(&set, items)),
-            Wanted::Sequence(from, to) => Some(encode::fetch_sequence(from, to, items)),
-        }
-    }
-
-    /// True if a FETCH response (sequence number, UID) is one asked for, not an unsolicited
-    /// flag update of another message.
-    pub(super) fn wants(&self, seq: u32, uid: u32, uids: &HashSet<u32>) -> bool {
-        match *self {
-            Wanted::Uids(_) => uids.contains(&uid),
-            Wanted::Sequence(from, to) => (from..=to).contains(&seq),
-        }
-    }
 }
 
 /// Summaries of `wanted`: with a cache scope, FLAGS and MODSEQ for all and full summaries only

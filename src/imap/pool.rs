@@ -5,7 +5,7 @@ use std::{
     collections::BTreeSet,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicI64, Ordering},
     },
     time::Duration,
 };
@@ -17,28 +17,10 @@ use tokio::sync::Semaphore;
 use super::{
     connect::Target,
     error::ImapError,
+    pool_stats::{OpenGuard, PoolStats},
     session::{Credentials, ImapConn},
 };
 use crate::config::PoolSettings;
-
-/// Counters shared by one account's pool; tests and metrics read them.
-#[derive(Debug, Default)]
-pub struct PoolStats {
-    /// Connections currently open.
-    pub open: AtomicUsize,
-    /// Highest number of connections ever open at once.
-    pub peak_open: AtomicUsize,
-    /// Successful logins.
-    pub logins: AtomicU64,
-    /// Connections thrown away because a command did not complete.
-    pub discarded_in_flight: AtomicU64,
-    /// Connections thrown away because the health check failed.
-    pub discarded_unhealthy: AtomicU64,
-    /// Refused logins.
-    pub refused_logins: AtomicU64,
-    /// Until when logins are parked after the server refused the stored credentials.
-    parked_until: Mutex<Option<std::time::Instant>>,
-}
 
 /// How long an account's logins stay parked after the server refused its credentials, unless
 /// the user logs in again first.
@@ -108,16 +90,6 @@ impl managed::Manager for Manager {
             return Err(RecycleError::Backend(e));
         }
         Ok(())
-    }
-}
-
-/// Lives inside a connection and keeps [`PoolStats::open`] true however it ends.
-#[derive(Debug)]
-pub struct OpenGuard(Arc<PoolStats>);
-
-impl Drop for OpenGuard {
-    fn drop(&mut self) {
-        self.0.open.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -198,6 +170,13 @@ pub struct Pools {
     pub summaries: super::cache::SummaryCache,
     /// Full messages with the body values of one limit (never flags), for every account.
     pub messages: super::cache::MessageCache,
+}
+
+impl<'a> super::cache::CacheScope<'a> {
+    /// The scope of `account` in `pools`' caches.
+    pub fn of(pools: &'a Pools, account: &'a str) -> Self {
+        Self { summaries: &pools.summaries, messages: &pools.messages, account }
+    }
 }
 
 impl Pools {

@@ -6,7 +6,7 @@ use async_imap::imap_proto::{MailboxDatum, Response};
 use super::{
     encode::{self, MailboxName, SearchKey, SortKey, search::Dialect},
     error::ImapError,
-    message::{Read, examine_expecting},
+    read::{Read, examine_expecting},
     session::ImapConn,
 };
 

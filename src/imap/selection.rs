@@ -7,7 +7,8 @@
 use super::{
     encode::{self, MailboxName},
     error::ImapError,
-    mailbox::{SelectState, select_read_only, select_read_write},
+    mailbox::{select_read_only, select_read_write},
+    select_state::SelectState,
     session::ImapConn,
 };
 

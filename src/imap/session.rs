@@ -101,7 +101,7 @@ pub struct Selected {
     pub read_only: bool,
     /// What SELECT or EXAMINE reported; `exists` is kept current from the EXISTS, EXPUNGE and
     /// VANISHED responses of every later command on this connection.
-    pub state: super::mailbox::SelectState,
+    pub state: super::select_state::SelectState,
 }
 
 /// Changes made through one account's connections, shared by them (see
@@ -150,7 +150,7 @@ pub struct ImapConn {
     resync_after: Duration,
     metrics: Arc<crate::metrics::Metrics>,
     _permit: Option<OwnedSemaphorePermit>,
-    _guard: Option<super::pool::OpenGuard>,
+    _guard: Option<super::pool_stats::OpenGuard>,
 }
 
 struct Plain<'a>(&'a Credentials);
@@ -280,7 +280,7 @@ impl ImapConn {
     }
 
     /// Ties the pool's open-connection counter to this connection's lifetime.
-    pub fn attach_guard(&mut self, guard: super::pool::OpenGuard) {
+    pub fn attach_guard(&mut self, guard: super::pool_stats::OpenGuard) {
         self._guard = Some(guard);
     }
 

@@ -4,15 +4,14 @@
 //! line parsed again and again as it arrives); every summary is cut to its budget
 //! (`convert::bounded`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_imap::imap_proto::{AttributeValue, Response};
 
 use super::{
     encode::{self, FetchItem, UidSet},
     error::ImapError,
-    message::summary_items,
-    page::Wanted,
+    read::summary_items,
     session::ImapConn,
 };
 use crate::{
@@ -22,6 +21,40 @@ use crate::{
     },
     views::message::MessageSummary,
 };
+
+/// Which messages to fetch.
+#[derive(Clone, Copy)]
+pub(super) enum Wanted<'a> {
+    /// These UIDs.
+    Uids(&'a [u32]),
+    /// Sequence numbers `from..=to`.
+    Sequence(u32, u32),
+}
+
+impl Wanted<'_> {
+    pub(super) fn asked(&self) -> HashSet<u32> {
+        match *self {
+            Wanted::Uids(uids) => uids.iter().copied().collect(),
+            Wanted::Sequence(..) => HashSet::new(),
+        }
+    }
+
+    pub(super) fn command(&self, items: &[FetchItem]) -> Option<encode::Command> {
+        match *self {
+            Wanted::Uids(uids) => UidSet::list(uids).map(|set| encode::uid_fetch(&set, items)),
+            Wanted::Sequence(from, to) => Some(encode::fetch_sequence(from, to, items)),
+        }
+    }
+
+    /// True if a FETCH response (sequence number, UID) is one asked for, not an unsolicited
+    /// flag update of another message.
+    pub(super) fn wants(&self, seq: u32, uid: u32, uids: &HashSet<u32>) -> bool {
+        match *self {
+            Wanted::Uids(_) => uids.contains(&uid),
+            Wanted::Sequence(from, to) => (from..=to).contains(&seq),
+        }
+    }
+}
 
 /// Full summaries of `wanted` (in server order; expunged ones are missing).
 pub(super) async fn fetch(

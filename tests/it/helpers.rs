@@ -261,7 +261,7 @@ impl TestApp {
     pub fn cache_key(&self, token: &str, mailbox: &str, uid_validity: u32, uid: u32) -> imap_gateway::imap::cache::Key {
         let account = self.account_of(token);
         let mailbox = imap_gateway::imap::encode::MailboxName::parse(mailbox).expect("mailbox name");
-        imap_gateway::imap::page::CacheScope::of(&self.state.pools, &account).key(&mailbox, uid_validity, uid)
+        imap_gateway::imap::cache::CacheScope::of(&self.state.pools, &account).key(&mailbox, uid_validity, uid)
     }
 
     /// The text of `GET /metrics`.

@@ -17,7 +17,7 @@ use crate::{
         ImapError,
         encode::{Flag, MailboxName, StoreMode},
         flags::{self, FlagState, Stored},
-        message::Read,
+        read::Read,
         run,
     },
     state::AppState,

@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{check_uid, found_message, header_value, message_url, not_modified};
+use super::{check_uid, found_message, header_value, not_modified, set_download_urls};
 use crate::{
     error::ApiError,
     http::extract::{ApiPath, ApiQuery, AuthUser},
@@ -56,18 +56,17 @@ pub async fn get_message(
         return Err(ApiError::bad_request(format!("maxBodyValueBytes must be between 1 and {MAX_BODY_VALUE_BYTES}")));
     }
     let pool = state.pool_for(&user.claims.sub).await?;
-    let base = message_url(mailbox.as_str(), uid);
     let known = q.uid_validity;
     let found = run::read(&pool, |c| {
-        let (mailbox, base, pools, account) =
-            (mailbox.clone(), base.clone(), state.pools.clone(), user.claims.sub.clone());
+        let (mailbox, pools, account) = (mailbox.clone(), state.pools.clone(), user.claims.sub.clone());
         Box::pin(async move {
-            let cache = crate::imap::page::CacheScope::of(&pools, &account);
-            message::message(c, &mailbox, uid, known, max, &base, Some(cache)).await
+            let cache = crate::imap::cache::CacheScope::of(&pools, &account);
+            message::message(c, &mailbox, uid, known, max, Some(cache)).await
         })
     })
     .await?;
     let mut msg = found_message(found, uid, known)?;
+    set_download_urls(&mut msg, mailbox.as_str(), uid);
     let sanitized = q.sanitize == Some(true);
     if sanitized {
         sanitize_html(&mut msg);

@@ -15,7 +15,7 @@ use crate::{
         extract::{ApiPath, ApiQuery, AuthUser},
         search,
     },
-    imap::{encode::MailboxName, message, message::Read, page, run},
+    imap::{cache, encode::MailboxName, message, read::Read, run},
     state::AppState,
     views::{
         message::{MessagePage, PageQuery},
@@ -83,7 +83,7 @@ pub async fn list_messages(
     let page = run::read(&pool, |c| {
         let (mailbox, pools, account) = (mailbox.clone(), state.pools.clone(), account.clone());
         Box::pin(async move {
-            let cache = page::CacheScope::of(&pools, &account);
+            let cache = cache::CacheScope::of(&pools, &account);
             message::page(c, &mailbox, known, before, limit as usize, Some(cache)).await
         })
     })

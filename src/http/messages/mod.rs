@@ -11,7 +11,7 @@ pub mod transfer;
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
-use crate::{error::ApiError, imap::message::Read};
+use crate::{error::ApiError, imap::read::Read, views::message::Message};
 
 /// Percent-encodes a mailbox name as one path segment.
 pub fn segment(name: &str) -> String {
@@ -29,6 +29,17 @@ pub fn segment(name: &str) -> String {
 /// The canonical URL of a message.
 pub fn message_url(mailbox: &str, uid: u32) -> String {
     format!("/v1/mailboxes/{}/messages/{uid}", segment(mailbox))
+}
+
+/// Sets the download URL of each listed part of `msg` (text, HTML, attachments):
+/// `{message URL}/parts/{partId}?uidValidity={uidValidity}`, pinned to the UIDVALIDITY so that
+/// it never serves another message after a recreate.
+pub fn set_download_urls(msg: &mut Message, mailbox: &str, uid: u32) {
+    let base = message_url(mailbox, uid);
+    let uid_validity = msg.summary.imap.uid_validity;
+    for part in msg.text_body.iter_mut().chain(&mut msg.html_body).chain(&mut msg.attachments) {
+        part.download_url = format!("{base}/parts/{}?uidValidity={uid_validity}", part.part_id);
+    }
 }
 
 /// The message a read by UID found: 409 `uid-validity-changed` when `known` is not the

@@ -17,7 +17,8 @@ use crate::{
     http::extract::{ApiPath, ApiQuery, AuthUser},
     imap::{
         encode::{MailboxName, Section},
-        message::{self, Read},
+        message,
+        read::Read,
         run,
     },
     state::AppState,

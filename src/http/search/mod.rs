@@ -17,7 +17,7 @@ use crate::{
         AccountPool, ImapError,
         encode::{ListPattern, MailboxName, SearchKey, SortKey},
         mailbox, message,
-        message::Read,
+        read::Read,
         run, search,
     },
     state::AppState,

@@ -1,28 +1,27 @@
 //! Mailbox names and LIST patterns from callers: validated, limited in length (the configured
 //! limits), and never a pattern when they are a name.
 
-use super::{EncodeError, quote_7bit};
-use crate::imap::mutf7;
-
-/// Longest mailbox name accepted by default, in UTF-8 bytes (`imap.mailbox_name_max_bytes`).
-pub const MAX_MAILBOX_BYTES: usize = 1000;
-/// Longest hierarchy component accepted by default, in bytes of its modified UTF-7 wire form
-/// (`imap.mailbox_component_max_bytes`): a file-name limit on most servers' disks.
-pub const MAX_COMPONENT_BYTES: usize = 255;
+use super::atoms::{EncodeError, quote_7bit};
+use crate::{
+    config::{MAILBOX_COMPONENT_MAX_BYTES, MAILBOX_NAME_MAX_BYTES},
+    imap::mutf7,
+};
 /// The characters a component ends at: the hierarchy delimiters servers use. Splitting at each
 /// of them measures the shortest components a server could store, so no name is refused that
 /// fits; a longer component the server still refuses stays its own 502.
 const COMPONENT_DELIMITERS: [char; 2] = ['/', '.'];
 
-static NAME_LIMITS: [std::sync::atomic::AtomicUsize; 2] =
-    [std::sync::atomic::AtomicUsize::new(MAX_MAILBOX_BYTES), std::sync::atomic::AtomicUsize::new(MAX_COMPONENT_BYTES)];
+static NAME_LIMITS: [std::sync::atomic::AtomicUsize; 2] = [
+    std::sync::atomic::AtomicUsize::new(MAILBOX_NAME_MAX_BYTES),
+    std::sync::atomic::AtomicUsize::new(MAILBOX_COMPONENT_MAX_BYTES),
+];
 
 /// Sets the process's limits on caller-supplied mailbox names (total UTF-8 bytes, bytes of one
 /// component on the wire), from the settings at start-up; 0 keeps a limit's default.
 pub fn set_name_limits(total: usize, component: usize) {
     use std::sync::atomic::Ordering::Relaxed;
-    NAME_LIMITS[0].store(if total == 0 { MAX_MAILBOX_BYTES } else { total }, Relaxed);
-    NAME_LIMITS[1].store(if component == 0 { MAX_COMPONENT_BYTES } else { component }, Relaxed);
+    NAME_LIMITS[0].store(if total == 0 { MAILBOX_NAME_MAX_BYTES } else { total }, Relaxed);
+    NAME_LIMITS[1].store(if component == 0 { MAILBOX_COMPONENT_MAX_BYTES } else { component }, Relaxed);
 }
 
 fn name_limits() -> (usize, usize) {
@@ -48,7 +47,7 @@ impl MailboxName {
     /// like a caller's name but without the configured length limits, which are for callers.
     pub fn listed(name: &str) -> Result<Self, EncodeError> {
         validate_name(name, "mailbox name")?;
-        if name.len() > MAX_MAILBOX_BYTES.max(name_limits().0) {
+        if name.len() > MAILBOX_NAME_MAX_BYTES.max(name_limits().0) {
             return Err(EncodeError::TooLong("mailbox name"));
         }
         Ok(Self { name: name.to_string(), wire: mutf7::encode(name) })
@@ -57,7 +56,7 @@ impl MailboxName {
     /// byte for byte even if it does not decode cleanly.
     pub fn from_wire(wire: &str) -> Result<Self, EncodeError> {
         validate_name(wire, "mailbox name")?;
-        if wire.len() > MAX_MAILBOX_BYTES {
+        if wire.len() > MAILBOX_NAME_MAX_BYTES {
             return Err(EncodeError::TooLong("mailbox name"));
         }
         if !wire.bytes().all(|b| (0x20..0x7f).contains(&b)) {

@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 
-use super::EncodeError;
+use super::atoms::EncodeError;
 
 /// Longest access token accepted, in bytes (Microsoft's run to a few KiB).
 pub const MAX_TOKEN: usize = 16 * 1024;

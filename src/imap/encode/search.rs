@@ -4,7 +4,10 @@
 
 use chrono::NaiveDate;
 
-use super::{Command, EncodeError, astring, atom};
+use super::{
+    atoms::{EncodeError, astring, atom},
+    command::Command,
+};
 
 /// One search key (RFC 3501 §6.4.4); `And` is a parenthesized list.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 
-use super::*;
+use super::{atoms::is_atom_char, *};
 use crate::imap::mutf7;
 
 /// One parsed argument of a command line.
