@@ -103,7 +103,7 @@ pub struct PartQuery {
 pub async fn get_part(
     acct: Account,
     ApiQuery(q): ApiQuery<PartQuery>,
-    PartPath { message: MessagePath { mailbox, uid }, section: sec, part_id: section }: PartPath,
+    PartPath { message: MessagePath { mailbox, uid }, section, part_id }: PartPath,
 ) -> Result<Response, ApiError> {
     let kind = match q.disposition.as_deref() {
         None | Some("attachment") => "attachment",
@@ -112,12 +112,12 @@ pub async fn get_part(
     };
     let mut conn = acct.connection().await?;
     let tree = found_message(message::structure(&mut conn, &mailbox, uid, q.uid_validity).await?, uid, q.uid_validity)?;
-    let part: BodyPart = message::find_part(&tree, &section).cloned().ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, "part-not-found", "No such part").detail(section.clone())
+    let part: BodyPart = message::find_part(&tree, &part_id).cloned().ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "part-not-found", "No such part").detail(part_id.clone())
     })?;
     let decoder = StreamDecoder::new(part.imap.encoding.as_deref());
     // BODYSTRUCTURE sizes can be off for broken MIME: read the section to its real end.
-    let first = stream::first_chunk(&mut conn, uid, &sec, 0, None).await?;
+    let first = stream::first_chunk(&mut conn, uid, &section, 0, None).await?;
     // Nothing at all: an empty part, or the message was expunged since BODYSTRUCTURE (then 404
     // rather than a 200 with a cut body).
     if first.as_ref().is_some_and(Vec::is_empty)
@@ -125,9 +125,9 @@ pub async fn get_part(
     {
         return Err(ApiError::message_not_found(uid));
     }
-    let body = stream::body(conn, uid, sec, 0, None, decoder, first);
+    let body = stream::body(conn, uid, section, 0, None, decoder, first);
     let content_type = safe_content_type(&part.r#type, part.charset.as_deref());
-    let filename = safe_filename(part.name.as_deref(), &format!("part-{section}"));
+    let filename = safe_filename(part.name.as_deref(), &format!("part-{part_id}"));
     let mut out = HeaderMap::new();
     out.insert(header::CONTENT_TYPE, header_value(&content_type));
     out.insert(header::CONTENT_DISPOSITION, header_value(&content_disposition(kind, &filename)));
