@@ -1,5 +1,6 @@
-//! What a read that did not find its data answers, and what a page cursor that does not open
-//! answers: one mapping each, used by every route that reads by UID, pages or searches.
+//! What a read that did not find its data answers, and page cursors (what one that does not
+//! open answers, and the cursor of the next page): used by every route that reads by UID,
+//! pages or searches.
 
 use axum::http::StatusCode;
 
@@ -38,5 +39,27 @@ pub fn open_cursor(state: &AppState, cursor: &str, account: &str, mailbox: &str)
     state.auth.cursors.open(cursor, account, mailbox).map_err(|e| match e {
         CursorError::Invalid => ApiError::invalid_cursor("not a cursor of this gateway"),
         CursorError::Elsewhere => ApiError::invalid_cursor("the cursor belongs to another mailbox"),
+    })
+}
+
+/// The cursor of the page after one that ended at UID `last` (`None`: no further page) of
+/// `mailbox`; `search` is the fingerprint of the search it continues (`None` for the list).
+pub fn next_cursor(
+    state: &AppState,
+    account: &str,
+    mailbox: &str,
+    uid_validity: u32,
+    last: Option<u32>,
+    search: Option<&str>,
+) -> Option<String> {
+    last.map(|before| {
+        state.auth.cursors.seal(&Cursor {
+            v: 1,
+            a: account.to_string(),
+            m: mailbox.to_string(),
+            uv: uid_validity,
+            before,
+            q: search.map(str::to_string),
+        })
     })
 }

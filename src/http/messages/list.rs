@@ -8,12 +8,11 @@ use axum::{
 };
 
 use crate::{
-    auth::cursor::Cursor,
     error::ApiError,
     http::{
         account::Account,
         extract::{ApiQuery, MailboxPath},
-        found::{found, open_cursor},
+        found::{found, next_cursor, open_cursor},
         headers::header_value,
         limits::{PAGE_DEFAULT, PAGE_MAX},
         search,
@@ -71,17 +70,8 @@ pub async fn list_messages(
         .read(|mut c| async move { message::page(&mut c, name, known, before, limit as usize, Some(cache)).await })
         .await?;
     let page = found(page, StatusCode::GONE, known, || ApiError::not_found("no such mailbox"))?;
-    let next_cursor = match (page.has_more, page.last_uid) {
-        (true, Some(last)) => Some(state.auth.cursors.seal(&Cursor {
-            v: 1,
-            a: acct.id().to_string(),
-            m: mailbox.as_str().to_string(),
-            uv: page.uid_validity,
-            before: last,
-            q: None,
-        })),
-        _ => None,
-    };
+    let last = page.last_uid.filter(|_| page.has_more);
+    let next_cursor = next_cursor(&state, acct.id(), mailbox.as_str(), page.uid_validity, last, None);
     let mut headers = HeaderMap::new();
     if let Some(c) = &next_cursor {
         let link =

@@ -8,12 +8,11 @@ use futures_util::StreamExt;
 use ring::digest;
 
 use crate::{
-    auth::cursor::Cursor,
     error::ApiError,
     http::{
         account::{Account, RunError},
         extract::{ApiJson, MailboxPath},
-        found::{found, open_cursor},
+        found::{found, next_cursor, open_cursor},
         limits::{MULTI_SEARCH_MAX, PAGE_DEFAULT, PAGE_MAX, SEARCH_MAILBOXES_MAX},
     },
     imap::{
@@ -145,17 +144,8 @@ pub async fn run_search(state: &AppState, acct: &Account, plan: SearchPlan) -> R
         ApiError::new(StatusCode::CONFLICT, "cursor-expired", "The cursor has expired")
             .detail("the last message of the previous page is gone; start again without a cursor")
     })?;
-    let next_cursor = match (more, page.last()) {
-        (true, Some(&last)) => Some(state.auth.cursors.seal(&Cursor {
-            v: 1,
-            a: acct.id().to_string(),
-            m: plan.mailbox.as_str().to_string(),
-            uv,
-            before: last,
-            q: Some(plan.fingerprint.clone()),
-        })),
-        _ => None,
-    };
+    let last = page.last().copied().filter(|_| more);
+    let next_cursor = next_cursor(state, acct.id(), plan.mailbox.as_str(), uv, last, Some(&plan.fingerprint));
     let items = items.map(|mut list: Vec<MessageSummary>| {
         list.sort_by_key(|m| page.iter().position(|&u| u == m.uid));
         list
