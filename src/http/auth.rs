@@ -24,7 +24,6 @@ use crate::{
 /// token and a refresh token.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = TokenResponse),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json", description = "IMAP login refused (for a token: `imap.oauth` carries the server's status and scope)"),
     (status = 422, body = Problem, content_type = "application/problem+json", description = "fields that cannot be combined, or an unknown provider"),
     (status = 429, body = Problem, content_type = "application/problem+json", description = "too many failed logins (Retry-After)"),
@@ -102,7 +101,6 @@ pub async fn refresh(
 /// Revoke the access token and its refresh family, and close the account's IMAP connections.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body(content = Option<LogoutRequest>), security(("bearer" = [])), responses(
     (status = 204, description = "logged out"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn logout(
     State(state): State<AppState>,

@@ -2,26 +2,19 @@
 
 use axum::{Json, extract::State};
 
-use super::extract::AuthUser;
+use super::{account::Account, limits};
 use crate::{
     error::ApiError,
-    imap::run,
     state::AppState,
-    views::{
-        capabilities::{Capabilities, GatewayFeatures},
-        problem::Problem,
-    },
+    views::capabilities::{Capabilities, GatewayFeatures},
 };
 
 /// What the IMAP server advertises, and which extensions the gateway uses on it.
 #[utoipa::path(get, path = "/v1/capabilities", tag = "server", security(("bearer" = [])), responses(
     (status = 200, body = Capabilities),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 502, body = Problem, content_type = "application/problem+json"),
 ))]
-pub async fn get_capabilities(State(state): State<AppState>, user: AuthUser) -> Result<Json<Capabilities>, ApiError> {
-    let pool = state.pool_for(&user.claims.sub).await?;
-    let caps = run::read(&pool, |c| Box::pin(async move { Ok(c.capabilities().clone()) })).await?;
+pub async fn get_capabilities(State(state): State<AppState>, acct: Account) -> Result<Json<Capabilities>, ApiError> {
+    let caps = acct.read(|c| async move { Ok(c.capabilities().clone()) }).await?;
     let has = |name: &str| caps.contains(name);
     Ok(Json(Capabilities {
         imap_version: if has("IMAP4REV2") { "IMAP4rev2" } else { "IMAP4rev1" }.into(),
@@ -33,7 +26,7 @@ pub async fn get_capabilities(State(state): State<AppState>, user: AuthUser) -> 
             uidplus: has("UIDPLUS"),
             r#move: has("MOVE"),
             unselect: has("UNSELECT"),
-            max_page_size: 500,
+            max_page_size: limits::PAGE_MAX,
             max_connections_per_account: state.settings.pool.per_account_max,
         },
         imap: caps.iter().cloned().collect(),

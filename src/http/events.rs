@@ -10,10 +10,10 @@ use axum::{
 use futures_util::{Stream, StreamExt as _, stream};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::extract::{ApiQuery, AuthUser};
+use super::{account::Account, extract::ApiQuery};
 use crate::{
     error::ApiError,
-    imap::{encode::MailboxName, mailbox, run},
+    imap::encode::MailboxName,
     state::AppState,
     sync::events::{Feed, Stamped, StreamWants, SubscriberGuard},
     views::{
@@ -38,15 +38,13 @@ const READY_WAIT: Duration = Duration::from_secs(10);
     params(EventsQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
     responses(
         (status = 200, content_type = "text/event-stream", body = StreamEventData, description = "an event stream; the schema is that of each event's `data`"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "a mailbox does not exist"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "a mailbox name is too long (`mailbox-name-too-long`) or refused by the IMAP server, or the account's open streams would follow more than `events.max_mailboxes` mailboxes together (`too-many-watched-mailboxes`)"),
-        (status = 429, body = Problem, content_type = "application/problem+json", description = "the account has `events.max_streams_per_account` streams open (`too-many-streams`), or too many concurrent requests (Retry-After)"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "the account has `events.max_streams_per_account` streams open (`too-many-streams`)"),
     ))]
 pub async fn events(
     State(st): State<AppState>,
-    user: AuthUser,
+    acct: Account,
     ApiQuery(q): ApiQuery<EventsQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
@@ -58,20 +56,9 @@ pub async fn events(
     if names.len() > max {
         return Err(ApiError::bad_request(format!("mailboxes: at most {max}")));
     }
-    let mut mailboxes = Vec::with_capacity(names.len());
-    for name in &names {
-        mailboxes.push(MailboxName::parse(name)?);
-    }
-    // Fail now (404) rather than leave the watcher retrying a mailbox that does not exist.
-    let account = user.claims.sub.clone();
-    let pool = st.pool_for(&account).await?;
-    for m in &mailboxes {
-        run::read(&pool, |c| {
-            let m = m.clone();
-            Box::pin(async move { mailbox::status(c, &m).await })
-        })
-        .await?;
-    }
+    let mailboxes = names.iter().map(|n| MailboxName::parse(n)).collect::<Result<Vec<_>, _>>()?;
+    acct.mailboxes_exist(&mailboxes).await?;
+    let account = acct.id().to_string();
     let wanted: Vec<String> = mailboxes.iter().map(|m| m.as_str().to_string()).collect();
     let (feed, wants) = st.follow_stream(&account, &wanted).await?;
     let last = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -83,7 +70,7 @@ pub async fn events(
         None if last.is_some() => opening.push(resync("Last-Event-ID is older than the replay buffer")),
         None => {}
     }
-    let remaining = u64::try_from(user.claims.exp - chrono::Utc::now().timestamp()).unwrap_or(0);
+    let remaining = u64::try_from(acct.claims().exp - chrono::Utc::now().timestamp()).unwrap_or(0);
     let live = Live {
         feed,
         rx: sub.live,
@@ -93,8 +80,8 @@ pub async fn events(
         until: tokio::time::Instant::now() + Duration::from_secs(remaining),
         revocation: Revocation {
             store: st.store.clone(),
-            jti: user.claims.jti.clone(),
-            fid: user.claims.fid.clone(),
+            jti: acct.claims().jti.clone(),
+            fid: acct.claims().fid.clone(),
             every: Duration::from_secs(st.settings.events.heartbeat_secs.max(1)),
             next: tokio::time::Instant::now() + Duration::from_secs(st.settings.events.heartbeat_secs.max(1)),
         },

@@ -1,4 +1,5 @@
-//! Extractors: the bearer-token account, and JSON/query bodies whose rejections are problems.
+//! Extractors: the bearer-token account, mailbox and message paths checked before the handler
+//! runs, and JSON/query bodies whose rejections are problems.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -8,7 +9,12 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 
-use crate::{auth::jwt::Claims, error::ApiError, state::AppState};
+use crate::{
+    auth::jwt::Claims,
+    error::ApiError,
+    imap::encode::{MailboxName, Section},
+    state::AppState,
+};
 
 /// The account a valid, unrevoked access token names.
 #[derive(Debug)]
@@ -138,5 +144,71 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
             Ok(Path(v)) => Ok(Self(v)),
             Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
         }
+    }
+}
+
+/// The `{mailbox}` of a route with one path parameter, checked by `MailboxName::parse` (422
+/// `mailbox-name-too-long`, or 400 for a name that is not one).
+#[derive(Debug)]
+pub struct MailboxPath(pub MailboxName);
+
+impl<S: Send + Sync> FromRequestParts<S> for MailboxPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let ApiPath(name) = ApiPath::<String>::from_request_parts(parts, state).await?;
+        Ok(Self(MailboxName::parse(&name)?))
+    }
+}
+
+/// `{mailbox}` and `{uid}` of a message route: the name checked as by [`MailboxPath`], then the
+/// UID (400 for 0: UIDs start at 1).
+#[derive(Debug)]
+pub struct MessagePath {
+    /// The mailbox.
+    pub mailbox: MailboxName,
+    /// The message's UID, at least 1.
+    pub uid: u32,
+}
+
+impl MessagePath {
+    fn checked(name: &str, uid: u32) -> Result<Self, ApiError> {
+        let mailbox = MailboxName::parse(name)?;
+        if uid == 0 {
+            return Err(ApiError::bad_request("UIDs start at 1"));
+        }
+        Ok(Self { mailbox, uid })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for MessagePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let ApiPath((name, uid)) = ApiPath::<(String, u32)>::from_request_parts(parts, state).await?;
+        Self::checked(&name, uid)
+    }
+}
+
+/// `{mailbox}`, `{uid}` and `{section}` of a part route: the message as by [`MessagePath`],
+/// then the section by `Section::parse`.
+#[derive(Debug)]
+pub struct PartPath {
+    /// The message.
+    pub message: MessagePath,
+    /// The section (the part id).
+    pub section: Section,
+    /// The section as the path gave it.
+    pub part_id: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PartPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let ApiPath((name, uid, part_id)) = ApiPath::<(String, u32, String)>::from_request_parts(parts, state).await?;
+        let message = MessagePath::checked(&name, uid)?;
+        let section = Section::parse(&part_id)?;
+        Ok(Self { message, section, part_id })
     }
 }

@@ -15,7 +15,7 @@ pub async fn healthz() -> Json<Health> {
 /// Readiness: the database answers and shutdown has not begun.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses(
     (status = 200, body = Health),
-    (status = 503, body = crate::views::problem::Problem, content_type = "application/problem+json"),
+    (status = 503, body = crate::views::problem::Problem, content_type = "application/problem+json", description = "the database does not answer, or shutdown has begun"),
 ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     if !state.ready.load(Ordering::SeqCst) {

@@ -12,7 +12,7 @@ use axum::{
 };
 use ring::digest;
 
-use super::messages::header_value;
+use super::headers::header_value;
 use crate::{error::ApiError, state::AppState};
 
 /// A write's result, as it is sent and stored.

@@ -3,24 +3,24 @@
 
 use axum::{
     Json,
-    extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
 use super::{
-    extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
+    account::Account,
+    extract::{ApiJson, ApiQuery, MailboxPath},
+    headers::header_value,
     mailbox_views,
-    messages::{header_value, segment},
+    urls::segment,
 };
 use crate::{
     error::ApiError,
     imap::{
-        AccountPool, ImapError,
+        ImapError,
         encode::{ListPattern, MailboxName, Role},
-        mailbox, manage, run,
+        mailbox, manage,
     },
-    state::AppState,
     views::{
         mailbox::{CreateMailbox, DeleteQuery, Mailbox, RenameMailbox},
         problem::Problem,
@@ -37,13 +37,10 @@ fn write_error(e: ImapError) -> ApiError {
 }
 
 /// The mailbox view of `name`, with a Location header.
-async fn created(pool: &AccountPool, name: MailboxName, status: StatusCode) -> Result<Response, ApiError> {
+async fn created(acct: &Account, name: MailboxName, status: StatusCode) -> Result<Response, ApiError> {
     let pattern = ListPattern::matching(&name);
-    let (entries, source) = run::read(pool, |c| {
-        let pattern = pattern.clone();
-        Box::pin(async move { mailbox::list(c, &pattern, false, true).await })
-    })
-    .await?;
+    let (entries, source) =
+        acct.read(|mut c| async move { mailbox::list(&mut c, &pattern, false, true).await }).await?;
     let view: Mailbox = mailbox_views::mailbox_list(&entries, source)
         .items
         .into_iter()
@@ -58,35 +55,28 @@ async fn created(pool: &AccountPool, name: MailboxName, status: StatusCode) -> R
 #[utoipa::path(post, path = "/v1/mailboxes", tag = "mailboxes", security(("bearer" = [])), request_body = CreateMailbox,
     responses(
         (status = 201, body = Mailbox, headers(("Location" = String, description = "the mailbox URL"))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "already exists"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "role not possible"),
     ))]
-pub async fn create_mailbox(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiJson(req): ApiJson<CreateMailbox>,
-) -> Result<Response, ApiError> {
+pub async fn create_mailbox(acct: Account, ApiJson(req): ApiJson<CreateMailbox>) -> Result<Response, ApiError> {
     let role = match req.role.as_deref() {
         None => None,
         Some(r) => Some(Role::parse(r).ok_or_else(|| ApiError::invalid_property("role", "unknown role"))?),
     };
-    let pool = state.pool_for(&user.claims.sub).await?;
     let full = match &req.parent {
         None => MailboxName::parse(&req.name)?,
         Some(parent) => {
-            let delim = run::read(&pool, |c| Box::pin(async move { manage::delimiter(c).await }))
-                .await?
-                .unwrap_or_else(|| "/".into());
+            let delim =
+                acct.read(|mut c| async move { manage::delimiter(&mut c).await }).await?.unwrap_or_else(|| "/".into());
             MailboxName::parse(&format!("{parent}{delim}{}", req.name))?
         }
     };
     let subscribe = req.subscribe.unwrap_or(true);
-    let name = full.clone();
-    run::once(&pool, move |c| Box::pin(async move { manage::create(c, &name, role, subscribe).await }))
+    let name = &full;
+    acct.write(|mut c| async move { manage::create(&mut c, name, role, subscribe).await })
         .await
-        .map_err(write_error)?;
-    created(&pool, full, StatusCode::CREATED).await
+        .map_err(|e| e.map_imap(write_error))?;
+    created(&acct, full, StatusCode::CREATED).await
 }
 
 /// Rename a mailbox; its children move with it.
@@ -94,26 +84,22 @@ pub async fn create_mailbox(
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
     responses(
         (status = 200, body = Mailbox, headers(("Location" = String, description = "the new mailbox URL"))),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "the new name exists"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "INBOX rename without allowInboxRename"),
     ))]
 pub async fn rename_mailbox(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath(name): ApiPath<String>,
+    acct: Account,
+    MailboxPath(from): MailboxPath,
     ApiJson(req): ApiJson<RenameMailbox>,
 ) -> Result<Response, ApiError> {
-    let from = MailboxName::parse(&name)?;
     let to = MailboxName::parse(&req.name)?;
     if from.is_inbox() && req.allow_inbox_rename != Some(true) {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "inbox-rename", "Renaming INBOX moves its messages")
             .detail("renaming INBOX moves all its messages into the new mailbox and leaves INBOX empty; send allowInboxRename: true"));
     }
-    let pool = state.pool_for(&user.claims.sub).await?;
-    let (f, t) = (from.clone(), to.clone());
-    run::once(&pool, move |c| Box::pin(async move { manage::rename(c, &f, &t).await })).await?;
-    created(&pool, to, StatusCode::OK).await
+    let new = &to;
+    acct.write(|mut c| async move { manage::rename(&mut c, &from, new).await }).await?;
+    created(&acct, to, StatusCode::OK).await
 }
 
 /// Delete a mailbox: 409 if it has children, unless `recursive=true`. INBOX cannot be deleted.
@@ -122,23 +108,18 @@ pub async fn rename_mailbox(
     responses(
         (status = 204, description = "deleted"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "INBOX"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "has children"),
     ))]
 pub async fn delete_mailbox(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath(name): ApiPath<String>,
+    acct: Account,
     ApiQuery(q): ApiQuery<DeleteQuery>,
+    MailboxPath(mailbox): MailboxPath,
 ) -> Result<StatusCode, ApiError> {
-    let mailbox = MailboxName::parse(&name)?;
     if mailbox.is_inbox() {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "cannot", "INBOX cannot be deleted"));
     }
     let recursive = q.recursive.unwrap_or(false);
-    let pool = state.pool_for(&user.claims.sub).await?;
-    let outcome =
-        run::once(&pool, move |c| Box::pin(async move { manage::delete(c, &mailbox, recursive).await })).await?;
+    let outcome = acct.write(|mut c| async move { manage::delete(&mut c, &mailbox, recursive).await }).await?;
     match outcome {
         manage::Deleted::Done => Ok(StatusCode::NO_CONTENT),
         manage::Deleted::Missing => {
@@ -152,33 +133,23 @@ pub async fn delete_mailbox(
     }
 }
 
-async fn subscription(state: AppState, user: AuthUser, name: String, on: bool) -> Result<StatusCode, ApiError> {
-    let mailbox = MailboxName::parse(&name)?;
-    let pool = state.pool_for(&user.claims.sub).await?;
-    run::once(&pool, move |c| Box::pin(async move { manage::set_subscribed(c, &mailbox, on).await })).await?;
+async fn subscription(acct: Account, mailbox: MailboxName, on: bool) -> Result<StatusCode, ApiError> {
+    acct.write(|mut c| async move { manage::set_subscribed(&mut c, &mailbox, on).await }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Subscribe to a mailbox.
 #[utoipa::path(put, path = "/v1/mailboxes/{mailbox}/subscription", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
-    responses((status = 204, description = "subscribed"), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn subscribe(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath(name): ApiPath<String>,
-) -> Result<StatusCode, ApiError> {
-    subscription(state, user, name, true).await
+    responses((status = 204, description = "subscribed")))]
+pub async fn subscribe(acct: Account, MailboxPath(mailbox): MailboxPath) -> Result<StatusCode, ApiError> {
+    subscription(acct, mailbox, true).await
 }
 
 /// Unsubscribe from a mailbox.
 #[utoipa::path(delete, path = "/v1/mailboxes/{mailbox}/subscription", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
-    responses((status = 204, description = "unsubscribed"), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn unsubscribe(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath(name): ApiPath<String>,
-) -> Result<StatusCode, ApiError> {
-    subscription(state, user, name, false).await
+    responses((status = 204, description = "unsubscribed")))]
+pub async fn unsubscribe(acct: Account, MailboxPath(mailbox): MailboxPath) -> Result<StatusCode, ApiError> {
+    subscription(acct, mailbox, false).await
 }

@@ -1,15 +1,15 @@
 //! `POST /v1/mailboxes/{mailbox}/select`, `/noop`, `/check`, `/close` and `/expunge`.
 
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{Json, http::StatusCode};
 
 use super::{
-    extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
-    mailbox_views,
+    account::Account,
+    extract::{ApiJson, ApiQuery, MailboxPath},
+    limits, mailbox_views,
 };
 use crate::{
     error::ApiError,
-    imap::{commands, encode::MailboxName, run},
-    state::AppState,
+    imap::commands,
     views::{
         mailbox::{CloseQuery, ExpungeRequest, ExpungeResult, MailboxState, NoopResult},
         problem::Problem,
@@ -19,67 +19,42 @@ use crate::{
 /// SELECT a mailbox read-write and return its full state.
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/select", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
-    responses((status = 200, body = MailboxState), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn select(
-    State(st): State<AppState>,
-    user: AuthUser,
-    ApiPath(name): ApiPath<String>,
-) -> Result<Json<MailboxState>, ApiError> {
-    let mailbox = MailboxName::parse(&name)?;
-    let pool = st.pool_for(&user.claims.sub).await?;
-    let m = mailbox.clone();
-    let s = run::once(&pool, move |c| Box::pin(async move { commands::select(c, &m).await })).await?;
+    responses((status = 200, body = MailboxState)))]
+pub async fn select(acct: Account, MailboxPath(mailbox): MailboxPath) -> Result<Json<MailboxState>, ApiError> {
+    let name = &mailbox;
+    let s = acct.write(|mut c| async move { commands::select(&mut c, name).await }).await?;
     Ok(Json(mailbox_views::mailbox_state(mailbox.as_str(), &s)))
 }
 
 /// NOOP on the mailbox: what the server reports pending.
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/noop", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
-    responses((status = 200, body = NoopResult), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn noop(
-    State(st): State<AppState>,
-    user: AuthUser,
-    ApiPath(name): ApiPath<String>,
-) -> Result<Json<NoopResult>, ApiError> {
-    let mailbox = MailboxName::parse(&name)?;
-    let pool = st.pool_for(&user.claims.sub).await?;
-    let p = run::read(&pool, |c| {
-        let m = mailbox.clone();
-        Box::pin(async move { commands::noop(c, &m).await })
-    })
-    .await?;
+    responses((status = 200, body = NoopResult)))]
+pub async fn noop(acct: Account, MailboxPath(mailbox): MailboxPath) -> Result<Json<NoopResult>, ApiError> {
+    let p = acct.read(|mut c| async move { commands::noop(&mut c, &mailbox).await }).await?;
     Ok(Json(NoopResult { exists: p.exists, expunged: p.expunged, flag_changes: p.flag_changes }))
 }
 
 /// CHECK (NOOP on IMAP4rev2).
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/check", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
-    responses((status = 204, description = "done"), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn check(
-    State(st): State<AppState>,
-    user: AuthUser,
-    ApiPath(name): ApiPath<String>,
-) -> Result<StatusCode, ApiError> {
-    let mailbox = MailboxName::parse(&name)?;
-    let pool = st.pool_for(&user.claims.sub).await?;
-    run::once(&pool, move |c| Box::pin(async move { commands::check(c, &mailbox).await })).await?;
+    responses((status = 204, description = "done")))]
+pub async fn check(acct: Account, MailboxPath(mailbox): MailboxPath) -> Result<StatusCode, ApiError> {
+    acct.write(|mut c| async move { commands::check(&mut c, &mailbox).await }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// CLOSE (expunges `\Deleted` messages), or UNSELECT with `expunge=false`.
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/close", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"), CloseQuery),
-    responses((status = 204, description = "done"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "done")))]
 pub async fn close(
-    State(st): State<AppState>,
-    user: AuthUser,
-    ApiPath(name): ApiPath<String>,
+    acct: Account,
     ApiQuery(q): ApiQuery<CloseQuery>,
+    MailboxPath(mailbox): MailboxPath,
 ) -> Result<StatusCode, ApiError> {
-    let mailbox = MailboxName::parse(&name)?;
     let expunge = q.expunge.unwrap_or(true);
-    let pool = st.pool_for(&user.claims.sub).await?;
-    run::once(&pool, move |c| Box::pin(async move { commands::close(c, &mailbox, expunge).await })).await?;
+    acct.write(|mut c| async move { commands::close(&mut c, &mailbox, expunge).await }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -89,18 +64,16 @@ pub async fn close(
     request_body = ExpungeRequest,
     responses(
         (status = 200, body = ExpungeResult),
-        (status = 400, body = Problem, content_type = "application/problem+json", description = "neither uids nor all=true"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "neither uids nor all=true, or both"),
         (status = 501, body = Problem, content_type = "application/problem+json", description = "uids without UIDPLUS"),
     ))]
 pub async fn expunge(
-    State(st): State<AppState>,
-    user: AuthUser,
-    ApiPath(name): ApiPath<String>,
+    acct: Account,
+    MailboxPath(mailbox): MailboxPath,
     ApiJson(req): ApiJson<ExpungeRequest>,
 ) -> Result<Json<ExpungeResult>, ApiError> {
-    let mailbox = MailboxName::parse(&name)?;
     if let Some(u) = &req.uids {
-        super::messages::check_uids(u)?;
+        limits::check_uids(u)?;
     }
     match (&req.uids, req.all) {
         (Some(_), Some(true)) => return Err(ApiError::bad_request("use either uids or all")),
@@ -109,10 +82,7 @@ pub async fn expunge(
         }
         _ => {}
     }
-    let pool = st.pool_for(&user.claims.sub).await?;
-    let uids = req.uids;
     let gone =
-        run::once(&pool, move |c| Box::pin(async move { commands::expunge(c, &mailbox, uids.as_deref()).await }))
-            .await?;
+        acct.write(|mut c| async move { commands::expunge(&mut c, &mailbox, req.uids.as_deref()).await }).await?;
     Ok(Json(ExpungeResult { expunged: gone }))
 }

@@ -2,42 +2,29 @@
 
 use axum::{
     Json,
-    extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
 use super::{
-    extract::{ApiPath, ApiQuery, AuthUser},
+    account::Account,
+    extract::{ApiQuery, MailboxPath},
+    headers::{header_value, not_modified},
     mailbox_views,
-    messages::{header_value, not_modified},
 };
 use crate::{
     error::ApiError,
-    imap::{
-        encode::{ListPattern, MailboxName},
-        mailbox, run,
-    },
-    state::AppState,
-    views::{
-        mailbox::{ListQuery, MailboxList, MailboxState, MailboxStatus},
-        problem::Problem,
-    },
+    imap::{encode::ListPattern, mailbox},
+    views::mailbox::{ListQuery, MailboxList, MailboxState, MailboxStatus},
 };
 
 /// List mailboxes with attributes, role, subscription and counts.
 #[utoipa::path(get, path = "/v1/mailboxes", tag = "mailboxes", params(ListQuery), security(("bearer" = [])), responses(
     (status = 200, body = MailboxList, headers(("ETag" = String, description = "changes whenever the list changes"))),
     (status = 304, description = "If-None-Match matched"),
-    (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 502, body = Problem, content_type = "application/problem+json"),
-    (status = 503, body = Problem, content_type = "application/problem+json"),
-    (status = 504, body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn list_mailboxes(
-    State(state): State<AppState>,
-    user: AuthUser,
+    acct: Account,
     ApiQuery(q): ApiQuery<ListQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -47,12 +34,8 @@ pub async fn list_mailboxes(
     };
     let subscribed = q.subscribed.unwrap_or(false);
     let counts = q.counts.unwrap_or(true);
-    let pool = state.pool_for(&user.claims.sub).await?;
-    let (entries, source) = run::read(&pool, |c| {
-        let pattern = pattern.clone();
-        Box::pin(async move { mailbox::list(c, &pattern, subscribed, counts).await })
-    })
-    .await?;
+    let (entries, source) =
+        acct.read(|mut c| async move { mailbox::list(&mut c, &pattern, subscribed, counts).await }).await?;
     let list = mailbox_views::mailbox_list(&entries, source);
     // The list's ETag covers every name, attribute and state in it.
     let body = serde_json::to_vec(&list).map_err(ApiError::internal)?;
@@ -77,25 +60,14 @@ fn with_etag(headers: &HeaderMap, etag: &str, body: impl IntoResponse) -> Result
     responses(
         (status = 200, body = MailboxState, headers(("ETag" = String, description = "the state token"))),
         (status = 304, description = "If-None-Match matched"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 502, body = Problem, content_type = "application/problem+json"),
-        (status = 504, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_mailbox(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath(name): ApiPath<String>,
+    acct: Account,
+    MailboxPath(name): MailboxPath,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let name = MailboxName::parse(&name)?;
-    let pool = state.pool_for(&user.claims.sub).await?;
-    let selected = run::read(&pool, |c| {
-        let name = name.clone();
-        Box::pin(async move { mailbox::examine(c, &name).await })
-    })
-    .await?;
+    let m = &name;
+    let selected = acct.read(|mut c| async move { mailbox::examine(&mut c, m).await }).await?;
     let view = mailbox_views::mailbox_state(name.as_str(), &selected);
     let etag = format!("\"{}\"", view.state);
     with_etag(&headers, &etag, Json(view))
@@ -106,22 +78,12 @@ pub async fn get_mailbox(
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
     responses(
         (status = 200, body = MailboxStatus),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 502, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_mailbox_status(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath(name): ApiPath<String>,
+    acct: Account,
+    MailboxPath(name): MailboxPath,
 ) -> Result<Json<MailboxStatus>, ApiError> {
-    let name = MailboxName::parse(&name)?;
-    let pool = state.pool_for(&user.claims.sub).await?;
-    let status = run::read(&pool, |c| {
-        let name = name.clone();
-        Box::pin(async move { mailbox::status(c, &name).await })
-    })
-    .await?;
+    let m = &name;
+    let status = acct.read(|mut c| async move { mailbox::status(&mut c, m).await }).await?;
     Ok(Json(mailbox_views::mailbox_status(name.as_str(), &status)))
 }

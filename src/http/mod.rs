@@ -1,13 +1,17 @@
 //! HTTP boundary: routes (one file per resource), extractors, OpenAPI and middleware. It
 //! holds no SQL and no IMAP syntax.
 
+pub mod account;
 pub mod auth;
 pub mod capabilities;
 pub mod changes;
 pub mod events;
 pub mod extract;
+pub mod found;
+pub mod headers;
 pub mod health;
 pub mod idempotency;
+pub mod limits;
 pub mod mailbox_manage;
 pub mod mailbox_state;
 pub mod mailbox_views;
@@ -19,6 +23,7 @@ pub mod openapi_rules;
 pub mod request_id;
 pub mod search;
 pub mod serve;
+pub mod urls;
 pub mod webhooks;
 
 use std::time::Duration;

@@ -4,12 +4,17 @@
 
 use serde_json::{Value, json};
 
+use super::limits::{
+    BODY_VALUE_MAX, CHANGES_MAX, FILTER_TEXT_MAX, MULTI_SEARCH_MAX, PAGE_MAX, SEARCH_MAILBOXES_MAX, UIDS_MAX,
+};
+use crate::config::MAILBOX_NAME_MAX_BYTES;
+
 /// A mailbox name or LIST pattern as `MailboxName::parse` and `ListPattern::parse` accept it:
 /// 1 to 1000 bytes of UTF-8 (`maxLength` counts characters, so the byte bound is only in the
 /// description), no control characters (Unicode `Cc`).
 pub fn name_schema() -> Value {
     json!({
-        "type": "string", "minLength": 1, "maxLength": 1000,
+        "type": "string", "minLength": 1, "maxLength": MAILBOX_NAME_MAX_BYTES,
         "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$",
     })
 }
@@ -40,9 +45,9 @@ pub fn apply(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-/// A list of 1 to 1000 UIDs (`messages::check_uids`).
+/// A list of 1 to [`UIDS_MAX`] UIDs (`limits::check_uids`).
 fn uids_schema() -> Value {
-    json!({"type": "array", "items": u32_schema(1), "minItems": 1, "maxItems": 1000})
+    json!({"type": "array", "items": u32_schema(1), "minItems": 1, "maxItems": UIDS_MAX})
 }
 
 /// Merges `extra` into the property `prop` of the schema `name`.
@@ -101,13 +106,12 @@ fn bodies(s: &mut serde_json::Map<String, Value>) {
         "keywords",
         json!({"type": ["object", "null"], "additionalProperties": {"type": ["boolean", "null"]}}),
     );
-    for (schema, max) in [("SearchRequest", 500), ("MultiSearchRequest", 200)] {
+    for (schema, max) in [("SearchRequest", PAGE_MAX), ("MultiSearchRequest", MULTI_SEARCH_MAX)] {
         refine(s, schema, "filter", json!({"type": ["object", "null"]}));
         refine(s, schema, "limit", json!({"type": ["integer", "null"], "minimum": 1, "maximum": max}));
     }
     refine(s, "SearchRequest", "return", json!({"type": ["string", "null"], "enum": ["uids", "summaries", null]}));
-    let names =
-        json!({"type": ["array", "null"], "items": name_schema(), "maxItems": crate::http::search::MAX_MAILBOXES});
+    let names = json!({"type": ["array", "null"], "items": name_schema(), "maxItems": SEARCH_MAILBOXES_MAX});
     refine(s, "MultiSearchRequest", "mailboxes", names);
     refine(
         s,
@@ -131,20 +135,20 @@ const DATE: &str = "^(?:(?:19|[2-9][0-9])[0-9]{2}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]
 
 /// The schema of a query parameter the handler checks beyond its Rust type.
 fn query_schema(path: &str, name: &str) -> Option<Value> {
-    let text = json!({"type": "string", "maxLength": 1000, "pattern": "^[^\\u0000]*$"});
+    let text = json!({"type": "string", "maxLength": FILTER_TEXT_MAX, "pattern": "^[^\\u0000]*$"});
     Some(match (path.rsplit('/').next().unwrap_or(""), name) {
-        ("messages", "limit") => json!({"type": "integer", "minimum": 1, "maximum": 500}),
+        ("messages", "limit") => json!({"type": "integer", "minimum": 1, "maximum": PAGE_MAX}),
         ("messages", "since" | "before") => json!({"type": "string", "pattern": DATE}),
         ("messages", "from" | "to" | "subject" | "text") => text,
         ("messages", "larger" | "smaller") => u32_schema(0),
         ("messages", "receivedAt") => json!({"type": "string", "format": "date-time"}),
-        ("{uid}", "maxBodyValueBytes") => json!({"type": "integer", "minimum": 1, "maximum": 4_194_304}),
+        ("{uid}", "maxBodyValueBytes") => json!({"type": "integer", "minimum": 1, "maximum": BODY_VALUE_MAX}),
         // Comma-separated mailbox names (each checked by `MailboxName::parse`); empty: INBOX.
         ("events", "mailboxes") => {
             let one = "[^,\\u0000-\\u001f\\u007f-\\u009f]+";
             json!({"type": "string", "pattern": format!("^({one}(,{one})*)?$")})
         }
-        ("changes", "maxChanges") => json!({"type": "integer", "minimum": 1, "maximum": 10_000}),
+        ("changes", "maxChanges") => json!({"type": "integer", "minimum": 1, "maximum": CHANGES_MAX}),
         ("headers", "form") => json!({"type": "string", "enum": ["json", "raw"]}),
         (_, "disposition") => json!({"type": "string", "enum": ["attachment", "inline"]}),
         _ => return None,
@@ -202,8 +206,19 @@ fn operation(path: &str, op: &mut Value) {
         shared.push(("409", "uidValidity does not match the mailbox"));
     }
     if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+        // One text per status: the shared meanings joined, after the route's own (if any).
+        let mut texts: Vec<(&str, String)> = Vec::new();
         for (code, description) in shared {
-            responses.entry(code).or_insert_with(|| problem(description));
+            match texts.iter_mut().find(|(c, _)| *c == code) {
+                Some((_, text)) => *text = format!("{text}; or {description}"),
+                None => texts.push((code, description.to_string())),
+            }
+        }
+        for (code, text) in texts {
+            let response = responses.entry(code).or_insert_with(|| problem(""));
+            let own = response.get("description").and_then(Value::as_str).unwrap_or_default();
+            let merged = if own.is_empty() { text } else { format!("{own}; or {text}") };
+            response["description"] = merged.into();
         }
         for (code, response) in responses.iter_mut() {
             let Some(response) = response.as_object_mut() else { continue };
@@ -258,26 +273,5 @@ fn operation(path: &str, op: &mut Value) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shared_answers_and_descriptions() {
-        let mut op = json!({
-            "security": [{"bearer": []}],
-            "parameters": [{"name": "mailbox", "in": "path", "schema": {"type": "string"}},
-                           {"name": "uidValidity", "in": "query", "schema": {"type": "integer"}}],
-            "responses": {"200": {"description": ""}, "404": {"description": "gone"}},
-        });
-        operation("/v1/mailboxes/{mailbox}", &mut op);
-        let r = &op["responses"];
-        assert_eq!(r["200"]["description"], "OK");
-        assert_eq!(r["404"]["description"], "gone", "declared answers are kept");
-        for code in ["400", "401", "409", "429", "502", "503", "504"] {
-            assert!(r.get(code).is_some(), "{code}");
-        }
-        assert!(r.get("415").is_none(), "no JSON body");
-        assert_eq!(op["parameters"][0]["schema"], name_schema());
-        assert_eq!(op["parameters"][1]["schema"]["maximum"], u32::MAX);
-    }
-}
+#[path = "openapi_rules_tests.rs"]
+mod tests;

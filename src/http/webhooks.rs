@@ -7,10 +7,13 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::extract::{ApiJson, ApiPath, AuthUser};
+use super::{
+    account::Account,
+    extract::{ApiJson, ApiPath, AuthUser},
+};
 use crate::{
     error::ApiError,
-    imap::{encode::MailboxName, mailbox, run},
+    imap::encode::MailboxName,
     state::AppState,
     store::{deliveries::Delivery, webhooks::Webhook as Row},
     views::{
@@ -45,18 +48,16 @@ fn too_many(max: usize) -> ApiError {
     request_body = NewWebhook,
     responses(
         (status = 201, body = Webhook, headers(("Location" = String, description = "the webhook"))),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "a mailbox does not exist"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "too many webhooks"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "URL refused (scheme, allow-list, internal address), unknown event type, or the account's webhooks would follow more than `events.max_mailboxes` mailboxes together (`too-many-watched-mailboxes`)"),
     ))]
 pub async fn create_webhook(
     State(st): State<AppState>,
-    user: AuthUser,
+    acct: Account,
     ApiJson(req): ApiJson<NewWebhook>,
 ) -> Result<Response, ApiError> {
-    let account = user.claims.sub.clone();
+    let account = acct.id().to_string();
     let events = req.events.unwrap_or_else(|| EVENT_TYPES.iter().map(|e| e.to_string()).collect());
     if events.is_empty() || events.iter().any(|e| !EVENT_TYPES.contains(&e.as_str())) {
         return Err(ApiError::invalid_property(
@@ -69,10 +70,7 @@ pub async fn create_webhook(
     if names.is_empty() || names.len() > max {
         return Err(ApiError::invalid_property("mailboxes", "between 1 and max_mailboxes names"));
     }
-    let mut mailboxes = Vec::with_capacity(names.len());
-    for n in &names {
-        mailboxes.push(MailboxName::parse(n)?);
-    }
+    let mailboxes = names.iter().map(|n| MailboxName::parse(n)).collect::<Result<Vec<_>, _>>()?;
     // No name is resolved here (only at each delivery), so the answer tells nothing of DNS.
     ssrf::check(&req.url, &st.settings.webhooks).map_err(|e| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "webhook-url-refused", "This URL cannot receive webhooks")
@@ -93,14 +91,7 @@ pub async fn create_webhook(
     if followed.len() > max {
         return Err(crate::sync::events::StreamRefused::TooManyMailboxes(max).into());
     }
-    let pool = st.pool_for(&account).await?;
-    for m in &mailboxes {
-        run::read(&pool, |c| {
-            let m = m.clone();
-            Box::pin(async move { mailbox::status(c, &m).await })
-        })
-        .await?;
-    }
+    acct.mailboxes_exist(&mailboxes).await?;
     let id = format!("wh_{}", uuid::Uuid::new_v4().simple());
     let secret = sign::new_secret();
     let row = Row {
@@ -129,7 +120,7 @@ pub async fn create_webhook(
 
 /// The account's webhooks (without secrets).
 #[utoipa::path(get, path = "/v1/webhooks", tag = "sync", security(("bearer" = [])),
-    responses((status = 200, body = WebhookList), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = WebhookList)))]
 pub async fn list_webhooks(State(st): State<AppState>, user: AuthUser) -> Result<Json<WebhookList>, ApiError> {
     let rows = st.store.webhooks(&user.claims.sub).await?;
     Ok(Json(WebhookList { items: rows.iter().map(|r| view(r, None)).collect() }))
@@ -138,7 +129,7 @@ pub async fn list_webhooks(State(st): State<AppState>, user: AuthUser) -> Result
 /// Deletes a webhook and its queued deliveries.
 #[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "sync", security(("bearer" = [])),
     params(("id" = String, Path, description = "Webhook id")),
-    responses((status = 204, description = "deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "deleted"), (status = 404, body = Problem, content_type = "application/problem+json", description = "no such webhook of this account")))]
 pub async fn delete_webhook(
     State(st): State<AppState>,
     user: AuthUser,
@@ -176,7 +167,7 @@ fn delivery_view(d: Delivery) -> DeliveryView {
 /// The webhook's 50 most recent deliveries with their attempts.
 #[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "sync", security(("bearer" = [])),
     params(("id" = String, Path, description = "Webhook id")),
-    responses((status = 200, body = DeliveryList), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = DeliveryList), (status = 404, body = Problem, content_type = "application/problem+json", description = "no such webhook of this account")))]
 pub async fn list_deliveries(
     State(st): State<AppState>,
     user: AuthUser,

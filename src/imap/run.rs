@@ -1,34 +1,40 @@
 //! Running an operation on a pooled connection, with one retry on a fresh connection when an
 //! idempotent read finds its pooled connection dead (for example after a server restart).
+//!
+//! An operation is a closure that takes the checked-out connection and returns a future that
+//! owns it (the connection goes back to the pool when that future ends). Taking the connection
+//! by value keeps the future free of higher-ranked lifetimes, so callers' futures stay `Send`
+//! without boxing.
 
-use futures_util::future::BoxFuture;
+use std::future::Future;
 
-use super::{error::ImapError, pool::AccountPool, session::ImapConn};
+use super::{error::ImapError, pool::AccountPool, pool::Pooled};
 
 /// Runs a read-only `op`. If the pooled connection turns out to be dead, the account's idle
-/// connections are dropped and `op` runs once more on a new connection. Never use this for
-/// commands that change mailbox state.
-pub async fn read<T, F>(pool: &AccountPool, op: F) -> Result<T, ImapError>
+/// connections are dropped and `op` (a clone of it) runs once more on a new connection. Never
+/// use this for commands that change mailbox state.
+pub async fn read<T, F, Fut>(pool: &AccountPool, op: F) -> Result<T, ImapError>
 where
-    F: for<'c> Fn(&'c mut ImapConn) -> BoxFuture<'c, Result<T, ImapError>>,
+    F: FnOnce(Pooled) -> Fut + Clone,
+    Fut: Future<Output = Result<T, ImapError>>,
 {
-    let mut conn = pool.get().await?;
-    match op(&mut conn).await {
+    let conn = pool.get().await?;
+    // The connection is dropped (back to the pool, or discarded) when the first run ends.
+    match op.clone()(conn).await {
         Err(e) if e.is_connection_failure() => {
-            drop(conn);
             drop(pool.drop_idle());
-            let mut conn = pool.get().await?;
-            op(&mut conn).await
+            let conn = pool.get().await?;
+            op(conn).await
         }
         other => other,
     }
 }
 
 /// Runs `op` exactly once (for commands that change state).
-pub async fn once<T, F>(pool: &AccountPool, op: F) -> Result<T, ImapError>
+pub async fn once<T, F, Fut>(pool: &AccountPool, op: F) -> Result<T, ImapError>
 where
-    F: for<'c> FnOnce(&'c mut ImapConn) -> BoxFuture<'c, Result<T, ImapError>>,
+    F: FnOnce(Pooled) -> Fut,
+    Fut: Future<Output = Result<T, ImapError>>,
 {
-    let mut conn = pool.get().await?;
-    op(&mut conn).await
+    op(pool.get().await?).await
 }

@@ -9,14 +9,16 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{flags::flag, message_url};
+use super::flags::flag;
 use crate::{
     error::ApiError,
     http::{
-        extract::{ApiPath, ApiQuery, AuthUser},
+        account::Account,
+        extract::{ApiQuery, MailboxPath},
         idempotency::{self, Outcome},
+        urls::message_url,
     },
-    imap::{encode::MailboxName, error::ImapError, run, transfer},
+    imap::{encode::MailboxName, error::ImapError, transfer},
     state::AppState,
     views::problem::Problem,
 };
@@ -55,20 +57,18 @@ pub struct Appended {
     responses(
         (status = 201, body = Appended, headers(("Location" = String, description = "the message URL"))),
         (status = 202, body = Appended, description = "stored; the server did not report the UID (no UIDPLUS)"),
-        (status = 404, body = Problem, content_type = "application/problem+json", description = "no such mailbox (TRYCREATE)"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 415, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json", description = "the message is larger than 32 MiB"),
+        (status = 415, body = Problem, content_type = "application/problem+json", description = "neither `message/rfc822` nor `multipart/form-data`"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "a NUL byte in the message, an invalid keyword or receivedAt, metadata that is not the expected JSON, or an Idempotency-Key used for a different request"),
         (status = 507, body = Problem, content_type = "application/problem+json", description = "over quota"),
     ))]
 pub async fn append_message(
     State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath(name): ApiPath<String>,
+    acct: Account,
     ApiQuery(q): ApiQuery<AppendQuery>,
+    MailboxPath(mailbox): MailboxPath,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let mailbox = MailboxName::parse(&name)?;
     let headers = req.headers().clone();
     let content_type =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
@@ -82,7 +82,7 @@ pub async fn append_message(
     let streamed = content_type.starts_with("message/rfc822") && !headers.contains_key("idempotency-key");
     if let (true, Some(len)) = (streamed, length) {
         let body = req.into_body().into_data_stream();
-        return append_streamed(&state, &user, mailbox, &q, len, body).await;
+        return append_streamed(&acct, mailbox, &q, len, body).await;
     }
     let (body, keywords, received) = if content_type.starts_with("message/rfc822") {
         let body =
@@ -106,7 +106,6 @@ pub async fn append_message(
         return Err(ApiError::invalid_property("body", "NUL bytes cannot be stored over IMAP"));
     }
     let (flags, received_at) = metadata(keywords.as_deref(), received.as_deref())?;
-    let account = user.claims.sub.clone();
     let print = idempotency::fingerprint(&[
         b"append",
         mailbox.as_str().as_bytes(),
@@ -114,18 +113,17 @@ pub async fn append_message(
         received.as_deref().unwrap_or("").as_bytes(),
         &body,
     ]);
+    let (target, flags) = (&mailbox, &flags);
     let work = || async {
-        let pool = state.pool_for(&account).await?;
-        let target = mailbox.clone();
-        let len = body.len();
         let data = futures_util::stream::iter([Ok(body.clone())]);
-        let done = run::once(&pool, move |c| {
-            Box::pin(async move { transfer::append(c, &target, &flags, received_at.as_ref(), len, data).await })
-        })
-        .await?;
+        let done = acct
+            .write(|mut c| async move {
+                transfer::append(&mut c, target, flags, received_at.as_ref(), body.len(), data).await
+            })
+            .await?;
         outcome(&mailbox, done)
     };
-    idempotency::once(&state, &user.claims.sub, &headers, print, work).await
+    idempotency::once(&state, acct.id(), &headers, print, work).await
 }
 
 /// Keywords and `receivedAt` to IMAP flags and a date.
@@ -161,8 +159,7 @@ fn outcome(mailbox: &MailboxName, done: transfer::Appended) -> Result<Outcome, A
 /// APPEND from the request body as it arrives: chunks go to the server as they come, NUL bytes
 /// are refused in each chunk, and memory stays at one chunk whatever the message size.
 async fn append_streamed(
-    state: &AppState,
-    user: &AuthUser,
+    acct: &Account,
     mailbox: MailboxName,
     q: &AppendQuery,
     len: usize,
@@ -178,12 +175,10 @@ async fn append_streamed(
         Ok(c) => Ok(c),
         Err(e) => Err(ImapError::Upload { nul: false, detail: format!("the upload failed: {e}") }),
     });
-    let pool = state.pool_for(&user.claims.sub).await?;
-    let target = mailbox.clone();
-    let done = run::once(&pool, move |c| {
-        Box::pin(async move { transfer::append(c, &target, &flags, received_at.as_ref(), len, data).await })
-    })
-    .await?;
+    let target = &mailbox;
+    let done = acct
+        .write(|mut c| async move { transfer::append(&mut c, target, &flags, received_at.as_ref(), len, data).await })
+        .await?;
     Ok(outcome(&mailbox, done)?.into_response())
 }
 

@@ -3,32 +3,31 @@
 
 use axum::{
     Json,
-    extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
-use super::{check_uid, header_value};
 use crate::{
     convert,
     error::ApiError,
-    http::extract::{ApiJson, ApiPath, AuthUser},
+    http::{
+        account::Account,
+        extract::{ApiJson, MailboxPath, MessagePath},
+        found::found,
+        headers::header_value,
+        limits,
+    },
     imap::{
         ImapError,
-        encode::{Flag, MailboxName, StoreMode},
+        encode::{Flag, StoreMode},
         flags::{self, FlagState, Stored},
         read::Read,
-        run,
     },
-    state::AppState,
     views::{
         message::{BulkFlags, BulkFlagsResult, FlagsPatch, MessageFlags, MessageImap},
         problem::Problem,
     },
 };
-
-/// Most UIDs in one bulk change.
-pub const MAX_UIDS: usize = 1000;
 
 /// A keyword from the API (`$deleted` included) as a flag to store.
 pub fn flag(k: &str, field: &str) -> Result<Flag, ApiError> {
@@ -49,19 +48,13 @@ fn precondition_failed(detail: &str) -> ApiError {
         .detail(detail.to_string())
 }
 
-fn stored(found: Read<Stored>, expect: Option<u32>) -> Result<Stored, ApiError> {
-    match found {
-        Read::Found(s) => match &s.not_permanent {
-            Some(f) => Err(ApiError::invalid_property(
-                "keywords",
-                &format!("{f} cannot be stored permanently in this mailbox"),
-            )),
-            None => Ok(s),
-        },
-        Read::Stale { current } => {
-            Err(ApiError::uid_validity_changed(StatusCode::PRECONDITION_FAILED, expect.unwrap_or(0), current))
+fn stored(read: Read<Stored>, expect: Option<u32>) -> Result<Stored, ApiError> {
+    let s = found(read, StatusCode::PRECONDITION_FAILED, expect, || ApiError::bad_request("no UIDs given"))?;
+    match &s.not_permanent {
+        Some(f) => {
+            Err(ApiError::invalid_property("keywords", &format!("{f} cannot be stored permanently in this mailbox")))
         }
-        Read::NotFound => Err(ApiError::bad_request("no UIDs given")),
+        None => Ok(s),
     }
 }
 
@@ -98,19 +91,15 @@ fn if_match(headers: &HeaderMap) -> Result<Option<(u32, u64)>, ApiError> {
     request_body(content = FlagsPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, body = MessageFlags, headers(("ETag" = String, description = "the new ETag"))),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 412, body = Problem, content_type = "application/problem+json"),
+        (status = 412, body = Problem, content_type = "application/problem+json", description = "the message changed since the ETag in If-Match, or the mailbox's UIDVALIDITY is not the one in it"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid or non-permanent keyword"),
     ))]
 pub async fn patch_message(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath((name, uid)): ApiPath<(String, u32)>,
+    acct: Account,
+    MessagePath { mailbox, uid }: MessagePath,
     headers: HeaderMap,
     ApiJson(patch): ApiJson<FlagsPatch>,
 ) -> Result<Response, ApiError> {
-    let mailbox = MailboxName::parse(&name)?;
-    let uid = check_uid(uid)?;
     let (mut add, mut remove) = (Vec::new(), Vec::new());
     for (k, v) in patch.keywords.iter().flatten() {
         let f = flag(k, &format!("keywords.{k}"))?;
@@ -123,13 +112,11 @@ pub async fn patch_message(
     }
     let condition = if_match(&headers)?;
     let (expect, since) = (condition.map(|c| c.0), condition.map(|c| c.1));
-    let pool = state.pool_for(&user.claims.sub).await?;
     let changes = vec![(StoreMode::Add, add), (StoreMode::Remove, remove)];
-    let found = run::once(&pool, move |c| {
-        Box::pin(async move { flags::store(c, &mailbox, &[uid], &changes, since, expect).await })
-    })
-    .await
-    .map_err(map_store_error)?;
+    let found = acct
+        .write(|mut c| async move { flags::store(&mut c, &mailbox, &[uid], &changes, since, expect).await })
+        .await
+        .map_err(|e| e.map_imap(map_store_error))?;
     let s = stored(found, expect)?;
     if s.modified.contains(&uid) {
         return Err(precondition_failed("the message was modified since the ETag in If-Match"));
@@ -149,17 +136,14 @@ pub async fn patch_message(
     request_body = BulkFlags,
     responses(
         (status = 200, body = BulkFlagsResult),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid or non-permanent keyword, or ifUnchangedSince is not a MODSEQ, or no CONDSTORE for it"),
     ))]
 pub async fn bulk_flags(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath(name): ApiPath<String>,
+    acct: Account,
+    MailboxPath(mailbox): MailboxPath,
     ApiJson(req): ApiJson<BulkFlags>,
 ) -> Result<Json<BulkFlagsResult>, ApiError> {
-    let mailbox = MailboxName::parse(&name)?;
-    super::check_uids(&req.uids)?;
+    limits::check_uids(&req.uids)?;
     if req.set.is_some() && (!req.add.is_empty() || !req.remove.is_empty()) {
         return Err(ApiError::bad_request("use either set, or add/remove"));
     }
@@ -174,13 +158,11 @@ pub async fn bulk_flags(
             Some(m.parse::<u64>().map_err(|_| ApiError::invalid_property("ifUnchangedSince", "must be a MODSEQ"))?)
         }
     };
-    let uids = req.uids.clone();
-    let pool = state.pool_for(&user.claims.sub).await?;
-    let found = run::once(&pool, move |c| {
-        Box::pin(async move { flags::store(c, &mailbox, &uids, &changes, since, None).await })
-    })
-    .await
-    .map_err(map_store_error)?;
+    let uids = &req.uids;
+    let found = acct
+        .write(|mut c| async move { flags::store(&mut c, &mailbox, uids, &changes, since, None).await })
+        .await
+        .map_err(|e| e.map_imap(map_store_error))?;
     let s = stored(found, None)?;
     let present: std::collections::HashSet<u32> = s.items.iter().map(|i| i.uid).collect();
     let mut not_found: Vec<u32> = req.uids.iter().copied().filter(|u| !present.contains(u)).collect();

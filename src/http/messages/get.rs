@@ -2,27 +2,23 @@
 
 use axum::{
     Json,
-    extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
-use super::{check_uid, found_message, header_value, not_modified, set_download_urls};
 use crate::{
     error::ApiError,
-    http::extract::{ApiPath, ApiQuery, AuthUser},
-    imap::{encode::MailboxName, message, run},
-    state::AppState,
-    views::{
-        message::{Message, MessageQuery},
-        problem::Problem,
+    http::{
+        account::Account,
+        extract::{ApiQuery, MessagePath},
+        found::found_message,
+        headers::{header_value, not_modified},
+        limits::{BODY_VALUE_DEFAULT, BODY_VALUE_MAX},
+        urls::set_download_urls,
     },
+    imap::message,
+    views::message::{Message, MessageQuery},
 };
-
-/// Default cap of each body value, in bytes.
-pub const DEFAULT_MAX_BODY_VALUE_BYTES: u32 = 256 * 1024;
-/// Largest accepted `maxBodyValueBytes`.
-pub const MAX_BODY_VALUE_BYTES: u32 = 4 * 1024 * 1024;
 
 /// The full message: envelope, keywords, part tree, text/HTML/attachment lists and decoded
 /// text. Never sets `\Seen`. `ETag` is `"uidValidity.modSeq"`, with `-b<maxBodyValueBytes>` for
@@ -36,35 +32,21 @@ pub const MAX_BODY_VALUE_BYTES: u32 = 4 * 1024 * 1024;
     responses(
         (status = 200, body = Message, headers(("ETag" = String, description = "\"uidValidity.modSeq\", with -b<maxBodyValueBytes> for a non-default limit and -sanitized with sanitize=true"))),
         (status = 304, description = "If-None-Match matched"),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "uidValidity does not match"),
-        (status = 502, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_message(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath((name, uid)): ApiPath<(String, u32)>,
+    acct: Account,
     ApiQuery(q): ApiQuery<MessageQuery>,
+    MessagePath { mailbox, uid }: MessagePath,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let mailbox = MailboxName::parse(&name)?;
-    let uid = check_uid(uid)?;
-    let max = q.max_body_value_bytes.unwrap_or(DEFAULT_MAX_BODY_VALUE_BYTES);
-    if !(1..=MAX_BODY_VALUE_BYTES).contains(&max) {
-        return Err(ApiError::bad_request(format!("maxBodyValueBytes must be between 1 and {MAX_BODY_VALUE_BYTES}")));
+    let max = q.max_body_value_bytes.unwrap_or(BODY_VALUE_DEFAULT);
+    if !(1..=BODY_VALUE_MAX).contains(&max) {
+        return Err(ApiError::bad_request(format!("maxBodyValueBytes must be between 1 and {BODY_VALUE_MAX}")));
     }
-    let pool = state.pool_for(&user.claims.sub).await?;
     let known = q.uid_validity;
-    let found = run::read(&pool, |c| {
-        let (mailbox, pools, account) = (mailbox.clone(), state.pools.clone(), user.claims.sub.clone());
-        Box::pin(async move {
-            let cache = crate::imap::cache::CacheScope::of(&pools, &account);
-            message::message(c, &mailbox, uid, known, max, Some(cache)).await
-        })
-    })
-    .await?;
+    let (name, cache) = (&mailbox, acct.cache());
+    let found =
+        acct.read(|mut c| async move { message::message(&mut c, name, uid, known, max, Some(cache)).await }).await?;
     let mut msg = found_message(found, uid, known)?;
     set_download_urls(&mut msg, mailbox.as_str(), uid);
     let sanitized = q.sanitize == Some(true);
@@ -89,7 +71,7 @@ pub async fn get_message(
 /// cached copy of one variant never answers for another.
 pub fn message_etag(uid_validity: u32, mod_seq: &str, max_body_value_bytes: u32, sanitized: bool) -> String {
     let limit = match max_body_value_bytes {
-        DEFAULT_MAX_BODY_VALUE_BYTES => String::new(),
+        BODY_VALUE_DEFAULT => String::new(),
         n => format!("-b{n}"),
     };
     format!("\"{uid_validity}.{mod_seq}{limit}{}\"", if sanitized { "-sanitized" } else { "" })
@@ -117,7 +99,7 @@ mod tests {
 
     #[test]
     fn the_sanitized_variant_has_its_own_etag() {
-        let d = DEFAULT_MAX_BODY_VALUE_BYTES;
+        let d = BODY_VALUE_DEFAULT;
         assert_eq!(message_etag(7, "42", d, false), "\"7.42\"");
         assert_eq!(message_etag(7, "42", d, true), "\"7.42-sanitized\"");
         assert_eq!(message_etag(7, "42", 3, true), "\"7.42-b3-sanitized\"");

@@ -10,17 +10,17 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{check_uid, download_headers, found_message, header_value, stream};
+use super::stream;
 use crate::{
     convert::stream::StreamDecoder,
     error::ApiError,
-    http::extract::{ApiPath, ApiQuery, AuthUser},
-    imap::{
-        encode::{MailboxName, Section},
-        message,
-        read::Read,
-        run,
+    http::{
+        account::Account,
+        extract::{ApiQuery, MessagePath, PartPath},
+        found::found_message,
+        headers::{download_headers, header_value},
     },
+    imap::{message, read::Read},
     state::AppState,
     views::{message::BodyPart, problem::Problem},
 };
@@ -98,33 +98,26 @@ pub struct PartQuery {
             ("Content-Disposition" = String, description = "`attachment` (or `inline`) with the part's file name"),
             ("Content-Security-Policy" = String, description = "`default-src 'none'; sandbox`"),
         )),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 502, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "the mailbox, message or part (`part-not-found`) does not exist"),
     ))]
 pub async fn get_part(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath((name, uid, section)): ApiPath<(String, u32, String)>,
+    acct: Account,
     ApiQuery(q): ApiQuery<PartQuery>,
+    PartPath { message: MessagePath { mailbox, uid }, section, part_id }: PartPath,
 ) -> Result<Response, ApiError> {
-    let mailbox = MailboxName::parse(&name)?;
-    let uid = check_uid(uid)?;
-    let sec = Section::parse(&section)?;
     let kind = match q.disposition.as_deref() {
         None | Some("attachment") => "attachment",
         Some("inline") => "inline",
         Some(_) => return Err(ApiError::bad_request("disposition is `attachment` or `inline`")),
     };
-    let pool = state.pool_for(&user.claims.sub).await?;
-    let mut conn = pool.get().await?;
+    let mut conn = acct.connection().await?;
     let tree = found_message(message::structure(&mut conn, &mailbox, uid, q.uid_validity).await?, uid, q.uid_validity)?;
-    let part: BodyPart = message::find_part(&tree, &section).cloned().ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, "part-not-found", "No such part").detail(section.clone())
+    let part: BodyPart = message::find_part(&tree, &part_id).cloned().ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "part-not-found", "No such part").detail(part_id.clone())
     })?;
     let decoder = StreamDecoder::new(part.imap.encoding.as_deref());
     // BODYSTRUCTURE sizes can be off for broken MIME: read the section to its real end.
-    let first = stream::first_chunk(&mut conn, uid, &sec, 0, None).await?;
+    let first = stream::first_chunk(&mut conn, uid, &section, 0, None).await?;
     // Nothing at all: an empty part, or the message was expunged since BODYSTRUCTURE (then 404
     // rather than a 200 with a cut body).
     if first.as_ref().is_some_and(Vec::is_empty)
@@ -132,9 +125,9 @@ pub async fn get_part(
     {
         return Err(ApiError::message_not_found(uid));
     }
-    let body = stream::body(conn, uid, sec, 0, None, decoder, first);
+    let body = stream::body(conn, uid, section, 0, None, decoder, first);
     let content_type = safe_content_type(&part.r#type, part.charset.as_deref());
-    let filename = safe_filename(part.name.as_deref(), &format!("part-{section}"));
+    let filename = safe_filename(part.name.as_deref(), &format!("part-{part_id}"));
     let mut out = HeaderMap::new();
     out.insert(header::CONTENT_TYPE, header_value(&content_type));
     out.insert(header::CONTENT_DISPOSITION, header_value(&content_disposition(kind, &filename)));
@@ -169,30 +162,25 @@ pub struct HeadersQuery {
     ),
     responses(
         (status = 200, content(([HeaderField] = "application/json"), (String = "text/plain")), description = "the fields (`form=raw`: the header block as text/plain)"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "`header-too-large`: the header is longer than `imap.header_max_bytes` (read it from `…/raw`)"),
     ))]
 pub async fn get_headers(
     State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath((name, uid)): ApiPath<(String, u32)>,
+    acct: Account,
     ApiQuery(q): ApiQuery<HeadersQuery>,
+    MessagePath { mailbox, uid }: MessagePath,
 ) -> Result<Response, ApiError> {
     let raw_form = match q.form.as_deref() {
         None | Some("json") => false,
         Some("raw") => true,
         Some(_) => return Err(ApiError::bad_request("form is `json` or `raw`")),
     };
-    let mailbox = MailboxName::parse(&name)?;
-    let uid = check_uid(uid)?;
-    let pool = state.pool_for(&user.claims.sub).await?;
     let max = state.settings.imap.header_max_bytes;
-    let raw = run::read(&pool, |c| {
-        let mailbox = mailbox.clone();
-        Box::pin(async move { message::header(c, &mailbox, uid, max).await })
-    })
-    .await?;
-    let Read::Found(raw) = raw else { return Err(ApiError::message_not_found(uid)) };
+    let raw = found_message(
+        acct.read(|mut c| async move { message::header(&mut c, &mailbox, uid, max).await }).await?,
+        uid,
+        None,
+    )?;
     if raw.len() > max as usize {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "header-too-large", "The header is too large")
             .detail(format!("the header is longer than {max} bytes (imap.header_max_bytes); read it from …/raw")));
@@ -233,25 +221,13 @@ pub fn parse_header_block(raw: &[u8]) -> Vec<HeaderField> {
     ),
     responses(
         (status = 200, body = BodyPart),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_bodystructure(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath((name, uid)): ApiPath<(String, u32)>,
+    acct: Account,
+    MessagePath { mailbox, uid }: MessagePath,
 ) -> Result<Json<BodyPart>, ApiError> {
-    let mailbox = MailboxName::parse(&name)?;
-    let uid = check_uid(uid)?;
-    let pool = state.pool_for(&user.claims.sub).await?;
-    let tree = run::read(&pool, |c| {
-        let mailbox = mailbox.clone();
-        Box::pin(async move { message::structure(c, &mailbox, uid, None).await })
-    })
-    .await?;
-    match tree {
-        Read::Found(t) => Ok(Json(t)),
-        _ => Err(ApiError::message_not_found(uid)),
-    }
+    let tree = acct.read(|mut c| async move { message::structure(&mut c, &mailbox, uid, None).await }).await?;
+    Ok(Json(found_message(tree, uid, None)?))
 }
 
 #[cfg(test)]

@@ -3,18 +3,21 @@
 //! attachment, under the download CSP.
 
 use axum::{
-    extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
-use super::{check_uid, download_headers, found_message, header_value, stream};
+use super::stream;
 use crate::{
     convert::stream::StreamDecoder,
     error::ApiError,
-    http::extract::{ApiPath, ApiQuery, AuthUser},
-    imap::{encode::MailboxName, encode::Section, message},
-    state::AppState,
+    http::{
+        account::Account,
+        extract::{ApiQuery, MessagePath},
+        found::found_message,
+        headers::{download_headers, header_value},
+    },
+    imap::{encode::Section, message},
     views::problem::Problem,
 };
 
@@ -62,24 +65,17 @@ pub struct RawQuery {
             ("Content-Disposition" = String, description = "`attachment; filename=\"message-{uid}.eml\"`"),
             ("Content-Security-Policy" = String, description = "`default-src 'none'; sandbox`"),
         )),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "uidValidity does not match"),
-        (status = 416, body = Problem, content_type = "application/problem+json"),
-        (status = 502, body = Problem, content_type = "application/problem+json"),
+        (status = 416, body = Problem, content_type = "application/problem+json", description = "the range cannot be served (`Content-Range: bytes */size`)"),
     ))]
 pub async fn get_raw(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath((name, uid)): ApiPath<(String, u32)>,
+    acct: Account,
     ApiQuery(q): ApiQuery<RawQuery>,
+    MessagePath { mailbox, uid }: MessagePath,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let mailbox = MailboxName::parse(&name)?;
-    let uid = check_uid(uid)?;
-    let pool = state.pool_for(&user.claims.sub).await?;
     // The connection is held for the whole download: the chunks are read on the mailbox it
     // selected. A client that goes away stops the loop between two complete commands.
-    let mut conn = pool.get().await?;
+    let mut conn = acct.connection().await?;
     // Only byte ranges are served; any other unit is ignored (RFC 9110 §14.2).
     let range =
         headers.get(header::RANGE).and_then(|v| v.to_str().ok()).filter(|r| r.trim_start().starts_with("bytes="));

@@ -7,14 +7,15 @@ use axum::{
     response::Response,
 };
 
-use super::check_uid;
 use crate::{
     error::ApiError,
     http::{
-        extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
+        account::Account,
+        extract::{ApiJson, ApiQuery, MailboxPath, MessagePath},
         idempotency::{self, Outcome},
+        limits,
     },
-    imap::{ImapError, encode::MailboxName, run, transfer},
+    imap::{ImapError, encode::MailboxName, transfer},
     state::AppState,
     views::{
         message::{DeleteMessageQuery, DeleteResult, TransferRequest, TransferResult, UidPair},
@@ -33,40 +34,35 @@ fn map_error(e: ImapError) -> ApiError {
 
 async fn run_transfer(
     state: AppState,
-    user: AuthUser,
-    name: String,
+    acct: Account,
+    source: MailboxName,
     req: TransferRequest,
     is_move: bool,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let destination = MailboxName::parse(&req.destination)?;
+    limits::check_uids(&req.uids)?;
     let print = idempotency::fingerprint(&[
         if is_move { b"move" } else { b"copy" },
-        name.as_bytes(),
+        source.as_str().as_bytes(),
         req.destination.as_bytes(),
         format!("{:?}", req.uids).as_bytes(),
     ]);
-    let account = user.claims.sub.clone();
-    let work = || transfer_work(&state, &account, name, req, is_move);
-    idempotency::once(&state, &user.claims.sub, &headers, print, work).await
+    let work = || transfer_work(&acct, &source, &destination, &req.uids, is_move);
+    idempotency::once(&state, acct.id(), &headers, print, work).await
 }
 
 async fn transfer_work(
-    state: &AppState,
-    account: &str,
-    name: String,
-    req: TransferRequest,
+    acct: &Account,
+    source: &MailboxName,
+    destination: &MailboxName,
+    uids: &[u32],
     is_move: bool,
 ) -> Result<Outcome, ApiError> {
-    let source = MailboxName::parse(&name)?;
-    let destination = MailboxName::parse(&req.destination)?;
-    super::check_uids(&req.uids)?;
-    let pool = state.pool_for(account).await?;
-    let dest = destination.clone();
-    let uids = req.uids;
-    let mapping =
-        run::once(&pool, move |c| Box::pin(async move { transfer::transfer(c, &source, &uids, &dest, is_move).await }))
-            .await
-            .map_err(map_error)?;
+    let mapping = acct
+        .write(|mut c| async move { transfer::transfer(&mut c, source, uids, destination, is_move).await })
+        .await
+        .map_err(|e| e.map_imap(map_error))?;
     let result = TransferResult {
         destination: destination.as_str().to_string(),
         uid_validity: mapping.as_ref().map(|m| m.uid_validity),
@@ -87,17 +83,16 @@ async fn transfer_work(
     request_body = TransferRequest,
     responses(
         (status = 200, body = TransferResult),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "destination does not exist"),
     ))]
 pub async fn copy_messages(
     State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath(name): ApiPath<String>,
+    acct: Account,
+    MailboxPath(source): MailboxPath,
     headers: HeaderMap,
     ApiJson(req): ApiJson<TransferRequest>,
 ) -> Result<Response, ApiError> {
-    run_transfer(state, user, name, req, false, headers).await
+    run_transfer(state, acct, source, req, false, headers).await
 }
 
 /// Move messages (MOVE, or COPY + `\Deleted` + UID EXPUNGE of exactly those UIDs with UIDPLUS; 501 otherwise).
@@ -111,12 +106,12 @@ pub async fn copy_messages(
     ))]
 pub async fn move_messages(
     State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath(name): ApiPath<String>,
+    acct: Account,
+    MailboxPath(source): MailboxPath,
     headers: HeaderMap,
     ApiJson(req): ApiJson<TransferRequest>,
 ) -> Result<Response, ApiError> {
-    run_transfer(state, user, name, req, true, headers).await
+    run_transfer(state, acct, source, req, true, headers).await
 }
 
 /// Delete a message: move it to Trash, or with `permanent=true` (or inside Trash) expunge exactly it.
@@ -128,22 +123,18 @@ pub async fn move_messages(
     ),
     responses(
         (status = 200, body = DeleteResult),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 501, body = Problem, content_type = "application/problem+json", description = "no UIDPLUS for a permanent delete"),
     ))]
 pub async fn delete_message(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath((name, uid)): ApiPath<(String, u32)>,
+    acct: Account,
     ApiQuery(q): ApiQuery<DeleteMessageQuery>,
+    MessagePath { mailbox, uid }: MessagePath,
 ) -> Result<Json<DeleteResult>, ApiError> {
-    let mailbox = MailboxName::parse(&name)?;
-    let uid = check_uid(uid)?;
     let permanent = q.permanent.unwrap_or(false);
-    let pool = state.pool_for(&user.claims.sub).await?;
-    let done = run::once(&pool, move |c| Box::pin(async move { transfer::delete(c, &mailbox, uid, permanent).await }))
+    let done = acct
+        .write(|mut c| async move { transfer::delete(&mut c, &mailbox, uid, permanent).await })
         .await
-        .map_err(map_error)?;
+        .map_err(|e| e.map_imap(map_error))?;
     Ok(Json(match done {
         transfer::Deleted::ToTrash(trash, new_uid) => {
             DeleteResult { action: "trash".into(), mailbox: Some(trash), new_uid }

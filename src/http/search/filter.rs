@@ -4,7 +4,10 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use crate::imap::encode::{SearchKey, search::SetSpec};
+use crate::{
+    http::limits::FILTER_TEXT_MAX,
+    imap::encode::{SearchKey, search::SetSpec},
+};
 
 /// A filter field that cannot be used, and why.
 pub type FieldError = (String, String);
@@ -64,8 +67,8 @@ fn or_chain(mut keys: Vec<SearchKey>) -> SearchKey {
 
 fn string(v: &Value, path: &str) -> Result<String, FieldError> {
     let s = v.as_str().ok_or_else(|| err(path, "must be a string"))?;
-    if s.len() > 1000 || s.contains('\0') {
-        return Err(err(path, "must be at most 1000 bytes, without NUL"));
+    if s.len() > FILTER_TEXT_MAX || s.contains('\0') {
+        return Err(err(path, format!("must be at most {FILTER_TEXT_MAX} bytes, without NUL")));
     }
     Ok(s.to_string())
 }

@@ -3,22 +3,24 @@
 
 pub mod filter;
 
-use std::sync::Arc;
-
 use axum::{Json, extract::State, http::StatusCode};
 use futures_util::StreamExt;
 use ring::digest;
 
 use crate::{
-    auth::cursor::{Cursor, CursorError},
     error::ApiError,
-    http::extract::{ApiJson, ApiPath, AuthUser},
+    http::{
+        account::{Account, RunError},
+        extract::{ApiJson, MailboxPath},
+        found::{found, next_cursor, open_cursor},
+        limits::{MULTI_SEARCH_MAX, PAGE_DEFAULT, PAGE_MAX, SEARCH_MAILBOXES_MAX},
+    },
     imap::{
-        AccountPool, ImapError,
+        ImapError,
         encode::{ListPattern, MailboxName, SearchKey, SortKey},
         mailbox, message,
         read::Read,
-        run, search,
+        search,
     },
     state::AppState,
     views::{
@@ -27,9 +29,6 @@ use crate::{
         search::{MailboxMatch, MultiSearchRequest, MultiSearchResponse, SearchRequest, SearchResponse, SortSpec},
     },
 };
-
-/// Most mailboxes one multi-mailbox search visits.
-pub const MAX_MAILBOXES: usize = 100;
 
 /// The filter as a search key; `\Deleted` messages are excluded unless the filter mentions them.
 pub fn build_key(filter: Option<&serde_json::Value>) -> Result<SearchKey, ApiError> {
@@ -101,29 +100,23 @@ pub struct SearchPlan {
 }
 
 /// Runs one page of a search.
-pub async fn run_search(state: &AppState, account: &str, plan: SearchPlan) -> Result<SearchResponse, ApiError> {
+pub async fn run_search(state: &AppState, acct: &Account, plan: SearchPlan) -> Result<SearchResponse, ApiError> {
     let cursor = match plan.cursor.as_deref() {
         None => None,
         Some(c) => {
-            let c = state.auth.cursors.open(c, account, plan.mailbox.as_str()).map_err(|e| match e {
-                CursorError::Invalid => ApiError::invalid_cursor("not a cursor of this gateway"),
-                CursorError::Elsewhere => ApiError::invalid_cursor("the cursor belongs to another mailbox"),
-            })?;
+            let c = open_cursor(state, c, acct.id(), plan.mailbox.as_str())?;
             if c.q.as_deref() != Some(plan.fingerprint.as_str()) {
                 return Err(ApiError::invalid_cursor("the cursor belongs to another search"));
             }
             Some(c)
         }
     };
-    let pool = state.pool_for(account).await?;
     let known = cursor.as_ref().map(|c| c.uv);
     let before = cursor.as_ref().map(|c| c.before);
-    let plan = Arc::new(plan);
-    let p = plan.clone();
-    let found = run::read(&pool, move |c| {
-        let p = p.clone();
-        Box::pin(async move {
-            let m = match search::search(c, &p.mailbox, &p.key, p.sort.as_deref(), known).await? {
+    let p = &plan;
+    let found_page = acct
+        .read(|mut c| async move {
+            let m = match search::search(&mut c, &p.mailbox, &p.key, p.sort.as_deref(), known).await? {
                 Read::Found(m) => m,
                 Read::Stale { current } => return Ok(Read::Stale { current }),
                 Read::NotFound => return Ok(Read::NotFound),
@@ -142,33 +135,17 @@ pub async fn run_search(state: &AppState, account: &str, plan: SearchPlan) -> Re
             };
             let page: Vec<u32> = rest.iter().copied().take(p.limit).collect();
             let more = rest.len() > page.len();
-            let items = if p.summaries { Some(message::summaries(c, m.uid_validity, &page).await?) } else { None };
+            let items = if p.summaries { Some(message::summaries(&mut c, m.uid_validity, &page).await?) } else { None };
             Ok(Read::Found((m.uid_validity, total, page, more, items)))
         })
-    })
-    .await
-    .map_err(map_unsupported)?;
-    let (uv, total, page, more, items) = match found {
-        Read::Found(x) => x,
-        Read::Stale { current } => {
-            return Err(ApiError::uid_validity_changed(StatusCode::GONE, known.unwrap_or(0), current));
-        }
-        Read::NotFound => {
-            return Err(ApiError::new(StatusCode::CONFLICT, "cursor-expired", "The cursor has expired")
-                .detail("the last message of the previous page is gone; start again without a cursor"));
-        }
-    };
-    let next_cursor = match (more, page.last()) {
-        (true, Some(&last)) => Some(state.auth.cursors.seal(&Cursor {
-            v: 1,
-            a: account.to_string(),
-            m: plan.mailbox.as_str().to_string(),
-            uv,
-            before: last,
-            q: Some(plan.fingerprint.clone()),
-        })),
-        _ => None,
-    };
+        .await
+        .map_err(|e| e.map_imap(map_unsupported))?;
+    let (uv, total, page, more, items) = found(found_page, StatusCode::GONE, known, || {
+        ApiError::new(StatusCode::CONFLICT, "cursor-expired", "The cursor has expired")
+            .detail("the last message of the previous page is gone; start again without a cursor")
+    })?;
+    let last = page.last().copied().filter(|_| more);
+    let next_cursor = next_cursor(state, acct.id(), plan.mailbox.as_str(), uv, last, Some(&plan.fingerprint));
     let items = items.map(|mut list: Vec<MessageSummary>| {
         list.sort_by_key(|m| page.iter().position(|&u| u == m.uid));
         list
@@ -182,22 +159,19 @@ pub async fn run_search(state: &AppState, account: &str, plan: SearchPlan) -> Re
     request_body = SearchRequest,
     responses(
         (status = 200, body = SearchResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`cursor-expired`: the last message of the previous page is gone"),
         (status = 410, body = Problem, content_type = "application/problem+json", description = "UIDVALIDITY changed"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid filter or unsupported sort"),
-        (status = 502, body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn search_mailbox(
     State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath(name): ApiPath<String>,
+    acct: Account,
+    MailboxPath(mailbox): MailboxPath,
     ApiJson(req): ApiJson<SearchRequest>,
 ) -> Result<Json<SearchResponse>, ApiError> {
-    let mailbox = MailboxName::parse(&name)?;
-    let limit = req.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::bad_request("limit must be between 1 and 500"));
+    let limit = req.limit.unwrap_or(PAGE_DEFAULT);
+    if !(1..=PAGE_MAX).contains(&limit) {
+        return Err(ApiError::bad_request(format!("limit must be between 1 and {PAGE_MAX}")));
     }
     let summaries = match req.r#return.as_deref() {
         None | Some("uids") => false,
@@ -212,28 +186,27 @@ pub async fn search_mailbox(
         &serde_json::to_string(&sort_specs).unwrap_or_default(),
     ]);
     let plan = SearchPlan { mailbox, key, sort, limit: limit as usize, cursor: req.cursor, summaries, fingerprint };
-    Ok(Json(run_search(&state, &user.claims.sub, plan).await?))
+    Ok(Json(run_search(&state, &acct, plan).await?))
 }
 
 async fn search_one(
-    pool: Arc<AccountPool>,
+    acct: &Account,
     name: MailboxName,
-    key: Arc<SearchKey>,
+    key: &SearchKey,
     limit: usize,
-) -> Result<Option<(String, usize, Vec<MessageSummary>)>, ImapError> {
-    let result = run::read(&pool, |c| {
-        let (name, key) = (name.clone(), key.clone());
-        Box::pin(async move {
-            let Read::Found(m) = search::search(c, &name, &key, None, None).await? else { return Ok(None) };
+) -> Result<Option<(String, usize, Vec<MessageSummary>)>, RunError> {
+    let name = &name;
+    let result = acct
+        .read(|mut c| async move {
+            let Read::Found(m) = search::search(&mut c, name, key, None, None).await? else { return Ok(None) };
             let top: Vec<u32> = m.uids.iter().copied().take(limit).collect();
-            let items = message::summaries(c, m.uid_validity, &top).await?;
+            let items = message::summaries(&mut c, m.uid_validity, &top).await?;
             Ok(Some((name.as_str().to_string(), m.uids.len(), items)))
         })
-    })
-    .await;
+        .await;
     match result {
         // A mailbox that vanished or cannot be selected is skipped, not fatal.
-        Err(ImapError::No(_)) => Ok(None),
+        Err(RunError::Imap(ImapError::No(_))) => Ok(None),
         other => other,
     }
 }
@@ -243,34 +216,29 @@ async fn search_one(
     request_body = MultiSearchRequest,
     responses(
         (status = 200, body = MultiSearchResponse),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 502, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid filter, or a mailbox name longer than the configured limits (`mailbox-name-too-long`)"),
     ))]
 pub async fn search_all(
     State(state): State<AppState>,
-    user: AuthUser,
+    acct: Account,
     ApiJson(req): ApiJson<MultiSearchRequest>,
 ) -> Result<Json<MultiSearchResponse>, ApiError> {
-    let limit = req.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::bad_request("limit must be between 1 and 200"));
+    let limit = req.limit.unwrap_or(PAGE_DEFAULT);
+    if !(1..=MULTI_SEARCH_MAX).contains(&limit) {
+        return Err(ApiError::bad_request(format!("limit must be between 1 and {MULTI_SEARCH_MAX}")));
     }
-    let key = Arc::new(build_key(req.filter.as_ref())?);
-    let pool = state.pool_for(&user.claims.sub).await?;
+    let key = build_key(req.filter.as_ref())?;
     let names: Vec<MailboxName> = match req.mailboxes {
         Some(list) => {
-            if list.len() > MAX_MAILBOXES {
-                return Err(ApiError::bad_request(format!("at most {MAX_MAILBOXES} mailboxes")));
+            if list.len() > SEARCH_MAILBOXES_MAX {
+                return Err(ApiError::bad_request(format!("at most {SEARCH_MAILBOXES_MAX} mailboxes")));
             }
             list.iter().map(|n| MailboxName::parse(n)).collect::<Result<_, _>>()?
         }
         None => {
-            let (entries, _) = run::read(&pool, |c| {
-                Box::pin(async move { mailbox::list(c, &ListPattern::all(), false, false).await })
-            })
-            .await?;
+            let (entries, _) = acct
+                .read(|mut c| async move { mailbox::list(&mut c, &ListPattern::all(), false, false).await })
+                .await?;
             entries
                 .iter()
                 .filter(|e| {
@@ -279,21 +247,21 @@ pub async fn search_all(
                         .any(|a| a.eq_ignore_ascii_case("\\Noselect") || a.eq_ignore_ascii_case("\\NonExistent"))
                 })
                 .filter_map(|e| MailboxName::listed(&e.name).ok())
-                .take(MAX_MAILBOXES)
+                .take(SEARCH_MAILBOXES_MAX)
                 .collect()
         }
     };
     let searched = names.len();
     let fan_out = state.settings.pool.per_account_max.max(1);
     let results: Vec<_> = futures_util::stream::iter(names)
-        .map(|name| search_one(pool.clone(), name, key.clone(), limit as usize))
+        .map(|name| search_one(&acct, name, &key, limit as usize))
         .buffer_unordered(fan_out)
         .collect()
         .await;
     let mut items = Vec::new();
     let mut total = 0;
     for r in results {
-        if let Some((mailbox, count, summaries)) = r.map_err(map_unsupported)? {
+        if let Some((mailbox, count, summaries)) = r.map_err(|e| e.map_imap(map_unsupported))? {
             total += count;
             items.extend(summaries.into_iter().map(|message| MailboxMatch { mailbox: mailbox.clone(), message }));
         }
