@@ -7,7 +7,7 @@
 //! - [`views`]: request and response types shared by `http` and `convert`.
 //! - [`auth`]: JWT issue and verify, credential encryption, refresh tokens, login flows.
 //! - [`store`]: sqlx repositories; the only code that names a table.
-//! - [`config`], [`startup`], [`error`], [`telemetry`], [`cli`]: process plumbing.
+//! - [`config`], [`startup`], [`error`], [`telemetry`], [`cli`], [`random`]: process plumbing.
 
 pub mod auth;
 pub mod cli;
@@ -17,6 +17,7 @@ pub mod error;
 pub mod http;
 pub mod imap;
 pub mod metrics;
+pub mod random;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -112,7 +112,7 @@ async fn attempt(app: &AppState, d: Due) {
     } else if number >= i64::from(s.max_attempts) {
         ("failed", 0)
     } else {
-        let delay = retry_delay_ms(s, number as u32, crate::auth::tokens::random_id());
+        let delay = retry_delay_ms(s, number as u32, crate::random::random_id());
         ("pending", now_ms() + delay as i64)
     };
     tracing::info!(delivery.id = %d.id, webhook.id = %d.webhook_id, event = %d.event_type, attempt = number, status, http_status, "webhook attempt");

@@ -56,7 +56,7 @@ pub fn spawn(app: AppState, account: String, changed: Arc<Notify>) {
                 }
             };
             if let Some(ceiling) = pause {
-                let delay = Duration::from_millis(crate::auth::tokens::random_id() % ceiling);
+                let delay = Duration::from_millis(crate::random::random_id() % ceiling);
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     _ = changed.notified() => {}
