@@ -21,6 +21,9 @@ pub const DEFAULT_SERVER: &str = "default";
 /// Field name used as associated data for stored IMAP passwords.
 pub const PASSWORD_FIELD: &str = "password";
 
+/// The keyring field under which webhook secrets are sealed (AAD: the webhook id).
+pub const WEBHOOK_SECRET_FIELD: &str = "webhook-secret";
+
 /// Signing keys, encryption keys and token lifetimes.
 #[derive(Debug)]
 pub struct Auth {

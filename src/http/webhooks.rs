@@ -9,6 +9,7 @@ use axum::{
 
 use super::extract::{ApiJson, ApiPath, AuthUser};
 use crate::{
+    auth::WEBHOOK_SECRET_FIELD,
     error::ApiError,
     imap::{encode::MailboxName, mailbox, run},
     state::AppState,
@@ -17,7 +18,7 @@ use crate::{
         problem::Problem,
         webhooks::{AttemptView, DeliveryList, DeliveryView, NewWebhook, Webhook, WebhookList},
     },
-    webhooks::{EVENT_TYPES, SECRET_FIELD, sign, ssrf},
+    webhooks::{EVENT_TYPES, sign, ssrf},
 };
 
 fn rfc3339(ms: i64) -> String {
@@ -109,7 +110,7 @@ pub async fn create_webhook(
         url: req.url,
         events,
         mailboxes: mailboxes.iter().map(|m| m.as_str().to_string()).collect(),
-        sealed_secret: st.auth.keyring.seal(&id, SECRET_FIELD, &secret),
+        sealed_secret: st.auth.keyring.seal(&id, WEBHOOK_SECRET_FIELD, &secret),
         created_at: chrono::Utc::now().timestamp_millis(),
     };
     if !st.store.insert_webhook(&row, cap).await? {

@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
-use super::{SECRET_FIELD, schedule::Slots, sign, ssrf};
+use super::{schedule::Slots, sign, ssrf};
 use crate::{
+    auth::WEBHOOK_SECRET_FIELD,
     config::WebhookSettings,
     state::AppState,
     store::{deliveries::Attempt, deliveries::Due},
@@ -139,7 +140,7 @@ async fn send(app: &AppState, d: &Due) -> Result<i64, Failure> {
         .map_err(|e| failed(e.to_string()))?
         .ok_or_else(|| failed("webhook deleted".into()))?;
     let secret =
-        app.auth.keyring.open(&hook.id, SECRET_FIELD, &hook.sealed_secret).map_err(|e| failed(e.to_string()))?;
+        app.auth.keyring.open(&hook.id, WEBHOOK_SECRET_FIELD, &hook.sealed_secret).map_err(|e| failed(e.to_string()))?;
     // Checked at every attempt (names are not resolved at registration, and DNS changes). A
     // lookup that hangs is refused like one that fails.
     let dest = tokio::time::timeout(Duration::from_millis(RESOLVE_MS), ssrf::resolve(&hook.url, s))

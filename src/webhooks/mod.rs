@@ -14,9 +14,6 @@ use tokio::sync::{Mutex, Notify};
 
 use crate::state::AppState;
 
-/// The keyring field under which webhook secrets are sealed (AAD: the webhook id).
-pub const SECRET_FIELD: &str = "webhook-secret";
-
 /// Event types a webhook can ask for.
 pub const EVENT_TYPES: [&str; 4] = ["message.created", "message.updated", "message.deleted", "mailbox.changed"];
 
