@@ -97,7 +97,7 @@ pub async fn rotate_keys(store: &Store, keyring: &Keyring, batch: i64) -> Result
         after = last.id.clone();
         for a in &page {
             if !a.secret.is_empty() {
-                let (field, counts) = if super::oauth_flows::mechanism_of(&a.auth_kind).is_some() {
+                let (field, counts) = if super::credentials::mechanism_of(&a.auth_kind).is_some() {
                     (ACCESS_FIELD, &mut report.access_tokens)
                 } else {
                     (PASSWORD_FIELD, &mut report.passwords)

@@ -118,7 +118,7 @@ pub async fn create_webhook(
     }
     // The watcher follows the mailboxes before the 201, so that every later change is delivered.
     let feed = st.follow(&account, &row.mailboxes, &[]).await?;
-    st.webhooks.ensure(&st, &account).await;
+    st.webhooks.ensure(&account).await;
     feed.wait_watching(&row.mailboxes, std::time::Duration::from_secs(10)).await;
     tracing::info!(account.id = %account, webhook.id = %id, "webhook registered");
     let mut resp = (StatusCode::CREATED, Json(view(&row, Some(secret)))).into_response();
@@ -148,7 +148,7 @@ pub async fn delete_webhook(
     if !st.store.delete_webhook(&user.claims.sub, &id).await? {
         return Err(ApiError::not_found("no such webhook"));
     }
-    st.webhooks.ensure(&st, &user.claims.sub).await;
+    st.webhooks.ensure(&user.claims.sub).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

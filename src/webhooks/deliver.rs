@@ -3,13 +3,12 @@
 //! records the attempt. Failures retry with exponential backoff and full jitter. Accounts take
 //! turns, and one account holds at most its share of the slots (`schedule`).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
-use super::{schedule::Slots, sign, ssrf};
+use super::{Webhooks, schedule::Slots, sign, ssrf};
 use crate::{
     auth::WEBHOOK_SECRET_FIELD,
     config::WebhookSettings,
-    state::AppState,
     store::{deliveries::Attempt, deliveries::Due},
 };
 
@@ -31,9 +30,9 @@ pub fn retry_delay_ms(s: &WebhookSettings, attempt: u32, random: u64) -> u64 {
 /// Runs the worker until the process ends. Each round takes the due deliveries in turns
 /// between accounts and leases those that get a slot (`schedule`: the instance's limit, and
 /// one account's share of it); a finished delivery frees its slot and wakes the worker.
-pub fn spawn_worker(app: AppState) {
+pub fn spawn_worker(app: Arc<Webhooks>) {
     tokio::spawn(async move {
-        let s = &app.settings.webhooks;
+        let s = &app.settings;
         let slots = Slots::new(s.concurrency, s.per_account_concurrency);
         let poll = Duration::from_millis(s.poll_ms.max(10));
         // Rows enough that the accounts at their share (at most `concurrency / per_account` of
@@ -42,7 +41,7 @@ pub fn spawn_worker(app: AppState) {
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(poll) => {}
-                _ = app.webhooks.wake.notified() => {}
+                _ = app.wake.notified() => {}
             }
             if slots.full() {
                 continue;
@@ -72,7 +71,7 @@ pub fn spawn_worker(app: AppState) {
                 tokio::spawn(async move {
                     attempt(&app, d).await;
                     drop(slot);
-                    app.webhooks.wake.notify_one();
+                    app.wake.notify_one();
                 });
             }
         }
@@ -88,8 +87,8 @@ enum Failure {
     Failed(String),
 }
 
-async fn attempt(app: &AppState, d: Due) {
-    let s = &app.settings.webhooks;
+async fn attempt(app: &Webhooks, d: Due) {
+    let s = &app.settings;
     let started = now_ms();
     let number = d.attempts + 1;
     // Bounded as a whole, whatever the receiver (or the database) does.
@@ -130,8 +129,8 @@ async fn attempt(app: &AppState, d: Due) {
 }
 
 /// One POST; the receiver's status, or why nothing was sent or received.
-async fn send(app: &AppState, d: &Due) -> Result<i64, Failure> {
-    let s = &app.settings.webhooks;
+async fn send(app: &Webhooks, d: &Due) -> Result<i64, Failure> {
+    let s = &app.settings;
     let failed = |e: String| Failure::Failed(e);
     let hook = app
         .store
@@ -140,7 +139,7 @@ async fn send(app: &AppState, d: &Due) -> Result<i64, Failure> {
         .map_err(|e| failed(e.to_string()))?
         .ok_or_else(|| failed("webhook deleted".into()))?;
     let secret =
-        app.auth.keyring.open(&hook.id, WEBHOOK_SECRET_FIELD, &hook.sealed_secret).map_err(|e| failed(e.to_string()))?;
+        app.keyring.open(&hook.id, WEBHOOK_SECRET_FIELD, &hook.sealed_secret).map_err(|e| failed(e.to_string()))?;
     // Checked at every attempt (names are not resolved at registration, and DNS changes). A
     // lookup that hangs is refused like one that fails.
     let dest = tokio::time::timeout(Duration::from_millis(RESOLVE_MS), ssrf::resolve(&hook.url, s))

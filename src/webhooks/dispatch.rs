@@ -6,9 +6,8 @@ use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use tokio::sync::{Notify, broadcast::error::RecvError};
 
-use super::deliver::now_ms;
+use super::{Webhooks, deliver::now_ms};
 use crate::{
-    state::AppState,
     store::webhooks::Webhook,
     sync::{
         events::Stamped,
@@ -31,18 +30,18 @@ enum End {
 }
 
 /// Runs the dispatcher of `account` until it has no webhooks left.
-pub fn spawn(app: AppState, account: String, changed: Arc<Notify>) {
+pub fn spawn(app: Arc<Webhooks>, account: String, changed: Arc<Notify>) {
     tokio::spawn(async move {
         let mut failures = 0u32;
         loop {
             // Shutting down: take no lease and start no watcher that would outlive the drain.
-            if !app.ready.load(std::sync::atomic::Ordering::SeqCst) {
+            if !app.ready() {
                 return;
             }
             let pause = match run(&app, &account, &changed).await {
                 Ok(End::Done) => {
-                    let _ = app.store.release_webhooks(&account, &app.webhooks.instance).await;
-                    if app.webhooks.retire(&app, &account, &changed).await {
+                    let _ = app.store.release_webhooks(&account, &app.instance).await;
+                    if app.retire(&account, &changed).await {
                         return;
                     }
                     None
@@ -68,13 +67,13 @@ pub fn spawn(app: AppState, account: String, changed: Arc<Notify>) {
     });
 }
 
-async fn lease(app: &AppState, account: &str) -> Result<bool, String> {
+async fn lease(app: &Webhooks, account: &str) -> Result<bool, String> {
     let now = now_ms();
-    app.store.lease_webhooks(account, &app.webhooks.instance, now, now + LEASE_MS).await.map_err(|e| e.to_string())
+    app.store.lease_webhooks(account, &app.instance, now, now + LEASE_MS).await.map_err(|e| e.to_string())
 }
 
 /// One subscription's life, while this instance holds the account's dispatch lease.
-async fn run(app: &AppState, account: &str, changed: &Notify) -> Result<End, String> {
+async fn run(app: &Webhooks, account: &str, changed: &Notify) -> Result<End, String> {
     let hooks = app.store.webhooks(account).await.map_err(|e| e.to_string())?;
     if hooks.is_empty() {
         return Ok(End::Done);
@@ -92,10 +91,7 @@ async fn run(app: &AppState, account: &str, changed: &Notify) -> Result<End, Str
             seeds.push((m.clone(), s));
         }
     }
-    let feed = app
-        .follow(account, &mailboxes, &seeds)
-        .await
-        .map_err(|e| format!("{}: {}", e.slug, e.detail.unwrap_or_default()))?;
+    let feed = app.follower.follow(account, &mailboxes, &seeds).await.map_err(|e| e.to_string())?;
     let mut sub = feed.subscribe(None);
     let mut renew = tokio::time::interval(Duration::from_millis(RENEW_MS));
     renew.tick().await;
@@ -122,7 +118,7 @@ async fn run(app: &AppState, account: &str, changed: &Notify) -> Result<End, Str
 }
 
 /// Queues `ev` for every webhook that wants it, then moves the mailbox's cursor past it.
-async fn queue(app: &AppState, account: &str, hooks: &[Webhook], ev: &Stamped) -> Result<(), String> {
+async fn queue(app: &Webhooks, account: &str, hooks: &[Webhook], ev: &Stamped) -> Result<(), String> {
     let e = &ev.event;
     let mut queued = false;
     for h in hooks.iter().filter(|h| h.events.contains(&e.kind) && h.mailboxes.contains(&e.mailbox)) {
@@ -142,7 +138,7 @@ async fn queue(app: &AppState, account: &str, hooks: &[Webhook], ev: &Stamped) -
         app.store.set_webhook_cursor(account, &e.mailbox, &e.state).await.map_err(|e| e.to_string())?;
     }
     if queued {
-        app.webhooks.wake.notify_one();
+        app.wake.notify_one();
     }
     Ok(())
 }
