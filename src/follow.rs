@@ -85,7 +85,16 @@ impl Follower {
         let (vault, account) = (self.vault.clone(), account.to_string());
         Arc::new(move || {
             let (vault, account) = (vault.clone(), account.clone());
-            Box::pin(async move { vault.credentials_for(&account).await.ok().map(|(c, _)| c) })
+            Box::pin(async move {
+                let found = vault.credentials_for(&account).await;
+                if let Err(e) = &found
+                    && matches!(e, CredentialError::Unreadable { .. } | CredentialError::NotOAuth)
+                {
+                    // A request would answer 500 for this, and log it as such.
+                    tracing::error!(error = %e, "internal error");
+                }
+                found.ok().map(|(c, _)| c)
+            })
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Credential policy: the step from an account id to the IMAP credentials its pool logs in
 //! with (a stored password, a trusted issuer's master login, or an OAuth2 access token renewed
-//! ahead of expiry, see [`renew`]) and to the pool itself. Everything it needs comes in one
+//! ahead of expiry, see `renew.rs`) and to the pool itself. Everything it needs comes in one
 //! [`Vault`]; its failures are [`CredentialError`]s.
 
 mod renew;
