@@ -45,7 +45,7 @@ impl std::fmt::Debug for OAuthLogin<'_> {
     }
 }
 
-fn check(req: &OAuthLogin<'_>, app: Sessions<'_>) -> Result<(), AuthError> {
+fn check(req: &OAuthLogin<'_>, sessions: Sessions<'_>) -> Result<(), AuthError> {
     if let Some(t) = req.access_token {
         crate::imap::encode::sasl::check_token(t)
             .map_err(|_| invalid("accessToken", "must be 1-16384 characters of an RFC 6750 token"))?;
@@ -55,7 +55,7 @@ fn check(req: &OAuthLogin<'_>, app: Sessions<'_>) -> Result<(), AuthError> {
             if r.is_empty() || r.len() > 16 * 1024 || r.chars().any(char::is_control) {
                 return Err(invalid("refreshToken", "must be 1-16384 characters without control characters"));
             }
-            if !app.vault.oauth.has_provider(p) {
+            if !sessions.vault.oauth.has_provider(p) {
                 return Err(invalid("provider", "no such OAuth2 provider is configured"));
             }
         }
@@ -83,10 +83,10 @@ fn refresh_error(e: RefreshError) -> AuthError {
 
 /// Proves the token with a real AUTHENTICATE, stores it (and the refresh token) encrypted
 /// until it expires, installs the account's pool and issues a token pair.
-pub async fn login(app: Sessions<'_>, req: OAuthLogin<'_>) -> Result<TokenResponse, AuthError> {
+pub async fn login(sessions: Sessions<'_>, req: OAuthLogin<'_>) -> Result<TokenResponse, AuthError> {
     super::flows::check_username(req.username)?;
-    check(&req, app)?;
-    let oauth = &app.vault.oauth;
+    check(&req, sessions)?;
+    let oauth = &sessions.vault.oauth;
     let (access, expires_at, rotated) = match req.access_token {
         Some(t) => (Secret::new(t), oauth.expiry_of(t, req.expires_in), None),
         None => {
@@ -104,10 +104,10 @@ pub async fn login(app: Sessions<'_>, req: OAuthLogin<'_>) -> Result<TokenRespon
         authorize_as: None,
         oauth: Some(req.mechanism),
     };
-    let conn = app.vault.pools.probe_login(&creds).await?;
+    let conn = sessions.vault.pools.probe_login(&creds).await?;
     tokio::spawn(conn.logout());
-    let account = app.vault.store.ensure_account(DEFAULT_SERVER, req.username).await?;
-    let keyring = &app.vault.keyring;
+    let account = sessions.vault.store.ensure_account(DEFAULT_SERVER, req.username).await?;
+    let keyring = &sessions.vault.keyring;
     let sealed_access = keyring.seal(&account.id, ACCESS_FIELD, creds.password.expose());
     let refresh = rotated.as_ref().map(Secret::expose).or(req.refresh_token);
     let sealed_refresh = refresh.map(|r| keyring.seal(&account.id, REFRESH_FIELD, r)).unwrap_or_default();
@@ -118,11 +118,11 @@ pub async fn login(app: Sessions<'_>, req: OAuthLogin<'_>) -> Result<TokenRespon
         refresh: Some(&sealed_refresh),
         provider: refresh.and(req.provider),
     };
-    let version = app.vault.store.set_account_oauth(&account.id, &secret).await?;
-    app.vault.pools.install(&account.id, version, creds, expires_at).unpark();
-    app.events.logged_in(&account.id);
+    let version = sessions.vault.store.set_account_oauth(&account.id, &secret).await?;
+    sessions.vault.pools.install(&account.id, version, creds, expires_at).unpark();
+    sessions.events.logged_in(&account.id);
     tracing::info!(account.id = %account.id, mechanism = req.mechanism.name(), "oauth login");
-    super::flows::start_session(app, &account.id).await
+    super::flows::start_session(sessions, &account.id).await
 }
 
 #[cfg(test)]
