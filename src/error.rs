@@ -190,6 +190,44 @@ impl From<crate::sync::events::StreamRefused> for ApiError {
     }
 }
 
+impl From<crate::auth::credentials::CredentialError> for ApiError {
+    fn from(e: crate::auth::credentials::CredentialError) -> Self {
+        use crate::auth::credentials::CredentialError as E;
+        match e {
+            E::AccountGone | E::TrustedOff => Self::unauthorized(e.to_string()),
+            E::Unreadable { .. } | E::NotOAuth => Self::internal(e),
+            E::ReauthRequired(why) => Self::reauth_required(why),
+            E::TokenEndpoint(detail) => Self::token_endpoint_unavailable(detail),
+            E::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::auth::flows::AuthError> for ApiError {
+    fn from(e: crate::auth::flows::AuthError) -> Self {
+        use crate::auth::flows::AuthError as E;
+        match e {
+            E::BadRequest(detail) => Self::bad_request(detail),
+            E::InvalidProperty { field, reason } => Self::invalid_property(field, reason),
+            E::AuthFailed(detail) => Self::auth_failed(detail),
+            E::Unauthorized(detail) => Self::unauthorized(detail),
+            E::RefreshReused => Self::refresh_reused(),
+            E::TokenEndpoint(detail) => Self::token_endpoint_unavailable(detail),
+            E::Imap(e) => e.into(),
+            E::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::follow::FollowError> for ApiError {
+    fn from(e: crate::follow::FollowError) -> Self {
+        match e {
+            crate::follow::FollowError::Credentials(e) => e.into(),
+            crate::follow::FollowError::Refused(e) => e.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error");

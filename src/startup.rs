@@ -14,11 +14,14 @@ use std::{
 use tokio::net::TcpListener;
 
 use crate::{
-    auth::Auth,
+    auth::{Auth, credentials::Vault},
     config::{ConfigError, Settings},
+    follow::Follower,
     imap::{Pools, connect::Target},
     state::{App, AppState},
     store::{Store, StoreError},
+    sync::events::Hub,
+    webhooks::Webhooks,
 };
 
 /// Why the application could not start.
@@ -57,7 +60,7 @@ impl Application {
             settings.imap.mailbox_component_max_bytes,
         );
         let auth = Auth::from_settings(&settings.auth)?;
-        let trusted = crate::auth::trusted::Trusted::from_settings(&settings.trusted)?;
+        let trusted = crate::auth::trusted::Trusted::from_settings(&settings.trusted)?.map(Arc::new);
         let metrics = target.metrics.clone();
         let login_limiter = crate::auth::limiter::LoginLimiter::new(
             &store,
@@ -79,25 +82,45 @@ impl Application {
             Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| StartupError::Bind(addr.clone(), e))?),
             None => None,
         };
-        let oauth = crate::auth::oauth::OAuth::new(settings.oauth.clone());
+        let oauth = Arc::new(crate::auth::oauth::OAuth::new(settings.oauth.clone()));
+        let vault = Vault {
+            store: store.clone(),
+            keyring: auth.keyring.clone(),
+            oauth: oauth.clone(),
+            pools: pools.clone(),
+            trusted: trusted.clone(),
+            trusted_accounts: Default::default(),
+        };
+        let events = Arc::<Hub>::default();
+        let follower = Follower::new(events.clone(), vault.clone(), &settings);
+        let ready = Arc::new(AtomicBool::new(true));
+        let webhooks = Arc::new(Webhooks::new(
+            store.clone(),
+            auth.keyring.clone(),
+            settings.webhooks.clone(),
+            follower.clone(),
+            ready.clone(),
+        ));
         let state = AppState(Arc::new(App {
             settings,
             store,
             pools,
             auth,
-            ready: AtomicBool::new(true),
+            ready,
             snapshots: Default::default(),
-            events: Default::default(),
-            webhooks: Default::default(),
+            events,
+            webhooks: webhooks.clone(),
             metrics,
             login_limiter,
             slots,
             trusted,
-            trusted_accounts: Default::default(),
+            trusted_accounts: vault.trusted_accounts.clone(),
             oauth,
+            vault,
+            follower,
         }));
         spawn_sweeper(&state);
-        crate::webhooks::Webhooks::start(&state).await;
+        webhooks.start().await;
         Ok(Self { listener, metrics_listener, state, port })
     }
 

@@ -1,4 +1,6 @@
-//! Shared application state, and the step from an authenticated account to its IMAP pool.
+//! Shared application state: every long-lived part of the process in one [`App`], and the
+//! narrow handles the layers below take from it (the credential [`Vault`], the
+//! [`Follower`] of accounts, the login [`Sessions`]). No policy lives here.
 
 pub mod slots;
 
@@ -8,14 +10,19 @@ use std::{
 };
 
 use crate::{
-    auth::{Auth, PASSWORD_FIELD},
-    config::{Secret, Settings},
-    error::ApiError,
+    auth::{
+        Auth,
+        credentials::{CredentialError, Vault},
+        flows::Sessions,
+    },
+    config::Settings,
+    follow::{FollowError, Follower},
     imap::{AccountPool, Credentials, Pools},
-    store::Store,
+    store::{Store, StoreError},
     sync::{
-        events::{Feed, Hub, StreamLimits, StreamWants},
+        events::{Feed, Hub, StreamWants},
         snapshots::Snapshots,
+        token::ModState,
     },
     webhooks::Webhooks,
 };
@@ -31,14 +38,14 @@ pub struct App {
     pub pools: Arc<Pools>,
     /// Tokens and credential encryption.
     pub auth: Auth,
-    /// False once shutdown has begun (`/readyz` answers 503).
-    pub ready: AtomicBool,
+    /// False once shutdown has begun (`/readyz` answers 503; webhook dispatchers stop).
+    pub ready: Arc<AtomicBool>,
     /// Scan snapshots behind `sc1.` tokens.
     pub snapshots: Snapshots,
     /// Live-event feeds and their watchers.
     pub events: Arc<Hub>,
     /// Webhook dispatchers and the delivery worker's wake-up.
-    pub webhooks: Webhooks,
+    pub webhooks: Arc<Webhooks>,
     /// Counters and histograms for `/metrics` (shared with the IMAP connections).
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Failed-login counts per IP and username.
@@ -46,11 +53,15 @@ pub struct App {
     /// Concurrent-request slots per account (in the database too on PostgreSQL).
     pub slots: slots::AccountSlots,
     /// Auth mode B, when configured.
-    pub trusted: Option<crate::auth::trusted::Trusted>,
+    pub trusted: Option<Arc<crate::auth::trusted::Trusted>>,
     /// Trusted-issuer user names already known, to their account ids.
-    pub trusted_accounts: dashmap::DashMap<String, String>,
+    pub trusted_accounts: Arc<dashmap::DashMap<String, String>>,
     /// OAuth2 providers, token refresh and the clock of token expiry.
-    pub oauth: crate::auth::oauth::OAuth,
+    pub oauth: Arc<crate::auth::oauth::OAuth>,
+    /// The credential policy's handle (the same store, keyring, OAuth2, trusted issuer and pools).
+    pub vault: Vault,
+    /// The feeds of accounts, with their watchers (the same hub and vault).
+    pub follower: Follower,
 }
 
 /// Cheap-to-clone handle for axum.
@@ -64,126 +75,49 @@ impl Deref for AppState {
     }
 }
 
-impl AppState {
-    /// The account's feed, following `mailboxes` for its webhooks (created with its watcher
-    /// if there is none). Fails (401) at once if the account's credentials are unusable; the
-    /// watcher reads them afresh at every reconnect.
+impl App {
+    /// The pool of `account_id`, rebuilt from the stored encrypted credential when this
+    /// instance has none (after a restart, or on another instance); see [`Vault::pool_for`].
+    pub async fn pool_for(&self, account_id: &str) -> Result<Arc<AccountPool>, CredentialError> {
+        self.vault.pool_for(account_id).await
+    }
+
+    /// The IMAP credentials of `account_id`, decrypted from the store, with their version.
+    pub async fn credentials_for(&self, account_id: &str) -> Result<(Credentials, i64), CredentialError> {
+        self.vault.credentials_for(account_id).await
+    }
+
+    /// The account of a trusted-issuer user, created on first sight (with no secret).
+    pub async fn trusted_account(&self, username: &str) -> Result<String, StoreError> {
+        self.vault.trusted_account(username).await
+    }
+
+    /// The account's feed, following `mailboxes` for its webhooks; see [`Follower::follow`].
     pub async fn follow(
         &self,
         account: &str,
         mailboxes: &[String],
-        seeds: &[(String, crate::sync::token::ModState)],
-    ) -> Result<Arc<Feed>, ApiError> {
-        self.credentials_for(account).await?;
-        let spawn = self.watcher_spawner(account);
-        Ok(self.events.feed(account, mailboxes, seeds, self.settings.events.replay_buffer, spawn))
+        seeds: &[(String, ModState)],
+    ) -> Result<Arc<Feed>, CredentialError> {
+        self.follower.follow(account, mailboxes, seeds).await
     }
 
-    /// [`Self::follow`] for one more event stream: `mailboxes` are followed while the returned
-    /// guard lives; 429 or 422 past the account's stream limits.
+    /// The account's feed for one more event stream; see [`Follower::follow_stream`].
     pub async fn follow_stream(
         &self,
         account: &str,
         mailboxes: &[String],
-    ) -> Result<(Arc<Feed>, StreamWants), ApiError> {
-        self.credentials_for(account).await?;
-        let s = &self.settings.events;
-        let limits = StreamLimits { max_streams: s.max_streams_per_account, max_mailboxes: s.max_mailboxes };
-        let spawn = self.watcher_spawner(account);
-        Ok(self.events.stream(account, mailboxes, s.replay_buffer, limits, spawn)?)
+    ) -> Result<(Arc<Feed>, StreamWants), FollowError> {
+        self.follower.follow_stream(account, mailboxes).await
     }
 
-    /// Starts the watcher of a new feed of `account`.
-    fn watcher_spawner(&self, account: &str) -> impl FnOnce(Arc<Feed>) + use<> {
-        let source = self.credential_source(account);
-        let settings = self.settings.events.clone();
-        let lifetime = std::time::Duration::from_secs(self.settings.pool.max_connection_lifetime_secs.max(1));
-        let (hub, target) = (self.events.clone(), self.pools.target());
-        move |feed| crate::sync::watcher::spawn(feed, hub, target, source, settings, lifetime)
-    }
-
-    /// The account's credentials, read afresh on each call (for watchers that reconnect).
-    fn credential_source(&self, account: &str) -> crate::sync::watcher::CredentialSource {
-        let (st, account) = (self.clone(), account.to_string());
-        Arc::new(move || {
-            let (st, account) = (st.clone(), account.clone());
-            Box::pin(async move { st.credentials_for(&account).await.ok().map(|(c, _)| c) })
-        })
-    }
-}
-
-impl App {
-    /// The pool of `account_id`, rebuilt from the stored encrypted credential when this
-    /// instance has none (after a restart, or on another instance).
-    /// An OAuth2 account's pool is reused only while its access token is not due for renewal.
-    pub async fn pool_for(&self, account_id: &str) -> Result<Arc<AccountPool>, ApiError> {
-        if let Some(pool) = self.pools.existing(account_id, 0) {
-            let expires_at = pool.expires_at.load(std::sync::atomic::Ordering::Relaxed);
-            if expires_at != 0 && pool.parked() {
-                // The server refused a token that should still be valid: renew it once.
-                let Some((creds, version, expires_at)) =
-                    crate::auth::oauth_flows::after_refusal(self, account_id).await?
-                else {
-                    return Ok(pool);
-                };
-                return Ok(self.pools.install(account_id, version, creds, expires_at));
-            }
-            if expires_at == 0 || !self.oauth.due(expires_at) {
-                return Ok(pool);
-            }
+    /// What login, refresh and logout use.
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions {
+            vault: &self.vault,
+            auth: &self.auth,
+            events: &self.events,
+            reuse_grace_secs: self.settings.auth.refresh_reuse_grace_secs,
         }
-        let (creds, version, expires_at) = self.credentials_expiring(account_id).await?;
-        Ok(self.pools.install(account_id, version, creds, expires_at))
-    }
-
-    /// The IMAP credentials of `account_id`, decrypted from the store, with their version.
-    pub async fn credentials_for(&self, account_id: &str) -> Result<(Credentials, i64), ApiError> {
-        self.credentials_expiring(account_id).await.map(|(c, v, _)| (c, v))
-    }
-
-    /// [`Self::credentials_for`], with when the credential expires (unix seconds; 0: never).
-    /// An OAuth2 access token due for renewal is renewed first.
-    pub async fn credentials_expiring(&self, account_id: &str) -> Result<(Credentials, i64, i64), ApiError> {
-        let account = self
-            .store
-            .account(account_id)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("the account no longer exists"))?;
-        if account.server == crate::auth::trusted::SERVER {
-            // Mode B: the master login, never a stored password.
-            let trusted =
-                self.trusted.as_ref().ok_or_else(|| ApiError::unauthorized("the trusted issuer is not configured"))?;
-            return Ok((trusted.credentials(&account.username), account.credential_version, 0));
-        }
-        if crate::auth::oauth_flows::mechanism_of(&account.auth_kind).is_some() {
-            return crate::auth::oauth_flows::credentials(self, account).await;
-        }
-        let version = account.credential_version;
-        Ok((self.open_credentials(account, PASSWORD_FIELD, None)?, version, 0))
-    }
-
-    /// The account's stored secret (`field`: the password, or an OAuth2 access token for
-    /// `oauth`), decrypted into the credentials its pool logs in with.
-    pub fn open_credentials(
-        &self,
-        account: crate::store::accounts::Account,
-        field: &str,
-        oauth: Option<crate::imap::encode::sasl::OAuthMechanism>,
-    ) -> Result<Credentials, ApiError> {
-        let secret =
-            self.auth.keyring.open(&account.id, field, &account.secret).map_err(|e| {
-                ApiError::internal(format!("cannot decrypt the {field} of account {}: {e}", account.id))
-            })?;
-        Ok(Credentials { username: account.username, password: Secret::new(secret), authorize_as: None, oauth })
-    }
-
-    /// The account of a trusted-issuer user, created on first sight (with no secret).
-    pub async fn trusted_account(&self, username: &str) -> Result<String, ApiError> {
-        if let Some(id) = self.trusted_accounts.get(username) {
-            return Ok(id.clone());
-        }
-        let account = self.store.ensure_account(crate::auth::trusted::SERVER, username).await?;
-        self.trusted_accounts.insert(username.to_string(), account.id.clone());
-        Ok(account.id)
     }
 }

@@ -1,7 +1,11 @@
 //! Authentication, mode A: gateway-issued JWTs, rotating refresh tokens, and encrypted IMAP
 //! credentials; mode B (a trusted external issuer with an IMAP master login) is in [`trusted`],
-//! OAuth2 mail accounts in [`oauth_flows`]. No axum types live here.
+//! OAuth2 logins in [`oauth_flows`], and the step from an account to its IMAP credentials and
+//! pool in [`credentials`]. No axum types, no `ApiError` and no application state live here:
+//! the flows take narrow handles ([`credentials::Vault`], [`flows::Sessions`]) and answer their
+//! own errors.
 
+pub mod credentials;
 pub mod crypto;
 pub mod cursor;
 pub mod flows;
@@ -13,6 +17,8 @@ pub mod rotate;
 pub mod tokens;
 pub mod trusted;
 
+use std::sync::Arc;
+
 use crate::config::{AuthSettings, ConfigError, decode_key};
 
 /// Name of the one upstream server profile (callers never supply a host).
@@ -21,13 +27,16 @@ pub const DEFAULT_SERVER: &str = "default";
 /// Field name used as associated data for stored IMAP passwords.
 pub const PASSWORD_FIELD: &str = "password";
 
+/// The keyring field under which webhook secrets are sealed (AAD: the webhook id).
+pub const WEBHOOK_SECRET_FIELD: &str = "webhook-secret";
+
 /// Signing keys, encryption keys and token lifetimes.
 #[derive(Debug)]
 pub struct Auth {
     /// Access-token signer and verifier.
     pub jwt: jwt::Jwt,
-    /// Credential encryption.
-    pub keyring: crypto::Keyring,
+    /// Credential encryption (shared with the credential policy and the webhooks).
+    pub keyring: Arc<crypto::Keyring>,
     /// Refresh-token lifetime in seconds.
     pub refresh_ttl_secs: i64,
     /// A token family's absolute lifetime from its login, in seconds.
@@ -45,7 +54,7 @@ impl Auth {
             .ok_or_else(|| ConfigError::Secret("IMAP_GATEWAY__AUTH__JWT_SECRET is not set".into()))?;
         Ok(Self {
             jwt: jwt::Jwt::new(secret.expose().as_bytes(), &s.issuer, &s.audience, s.access_ttl_secs, s.leeway_secs),
-            keyring: keyring(s)?,
+            keyring: Arc::new(keyring(s)?),
             refresh_ttl_secs: s.refresh_ttl_secs as i64,
             family_lifetime_secs: s.refresh_family_lifetime_secs as i64,
             cursors: cursor::Cursors::new(secret.expose().as_bytes()),

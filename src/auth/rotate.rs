@@ -5,14 +5,11 @@
 use std::fmt;
 
 use super::{
-    PASSWORD_FIELD,
+    PASSWORD_FIELD, WEBHOOK_SECRET_FIELD,
     crypto::Keyring,
     oauth::{ACCESS_FIELD, REFRESH_FIELD},
 };
 use crate::store::{Store, StoreError, sealed::AccountColumn};
-
-/// Associated-data field of a webhook secret (the same as `webhooks::SECRET_FIELD`).
-const WEBHOOK_FIELD: &str = crate::webhooks::SECRET_FIELD;
 
 /// What happened to the values of one kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -100,7 +97,7 @@ pub async fn rotate_keys(store: &Store, keyring: &Keyring, batch: i64) -> Result
         after = last.id.clone();
         for a in &page {
             if !a.secret.is_empty() {
-                let (field, counts) = if super::oauth_flows::mechanism_of(&a.auth_kind).is_some() {
+                let (field, counts) = if super::credentials::mechanism_of(&a.auth_kind).is_some() {
                     (ACCESS_FIELD, &mut report.access_tokens)
                 } else {
                     (PASSWORD_FIELD, &mut report.passwords)
@@ -125,7 +122,7 @@ pub async fn rotate_keys(store: &Store, keyring: &Keyring, batch: i64) -> Result
         after = last.clone();
         for (id, sealed) in &page {
             let counts = &mut report.webhook_secrets;
-            if let Some(new) = plan(keyring, id, WEBHOOK_FIELD, sealed, counts) {
+            if let Some(new) = plan(keyring, id, WEBHOOK_SECRET_FIELD, sealed, counts) {
                 tally(counts, store.reseal_webhook_secret(id, sealed, &new).await?);
             }
         }

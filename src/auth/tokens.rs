@@ -16,13 +16,6 @@ pub fn new_refresh_token() -> String {
     format!("{PREFIX}{}", B64.encode(bytes))
 }
 
-/// A random non-zero 64-bit id (snapshot and event ids that must not be guessable).
-pub fn random_id() -> u64 {
-    let mut bytes = [0u8; 8];
-    SystemRandom::new().fill(&mut bytes).expect("system randomness");
-    u64::from_le_bytes(bytes).max(1)
-}
-
 /// The hash under which a refresh token is stored.
 pub fn hash(token: &str) -> String {
     let d = digest::digest(&digest::SHA256, token.as_bytes());

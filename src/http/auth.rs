@@ -65,7 +65,7 @@ async fn login_with(state: &AppState, body: &LoginRequest) -> Result<TokenRespon
     let oauth = body.access_token.is_some() || body.refresh_token.is_some() || body.provider.is_some();
     match (&body.password, oauth) {
         (Some(password), false) if body.mechanism.is_none() && body.expires_in.is_none() => {
-            flows::login(state, &body.username, password).await
+            Ok(flows::login(state.sessions(), &body.username, password).await?)
         }
         (Some(_), _) => Err(ApiError::invalid_property("password", "give a password or OAuth2 tokens, not both")),
         (None, _) => {
@@ -81,7 +81,7 @@ async fn login_with(state: &AppState, body: &LoginRequest) -> Result<TokenRespon
                 refresh_token: body.refresh_token.as_deref(),
                 provider: body.provider.as_deref(),
             };
-            oauth_flows::login(state, req).await
+            Ok(oauth_flows::login(state.sessions(), req).await?)
         }
     }
 }
@@ -95,7 +95,7 @@ pub async fn refresh(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RefreshRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    Ok(Json(flows::refresh(&state, &body.refresh_token).await?))
+    Ok(Json(flows::refresh(state.sessions(), &body.refresh_token).await?))
 }
 
 /// Revoke the access token and its refresh family, and close the account's IMAP connections.
@@ -109,7 +109,7 @@ pub async fn logout(
 ) -> Result<StatusCode, ApiError> {
     let body = body.map_err(|r| ApiError::invalid_body(r.status(), r.body_text()))?;
     let body = parse_logout_body(&body)?;
-    flows::logout(&state, &user.claims, body.refresh_token.as_deref()).await?;
+    flows::logout(state.sessions(), &user.claims, body.refresh_token.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

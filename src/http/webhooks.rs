@@ -12,6 +12,7 @@ use super::{
     extract::{ApiJson, ApiPath, AuthUser},
 };
 use crate::{
+    auth::WEBHOOK_SECRET_FIELD,
     error::ApiError,
     imap::encode::MailboxName,
     state::AppState,
@@ -20,7 +21,7 @@ use crate::{
         problem::Problem,
         webhooks::{AttemptView, DeliveryList, DeliveryView, NewWebhook, Webhook, WebhookList},
     },
-    webhooks::{EVENT_TYPES, SECRET_FIELD, sign, ssrf},
+    webhooks::{EVENT_TYPES, sign, ssrf},
 };
 
 fn rfc3339(ms: i64) -> String {
@@ -100,7 +101,7 @@ pub async fn create_webhook(
         url: req.url,
         events,
         mailboxes: mailboxes.iter().map(|m| m.as_str().to_string()).collect(),
-        sealed_secret: st.auth.keyring.seal(&id, SECRET_FIELD, &secret),
+        sealed_secret: st.auth.keyring.seal(&id, WEBHOOK_SECRET_FIELD, &secret),
         created_at: chrono::Utc::now().timestamp_millis(),
     };
     if !st.store.insert_webhook(&row, cap).await? {
@@ -108,7 +109,7 @@ pub async fn create_webhook(
     }
     // The watcher follows the mailboxes before the 201, so that every later change is delivered.
     let feed = st.follow(&account, &row.mailboxes, &[]).await?;
-    st.webhooks.ensure(&st, &account).await;
+    st.webhooks.ensure(&account).await;
     feed.wait_watching(&row.mailboxes, std::time::Duration::from_secs(10)).await;
     tracing::info!(account.id = %account, webhook.id = %id, "webhook registered");
     let mut resp = (StatusCode::CREATED, Json(view(&row, Some(secret)))).into_response();
@@ -138,7 +139,7 @@ pub async fn delete_webhook(
     if !st.store.delete_webhook(&user.claims.sub, &id).await? {
         return Err(ApiError::not_found("no such webhook"));
     }
-    st.webhooks.ensure(&st, &user.claims.sub).await;
+    st.webhooks.ensure(&user.claims.sub).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

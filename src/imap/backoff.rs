@@ -26,7 +26,7 @@ pub struct Backoff {
 
 /// A fraction in [0.5, 1.0) from the system's random source ("equal jitter").
 fn jitter() -> f64 {
-    0.5 + (crate::auth::tokens::random_id() % 65_536) as f64 / 131_072.0
+    0.5 + (crate::random::random_id() % 65_536) as f64 / 131_072.0
 }
 
 /// The pause after `failures` failures in a row, before jitter.

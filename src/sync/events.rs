@@ -86,7 +86,7 @@ impl Feed {
         let (tx, _) = broadcast::channel(capacity.max(16));
         Self {
             account: account.to_string(),
-            epoch: crate::auth::tokens::random_id(),
+            epoch: crate::random::random_id(),
             capacity: capacity.max(1),
             buffer: Mutex::default(),
             seq: AtomicU64::new(0),

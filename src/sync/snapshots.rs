@@ -63,7 +63,7 @@ impl std::fmt::Debug for Snapshots {
 impl Snapshots {
     /// Keeps `snap` for (account, mailbox) and returns its id. Evicts the oldest when full.
     pub fn insert(&self, account: &str, mailbox: &str, snap: Snapshot) -> u64 {
-        let id = crate::auth::tokens::random_id();
+        let id = crate::random::random_id();
         let size = snap.entries.len();
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         while !inner.order.is_empty() && (inner.order.len() >= MAX_SNAPSHOTS || inner.entries + size > MAX_ENTRIES) {

@@ -93,7 +93,7 @@ pub fn spawn(
                     tracing::warn!(account.id = %feed.account, error = %e, "event watcher lost its connection");
                     failures = if started.elapsed() > Duration::from_secs(60) { 1 } else { failures.saturating_add(1) };
                     let ceiling = settings.reconnect_base_ms.saturating_mul(1 << failures.min(16)).min(60_000);
-                    Duration::from_millis(crate::auth::tokens::random_id() % ceiling.max(1))
+                    Duration::from_millis(crate::random::random_id() % ceiling.max(1))
                 }
             };
             tokio::select! {

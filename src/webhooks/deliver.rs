@@ -3,12 +3,12 @@
 //! records the attempt. Failures retry with exponential backoff and full jitter. Accounts take
 //! turns, and one account holds at most its share of the slots (`schedule`).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
-use super::{SECRET_FIELD, schedule::Slots, sign, ssrf};
+use super::{Webhooks, schedule::Slots, sign, ssrf};
 use crate::{
+    auth::WEBHOOK_SECRET_FIELD,
     config::WebhookSettings,
-    state::AppState,
     store::{deliveries::Attempt, deliveries::Due},
 };
 
@@ -30,9 +30,9 @@ pub fn retry_delay_ms(s: &WebhookSettings, attempt: u32, random: u64) -> u64 {
 /// Runs the worker until the process ends. Each round takes the due deliveries in turns
 /// between accounts and leases those that get a slot (`schedule`: the instance's limit, and
 /// one account's share of it); a finished delivery frees its slot and wakes the worker.
-pub fn spawn_worker(app: AppState) {
+pub fn spawn_worker(webhooks: Arc<Webhooks>) {
     tokio::spawn(async move {
-        let s = &app.settings.webhooks;
+        let s = &webhooks.settings;
         let slots = Slots::new(s.concurrency, s.per_account_concurrency);
         let poll = Duration::from_millis(s.poll_ms.max(10));
         // Rows enough that the accounts at their share (at most `concurrency / per_account` of
@@ -41,12 +41,12 @@ pub fn spawn_worker(app: AppState) {
         loop {
             tokio::select! {
                 _ = tokio::time::sleep(poll) => {}
-                _ = app.webhooks.wake.notified() => {}
+                _ = webhooks.wake.notified() => {}
             }
             if slots.full() {
                 continue;
             }
-            let due = match app.store.due_deliveries(now_ms(), batch).await {
+            let due = match webhooks.store.due_deliveries(now_ms(), batch).await {
                 Ok(d) => d,
                 Err(e) => {
                     tracing::warn!(error = %e, "webhook queue unavailable");
@@ -64,14 +64,14 @@ pub fn spawn_worker(app: AppState) {
                 // Longer than one attempt can take (bounded in `attempt`); a crashed worker's
                 // lease lapses after this.
                 let lease = now + (s.timeout_ms + RESOLVE_MS) as i64 + 5_000;
-                if !matches!(app.store.claim_delivery(&d.id, now, lease).await, Ok(true)) {
+                if !matches!(webhooks.store.claim_delivery(&d.id, now, lease).await, Ok(true)) {
                     continue;
                 }
-                let app = app.clone();
+                let webhooks = webhooks.clone();
                 tokio::spawn(async move {
-                    attempt(&app, d).await;
+                    attempt(&webhooks, d).await;
                     drop(slot);
-                    app.webhooks.wake.notify_one();
+                    webhooks.wake.notify_one();
                 });
             }
         }
@@ -87,12 +87,12 @@ enum Failure {
     Failed(String),
 }
 
-async fn attempt(app: &AppState, d: Due) {
-    let s = &app.settings.webhooks;
+async fn attempt(webhooks: &Webhooks, d: Due) {
+    let s = &webhooks.settings;
     let started = now_ms();
     let number = d.attempts + 1;
     // Bounded as a whole, whatever the receiver (or the database) does.
-    let outcome = tokio::time::timeout(Duration::from_millis(s.timeout_ms + RESOLVE_MS), send(app, &d))
+    let outcome = tokio::time::timeout(Duration::from_millis(s.timeout_ms + RESOLVE_MS), send(webhooks, &d))
         .await
         .unwrap_or_else(|_| Err(Failure::Failed("timed out".into())));
     let mut duration_ms = now_ms() - started;
@@ -112,11 +112,11 @@ async fn attempt(app: &AppState, d: Due) {
     } else if number >= i64::from(s.max_attempts) {
         ("failed", 0)
     } else {
-        let delay = retry_delay_ms(s, number as u32, crate::auth::tokens::random_id());
+        let delay = retry_delay_ms(s, number as u32, crate::random::random_id());
         ("pending", now_ms() + delay as i64)
     };
     tracing::info!(delivery.id = %d.id, webhook.id = %d.webhook_id, event = %d.event_type, attempt = number, status, http_status, "webhook attempt");
-    match app.store.finish_attempt(&d.id, &a, status, next).await {
+    match webhooks.store.finish_attempt(&d.id, &a, status, next).await {
         Ok(true) => {}
         Ok(false) => {
             tracing::info!(delivery.id = %d.id, webhook.id = %d.webhook_id, "webhook deleted during the attempt; nothing recorded")
@@ -129,17 +129,19 @@ async fn attempt(app: &AppState, d: Due) {
 }
 
 /// One POST; the receiver's status, or why nothing was sent or received.
-async fn send(app: &AppState, d: &Due) -> Result<i64, Failure> {
-    let s = &app.settings.webhooks;
+async fn send(webhooks: &Webhooks, d: &Due) -> Result<i64, Failure> {
+    let s = &webhooks.settings;
     let failed = |e: String| Failure::Failed(e);
-    let hook = app
+    let hook = webhooks
         .store
         .webhook(&d.webhook_id)
         .await
         .map_err(|e| failed(e.to_string()))?
         .ok_or_else(|| failed("webhook deleted".into()))?;
-    let secret =
-        app.auth.keyring.open(&hook.id, SECRET_FIELD, &hook.sealed_secret).map_err(|e| failed(e.to_string()))?;
+    let secret = webhooks
+        .keyring
+        .open(&hook.id, WEBHOOK_SECRET_FIELD, &hook.sealed_secret)
+        .map_err(|e| failed(e.to_string()))?;
     // Checked at every attempt (names are not resolved at registration, and DNS changes). A
     // lookup that hangs is refused like one that fails.
     let dest = tokio::time::timeout(Duration::from_millis(RESOLVE_MS), ssrf::resolve(&hook.url, s))

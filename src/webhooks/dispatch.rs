@@ -6,9 +6,8 @@ use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use tokio::sync::{Notify, broadcast::error::RecvError};
 
-use super::deliver::now_ms;
+use super::{Webhooks, deliver::now_ms};
 use crate::{
-    state::AppState,
     store::webhooks::Webhook,
     sync::{
         events::Stamped,
@@ -31,18 +30,18 @@ enum End {
 }
 
 /// Runs the dispatcher of `account` until it has no webhooks left.
-pub fn spawn(app: AppState, account: String, changed: Arc<Notify>) {
+pub fn spawn(webhooks: Arc<Webhooks>, account: String, changed: Arc<Notify>) {
     tokio::spawn(async move {
         let mut failures = 0u32;
         loop {
             // Shutting down: take no lease and start no watcher that would outlive the drain.
-            if !app.ready.load(std::sync::atomic::Ordering::SeqCst) {
+            if !webhooks.ready() {
                 return;
             }
-            let pause = match run(&app, &account, &changed).await {
+            let pause = match run(&webhooks, &account, &changed).await {
                 Ok(End::Done) => {
-                    let _ = app.store.release_webhooks(&account, &app.webhooks.instance).await;
-                    if app.webhooks.retire(&app, &account, &changed).await {
+                    let _ = webhooks.store.release_webhooks(&account, &webhooks.instance).await;
+                    if webhooks.retire(&account, &changed).await {
                         return;
                     }
                     None
@@ -56,7 +55,7 @@ pub fn spawn(app: AppState, account: String, changed: Arc<Notify>) {
                 }
             };
             if let Some(ceiling) = pause {
-                let delay = Duration::from_millis(crate::auth::tokens::random_id() % ceiling);
+                let delay = Duration::from_millis(crate::random::random_id() % ceiling);
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     _ = changed.notified() => {}
@@ -68,50 +67,47 @@ pub fn spawn(app: AppState, account: String, changed: Arc<Notify>) {
     });
 }
 
-async fn lease(app: &AppState, account: &str) -> Result<bool, String> {
+async fn lease(webhooks: &Webhooks, account: &str) -> Result<bool, String> {
     let now = now_ms();
-    app.store.lease_webhooks(account, &app.webhooks.instance, now, now + LEASE_MS).await.map_err(|e| e.to_string())
+    webhooks.store.lease_webhooks(account, &webhooks.instance, now, now + LEASE_MS).await.map_err(|e| e.to_string())
 }
 
 /// One subscription's life, while this instance holds the account's dispatch lease.
-async fn run(app: &AppState, account: &str, changed: &Notify) -> Result<End, String> {
-    let hooks = app.store.webhooks(account).await.map_err(|e| e.to_string())?;
+async fn run(webhooks: &Webhooks, account: &str, changed: &Notify) -> Result<End, String> {
+    let hooks = webhooks.store.webhooks(account).await.map_err(|e| e.to_string())?;
     if hooks.is_empty() {
         return Ok(End::Done);
     }
-    if !lease(app, account).await? {
+    if !lease(webhooks, account).await? {
         return Ok(End::Standby);
     }
     let mailboxes: Vec<String> =
         hooks.iter().flat_map(|h| h.mailboxes.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
     let mut seeds = Vec::new();
     for m in &mailboxes {
-        if let Ok(Some(state)) = app.store.webhook_cursor(account, m).await
+        if let Ok(Some(state)) = webhooks.store.webhook_cursor(account, m).await
             && let Some(Since::Mod(s)) = token::parse(&state)
         {
             seeds.push((m.clone(), s));
         }
     }
-    let feed = app
-        .follow(account, &mailboxes, &seeds)
-        .await
-        .map_err(|e| format!("{}: {}", e.slug, e.detail.unwrap_or_default()))?;
+    let feed = webhooks.follower.follow(account, &mailboxes, &seeds).await.map_err(|e| e.to_string())?;
     let mut sub = feed.subscribe(None);
     let mut renew = tokio::time::interval(Duration::from_millis(RENEW_MS));
     renew.tick().await;
     loop {
         tokio::select! {
             r = sub.live.recv() => match r {
-                Ok(ev) => queue(app, account, &hooks, &ev).await?,
+                Ok(ev) => queue(webhooks, account, &hooks, &ev).await?,
                 Err(RecvError::Lagged(n)) => tracing::warn!(account.id = %account, dropped = n, "webhook dispatcher fell behind"),
                 Err(RecvError::Closed) => return Ok(End::Again),
             },
             _ = renew.tick() => {
-                if !lease(app, account).await? {
+                if !lease(webhooks, account).await? {
                     return Ok(End::Standby);
                 }
                 // Webhooks registered or deleted through another instance.
-                if app.store.webhooks(account).await.map_err(|e| e.to_string())? != hooks {
+                if webhooks.store.webhooks(account).await.map_err(|e| e.to_string())? != hooks {
                     return Ok(End::Again);
                 }
             }
@@ -122,7 +118,7 @@ async fn run(app: &AppState, account: &str, changed: &Notify) -> Result<End, Str
 }
 
 /// Queues `ev` for every webhook that wants it, then moves the mailbox's cursor past it.
-async fn queue(app: &AppState, account: &str, hooks: &[Webhook], ev: &Stamped) -> Result<(), String> {
+async fn queue(webhooks: &Webhooks, account: &str, hooks: &[Webhook], ev: &Stamped) -> Result<(), String> {
     let e = &ev.event;
     let mut queued = false;
     for h in hooks.iter().filter(|h| h.events.contains(&e.kind) && h.mailboxes.contains(&e.mailbox)) {
@@ -134,15 +130,18 @@ async fn queue(app: &AppState, account: &str, hooks: &[Webhook], ev: &Stamped) -
         .to_string();
         // The key makes a re-queued event (same feed, same position) a no-op.
         let key = format!("{}:{}", e.mailbox, ev.id);
-        queued |=
-            app.store.enqueue_delivery(&id, &h.id, &key, &e.kind, &body, now_ms()).await.map_err(|e| e.to_string())?;
+        queued |= webhooks
+            .store
+            .enqueue_delivery(&id, &h.id, &key, &e.kind, &body, now_ms())
+            .await
+            .map_err(|e| e.to_string())?;
     }
     // `mailbox.changed` closes each batch of changes, so the cursor never skips a part of one.
     if e.kind == "mailbox.changed" {
-        app.store.set_webhook_cursor(account, &e.mailbox, &e.state).await.map_err(|e| e.to_string())?;
+        webhooks.store.set_webhook_cursor(account, &e.mailbox, &e.state).await.map_err(|e| e.to_string())?;
     }
     if queued {
-        app.webhooks.wake.notify_one();
+        webhooks.wake.notify_one();
     }
     Ok(())
 }

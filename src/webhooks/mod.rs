@@ -1,6 +1,7 @@
 //! Webhooks: per-account dispatchers that turn feed events into persisted deliveries, the
 //! delivery worker with its fair shares per account, signatures, and the SSRF rules for
-//! destinations.
+//! destinations. They get what they need through [`Webhooks`] (the store, the keyring, their
+//! settings, the [`Follower`] of accounts), not the application state.
 
 pub mod deliver;
 pub mod dispatch;
@@ -8,19 +9,22 @@ pub mod schedule;
 pub mod sign;
 pub mod ssrf;
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
 use tokio::sync::{Mutex, Notify};
 
-use crate::state::AppState;
-
-/// The keyring field under which webhook secrets are sealed (AAD: the webhook id).
-pub const SECRET_FIELD: &str = "webhook-secret";
+use crate::{auth::crypto::Keyring, config::WebhookSettings, follow::Follower, store::Store};
 
 /// Event types a webhook can ask for.
 pub const EVENT_TYPES: [&str; 4] = ["message.created", "message.updated", "message.deleted", "mailbox.changed"];
 
-/// The running dispatchers of this instance, and the worker's wake-up.
+/// The running dispatchers of this instance, the worker's wake-up, and what both need.
 #[derive(Debug)]
 pub struct Webhooks {
     dispatchers: Mutex<HashMap<String, Arc<Notify>>>,
@@ -28,21 +32,45 @@ pub struct Webhooks {
     pub wake: Notify,
     /// This process's name on dispatch leases.
     pub instance: String,
+    /// Webhooks, their cursors and the delivery queue.
+    store: Store,
+    /// Opens the webhook secrets.
+    keyring: Arc<Keyring>,
+    settings: WebhookSettings,
+    /// The accounts' feeds the dispatchers subscribe to.
+    follower: Follower,
+    /// False once shutdown has begun (shared with the application).
+    ready: Arc<AtomicBool>,
 }
 
-impl Default for Webhooks {
-    fn default() -> Self {
+impl Webhooks {
+    /// The registry of an instance whose readiness is `ready`.
+    pub fn new(
+        store: Store,
+        keyring: Arc<Keyring>,
+        settings: WebhookSettings,
+        follower: Follower,
+        ready: Arc<AtomicBool>,
+    ) -> Self {
         Self {
             dispatchers: Mutex::default(),
             wake: Notify::new(),
             instance: format!("gw_{}", uuid::Uuid::new_v4().simple()),
+            store,
+            keyring,
+            settings,
+            follower,
+            ready,
         }
     }
-}
 
-impl Webhooks {
+    /// False once shutdown has begun.
+    fn ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
     /// Makes sure `account` has a dispatcher that knows its current webhooks.
-    pub async fn ensure(&self, app: &AppState, account: &str) {
+    pub async fn ensure(self: &Arc<Self>, account: &str) {
         let mut running = self.dispatchers.lock().await;
         if let Some(changed) = running.get(account) {
             changed.notify_one();
@@ -50,14 +78,14 @@ impl Webhooks {
         }
         let changed = Arc::new(Notify::new());
         running.insert(account.to_string(), changed.clone());
-        dispatch::spawn(app.clone(), account.to_string(), changed);
+        dispatch::spawn(self.clone(), account.to_string(), changed);
     }
 
     /// Called by a dispatcher that found no webhooks: true if it may end. The check is
     /// repeated under the registry lock so that a webhook added meanwhile is never orphaned.
-    pub(crate) async fn retire(&self, app: &AppState, account: &str, changed: &Arc<Notify>) -> bool {
+    pub(crate) async fn retire(&self, account: &str, changed: &Arc<Notify>) -> bool {
         let mut running = self.dispatchers.lock().await;
-        if !matches!(app.store.webhooks(account).await, Ok(hooks) if hooks.is_empty()) {
+        if !matches!(self.store.webhooks(account).await, Ok(hooks) if hooks.is_empty()) {
             return false;
         }
         if running.get(account).is_some_and(|n| Arc::ptr_eq(n, changed)) {
@@ -67,15 +95,15 @@ impl Webhooks {
     }
 
     /// Starts dispatchers for every account with webhooks, and the delivery worker.
-    pub async fn start(app: &AppState) {
-        match app.store.webhook_accounts().await {
+    pub async fn start(self: &Arc<Self>) {
+        match self.store.webhook_accounts().await {
             Ok(accounts) => {
                 for account in accounts {
-                    app.webhooks.ensure(app, &account).await;
+                    self.ensure(&account).await;
                 }
             }
             Err(e) => tracing::warn!(error = %e, "cannot load webhooks"),
         }
-        deliver::spawn_worker(app.clone());
+        deliver::spawn_worker(self.clone());
     }
 }
