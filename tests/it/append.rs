@@ -3,19 +3,11 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Admin, TestApp, dovecot, expect_problem, message, seg, settings_for, unique};
+use crate::helpers::{Admin, ImapServer, TestApp, both_servers, expect_problem, message, seg, settings_for, unique};
 
-#[tokio::test]
-async fn append_stores_the_exact_bytes_with_keywords_and_date() {
-    append_stores_the_exact_bytes_with_keywords_and_date_on(dovecot(), "alice").await;
-}
+both_servers!(append_stores_the_exact_bytes_with_keywords_and_date, "alice");
 
-#[tokio::test]
-async fn append_stores_the_exact_bytes_with_keywords_and_date_on_cyrus() {
-    append_stores_the_exact_bytes_with_keywords_and_date_on(crate::helpers::cyrus(), "alice").await;
-}
-
-async fn append_stores_the_exact_bytes_with_keywords_and_date_on(server: &'static crate::helpers::Dovecot, user: &str) {
+async fn append_stores_the_exact_bytes_with_keywords_and_date(server: &'static ImapServer, user: &str) {
     let mailbox = unique("app");
     let victim = unique("victim");
     let mut admin = Admin::connect(server, user).await;
@@ -119,20 +111,9 @@ async fn append_stores_the_exact_bytes_with_keywords_and_date_on(server: &'stati
     admin.logout().await;
 }
 
-#[tokio::test]
-async fn a_replayed_idempotency_key_creates_exactly_one_message() {
-    a_replayed_idempotency_key_creates_exactly_one_message_on(dovecot(), "bob").await;
-}
+both_servers!(a_replayed_idempotency_key_creates_exactly_one_message, "bob");
 
-#[tokio::test]
-async fn a_replayed_idempotency_key_creates_exactly_one_message_on_cyrus() {
-    a_replayed_idempotency_key_creates_exactly_one_message_on(crate::helpers::cyrus(), "bob").await;
-}
-
-async fn a_replayed_idempotency_key_creates_exactly_one_message_on(
-    server: &'static crate::helpers::Dovecot,
-    user: &str,
-) {
+async fn a_replayed_idempotency_key_creates_exactly_one_message(server: &'static ImapServer, user: &str) {
     let (mailbox, dest) = (unique("idem"), unique("idem-dst"));
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
@@ -180,17 +161,9 @@ async fn a_replayed_idempotency_key_creates_exactly_one_message_on(
     admin.logout().await;
 }
 
-#[tokio::test]
-async fn multipart_append_takes_metadata_and_the_message() {
-    multipart_append_takes_metadata_and_the_message_on(dovecot(), "carol").await;
-}
+both_servers!(multipart_append_takes_metadata_and_the_message, "carol");
 
-#[tokio::test]
-async fn multipart_append_takes_metadata_and_the_message_on_cyrus() {
-    multipart_append_takes_metadata_and_the_message_on(crate::helpers::cyrus(), "carol").await;
-}
-
-async fn multipart_append_takes_metadata_and_the_message_on(server: &'static crate::helpers::Dovecot, user: &str) {
+async fn multipart_append_takes_metadata_and_the_message(server: &'static ImapServer, user: &str) {
     let mailbox = unique("mp");
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
@@ -269,22 +242,11 @@ async fn an_append_over_quota_is_507() {
     assert_eq!(app.get_json("/v1/mailboxes/INBOX", &token).await["exists"], 0);
 }
 
+both_servers!(a_large_upload_streams_and_a_nul_half_way_stores_nothing, "carol");
+
 /// A raw upload streams into the literal: a large one is stored byte for byte, and a NUL byte
 /// half-way ends it with 422, stores nothing, and leaves no broken connection behind.
-#[tokio::test]
-async fn a_large_upload_streams_and_a_nul_half_way_stores_nothing() {
-    a_large_upload_streams_and_a_nul_half_way_stores_nothing_on(dovecot(), "carol").await;
-}
-
-#[tokio::test]
-async fn a_large_upload_streams_and_a_nul_half_way_stores_nothing_on_cyrus() {
-    a_large_upload_streams_and_a_nul_half_way_stores_nothing_on(crate::helpers::cyrus(), "carol").await;
-}
-
-async fn a_large_upload_streams_and_a_nul_half_way_stores_nothing_on(
-    server: &'static crate::helpers::Dovecot,
-    user: &str,
-) {
+async fn a_large_upload_streams_and_a_nul_half_way_stores_nothing(server: &'static ImapServer, user: &str) {
     let mailbox = unique("stream-up");
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;

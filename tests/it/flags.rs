@@ -3,22 +3,11 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Admin, TestApp, dovecot, expect_problem, message, seg, unique};
+use crate::helpers::{Admin, ImapServer, TestApp, both_servers, expect_problem, message, seg, unique};
 
-#[tokio::test]
-async fn keywords_change_by_merge_patch_and_if_match_guards_the_change() {
-    keywords_change_by_merge_patch_and_if_match_guards_the_change_on(dovecot(), "heidi").await;
-}
+both_servers!(keywords_change_by_merge_patch_and_if_match_guards_the_change, dovecot: "heidi", cyrus: "carol");
 
-#[tokio::test]
-async fn keywords_change_by_merge_patch_and_if_match_guards_the_change_on_cyrus() {
-    keywords_change_by_merge_patch_and_if_match_guards_the_change_on(crate::helpers::cyrus(), "carol").await;
-}
-
-async fn keywords_change_by_merge_patch_and_if_match_guards_the_change_on(
-    server: &'static crate::helpers::Dovecot,
-    user: &str,
-) {
+async fn keywords_change_by_merge_patch_and_if_match_guards_the_change(server: &'static ImapServer, user: &str) {
     let mailbox = unique("flags");
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
@@ -99,20 +88,9 @@ async fn keywords_change_by_merge_patch_and_if_match_guards_the_change_on(
     admin.logout().await;
 }
 
-#[tokio::test]
-async fn a_change_by_another_client_makes_a_stale_if_match_fail_with_412() {
-    a_change_by_another_client_makes_a_stale_if_match_fail_with_412_on(dovecot(), "ivan").await;
-}
+both_servers!(a_change_by_another_client_makes_a_stale_if_match_fail_with_412, dovecot: "ivan", cyrus: "dave");
 
-#[tokio::test]
-async fn a_change_by_another_client_makes_a_stale_if_match_fail_with_412_on_cyrus() {
-    a_change_by_another_client_makes_a_stale_if_match_fail_with_412_on(crate::helpers::cyrus(), "dave").await;
-}
-
-async fn a_change_by_another_client_makes_a_stale_if_match_fail_with_412_on(
-    server: &'static crate::helpers::Dovecot,
-    user: &str,
-) {
+async fn a_change_by_another_client_makes_a_stale_if_match_fail_with_412(server: &'static ImapServer, user: &str) {
     let mailbox = unique("race");
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;

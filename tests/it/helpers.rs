@@ -1,4 +1,5 @@
-//! Test harness: a real Dovecot (started on demand through the project's script), a gateway
+//! Test harness: real Dovecot and Cyrus servers (started on demand through the project's
+//! scripts), `both_servers!` for tests run against each, a gateway
 //! per test on a random port with its own SQLite file, HTTP helpers, and a separate IMAP client
 //! for arranging mailboxes behind the gateway's back.
 
@@ -50,9 +51,17 @@ pub fn child_logging(cmd: &mut Command) {
     }
 }
 
-/// Connection facts of a Dovecot instance.
+/// Which IMAP server software a test server runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Software {
+    Dovecot,
+    Cyrus,
+}
+
+/// Connection facts of a test IMAP server (Dovecot or Cyrus).
 #[derive(Clone, Debug)]
-pub struct Dovecot {
+pub struct ImapServer {
+    pub software: Software,
     pub host: String,
     pub port: u16,
     pub tls_port: u16,
@@ -64,14 +73,25 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn parse_env(text: &str) -> Dovecot {
+impl ImapServer {
+    /// `"dovecot"` or `"cyrus"`, as test names and golden files say it.
+    pub fn name(&self) -> &'static str {
+        match self.software {
+            Software::Dovecot => "dovecot",
+            Software::Cyrus => "cyrus",
+        }
+    }
+}
+
+fn parse_env(software: Software, text: &str) -> ImapServer {
     let get = |key: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(&format!("{key}=")))
             .unwrap_or_else(|| panic!("{key} missing from dovecot env output:\n{text}"))
             .to_string()
     };
-    Dovecot {
+    ImapServer {
+        software,
         host: get("IMAP_HOST"),
         port: get("IMAP_PORT").parse().expect("port"),
         tls_port: get("IMAPS_PORT").parse().expect("port"),
@@ -81,7 +101,7 @@ fn parse_env(text: &str) -> Dovecot {
 }
 
 /// Runs the project's Dovecot script with `action` for an instance in `dir` on `port`/`tls_port`.
-pub fn dovecot_script(action: &str, dir: &str, port: u16, tls_port: u16, extra: &[(&str, &str)]) -> Dovecot {
+pub fn dovecot_script(action: &str, dir: &str, port: u16, tls_port: u16, extra: &[(&str, &str)]) -> ImapServer {
     let out_path = std::env::temp_dir().join(format!("dovecot-{port}-{}.out", uuid::Uuid::new_v4()));
     let out = std::fs::File::create(&out_path).expect("temp file");
     // The daemon inherits stdout: write to a file, never a pipe (the pipe would never close).
@@ -100,16 +120,24 @@ pub fn dovecot_script(action: &str, dir: &str, port: u16, tls_port: u16, extra: 
     let _ = std::fs::remove_file(&out_path);
     assert!(status.success(), "dovecot-test-server.sh {action} failed:\n{text}");
     if action == "stop" {
-        return Dovecot { host: "127.0.0.1".into(), port, tls_port, ca: PathBuf::new(), log: PathBuf::new() };
+        return ImapServer {
+            software: Software::Dovecot,
+            host: "127.0.0.1".into(),
+            port,
+            tls_port,
+            ca: PathBuf::new(),
+            log: PathBuf::new(),
+        };
     }
-    parse_env(&text)
+    parse_env(Software::Dovecot, &text)
 }
 
 /// The shared Dovecot: from `IMAP_*` variables (set by `scripts/test`), else started here.
-pub fn dovecot() -> &'static Dovecot {
-    static D: OnceLock<Dovecot> = OnceLock::new();
+pub fn dovecot() -> &'static ImapServer {
+    static D: OnceLock<ImapServer> = OnceLock::new();
     D.get_or_init(|| match std::env::var("IMAP_PORT") {
-        Ok(port) => Dovecot {
+        Ok(port) => ImapServer {
+            software: Software::Dovecot,
             host: std::env::var("IMAP_HOST").unwrap_or_else(|_| "127.0.0.1".into()),
             port: port.parse().expect("IMAP_PORT"),
             tls_port: std::env::var("IMAPS_PORT").expect("IMAPS_PORT").parse().expect("IMAPS_PORT"),
@@ -122,10 +150,11 @@ pub fn dovecot() -> &'static Dovecot {
 
 /// The Cyrus server for interoperability tests: from `CYRUS_*` variables (set by
 /// `scripts/test`), else started here with the project's script.
-pub fn cyrus() -> &'static Dovecot {
-    static C: OnceLock<Dovecot> = OnceLock::new();
+pub fn cyrus() -> &'static ImapServer {
+    static C: OnceLock<ImapServer> = OnceLock::new();
     C.get_or_init(|| match std::env::var("CYRUS_IMAP_PORT") {
-        Ok(port) => Dovecot {
+        Ok(port) => ImapServer {
+            software: Software::Cyrus,
             host: "127.0.0.1".into(),
             port: port.parse().expect("CYRUS_IMAP_PORT"),
             tls_port: std::env::var("CYRUS_IMAPS_PORT").expect("CYRUS_IMAPS_PORT").parse().expect("port"),
@@ -144,13 +173,37 @@ pub fn cyrus() -> &'static Dovecot {
                 .expect("run cyrus-test-server.sh");
             let text = std::fs::read_to_string(&out).unwrap_or_default();
             assert!(status.success(), "cyrus-test-server.sh start failed:\n{text}");
-            parse_env(&text)
+            parse_env(Software::Cyrus, &text)
         }
     })
 }
 
+/// The same test against Dovecot and Cyrus: `both_servers!(name, "user")` (or
+/// `both_servers!(name, dovecot: "user", cyrus: "other")`) runs
+/// `async fn name(server: &'static ImapServer, user: &str)` as two tests, `name::dovecot` and
+/// `name::cyrus`, so `cargo test --test it name` runs both and `name::cyrus` one.
+macro_rules! both_servers {
+    ($name:ident, $user:literal) => {
+        $crate::helpers::both_servers!($name, dovecot: $user, cyrus: $user);
+    };
+    ($name:ident, dovecot: $dovecot_user:literal, cyrus: $cyrus_user:literal) => {
+        mod $name {
+            #[tokio::test]
+            async fn dovecot() {
+                super::$name($crate::helpers::dovecot(), $dovecot_user).await;
+            }
+
+            #[tokio::test]
+            async fn cyrus() {
+                super::$name($crate::helpers::cyrus(), $cyrus_user).await;
+            }
+        }
+    };
+}
+pub(crate) use both_servers;
+
 /// Settings for a test gateway in front of `d`: random secrets, its own SQLite file, port 0.
-pub fn settings_for(d: &Dovecot) -> Settings {
+pub fn settings_for(d: &ImapServer) -> Settings {
     let mut s = Settings::default();
     s.http.listen = "127.0.0.1:0".into();
     let db = std::env::temp_dir().join(format!("igw-test-{}.db", uuid::Uuid::new_v4()));
@@ -316,7 +369,7 @@ pub struct Admin {
 }
 
 impl Admin {
-    pub async fn connect(d: &Dovecot, user: &str) -> Self {
+    pub async fn connect(d: &ImapServer, user: &str) -> Self {
         let tcp = TcpStream::connect((d.host.as_str(), d.port)).await.expect("connect");
         let mut client = async_imap::Client::new(tcp);
         client.read_response().await.expect("greeting").expect("greeting");
@@ -400,7 +453,7 @@ pub fn message(subject: &str) -> String {
 }
 
 /// Lines of the Dovecot log that mention `user` and contain `what`.
-pub fn log_count(d: &Dovecot, user: &str, what: &str) -> usize {
+pub fn log_count(d: &ImapServer, user: &str, what: &str) -> usize {
     let log = std::fs::read_to_string(&d.log).unwrap_or_default();
     let who = format!("imap({user})");
     log.lines().filter(|l| l.contains(&who) && l.contains(what)).count()

@@ -4,14 +4,14 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Admin, TestApp, dovecot, expect_problem, seg, unique};
+use crate::helpers::{Admin, ImapServer, TestApp, both_servers, dovecot, expect_problem, seg, unique};
 
 /// Message 1 has every "positive" property, message 2 none, message 3 is `\Deleted`.
 async fn corpus(user: &str) -> (Admin, String) {
     corpus_on(dovecot(), user).await
 }
 
-async fn corpus_on(server: &'static crate::helpers::Dovecot, user: &str) -> (Admin, String) {
+async fn corpus_on(server: &'static ImapServer, user: &str) -> (Admin, String) {
     let mailbox = unique("search");
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
@@ -50,20 +50,12 @@ async fn uids(app: &TestApp, token: &str, mailbox: &str, filter: Value) -> Vec<u
     body["uids"].as_array().expect("uids").iter().map(|u| u.as_u64().expect("uid")).collect()
 }
 
-#[tokio::test]
-async fn every_rfc3501_search_key_matches_one_message_and_not_the_other() {
-    every_key(dovecot()).await;
-}
+both_servers!(every_rfc3501_search_key_matches_one_message_and_not_the_other, "alice");
 
-#[tokio::test]
-async fn every_rfc3501_search_key_works_on_cyrus_too() {
-    every_key(crate::helpers::cyrus()).await;
-}
-
-async fn every_key(server: &'static crate::helpers::Dovecot) {
-    let (mut admin, mailbox) = corpus_on(server, "alice").await;
+async fn every_rfc3501_search_key_matches_one_message_and_not_the_other(server: &'static ImapServer, user: &str) {
+    let (mut admin, mailbox) = corpus_on(server, user).await;
     let app = TestApp::start(crate::helpers::settings_for(server)).await;
-    let token = app.login("alice").await.access;
+    let token = app.login(user).await.access;
     let cases: Vec<(Value, Vec<u64>)> = vec![
         (json!({"all": true}), vec![2, 1]),
         (json!({}), vec![2, 1]),

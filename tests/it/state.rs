@@ -4,19 +4,11 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Admin, TestApp, dovecot, expect_problem, message, seg, settings_for, unique};
+use crate::helpers::{Admin, ImapServer, TestApp, both_servers, expect_problem, message, seg, settings_for, unique};
 
-#[tokio::test]
-async fn state_commands_and_exact_expunges() {
-    state_commands_and_exact_expunges_on(dovecot(), "mallory").await;
-}
+both_servers!(state_commands_and_exact_expunges, dovecot: "mallory", cyrus: "eve");
 
-#[tokio::test]
-async fn state_commands_and_exact_expunges_on_cyrus() {
-    state_commands_and_exact_expunges_on(crate::helpers::cyrus(), "eve").await;
-}
-
-async fn state_commands_and_exact_expunges_on(server: &'static crate::helpers::Dovecot, user: &str) {
+async fn state_commands_and_exact_expunges(server: &'static ImapServer, user: &str) {
     let mailbox = unique("state");
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;

@@ -3,23 +3,15 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Admin, TestApp, dovecot, expect_problem, message, seg, settings_for, unique};
+use crate::helpers::{Admin, ImapServer, TestApp, both_servers, expect_problem, message, seg, settings_for, unique};
 
 fn subjects(page: &Value) -> Vec<String> {
     page["items"].as_array().expect("items").iter().map(|m| m["subject"].as_str().unwrap_or("").to_string()).collect()
 }
 
-#[tokio::test]
-async fn copy_move_and_delete_with_uid_mappings() {
-    copy_move_and_delete_with_uid_mappings_on(dovecot(), "judy").await;
-}
+both_servers!(copy_move_and_delete_with_uid_mappings, dovecot: "judy", cyrus: "eve");
 
-#[tokio::test]
-async fn copy_move_and_delete_with_uid_mappings_on_cyrus() {
-    copy_move_and_delete_with_uid_mappings_on(crate::helpers::cyrus(), "eve").await;
-}
-
-async fn copy_move_and_delete_with_uid_mappings_on(server: &'static crate::helpers::Dovecot, user: &str) {
+async fn copy_move_and_delete_with_uid_mappings(server: &'static ImapServer, user: &str) {
     let (src, dst) = (unique("src"), unique("dst"));
     let mut admin = Admin::connect(server, user).await;
     admin.create(&src).await;

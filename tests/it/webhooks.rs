@@ -16,7 +16,7 @@ use imap_gateway::webhooks::sign;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Admin, Dovecot, TestApp, dovecot, expect_problem, message, random_b64, unique};
+use crate::helpers::{Admin, ImapServer, TestApp, dovecot, expect_problem, message, random_b64, unique};
 
 const USER: &str = "grace";
 
@@ -52,7 +52,7 @@ struct Gateway {
     base: String,
 }
 
-fn start(d: &Dovecot, db: &str, secrets: &(String, String)) -> Gateway {
+fn start(d: &ImapServer, db: &str, secrets: &(String, String)) -> Gateway {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_imap-gateway"));
     cmd.arg("serve")
