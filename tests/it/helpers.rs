@@ -305,6 +305,16 @@ impl TestApp {
         serde_json::from_str(&body).expect("JSON body")
     }
 
+    /// `POST /v1/mailboxes` with `body` (`name`, and `parent`, `role`, `subscribe`).
+    pub async fn create_mailbox(&self, token: &str, body: Value) -> Response {
+        self.post_json("/v1/mailboxes", token, &body).await
+    }
+
+    /// POST of a JSON body to `path` with a bearer token.
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.http.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("POST")
+    }
+
     /// The account id a token names.
     pub fn account_of(&self, token: &str) -> String {
         self.state.auth.jwt.verify(token).expect("valid token").sub
@@ -336,13 +346,19 @@ pub struct Tokens {
 
 /// Checks a problem response: status, content type, `type` slug; returns the body.
 pub async fn expect_problem(resp: Response, status: StatusCode, slug: &str) -> Value {
-    assert_eq!(resp.status(), status, "status");
+    let got = resp.status();
     let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    assert_eq!(ct, "application/problem+json");
-    let body: Value = resp.json().await.expect("problem JSON");
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    assert_problem(got, &ct, &body, status, slug);
+    body
+}
+
+/// Checks the parts of a problem answer: status, content type, `type` slug and `status` member.
+pub fn assert_problem(got: StatusCode, content_type: &str, body: &Value, status: StatusCode, slug: &str) {
+    assert_eq!(got, status, "status: {body}");
+    assert_eq!(content_type, "application/problem+json", "{body}");
     assert_eq!(body["type"], format!("https://imap-gateway.dev/problems/{slug}"), "problem: {body}");
     assert_eq!(body["status"], status.as_u16());
-    body
 }
 
 /// Percent-encodes a mailbox name as one path segment.

@@ -41,6 +41,7 @@ mod store_webhooks;
 mod tenants;
 mod transfer;
 mod trusted;
+mod validation;
 mod vanished;
 mod webhook_fairness;
 mod webhooks;

@@ -60,10 +60,6 @@ async fn pages_are_newest_first_and_stable_when_mail_arrives(server: &'static Im
     expect_problem(other, StatusCode::BAD_REQUEST, "invalid-cursor").await;
     let forged = app.get(&format!("{base}?cursor=c1.e30.AAAA"), &token).await;
     expect_problem(forged, StatusCode::BAD_REQUEST, "invalid-cursor").await;
-    for bad in ["limit=0", "limit=501", "limit=x"] {
-        expect_problem(app.get(&format!("{base}?{bad}"), &token).await, StatusCode::BAD_REQUEST, "invalid-request")
-            .await;
-    }
     let stale = app.state.auth.cursors.seal(&imap_gateway::auth::cursor::Cursor {
         v: 1,
         a: app.account_of(&token),
@@ -152,8 +148,6 @@ async fn a_full_message_is_decoded_json_and_reading_never_marks_it_seen(server: 
     expect_problem(resp, StatusCode::CONFLICT, "uidvalidity-changed").await;
     let resp = app.get(&format!("/v1/mailboxes/{}/messages/999", seg(&mailbox)), &token).await;
     expect_problem(resp, StatusCode::NOT_FOUND, "message-not-found").await;
-    let resp = app.get(&format!("/v1/mailboxes/{}/messages/abc", seg(&mailbox)), &token).await;
-    expect_problem(resp, StatusCode::BAD_REQUEST, "invalid-request").await;
     let page = app.get_json(&format!("/v1/mailboxes/{}/messages", seg(&mailbox)), &token).await;
     assert_eq!(page["items"][0]["hasAttachment"], true);
     let raw = app.get(&format!("{url}/raw"), &token).await;
@@ -181,8 +175,6 @@ async fn a_full_message_is_decoded_json_and_reading_never_marks_it_seen(server: 
     expect_problem(stale, StatusCode::CONFLICT, "uidvalidity-changed").await;
     let stale = app.get(&format!("{url}/raw?uidValidity=1"), &token).await;
     expect_problem(stale, StatusCode::CONFLICT, "uidvalidity-changed").await;
-    expect_problem(app.get(&format!("{url}/parts/1.x"), &token).await, StatusCode::BAD_REQUEST, "invalid-argument")
-        .await;
     let headers = app.get_json(&format!("{url}/headers"), &token).await;
     let subject = headers.as_array().expect("list").iter().find(|h| h["name"] == "Subject").expect("Subject");
     assert_eq!(subject["value"], " =?UTF-8?Q?Rechnung_M=C3=A4rz?=");
