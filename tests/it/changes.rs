@@ -220,13 +220,8 @@ async fn bounded_pages(server: &'static ImapServer, user: &str, ignore: &[&str])
     }
     let appended = app.get_json(&url, &token).await["state"].as_str().expect("state").to_string();
     let resp = app
-        .http
-        .post(app.url(&format!("/v1/mailboxes/{}/messages/flags", seg(&mailbox))))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"uids": (1..=150).collect::<Vec<u32>>(), "add": ["$flagged"]}))
-        .send()
-        .await
-        .expect("flags");
+        .set_flags(&token, &mailbox, serde_json::json!({"uids": (1..=150).collect::<Vec<u32>>(), "add": ["$flagged"]}))
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
 
     // From before every message: 300 created, in pages of at most 40 although 1000 were allowed.

@@ -138,13 +138,8 @@ async fn cyrus_serves_mailboxes_pages_and_search() {
     let next = app.get_json(&format!("/v1/mailboxes/{}/messages?limit=2&cursor={cursor}", seg(&mailbox)), &token).await;
     assert_eq!(next["items"][0]["subject"], "cyrus 1");
     let found: Value = app
-        .http
-        .post(app.url(&format!("/v1/mailboxes/{}/search", seg(&mailbox))))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"filter": {"subject": "cyrus 2"}}))
-        .send()
+        .search(&token, &mailbox, serde_json::json!({"filter": {"subject": "cyrus 2"}}))
         .await
-        .expect("search")
         .json()
         .await
         .expect("json");

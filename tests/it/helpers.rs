@@ -267,12 +267,7 @@ impl TestApp {
     }
 
     pub async fn login_raw(&self, user: &str, password: &str) -> Response {
-        self.http
-            .post(self.url("/v1/auth/login"))
-            .json(&serde_json::json!({"username": user, "password": password}))
-            .send()
-            .await
-            .expect("login request")
+        self.login_with(&serde_json::json!({"username": user, "password": password})).await
     }
 
     /// Logs in as a test user (`<user>-pass`) and returns the token response.
@@ -303,16 +298,6 @@ impl TestApp {
         let body = resp.text().await.expect("body");
         assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
         serde_json::from_str(&body).expect("JSON body")
-    }
-
-    /// `POST /v1/mailboxes` with `body` (`name`, and `parent`, `role`, `subscribe`).
-    pub async fn create_mailbox(&self, token: &str, body: Value) -> Response {
-        self.post_json("/v1/mailboxes", token, &body).await
-    }
-
-    /// POST of a JSON body to `path` with a bearer token.
-    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.http.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("POST")
     }
 
     /// The account id a token names.

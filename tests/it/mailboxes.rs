@@ -262,7 +262,7 @@ async fn state_tokens_are_etags_and_change_with_the_mailbox(server: &'static Ima
     assert_eq!(get(Some(etag.clone())).await.expect("GET").status(), StatusCode::NOT_MODIFIED);
 
     let list_url = format!("/v1/mailboxes?pattern={}", seg(&mailbox));
-    let list = app.http.get(app.url(&list_url)).bearer_auth(&token).send().await.expect("list");
+    let list = app.get(&list_url, &token).await;
     let list_etag = list.headers()["etag"].to_str().expect("etag").to_string();
     let list_body: Value = list.json().await.expect("json");
     assert_eq!(list_body["items"][0]["state"], body["state"], "LIST-STATUS and EXAMINE agree on the state");

@@ -1,5 +1,6 @@
 //! The one integration-test binary: real Dovecot, real SQLite and PostgreSQL.
 
+mod api;
 mod append;
 mod attack;
 mod auth;

@@ -4,21 +4,11 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Admin, TestApp, dovecot, expect_problem, seg, unique};
+use crate::helpers::{Admin, TestApp, dovecot, expect_problem, unique};
 
 /// victor is used by this file alone: a wildcard that reached LIST as a pattern would delete
 /// every mailbox of the account.
 const USER: &str = "victor";
-
-async fn delete(app: &TestApp, token: &str, name: &str, recursive: bool) -> reqwest::Response {
-    let url = app.url(&format!("/v1/mailboxes/{}?recursive={recursive}", seg(name)));
-    app.http.delete(url).bearer_auth(token).send().await.expect("DELETE")
-}
-
-async fn rename(app: &TestApp, token: &str, from: &str, to: &str) -> reqwest::Response {
-    let url = app.url(&format!("/v1/mailboxes/{}", seg(from)));
-    app.http.patch(url).bearer_auth(token).json(&json!({ "name": to })).send().await.expect("PATCH")
-}
 
 async fn names(admin: &mut Admin, tag: &str) -> Vec<String> {
     let mut all: Vec<String> = admin.list().await.into_iter().filter(|n| n.starts_with(tag)).collect();
@@ -41,21 +31,21 @@ async fn wildcards_in_names_are_characters_and_a_missing_name_deletes_nothing() 
     // Names that do not exist: 404, and nothing is deleted, with or without recursion.
     for missing in ["%", "*", &format!("{tag}%"), &format!("{tag}*"), &format!("{tag}Keep/%")] {
         for recursive in [true, false] {
-            let resp = delete(&app, &token, missing, recursive).await;
+            let resp = app.delete_mailbox(&token, missing, recursive).await;
             expect_problem(resp, StatusCode::NOT_FOUND, "mailbox-not-found").await;
         }
     }
     assert_eq!(names(&mut admin, &tag).await, before, "a missing name deleted something");
 
     // A real name with a wildcard deletes exactly itself and its own children.
-    let resp = delete(&app, &token, &format!("{tag}a%b"), true).await;
+    let resp = app.delete_mailbox(&token, &format!("{tag}a%b"), true).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     let after: Vec<String> = before.iter().filter(|n| !n.starts_with(&format!("{tag}a%b"))).cloned().collect();
     assert_eq!(names(&mut admin, &tag).await, after);
     assert!(after.contains(&format!("{tag}axb/c")), "a sibling matching the name as a pattern survives");
 
     // Rename of a name with `*` moves its own children only, and answers the new mailbox.
-    let resp = rename(&app, &token, &format!("{tag}r*s"), &format!("{tag}renamed")).await;
+    let resp = app.rename_mailbox(&token, &format!("{tag}r*s"), &format!("{tag}renamed")).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.expect("json");
     assert_eq!(body["name"], format!("{tag}renamed"));
@@ -67,7 +57,7 @@ async fn wildcards_in_names_are_characters_and_a_missing_name_deletes_nothing() 
     }
 
     // A placeholder parent (listed only for its children) is deleted by deleting its children.
-    let resp = delete(&app, &token, &format!("{tag}Keep"), true).await;
+    let resp = app.delete_mailbox(&token, &format!("{tag}Keep"), true).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert!(!names(&mut admin, &tag).await.iter().any(|n| n.starts_with(&format!("{tag}Keep"))));
     admin.logout().await;
