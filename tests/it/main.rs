@@ -1,5 +1,6 @@
 //! The one integration-test binary: real Dovecot, real SQLite and PostgreSQL.
 
+mod admin;
 mod api;
 mod append;
 mod attack;
@@ -30,6 +31,7 @@ mod resilience;
 mod reuse;
 mod rotate_keys;
 mod search;
+mod servers;
 mod service;
 mod sessions;
 mod shared_limits;
