@@ -118,12 +118,8 @@ async fn recreated_mailbox_is_gone_and_bad_tokens_are_refused() {
     admin.create(&mailbox).await;
     let resp = changes(&app, &token, &mailbox, &format!("since={state}")).await;
     expect_problem(resp, StatusCode::GONE, "uidvalidity-changed").await;
-    for bad in [
-        "since=nope",
-        "since=ms1.AAAA",
-        &format!("since={state}&maxChanges=0"),
-        &format!("since={state}&knownUids=1:*"),
-    ] {
+    // (Tokens that are no state token at all are refused in process: validation.rs.)
+    for bad in [&format!("since={state}&maxChanges=0"), &format!("since={state}&knownUids=1:*")] {
         expect_problem(changes(&app, &token, &mailbox, bad).await, StatusCode::BAD_REQUEST, "invalid-request").await;
     }
     // A scan token this instance never issued.

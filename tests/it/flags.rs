@@ -74,7 +74,16 @@ async fn a_change_by_another_client_makes_a_stale_if_match_fail_with_412(server:
     let etag = app.etag(&token, &mailbox, 1).await;
 
     admin.add_flag(&mailbox, 1, "\\Answered").await;
-    let resp = app.patch_message(&token, &mailbox, 1, &json!({"keywords": {"$seen": true}}), Some(&etag)).await;
+    // Sent as plain `application/json`, which is accepted as well as a merge patch.
+    let resp = app
+        .http
+        .patch(app.url(&format!("/v1/mailboxes/{}/messages/1", seg(&mailbox))))
+        .bearer_auth(&token)
+        .header("if-match", &etag)
+        .json(&json!({"keywords": {"$seen": true}}))
+        .send()
+        .await
+        .expect("PATCH");
     expect_problem(resp, StatusCode::PRECONDITION_FAILED, "precondition-failed").await;
     let flags = admin.flags(&mailbox, 1).await;
     assert!(!flags.iter().any(|f| f.contains("Seen")), "nothing was stored: {flags:?}");
