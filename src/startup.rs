@@ -139,6 +139,11 @@ impl Application {
         self.state.clone()
     }
 
+    /// The application's router, to call in process (tests use `tower::ServiceExt::oneshot`).
+    pub fn router(&self) -> axum::Router {
+        crate::http::router(self.state.clone())
+    }
+
     /// Serves until `shutdown` completes, then drains.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let state = self.state.clone();

@@ -3,19 +3,11 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Admin, TestApp, dovecot, expect_problem, message, seg, settings_for, unique};
+use crate::helpers::{Admin, ImapServer, TestApp, both_servers, expect_problem, message, seg, settings_for, unique};
 
-#[tokio::test]
-async fn append_stores_the_exact_bytes_with_keywords_and_date() {
-    append_stores_the_exact_bytes_with_keywords_and_date_on(dovecot(), "alice").await;
-}
+both_servers!(append_stores_the_exact_bytes_with_keywords_and_date, "alice");
 
-#[tokio::test]
-async fn append_stores_the_exact_bytes_with_keywords_and_date_on_cyrus() {
-    append_stores_the_exact_bytes_with_keywords_and_date_on(crate::helpers::cyrus(), "alice").await;
-}
-
-async fn append_stores_the_exact_bytes_with_keywords_and_date_on(server: &'static crate::helpers::Dovecot, user: &str) {
+async fn append_stores_the_exact_bytes_with_keywords_and_date(server: &'static ImapServer, user: &str) {
     let mailbox = unique("app");
     let victim = unique("victim");
     let mut admin = Admin::connect(server, user).await;
@@ -44,16 +36,7 @@ async fn append_stores_the_exact_bytes_with_keywords_and_date_on(server: &'stati
     assert_eq!(m["subject"], "appended");
     assert_eq!(m["receivedAt"], "2026-11-03T08:15:02Z");
     assert_eq!(m["keywords"], serde_json::json!({"$seen": true, "$work": true}));
-    let stored = app
-        .http
-        .get(app.url(&format!("{location}/raw")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("raw")
-        .bytes()
-        .await
-        .expect("bytes");
+    let stored = app.get(&format!("{location}/raw"), &token).await.bytes().await.expect("bytes");
     assert!(stored == raw, "the stored message is byte-identical");
     let flags = admin.flags(&mailbox, uid as u32).await;
     assert!(flags.iter().any(|f| f.contains("Seen")) && flags.iter().any(|f| f.contains("$Work")), "{flags:?}");
@@ -86,30 +69,14 @@ async fn append_stores_the_exact_bytes_with_keywords_and_date_on(server: &'stati
     let mut no_uidplus = settings;
     no_uidplus.imap.ignore_capabilities = vec!["UIDPLUS".into()];
     let plain = TestApp::start(no_uidplus).await;
-    let resp = plain
-        .http
-        .post(plain.url(&format!("/v1/mailboxes/{}/messages", seg(&mailbox))))
-        .bearer_auth(&token)
-        .header("content-type", "message/rfc822")
-        .body(raw)
-        .send()
-        .await
-        .expect("append");
+    let resp = plain.append(&token, &mailbox, "", raw).await;
     assert_eq!(resp.status(), StatusCode::ACCEPTED, "stored, UID unknown without UIDPLUS");
     // Without LITERAL+ the literal is synchronizing: the gateway waits for the server's `+`.
     let mut sync = settings_for(server);
     sync.imap.ignore_capabilities = vec!["LITERAL+".into()];
     let sync_app = TestApp::start(sync).await;
     let t = sync_app.login(user).await.access;
-    let resp = sync_app
-        .http
-        .post(sync_app.url(&format!("/v1/mailboxes/{}/messages", seg(&mailbox))))
-        .bearer_auth(&t)
-        .header("content-type", "message/rfc822")
-        .body(message("synchronizing").into_bytes())
-        .send()
-        .await
-        .expect("append");
+    let resp = sync_app.append(&t, &mailbox, "", message("synchronizing").into_bytes()).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     let page = app.get_json(&format!("/v1/mailboxes/{}/messages", seg(&mailbox)), &token).await;
     assert_eq!(page["total"], 3);
@@ -119,20 +86,9 @@ async fn append_stores_the_exact_bytes_with_keywords_and_date_on(server: &'stati
     admin.logout().await;
 }
 
-#[tokio::test]
-async fn a_replayed_idempotency_key_creates_exactly_one_message() {
-    a_replayed_idempotency_key_creates_exactly_one_message_on(dovecot(), "bob").await;
-}
+both_servers!(a_replayed_idempotency_key_creates_exactly_one_message, "bob");
 
-#[tokio::test]
-async fn a_replayed_idempotency_key_creates_exactly_one_message_on_cyrus() {
-    a_replayed_idempotency_key_creates_exactly_one_message_on(crate::helpers::cyrus(), "bob").await;
-}
-
-async fn a_replayed_idempotency_key_creates_exactly_one_message_on(
-    server: &'static crate::helpers::Dovecot,
-    user: &str,
-) {
+async fn a_replayed_idempotency_key_creates_exactly_one_message(server: &'static ImapServer, user: &str) {
     let (mailbox, dest) = (unique("idem"), unique("idem-dst"));
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
@@ -180,17 +136,9 @@ async fn a_replayed_idempotency_key_creates_exactly_one_message_on(
     admin.logout().await;
 }
 
-#[tokio::test]
-async fn multipart_append_takes_metadata_and_the_message() {
-    multipart_append_takes_metadata_and_the_message_on(dovecot(), "carol").await;
-}
+both_servers!(multipart_append_takes_metadata_and_the_message, "carol");
 
-#[tokio::test]
-async fn multipart_append_takes_metadata_and_the_message_on_cyrus() {
-    multipart_append_takes_metadata_and_the_message_on(crate::helpers::cyrus(), "carol").await;
-}
-
-async fn multipart_append_takes_metadata_and_the_message_on(server: &'static crate::helpers::Dovecot, user: &str) {
+async fn multipart_append_takes_metadata_and_the_message(server: &'static ImapServer, user: &str) {
     let mailbox = unique("mp");
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
@@ -269,22 +217,11 @@ async fn an_append_over_quota_is_507() {
     assert_eq!(app.get_json("/v1/mailboxes/INBOX", &token).await["exists"], 0);
 }
 
+both_servers!(a_large_upload_streams_and_a_nul_half_way_stores_nothing, "carol");
+
 /// A raw upload streams into the literal: a large one is stored byte for byte, and a NUL byte
 /// half-way ends it with 422, stores nothing, and leaves no broken connection behind.
-#[tokio::test]
-async fn a_large_upload_streams_and_a_nul_half_way_stores_nothing() {
-    a_large_upload_streams_and_a_nul_half_way_stores_nothing_on(dovecot(), "carol").await;
-}
-
-#[tokio::test]
-async fn a_large_upload_streams_and_a_nul_half_way_stores_nothing_on_cyrus() {
-    a_large_upload_streams_and_a_nul_half_way_stores_nothing_on(crate::helpers::cyrus(), "carol").await;
-}
-
-async fn a_large_upload_streams_and_a_nul_half_way_stores_nothing_on(
-    server: &'static crate::helpers::Dovecot,
-    user: &str,
-) {
+async fn a_large_upload_streams_and_a_nul_half_way_stores_nothing(server: &'static ImapServer, user: &str) {
     let mailbox = unique("stream-up");
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
@@ -299,7 +236,7 @@ async fn a_large_upload_streams_and_a_nul_half_way_stores_nothing_on(
     let resp = post(big.clone()).await.expect("append");
     assert_eq!(resp.status(), StatusCode::CREATED);
     let location = resp.headers()["location"].to_str().expect("ascii").to_string();
-    let stored = app.http.get(app.url(&format!("{location}/raw"))).bearer_auth(&token).send().await.expect("raw");
+    let stored = app.get(&format!("{location}/raw"), &token).await;
     assert!(stored.bytes().await.expect("bytes") == big, "byte-identical");
 
     let mut poisoned = big[..4 * 1024 * 1024].to_vec();
@@ -322,15 +259,7 @@ async fn a_large_upload_streams_and_a_nul_half_way_stores_nothing_on(
     no_literal_plus.imap.ignore_capabilities = vec!["LITERAL+".into()];
     let sync = TestApp::start(no_literal_plus).await;
     let t2 = sync.login(user).await.access;
-    let resp = sync
-        .http
-        .post(sync.url(&format!("/v1/mailboxes/{}/messages", seg(&mailbox))))
-        .bearer_auth(&t2)
-        .header("content-type", "message/rfc822")
-        .body(poisoned)
-        .send()
-        .await
-        .expect("append");
+    let resp = sync.append(&t2, &mailbox, "", poisoned).await;
     expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "invalid-properties").await;
     assert_eq!(sync.get_json(&format!("/v1/mailboxes/{}", seg(&mailbox)), &t2).await["exists"], 1);
     admin.logout().await;

@@ -48,16 +48,10 @@ async fn hostile_strings_in_every_text_parameter_change_nothing() {
         // Mailbox names: in the path, created, renamed to.
         let resp = app.get(&format!("/v1/mailboxes/{}", seg(&p)), &token).await;
         check("GET mailbox", &p, resp.status());
-        let resp = app.http.post(app.url("/v1/mailboxes")).bearer_auth(&token).json(&json!({"name": p})).send().await;
-        check("create", &p, resp.expect("create").status());
-        let resp = app
-            .http
-            .patch(app.url(&format!("/v1/mailboxes/{}", seg(&unique("nope")))))
-            .bearer_auth(&token)
-            .json(&json!({"name": p}))
-            .send()
-            .await;
-        check("rename", &p, resp.expect("rename").status());
+        let resp = app.create_mailbox(&token, json!({"name": p})).await;
+        check("create", &p, resp.status());
+        let resp = app.rename_mailbox(&token, &unique("nope"), &p).await;
+        check("rename", &p, resp.status());
         // Search strings, header names and keywords.
         for filter in [
             json!({"subject": p}),
@@ -66,40 +60,20 @@ async fn hostile_strings_in_every_text_parameter_change_nothing() {
             json!({"keyword": p}),
             json!({"from": p}),
         ] {
-            let resp =
-                app.http.post(home_url("/search")).bearer_auth(&token).json(&json!({"filter": filter})).send().await;
-            check("search", &p, resp.expect("search").status());
+            let resp = app.search(&token, &home, json!({"filter": filter})).await;
+            check("search", &p, resp.status());
         }
         let resp = app.get(&format!("/v1/mailboxes/{}/messages?subject={}", seg(&home), seg(&p)), &token).await;
         check("list filter", &p, resp.status());
         // Keywords on one message and in bulk.
-        let resp = app
-            .http
-            .patch(home_url("/messages/1"))
-            .bearer_auth(&token)
-            .header("content-type", "application/merge-patch+json")
-            .json(&json!({"keywords": {p.clone(): true}}))
-            .send()
-            .await;
-        check("patch keywords", &p, resp.expect("patch").status());
-        let resp = app
-            .http
-            .post(home_url("/messages/flags"))
-            .bearer_auth(&token)
-            .json(&json!({"uids": [1], "add": [p]}))
-            .send()
-            .await;
-        check("bulk keywords", &p, resp.expect("bulk").status());
+        let resp = app.patch_message(&token, &home, 1, &json!({"keywords": {p.clone(): true}}), None).await;
+        check("patch keywords", &p, resp.status());
+        let resp = app.set_flags(&token, &home, json!({"uids": [1], "add": [p]})).await;
+        check("bulk keywords", &p, resp.status());
         // APPEND metadata: keywords and date in the query, and in a multipart metadata part.
-        let resp = app
-            .http
-            .post(home_url(&format!("/messages?keywords={}&receivedAt={}", seg(&p), seg(&p))))
-            .bearer_auth(&token)
-            .header("content-type", "message/rfc822")
-            .body(message("never stored"))
-            .send()
-            .await;
-        check("append query", &p, resp.expect("append").status());
+        let query = format!("?keywords={}&receivedAt={}", seg(&p), seg(&p));
+        let resp = app.append(&token, &home, &query, message("never stored")).await;
+        check("append query", &p, resp.status());
         // An impossible date keeps every APPEND from storing anything; keywords are checked first.
         let meta = json!({"keywords": [p], "receivedAt": p}).to_string();
         let form = reqwest::multipart::Form::new()

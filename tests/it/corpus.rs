@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Admin, Dovecot, TestApp, cyrus, dovecot, seg, settings_for, unique};
+use crate::helpers::{Admin, ImapServer, TestApp, both_servers, cyrus, seg, settings_for, unique};
 
 fn fixtures() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/messages");
@@ -46,7 +46,7 @@ fn normalize(v: &mut Value, mailbox_segment: &str) {
 }
 
 /// Reads the whole corpus through a gateway in front of `server` as `user`.
-pub async fn read_corpus(server: &Dovecot, user: &str) -> Vec<(String, Value)> {
+pub async fn read_corpus(server: &ImapServer, user: &str) -> Vec<(String, Value)> {
     let mailbox = unique("corpus");
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
@@ -104,16 +104,11 @@ fn check_golden(server: &str, results: &[(String, Value)]) {
     );
 }
 
-#[tokio::test]
-async fn the_corpus_reads_as_its_golden_json_on_dovecot() {
-    let results = read_corpus(dovecot(), "judy").await;
-    check_golden("dovecot", &results);
-}
+both_servers!(the_corpus_reads_as_its_golden_json, dovecot: "judy", cyrus: "eve");
 
-#[tokio::test]
-async fn the_corpus_reads_as_its_golden_json_on_cyrus() {
-    let results = read_corpus(cyrus(), "eve").await;
-    check_golden("cyrus", &results);
+async fn the_corpus_reads_as_its_golden_json(server: &'static ImapServer, user: &str) {
+    let results = read_corpus(server, user).await;
+    check_golden(server.name(), &results);
 }
 
 #[tokio::test]
@@ -143,13 +138,8 @@ async fn cyrus_serves_mailboxes_pages_and_search() {
     let next = app.get_json(&format!("/v1/mailboxes/{}/messages?limit=2&cursor={cursor}", seg(&mailbox)), &token).await;
     assert_eq!(next["items"][0]["subject"], "cyrus 1");
     let found: Value = app
-        .http
-        .post(app.url(&format!("/v1/mailboxes/{}/search", seg(&mailbox))))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({"filter": {"subject": "cyrus 2"}}))
-        .send()
+        .search(&token, &mailbox, serde_json::json!({"filter": {"subject": "cyrus 2"}}))
         .await
-        .expect("search")
         .json()
         .await
         .expect("json");

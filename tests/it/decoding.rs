@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::helpers::{Admin, Dovecot, TestApp, cyrus, dovecot, seg, settings_for, unique};
+use crate::helpers::{Admin, ImapServer, TestApp, both_servers, seg, settings_for, unique};
 
 /// `uuencode` of "Grüße, Welt!\n" (as Python's `binascii.b2a_uu` makes it).
 const UU_FILE: &str = "begin 644 gruss.txt\r\n/1W+#O,.?92P@5V5L=\"$*\r\n`\r\nend\r\n";
@@ -37,17 +37,9 @@ async fn download(app: &TestApp, token: &str, mailbox: &str, uid: u32, part: &st
     resp.bytes().await.expect("part body").to_vec()
 }
 
-#[tokio::test]
-async fn broken_and_old_transfer_encodings_decode_as_mail_readers_do() {
-    broken_and_old_transfer_encodings_decode_as_mail_readers_do_on(dovecot(), "alice").await;
-}
+both_servers!(broken_and_old_transfer_encodings_decode_as_mail_readers_do, "alice");
 
-#[tokio::test]
-async fn broken_and_old_transfer_encodings_decode_as_mail_readers_do_on_cyrus() {
-    broken_and_old_transfer_encodings_decode_as_mail_readers_do_on(cyrus(), "alice").await;
-}
-
-async fn broken_and_old_transfer_encodings_decode_as_mail_readers_do_on(server: &'static Dovecot, user: &str) {
+async fn broken_and_old_transfer_encodings_decode_as_mail_readers_do(server: &'static ImapServer, user: &str) {
     let mailbox = unique("decoding");
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;

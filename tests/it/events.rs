@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use imap_gateway::config::Settings;
 
-use crate::helpers::{Admin, Dovecot, TestApp, dovecot, expect_problem, message, seg, settings_for, unique};
+use crate::helpers::{Admin, ImapServer, TestApp, dovecot, expect_problem, message, seg, settings_for, unique};
 
 const USER: &str = "heidi";
 
@@ -206,7 +206,7 @@ async fn events_work_on_cyrus_too() {
 
 /// A mailbox with two messages; another client appends, flags and expunges; each shows up as
 /// its event within `within`.
-async fn created_updated_deleted(server: &'static Dovecot, user: &str, settings: Settings, within: Duration) {
+async fn created_updated_deleted(server: &'static ImapServer, user: &str, settings: Settings, within: Duration) {
     let mailbox = unique("events-flow");
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;

@@ -93,14 +93,8 @@ async fn sanitized_and_unsanitized_html_have_different_etags() {
     assert_eq!(revalidate(short_url, short_tag).await.expect("get").status(), StatusCode::NOT_MODIFIED);
     // The sanitized ETag still works as a precondition for a flag change.
     let patch = app
-        .http
-        .patch(app.url(&url))
-        .bearer_auth(&token)
-        .header("if-match", clean_tag)
-        .json(&serde_json::json!({"keywords": {"$seen": true}}))
-        .send()
-        .await
-        .expect("patch");
+        .patch_message(&token, &mailbox, 1, &serde_json::json!({"keywords": {"$seen": true}}), Some(&clean_tag))
+        .await;
     assert_eq!(patch.status(), StatusCode::OK);
     admin.delete(&mailbox).await;
     admin.logout().await;

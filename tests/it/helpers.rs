@@ -1,6 +1,6 @@
-//! Test harness: a real Dovecot (started on demand through the project's script), a gateway
-//! per test on a random port with its own SQLite file, HTTP helpers, and a separate IMAP client
-//! for arranging mailboxes behind the gateway's back.
+//! Test harness: a gateway per test on a random port with its own SQLite file, problem checks,
+//! names and messages. It re-exports the test servers (servers.rs: Dovecot, Cyrus,
+//! `both_servers!`) and the separate IMAP client (admin.rs), so a test imports from here.
 
 use std::{
     path::PathBuf,
@@ -18,7 +18,12 @@ use imap_gateway::{
 };
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
-use tokio::net::TcpStream;
+
+pub(crate) use crate::servers::both_servers;
+pub use crate::{
+    admin::Admin,
+    servers::{ImapServer, Software, cyrus, dovecot, dovecot_script, log_count},
+};
 
 /// With `IGW_TEST_LOG_DIR` set (scripts/test sets it), every in-process gateway logs JSON at
 /// debug level to `it.jsonl` there, and spawned binaries to files beside it; scripts/test then
@@ -50,107 +55,8 @@ pub fn child_logging(cmd: &mut Command) {
     }
 }
 
-/// Connection facts of a Dovecot instance.
-#[derive(Clone, Debug)]
-pub struct Dovecot {
-    pub host: String,
-    pub port: u16,
-    pub tls_port: u16,
-    pub ca: PathBuf,
-    pub log: PathBuf,
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn parse_env(text: &str) -> Dovecot {
-    let get = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{key}=")))
-            .unwrap_or_else(|| panic!("{key} missing from dovecot env output:\n{text}"))
-            .to_string()
-    };
-    Dovecot {
-        host: get("IMAP_HOST"),
-        port: get("IMAP_PORT").parse().expect("port"),
-        tls_port: get("IMAPS_PORT").parse().expect("port"),
-        ca: get("IMAP_TLS_CA").into(),
-        log: get("IMAP_LOG").into(),
-    }
-}
-
-/// Runs the project's Dovecot script with `action` for an instance in `dir` on `port`/`tls_port`.
-pub fn dovecot_script(action: &str, dir: &str, port: u16, tls_port: u16, extra: &[(&str, &str)]) -> Dovecot {
-    let out_path = std::env::temp_dir().join(format!("dovecot-{port}-{}.out", uuid::Uuid::new_v4()));
-    let out = std::fs::File::create(&out_path).expect("temp file");
-    // The daemon inherits stdout: write to a file, never a pipe (the pipe would never close).
-    let status = Command::new("bash")
-        .arg(repo().join("scripts/dovecot-test-server.sh"))
-        .arg(action)
-        .env("DOVECOT_TEST_DIR", dir)
-        .env("DOVECOT_IMAP_PORT", port.to_string())
-        .env("DOVECOT_IMAPS_PORT", tls_port.to_string())
-        .envs(extra.iter().copied())
-        .stdout(out.try_clone().expect("dup"))
-        .stderr(out)
-        .status()
-        .expect("run dovecot-test-server.sh");
-    let text = std::fs::read_to_string(&out_path).unwrap_or_default();
-    let _ = std::fs::remove_file(&out_path);
-    assert!(status.success(), "dovecot-test-server.sh {action} failed:\n{text}");
-    if action == "stop" {
-        return Dovecot { host: "127.0.0.1".into(), port, tls_port, ca: PathBuf::new(), log: PathBuf::new() };
-    }
-    parse_env(&text)
-}
-
-/// The shared Dovecot: from `IMAP_*` variables (set by `scripts/test`), else started here.
-pub fn dovecot() -> &'static Dovecot {
-    static D: OnceLock<Dovecot> = OnceLock::new();
-    D.get_or_init(|| match std::env::var("IMAP_PORT") {
-        Ok(port) => Dovecot {
-            host: std::env::var("IMAP_HOST").unwrap_or_else(|_| "127.0.0.1".into()),
-            port: port.parse().expect("IMAP_PORT"),
-            tls_port: std::env::var("IMAPS_PORT").expect("IMAPS_PORT").parse().expect("IMAPS_PORT"),
-            ca: std::env::var("IMAP_TLS_CA").expect("IMAP_TLS_CA").into(),
-            log: std::env::var("IMAP_LOG").expect("IMAP_LOG").into(),
-        },
-        Err(_) => dovecot_script("start", "/tmp/dovecot-test", 10143, 10993, &[]),
-    })
-}
-
-/// The Cyrus server for interoperability tests: from `CYRUS_*` variables (set by
-/// `scripts/test`), else started here with the project's script.
-pub fn cyrus() -> &'static Dovecot {
-    static C: OnceLock<Dovecot> = OnceLock::new();
-    C.get_or_init(|| match std::env::var("CYRUS_IMAP_PORT") {
-        Ok(port) => Dovecot {
-            host: "127.0.0.1".into(),
-            port: port.parse().expect("CYRUS_IMAP_PORT"),
-            tls_port: std::env::var("CYRUS_IMAPS_PORT").expect("CYRUS_IMAPS_PORT").parse().expect("port"),
-            ca: std::env::var("CYRUS_TLS_CA").expect("CYRUS_TLS_CA").into(),
-            log: std::env::var("CYRUS_LOG").unwrap_or_default().into(),
-        },
-        Err(_) => {
-            let out = std::env::temp_dir().join(format!("cyrus-{}.out", uuid::Uuid::new_v4()));
-            let file = std::fs::File::create(&out).expect("temp file");
-            let status = Command::new("bash")
-                .arg(repo().join("scripts/cyrus-test-server.sh"))
-                .arg("start")
-                .stdout(file.try_clone().expect("dup"))
-                .stderr(file)
-                .status()
-                .expect("run cyrus-test-server.sh");
-            let text = std::fs::read_to_string(&out).unwrap_or_default();
-            assert!(status.success(), "cyrus-test-server.sh start failed:\n{text}");
-            parse_env(&text)
-        }
-    })
-}
-
 /// Settings for a test gateway in front of `d`: random secrets, its own SQLite file, port 0.
-pub fn settings_for(d: &Dovecot) -> Settings {
+pub fn settings_for(d: &ImapServer) -> Settings {
     let mut s = Settings::default();
     s.http.listen = "127.0.0.1:0".into();
     let db = std::env::temp_dir().join(format!("igw-test-{}.db", uuid::Uuid::new_v4()));
@@ -214,12 +120,7 @@ impl TestApp {
     }
 
     pub async fn login_raw(&self, user: &str, password: &str) -> Response {
-        self.http
-            .post(self.url("/v1/auth/login"))
-            .json(&serde_json::json!({"username": user, "password": password}))
-            .send()
-            .await
-            .expect("login request")
+        self.login_with(&serde_json::json!({"username": user, "password": password})).await
     }
 
     /// Logs in as a test user (`<user>-pass`) and returns the token response.
@@ -283,13 +184,19 @@ pub struct Tokens {
 
 /// Checks a problem response: status, content type, `type` slug; returns the body.
 pub async fn expect_problem(resp: Response, status: StatusCode, slug: &str) -> Value {
-    assert_eq!(resp.status(), status, "status");
+    let got = resp.status();
     let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    assert_eq!(ct, "application/problem+json");
-    let body: Value = resp.json().await.expect("problem JSON");
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    assert_problem(got, &ct, &body, status, slug);
+    body
+}
+
+/// Checks the parts of a problem answer: status, content type, `type` slug and `status` member.
+pub fn assert_problem(got: StatusCode, content_type: &str, body: &Value, status: StatusCode, slug: &str) {
+    assert_eq!(got, status, "status: {body}");
+    assert_eq!(content_type, "application/problem+json", "{body}");
     assert_eq!(body["type"], format!("https://imap-gateway.dev/problems/{slug}"), "problem: {body}");
     assert_eq!(body["status"], status.as_u16());
-    body
 }
 
 /// Percent-encodes a mailbox name as one path segment.
@@ -310,86 +217,6 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
 }
 
-/// A plain IMAP client independent of the gateway, for arranging and checking server state.
-pub struct Admin {
-    session: async_imap::Session<TcpStream>,
-}
-
-impl Admin {
-    pub async fn connect(d: &Dovecot, user: &str) -> Self {
-        let tcp = TcpStream::connect((d.host.as_str(), d.port)).await.expect("connect");
-        let mut client = async_imap::Client::new(tcp);
-        client.read_response().await.expect("greeting").expect("greeting");
-        let session = client.login(user, format!("{user}-pass")).await.map_err(|(e, _)| e).expect("admin login");
-        Self { session }
-    }
-
-    /// CREATE with a name already in modified UTF-7 (as the server stores it).
-    pub async fn create(&mut self, wire_name: &str) {
-        match bounded("CREATE", self.session.create(wire_name)).await {
-            Ok(()) => {}
-            // Dovecot has (rarely) answered a first CREATE of a fresh unique name with
-            // ALREADYEXISTS while other sessions of the user were busy: the mailbox is there,
-            // which is all a fixture needs.
-            Err(e) if e.to_string().contains("ALREADYEXISTS") => {}
-            Err(e) => panic!("CREATE {wire_name}: {e}"),
-        }
-    }
-
-    pub async fn subscribe(&mut self, wire_name: &str) {
-        bounded("SUBSCRIBE", self.session.subscribe(wire_name)).await.expect("SUBSCRIBE");
-    }
-
-    pub async fn delete(&mut self, wire_name: &str) {
-        let _ = bounded("DELETE", self.session.delete(wire_name)).await;
-    }
-
-    /// Wire names of all mailboxes.
-    pub async fn list(&mut self) -> Vec<String> {
-        use futures_util::TryStreamExt;
-        let names: Vec<_> =
-            self.session.list(Some(""), Some("*")).await.expect("LIST").try_collect().await.expect("LIST");
-        names.iter().map(|n| n.name().to_string()).collect()
-    }
-
-    pub async fn append(&mut self, wire_name: &str, flags: Option<&str>, message: &str) {
-        bounded("APPEND", self.session.append(wire_name, flags, None, message.as_bytes())).await.expect("APPEND");
-    }
-
-    /// APPEND with an INTERNALDATE such as `"02-Nov-2026 10:00:00 +0000"`.
-    pub async fn append_at(&mut self, wire_name: &str, flags: Option<&str>, date: &str, message: &str) {
-        let quoted = format!("\"{date}\"");
-        let append = self.session.append(wire_name, flags, Some(&quoted), message.as_bytes());
-        bounded("APPEND", append).await.expect("APPEND");
-    }
-
-    /// `UID STORE uid +FLAGS (flag)` from this separate client (a concurrent change).
-    pub async fn add_flag(&mut self, wire_name: &str, uid: u32, flag: &str) {
-        use futures_util::TryStreamExt;
-        bounded("SELECT", self.session.select(wire_name)).await.expect("SELECT");
-        let _: Vec<_> = bounded("STORE", async {
-            self.session
-                .uid_store(uid.to_string(), format!("+FLAGS ({flag})"))
-                .await
-                .expect("STORE")
-                .try_collect()
-                .await
-                .expect("STORE")
-        })
-        .await;
-    }
-
-    /// APPEND raw bytes (any content) with an INTERNALDATE.
-    pub async fn append_bytes_at(&mut self, wire_name: &str, message: &[u8], date: &str) {
-        let quoted = format!("\"{date}\"");
-        bounded("APPEND", self.session.append(wire_name, None, Some(&quoted), message)).await.expect("APPEND");
-    }
-
-    pub async fn logout(mut self) {
-        let _ = bounded("LOGOUT", self.session.logout()).await;
-    }
-}
-
 /// A small RFC 5322 message.
 pub fn message(subject: &str) -> String {
     format!(
@@ -397,42 +224,6 @@ pub fn message(subject: &str) -> String {
          Date: Mon, 2 Nov 2026 10:00:00 +0000\r\nMessage-ID: <{}@example.com>\r\n\r\nHello.\r\n",
         uuid::Uuid::new_v4()
     )
-}
-
-/// Lines of the Dovecot log that mention `user` and contain `what`.
-pub fn log_count(d: &Dovecot, user: &str, what: &str) -> usize {
-    let log = std::fs::read_to_string(&d.log).unwrap_or_default();
-    let who = format!("imap({user})");
-    log.lines().filter(|l| l.contains(&who) && l.contains(what)).count()
-}
-
-impl Admin {
-    /// Flags of `uid` in `wire_name`, examined read-only.
-    pub async fn flags(&mut self, wire_name: &str, uid: u32) -> Vec<String> {
-        use futures_util::TryStreamExt;
-        bounded("EXAMINE", self.session.examine(wire_name)).await.expect("EXAMINE");
-        let fetches: Vec<_> = bounded("FETCH", async {
-            self.session.uid_fetch(uid.to_string(), "FLAGS").await.expect("FETCH").try_collect().await.expect("FETCH")
-        })
-        .await;
-        fetches.iter().flat_map(|f| f.flags().map(|fl| format!("{fl:?}"))).collect()
-    }
-}
-
-/// The admin client has no deadlines of its own: a test must fail, not hang, if the server
-/// stops answering.
-async fn bounded<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(60), fut).await.unwrap_or_else(|_| panic!("{what} took over 60 s"))
-}
-
-impl Admin {
-    /// `\Deleted` then `UID EXPUNGE uid`, from this separate client.
-    pub async fn expunge_uid(&mut self, wire_name: &str, uid: u32) {
-        self.add_flag(wire_name, uid, "\\Deleted").await;
-        bounded("UID EXPUNGE", self.session.run_command_and_check_ok(format!("UID EXPUNGE {uid}")))
-            .await
-            .expect("UID EXPUNGE");
-    }
 }
 
 /// The value of one series (name and labels, as written) in a `/metrics` text.

@@ -3,26 +3,15 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Admin, TestApp, dovecot, expect_problem, message, seg, unique};
+use crate::helpers::{Admin, ImapServer, TestApp, both_servers, dovecot, expect_problem, message, seg, unique};
 
 fn names(list: &Value) -> Vec<String> {
     list["items"].as_array().expect("items").iter().map(|m| m["name"].as_str().expect("name").to_string()).collect()
 }
 
-#[tokio::test]
-async fn non_ascii_names_created_elsewhere_are_listed_and_examined() {
-    non_ascii_names_created_elsewhere_are_listed_and_examined_on(dovecot(), "dave").await;
-}
+both_servers!(non_ascii_names_created_elsewhere_are_listed_and_examined, "dave");
 
-#[tokio::test]
-async fn non_ascii_names_created_elsewhere_are_listed_and_examined_on_cyrus() {
-    non_ascii_names_created_elsewhere_are_listed_and_examined_on(crate::helpers::cyrus(), "dave").await;
-}
-
-async fn non_ascii_names_created_elsewhere_are_listed_and_examined_on(
-    server: &'static crate::helpers::Dovecot,
-    user: &str,
-) {
+async fn non_ascii_names_created_elsewhere_are_listed_and_examined(server: &'static ImapServer, user: &str) {
     let tag = unique("n");
     // (UTF-8 name, the modified UTF-7 the server stores), written out by hand so that the
     // gateway's own encoder is not used to check itself.
@@ -134,20 +123,9 @@ async fn two_users_never_see_each_others_mailboxes_even_concurrently() {
     admin.logout().await;
 }
 
-#[tokio::test]
-async fn a_mailbox_name_carrying_an_injected_command_is_rejected_and_harmless() {
-    a_mailbox_name_carrying_an_injected_command_is_rejected_and_harmless_on(dovecot(), "carol").await;
-}
+both_servers!(a_mailbox_name_carrying_an_injected_command_is_rejected_and_harmless, "carol");
 
-#[tokio::test]
-async fn a_mailbox_name_carrying_an_injected_command_is_rejected_and_harmless_on_cyrus() {
-    a_mailbox_name_carrying_an_injected_command_is_rejected_and_harmless_on(crate::helpers::cyrus(), "carol").await;
-}
-
-async fn a_mailbox_name_carrying_an_injected_command_is_rejected_and_harmless_on(
-    server: &'static crate::helpers::Dovecot,
-    user: &str,
-) {
+async fn a_mailbox_name_carrying_an_injected_command_is_rejected_and_harmless(server: &'static ImapServer, user: &str) {
     let victim = unique("victim");
     let mut admin = Admin::connect(server, user).await;
     admin.create(&victim).await;
@@ -261,17 +239,9 @@ async fn without_list_extended_the_list_falls_back_to_lsub_and_status_with_the_s
     admin.logout().await;
 }
 
-#[tokio::test]
-async fn state_tokens_are_etags_and_change_with_the_mailbox() {
-    state_tokens_are_etags_and_change_with_the_mailbox_on(dovecot(), "frank").await;
-}
+both_servers!(state_tokens_are_etags_and_change_with_the_mailbox, dovecot: "frank", cyrus: "bob");
 
-#[tokio::test]
-async fn state_tokens_are_etags_and_change_with_the_mailbox_on_cyrus() {
-    state_tokens_are_etags_and_change_with_the_mailbox_on(crate::helpers::cyrus(), "bob").await;
-}
-
-async fn state_tokens_are_etags_and_change_with_the_mailbox_on(server: &'static crate::helpers::Dovecot, user: &str) {
+async fn state_tokens_are_etags_and_change_with_the_mailbox(server: &'static ImapServer, user: &str) {
     let mailbox = unique("st");
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
@@ -292,7 +262,7 @@ async fn state_tokens_are_etags_and_change_with_the_mailbox_on(server: &'static 
     assert_eq!(get(Some(etag.clone())).await.expect("GET").status(), StatusCode::NOT_MODIFIED);
 
     let list_url = format!("/v1/mailboxes?pattern={}", seg(&mailbox));
-    let list = app.http.get(app.url(&list_url)).bearer_auth(&token).send().await.expect("list");
+    let list = app.get(&list_url, &token).await;
     let list_etag = list.headers()["etag"].to_str().expect("etag").to_string();
     let list_body: Value = list.json().await.expect("json");
     assert_eq!(list_body["items"][0]["state"], body["state"], "LIST-STATUS and EXAMINE agree on the state");

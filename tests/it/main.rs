@@ -1,5 +1,7 @@
 //! The one integration-test binary: real Dovecot, real SQLite and PostgreSQL.
 
+mod admin;
+mod api;
 mod append;
 mod attack;
 mod auth;
@@ -29,6 +31,7 @@ mod resilience;
 mod reuse;
 mod rotate_keys;
 mod search;
+mod servers;
 mod service;
 mod sessions;
 mod shared_limits;
@@ -41,6 +44,7 @@ mod store_webhooks;
 mod tenants;
 mod transfer;
 mod trusted;
+mod validation;
 mod vanished;
 mod webhook_fairness;
 mod webhooks;

@@ -5,10 +5,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Admin, TestApp, cyrus, dovecot, expect_problem, message, seg, settings_for, unique};
 
-async fn post(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
-    app.http.post(app.url("/v1/mailboxes")).bearer_auth(token).json(&body).send().await.expect("POST")
-}
-
 fn names(list: &Value) -> Vec<String> {
     list["items"].as_array().expect("items").iter().map(|m| m["name"].as_str().expect("name").to_string()).collect()
 }
@@ -20,7 +16,7 @@ async fn create_rename_subscribe_and_delete_mailboxes() {
     let tag = unique("mg");
 
     // Missing parents are created; the new mailbox comes back with a Location.
-    let resp = post(&app, &token, json!({"name": format!("{tag}/Projekte/Entwürfe")})).await;
+    let resp = app.create_mailbox(&token, json!({"name": format!("{tag}/Projekte/Entwürfe")})).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     assert_eq!(
         resp.headers()["location"],
@@ -35,72 +31,44 @@ async fn create_rename_subscribe_and_delete_mailboxes() {
     assert_eq!(names(&list), [tag.clone(), format!("{tag}/Projekte"), format!("{tag}/Projekte/Entwürfe")]);
     assert_eq!(list["items"][0]["isSelectable"], true, "the parent is a real mailbox");
 
-    let resp = post(&app, &token, json!({"name": "Entwürfe", "parent": format!("{tag}/Projekte")})).await;
+    let resp = app.create_mailbox(&token, json!({"name": "Entwürfe", "parent": format!("{tag}/Projekte")})).await;
     expect_problem(resp, StatusCode::CONFLICT, "already-exists").await;
-    let resp = post(&app, &token, json!({"name": format!("{tag}/x"), "role": "archive"})).await;
+    let resp = app.create_mailbox(&token, json!({"name": format!("{tag}/x"), "role": "archive"})).await;
     expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "invalid-properties").await;
-    let resp = post(&app, &token, json!({"name": "a\r\nb"})).await;
+    let resp = app.create_mailbox(&token, json!({"name": "a\r\nb"})).await;
     expect_problem(resp, StatusCode::BAD_REQUEST, "invalid-argument").await;
 
     // Rename moves the children.
-    let resp = app
-        .http
-        .patch(app.url(&format!("/v1/mailboxes/{}", seg(&format!("{tag}/Projekte")))))
-        .bearer_auth(&token)
-        .json(&json!({"name": format!("{tag}/Archiv")}))
-        .send()
-        .await
-        .expect("PATCH");
+    let resp = app.rename_mailbox(&token, &format!("{tag}/Projekte"), &format!("{tag}/Archiv")).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let list = app.get_json(&format!("/v1/mailboxes?pattern={}&counts=false", seg(&format!("{tag}*"))), &token).await;
     assert_eq!(names(&list), [tag.clone(), format!("{tag}/Archiv"), format!("{tag}/Archiv/Entwürfe")]);
-    let resp = app
-        .http
-        .patch(app.url("/v1/mailboxes/INBOX"))
-        .bearer_auth(&token)
-        .json(&json!({"name": "Old"}))
-        .send()
-        .await
-        .expect("PATCH");
+    let resp = app.rename_mailbox(&token, "INBOX", "Old").await;
     expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "inbox-rename").await;
 
     // Subscriptions.
-    let sub = format!("/v1/mailboxes/{}/subscription", seg(&format!("{tag}/Archiv")));
-    assert_eq!(
-        app.http.delete(app.url(&sub)).bearer_auth(&token).send().await.expect("DELETE").status(),
-        StatusCode::NO_CONTENT
-    );
+    let archiv = format!("{tag}/Archiv");
+    assert_eq!(app.subscribe(&token, &archiv, false).await.status(), StatusCode::NO_CONTENT);
     let subscribed = app
         .get_json(&format!("/v1/mailboxes?subscribed=true&counts=false&pattern={}", seg(&format!("{tag}*"))), &token)
         .await;
     assert!(!names(&subscribed).contains(&format!("{tag}/Archiv")));
-    assert_eq!(
-        app.http.put(app.url(&sub)).bearer_auth(&token).send().await.expect("PUT").status(),
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(app.subscribe(&token, &archiv, true).await.status(), StatusCode::NO_CONTENT);
     let subscribed = app
         .get_json(&format!("/v1/mailboxes?subscribed=true&counts=false&pattern={}", seg(&format!("{tag}*"))), &token)
         .await;
     assert!(names(&subscribed).contains(&format!("{tag}/Archiv")));
 
     // Delete: refused with children, recursive deletes all; INBOX never.
-    let url = format!("/v1/mailboxes/{}", seg(&tag));
-    let resp = app.http.delete(app.url(&url)).bearer_auth(&token).send().await.expect("DELETE");
+    let resp = app.delete_mailbox(&token, &tag, false).await;
     expect_problem(resp, StatusCode::CONFLICT, "mailbox-has-child").await;
-    let resp =
-        app.http.delete(app.url(&format!("{url}?recursive=true"))).bearer_auth(&token).send().await.expect("DELETE");
+    let resp = app.delete_mailbox(&token, &tag, true).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     let list = app.get_json(&format!("/v1/mailboxes?pattern={}&counts=false", seg(&format!("{tag}*"))), &token).await;
     assert_eq!(names(&list), Vec::<String>::new());
-    let resp = app.http.delete(app.url("/v1/mailboxes/INBOX")).bearer_auth(&token).send().await.expect("DELETE");
+    let resp = app.delete_mailbox(&token, "INBOX", false).await;
     expect_problem(resp, StatusCode::FORBIDDEN, "cannot").await;
-    let resp = app
-        .http
-        .delete(app.url(&format!("/v1/mailboxes/{}", seg(&unique("none")))))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("DELETE");
+    let resp = app.delete_mailbox(&token, &unique("none"), false).await;
     expect_problem(resp, StatusCode::NOT_FOUND, "mailbox-not-found").await;
 }
 
@@ -115,24 +83,11 @@ async fn a_selected_mailbox_can_be_renamed_and_deleted_and_cyrus_creates_roles()
     admin.append(&name, None, &message("keep me")).await;
     assert_eq!(app.get_json(&format!("/v1/mailboxes/{}", seg(&name)), &token).await["exists"], 1);
     let renamed = format!("{name}-renamed");
-    let resp = app
-        .http
-        .patch(app.url(&format!("/v1/mailboxes/{}", seg(&name))))
-        .bearer_auth(&token)
-        .json(&json!({"name": renamed}))
-        .send()
-        .await
-        .expect("PATCH");
+    let resp = app.rename_mailbox(&token, &name, &renamed).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let moved = app.get_json(&format!("/v1/mailboxes/{}/messages", seg(&renamed)), &token).await;
     assert_eq!(moved["items"][0]["subject"], "keep me");
-    let resp = app
-        .http
-        .delete(app.url(&format!("/v1/mailboxes/{}", seg(&renamed))))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("DELETE");
+    let resp = app.delete_mailbox(&token, &renamed, false).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     admin.logout().await;
 
@@ -140,12 +95,11 @@ async fn a_selected_mailbox_can_be_renamed_and_deleted_and_cyrus_creates_roles()
     let cy = TestApp::start(settings_for(cyrus())).await;
     let token = cy.login("carol").await.access;
     let archive = unique("arch");
-    let resp = post(&cy, &token, json!({"name": archive, "role": "archive", "subscribe": false})).await;
+    let resp = cy.create_mailbox(&token, json!({"name": archive, "role": "archive", "subscribe": false})).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     let view: Value = resp.json().await.expect("json");
     assert_eq!((view["role"].clone(), view["isSubscribed"].clone()), (json!("archive"), json!(false)));
-    let url = cy.url(&format!("/v1/mailboxes/{}", seg(&archive)));
-    let resp = cy.http.delete(url).bearer_auth(&token).send().await.expect("DELETE");
+    let resp = cy.delete_mailbox(&token, &archive, false).await;
     // Cyrus protects special-use mailboxes (specialuse_protect): its NO comes back faithfully.
     let problem = expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "imap-refused").await;
     assert_eq!(problem["imap"]["command"], "DELETE");

@@ -31,10 +31,6 @@ fn oauth_logins(user: &str, method: &str) -> usize {
     std::fs::read_to_string(&dovecot().log).unwrap_or_default().lines().filter(|l| l.contains(&needle)).count()
 }
 
-async fn login(app: &TestApp, body: Value) -> reqwest::Response {
-    app.http.post(app.url("/v1/auth/login")).json(&body).send().await.expect("login")
-}
-
 #[tokio::test]
 async fn valid_access_tokens_log_in_with_xoauth2_and_oauthbearer_and_read_inbox() {
     let app = TestApp::spawn().await;
@@ -45,7 +41,7 @@ async fn valid_access_tokens_log_in_with_xoauth2_and_oauthbearer_and_read_inbox(
         if let Some(m) = mechanism {
             body["mechanism"] = json!(m);
         }
-        let resp = login(&app, body).await;
+        let resp = app.login_with(&body).await;
         assert_eq!(resp.status(), StatusCode::OK, "{method}: {}", resp.text().await.unwrap_or_default());
         let tokens: Value = resp.json().await.expect("tokens");
         let access = tokens["accessToken"].as_str().expect("accessToken");
@@ -62,21 +58,22 @@ async fn valid_access_tokens_log_in_with_xoauth2_and_oauthbearer_and_read_inbox(
 #[tokio::test]
 async fn expired_wrongly_signed_and_foreign_tokens_are_401() {
     let app = TestApp::spawn().await;
-    let expired = login(&app, json!({"username": "judy", "accessToken": token("judy", -60, &secret())})).await;
+    let expired = app.login_with(&json!({"username": "judy", "accessToken": token("judy", -60, &secret())})).await;
     expect_problem(expired, StatusCode::UNAUTHORIZED, "authentication-failed").await;
     // Claiming a lifetime does not help: Dovecot checks `exp` itself.
     let lying = json!({"username": "judy", "accessToken": token("judy", -60, &secret()), "expiresIn": 600});
-    let body = expect_problem(login(&app, lying).await, StatusCode::UNAUTHORIZED, "authentication-failed").await;
+    let body = expect_problem(app.login_with(&lying).await, StatusCode::UNAUTHORIZED, "authentication-failed").await;
     assert_eq!(body["imap"]["oauth"]["status"], "401", "{body}");
     let wrong_key = json!({"username": "judy", "accessToken": token("judy", 600, "not-the-dovecot-key")});
-    let body = expect_problem(login(&app, wrong_key).await, StatusCode::UNAUTHORIZED, "authentication-failed").await;
+    let body =
+        expect_problem(app.login_with(&wrong_key).await, StatusCode::UNAUTHORIZED, "authentication-failed").await;
     assert_eq!(body["imap"]["command"], "AUTHENTICATE");
     assert_eq!(body["imap"]["oauth"]["status"], "401");
     assert_eq!(body["imap"]["oauth"]["schemes"], "bearer");
     assert!(body["imap"]["oauth"]["scope"].is_string(), "{body}");
     let foreign =
         json!({"username": "judy", "accessToken": token("mallory", 600, &secret()), "mechanism": "OAUTHBEARER"});
-    let body = expect_problem(login(&app, foreign).await, StatusCode::UNAUTHORIZED, "authentication-failed").await;
+    let body = expect_problem(app.login_with(&foreign).await, StatusCode::UNAUTHORIZED, "authentication-failed").await;
     assert_eq!(body["imap"]["oauth"]["status"], "invalid_token", "{body}");
 }
 
@@ -96,7 +93,7 @@ async fn login_bodies_that_do_not_fit_together_are_refused_before_any_imap() {
         (json!({"username": "judy", "accessToken": "a\u{1}auth=x"}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"username": "judy", "accessToken": t, "mechanism": "PLAIN"}), StatusCode::UNPROCESSABLE_ENTITY),
     ] {
-        let resp = login(&app, body.clone()).await;
+        let resp = app.login_with(&body.clone()).await;
         assert_eq!(resp.status(), status, "{body}");
     }
 }
@@ -104,9 +101,9 @@ async fn login_bodies_that_do_not_fit_together_are_refused_before_any_imap() {
 #[tokio::test]
 async fn an_expired_token_without_a_refresh_path_needs_reauth_and_drains_the_pool() {
     let app = TestApp::spawn().await;
-    let resp =
-        login(&app, json!({"username": "mallory", "accessToken": token("mallory", 600, &secret()), "expiresIn": 600}))
-            .await;
+    let resp = app
+        .login_with(&json!({"username": "mallory", "accessToken": token("mallory", 600, &secret()), "expiresIn": 600}))
+        .await;
     let access = access_of(resp).await;
     app.get_json("/v1/mailboxes/INBOX", &access).await;
     assert!(app.pool_of(&access).is_some());
@@ -183,7 +180,7 @@ async fn the_gateway_refreshes_ahead_of_expiry_and_a_revoked_refresh_token_needs
     let refresh = "igwrt_oscar0123456789";
     let endpoint = token_endpoint("oscar", refresh).await;
     let app = app_with_provider(&endpoint).await;
-    let resp = login(&app, json!({"username": "oscar", "refreshToken": refresh, "provider": "test"})).await;
+    let resp = app.login_with(&json!({"username": "oscar", "refreshToken": refresh, "provider": "test"})).await;
     assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await.unwrap_or_default());
     let access = access_of(resp).await;
     assert_eq!(endpoint.calls.load(Ordering::SeqCst), 1, "the first access token came from the refresh token");
@@ -251,7 +248,7 @@ async fn a_token_the_server_refuses_before_its_expiry_is_renewed_once_or_forgott
     let refresh = "igwrt_ivan0123456789";
     let endpoint = token_endpoint("ivan", refresh).await;
     let app = app_with_provider(&endpoint).await;
-    let resp = login(&app, json!({"username": "ivan", "refreshToken": refresh, "provider": "test"})).await;
+    let resp = app.login_with(&json!({"username": "ivan", "refreshToken": refresh, "provider": "test"})).await;
     let access = access_of(resp).await;
     app.get_json("/v1/mailboxes/INBOX", &access).await;
     revoke_early(&app, &access, "ivan").await;
@@ -263,9 +260,9 @@ async fn a_token_the_server_refuses_before_its_expiry_is_renewed_once_or_forgott
     assert_eq!(endpoint.calls.load(Ordering::SeqCst), 2, "one renewal after the refusal");
 
     // Without a refresh token, the refused token is forgotten: reauth-required, no more logins.
-    let resp =
-        login(&app, json!({"username": "heidi", "accessToken": token("heidi", 600, &secret()), "expiresIn": 600}))
-            .await;
+    let resp = app
+        .login_with(&json!({"username": "heidi", "accessToken": token("heidi", 600, &secret()), "expiresIn": 600}))
+        .await;
     let access = access_of(resp).await;
     app.get_json("/v1/mailboxes/INBOX", &access).await;
     revoke_early(&app, &access, "heidi").await;

@@ -68,14 +68,11 @@ async fn xoauth2_without_sasl_ir_logs_in_and_a_refused_token_is_401_not_a_hang()
     s.imap.ca_file = None;
     s.imap.login_timeout_ms = 5_000;
     let app = TestApp::start(s).await;
-    let login = |token: &str| {
-        let body = json!({"username": "alice", "accessToken": token, "expiresIn": 600});
-        app.http.post(app.url("/v1/auth/login")).json(&body).send()
-    };
-    let ok = login("good-token").await.expect("login");
+    let login = |token: &str| json!({"username": "alice", "accessToken": token, "expiresIn": 600});
+    let ok = app.login_with(&login("good-token")).await;
     assert_eq!(ok.status(), StatusCode::OK);
     let started = Instant::now();
-    let refused = login("bad-token").await.expect("login");
+    let refused = app.login_with(&login("bad-token")).await;
     assert!(started.elapsed() < Duration::from_secs(2), "answered at once, not at the deadline");
     let body = expect_problem(refused, StatusCode::UNAUTHORIZED, "authentication-failed").await;
     assert_eq!(body["imap"]["code"], "AUTHENTICATIONFAILED");

@@ -85,15 +85,7 @@ async fn pages_and_reads_see_changes_by_another_client_through_the_cache() {
     assert_eq!(uids(&third), vec![1]);
     // An APPEND through the gateway on the connection that has the mailbox selected: its
     // EXISTS is counted, so the next first page starts with the new message.
-    let appended = app
-        .http
-        .post(app.url(&format!("/v1/mailboxes/{name}/messages")))
-        .bearer_auth(&token)
-        .header("content-type", "message/rfc822")
-        .body(message("reuse 5"))
-        .send()
-        .await
-        .expect("append");
+    let appended = app.append(&token, &name, "", message("reuse 5")).await;
     assert_eq!(appended.status(), StatusCode::CREATED);
     let fourth = app.get_json(&path, &token).await;
     assert_eq!(uids(&fourth), vec![5, 2], "{fourth}");
@@ -139,26 +131,22 @@ async fn reads_see_other_clients_within_the_resync_window_and_own_changes_at_onc
         admin.append(&name, None, &message(&format!("window {i}"))).await;
     }
     let path = |uid: u32| format!("/v1/mailboxes/{name}/messages/{uid}");
-    let read = |uid: u32| {
-        let url = app.url(&path(uid));
-        app.http.get(url).bearer_auth(&token).send()
-    };
-    assert_eq!(read(1).await.expect("GET").status(), StatusCode::OK);
+    let (app, token) = (&app, &token);
+    let read = |uid: u32| async move { app.get(&path(uid), token).await };
+    assert_eq!(read(1).await.status(), StatusCode::OK);
     // Another client's expunge shows within the window (here 1.5 s), not necessarily at once.
     admin.expunge_uid(&name, 1).await;
     tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
-    assert_eq!(read(1).await.expect("GET").status(), StatusCode::NOT_FOUND, "seen once the window has passed");
+    assert_eq!(read(1).await.status(), StatusCode::NOT_FOUND, "seen once the window has passed");
     // A change through the gateway is seen at once by every pooled connection: both have read
     // (and cached) message 2 within the window before it goes.
     let (a, b) = tokio::join!(read(2), read(2));
-    assert_eq!((a.expect("GET").status(), b.expect("GET").status()), (StatusCode::OK, StatusCode::OK));
-    let deleted =
-        app.http.delete(app.url(&format!("/v1/mailboxes/{name}/messages/2?permanent=true"))).bearer_auth(&token);
-    let (d, r) = tokio::join!(deleted.send(), read(3));
-    assert!(d.expect("delete").status().is_success());
-    assert_eq!(r.expect("GET").status(), StatusCode::OK);
+    assert_eq!((a.status(), b.status()), (StatusCode::OK, StatusCode::OK));
+    let (d, r) = tokio::join!(app.delete_message(token, &name, 2, true), read(3));
+    assert!(d.status().is_success());
+    assert_eq!(r.status(), StatusCode::OK);
     for _ in 0..4 {
-        let status = read(2).await.expect("GET").status();
+        let status = read(2).await.status();
         assert_eq!(status, StatusCode::NOT_FOUND, "the gateway's own expunge, on any connection");
     }
     admin.delete(&name).await;

@@ -86,14 +86,7 @@ async fn retire_the_old_key(db: &str, binary: bool) {
 
     // Under key A: a password (a real login), a webhook secret, and an OAuth2 account's tokens.
     let tokens = old.login(USER).await;
-    let resp = old
-        .http
-        .post(old.url("/v1/webhooks"))
-        .bearer_auth(&tokens.access)
-        .json(&json!({"url": hook_url, "events": ["mailbox.changed"]}))
-        .send()
-        .await
-        .expect("create webhook");
+    let resp = old.create_webhook(&tokens.access, json!({"url": hook_url, "events": ["mailbox.changed"]})).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     let created: Value = resp.json().await.expect("json");
     let (hook_id, secret) = (created["id"].as_str().expect("id"), created["secret"].as_str().expect("secret"));

@@ -4,14 +4,14 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Admin, TestApp, dovecot, expect_problem, seg, unique};
+use crate::helpers::{Admin, ImapServer, TestApp, both_servers, dovecot, expect_problem, seg, unique};
 
 /// Message 1 has every "positive" property, message 2 none, message 3 is `\Deleted`.
 async fn corpus(user: &str) -> (Admin, String) {
     corpus_on(dovecot(), user).await
 }
 
-async fn corpus_on(server: &'static crate::helpers::Dovecot, user: &str) -> (Admin, String) {
+async fn corpus_on(server: &'static ImapServer, user: &str) -> (Admin, String) {
     let mailbox = unique("search");
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
@@ -32,38 +32,20 @@ async fn corpus_on(server: &'static crate::helpers::Dovecot, user: &str) -> (Adm
     (admin, mailbox)
 }
 
-async fn search(app: &TestApp, token: &str, mailbox: &str, body: Value) -> reqwest::Response {
-    app.http
-        .post(app.url(&format!("/v1/mailboxes/{}/search", seg(mailbox))))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("search")
-}
-
 async fn uids(app: &TestApp, token: &str, mailbox: &str, filter: Value) -> Vec<u64> {
-    let resp = search(app, token, mailbox, json!({ "filter": filter })).await;
+    let resp = app.search(token, mailbox, json!({ "filter": filter })).await;
     let status = resp.status();
     let body: Value = resp.json().await.expect("json");
     assert_eq!(status, StatusCode::OK, "{filter}: {body}");
     body["uids"].as_array().expect("uids").iter().map(|u| u.as_u64().expect("uid")).collect()
 }
 
-#[tokio::test]
-async fn every_rfc3501_search_key_matches_one_message_and_not_the_other() {
-    every_key(dovecot()).await;
-}
+both_servers!(every_rfc3501_search_key_matches_one_message_and_not_the_other, "alice");
 
-#[tokio::test]
-async fn every_rfc3501_search_key_works_on_cyrus_too() {
-    every_key(crate::helpers::cyrus()).await;
-}
-
-async fn every_key(server: &'static crate::helpers::Dovecot) {
-    let (mut admin, mailbox) = corpus_on(server, "alice").await;
+async fn every_rfc3501_search_key_matches_one_message_and_not_the_other(server: &'static ImapServer, user: &str) {
+    let (mut admin, mailbox) = corpus_on(server, user).await;
     let app = TestApp::start(crate::helpers::settings_for(server)).await;
-    let token = app.login("alice").await.access;
+    let token = app.login(user).await.access;
     let cases: Vec<(Value, Vec<u64>)> = vec![
         (json!({"all": true}), vec![2, 1]),
         (json!({}), vec![2, 1]),
@@ -127,58 +109,50 @@ async fn sorting_paging_summaries_and_errors() {
     let app = TestApp::spawn().await;
     let token = app.login("bob").await.access;
 
-    let body: Value = search(&app, &token, &mailbox, json!({"sort": [{"property": "size", "isAscending": true}]}))
+    let body: Value = app
+        .search(&token, &mailbox, json!({"sort": [{"property": "size", "isAscending": true}]}))
         .await
         .json()
         .await
         .expect("json");
     assert_eq!(body["uids"], json!([1, 2]));
-    let body: Value = search(&app, &token, &mailbox, json!({"sort": [{"property": "subject"}], "limit": 1}))
+    let body: Value = app
+        .search(&token, &mailbox, json!({"sort": [{"property": "subject"}], "limit": 1}))
         .await
         .json()
         .await
         .expect("json");
     assert_eq!(body["uids"], json!([1]), "Quarterly… sorts after Lunch, reversed");
     let cursor = body["nextCursor"].as_str().expect("cursor");
-    let next: Value =
-        search(&app, &token, &mailbox, json!({"sort": [{"property": "subject"}], "limit": 1, "cursor": cursor}))
-            .await
-            .json()
-            .await
-            .expect("json");
+    let next: Value = app
+        .search(&token, &mailbox, json!({"sort": [{"property": "subject"}], "limit": 1, "cursor": cursor}))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!((next["uids"].clone(), next["nextCursor"].clone()), (json!([2]), Value::Null));
-    let wrong = search(&app, &token, &mailbox, json!({"limit": 1, "cursor": cursor})).await;
+    let wrong = app.search(&token, &mailbox, json!({"limit": 1, "cursor": cursor})).await;
     expect_problem(wrong, StatusCode::BAD_REQUEST, "invalid-cursor").await;
 
     let page: Value =
-        search(&app, &token, &mailbox, json!({"limit": 1, "return": "summaries"})).await.json().await.expect("json");
+        app.search(&token, &mailbox, json!({"limit": 1, "return": "summaries"})).await.json().await.expect("json");
     assert_eq!((page["uids"].clone(), page["total"].clone()), (json!([2]), json!(2)));
     assert_eq!(page["items"][0]["subject"], "Lunch");
     let cursor = page["nextCursor"].as_str().expect("cursor");
-    let page: Value = search(&app, &token, &mailbox, json!({"limit": 1, "cursor": cursor, "return": "summaries"}))
+    let page: Value = app
+        .search(&token, &mailbox, json!({"limit": 1, "cursor": cursor, "return": "summaries"}))
         .await
         .json()
         .await
         .expect("json");
     assert_eq!(page["items"][0]["subject"], "Quarterly report März");
 
-    let bad = search(
-        &app,
-        &token,
-        &mailbox,
-        json!({"filter": {"operator": "AND", "conditions": [{"seen": true}, {"recnt": 1}]}}),
-    )
-    .await;
-    let problem = expect_problem(bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid-filter").await;
-    assert_eq!(problem["invalidParams"][0]["name"], "filter.conditions[1].recnt");
-    let bad = search(&app, &token, &mailbox, json!({"sort": [{"property": "color"}]})).await;
-    expect_problem(bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid-filter").await;
     let hostile = uids(&app, &token, &mailbox, json!({"subject": "x\" ALL\r\nA1 DELETE INBOX"})).await;
     assert!(hostile.is_empty(), "a hostile string is one search argument");
 
     let unsorted = TestApp::spawn_with(|s| s.imap.ignore_capabilities = vec!["SORT".into()]).await;
     let t = unsorted.login("bob").await.access;
-    let resp = search(&unsorted, &t, &mailbox, json!({"sort": [{"property": "size"}]})).await;
+    let resp = unsorted.search(&t, &mailbox, json!({"sort": [{"property": "size"}]})).await;
     expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "unsupported-sort").await;
 
     let list = app.get_json(&format!("/v1/mailboxes/{}/messages?from=alice&seen=true", seg(&mailbox)), &token).await;
@@ -200,14 +174,8 @@ async fn a_multi_mailbox_search_merges_newest_first() {
     admin.append_at(&second, None, "09-Nov-2026 10:00:00 +0000", newest).await;
     let app = TestApp::spawn().await;
     let token = app.login("carol").await.access;
-    let resp = app
-        .http
-        .post(app.url("/v1/search"))
-        .bearer_auth(&token)
-        .json(&json!({"mailboxes": [first, second], "filter": {"from": "alice"}, "limit": 10}))
-        .send()
-        .await
-        .expect("search");
+    let resp =
+        app.search_all(&token, json!({"mailboxes": [first, second], "filter": {"from": "alice"}, "limit": 10})).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.expect("json");
     assert_eq!(body["mailboxesSearched"], 2);
@@ -217,17 +185,8 @@ async fn a_multi_mailbox_search_merges_newest_first() {
     assert_eq!(subjects, ["newest", "Quarterly report März"]);
     assert_eq!(body["items"][0]["mailbox"], second);
 
-    let everywhere: Value = app
-        .http
-        .post(app.url("/v1/search"))
-        .bearer_auth(&token)
-        .json(&json!({"filter": {"subject": "newest"}}))
-        .send()
-        .await
-        .expect("search")
-        .json()
-        .await
-        .expect("json");
+    let everywhere: Value =
+        app.search_all(&token, json!({"filter": {"subject": "newest"}})).await.json().await.expect("json");
     assert!(everywhere["mailboxesSearched"].as_u64().expect("count") >= 2);
     assert_eq!(everywhere["items"][0]["mailbox"], second);
     admin.delete(&first).await;

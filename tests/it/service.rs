@@ -12,7 +12,7 @@ fn bin() -> Command {
 
 /// Runs `imap-gateway serve` in front of `d`, configured only through the environment, on a
 /// free port with its own SQLite file.
-fn spawn_gateway(d: &crate::helpers::Dovecot) -> (std::process::Child, u16, std::path::PathBuf) {
+fn spawn_gateway(d: &crate::helpers::ImapServer) -> (std::process::Child, u16, std::path::PathBuf) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let db = std::env::temp_dir().join(format!("igw-test-bin-{}.db", uuid::Uuid::new_v4()));
     let mut cmd = bin();

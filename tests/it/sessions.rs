@@ -52,10 +52,6 @@ async fn login(app: &TestApp, password: &str) -> (String, String) {
     (body["accessToken"].as_str().expect("access").into(), body["refreshToken"].as_str().expect("refresh").into())
 }
 
-async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
-    app.http.post(app.url("/v1/auth/refresh")).json(&json!({ "refreshToken": token })).send().await.expect("refresh")
-}
-
 async fn inbox(app: &TestApp, token: &str) -> StatusCode {
     app.get("/v1/mailboxes/INBOX/status", token).await.status()
 }
@@ -109,20 +105,13 @@ async fn a_login_with_a_changed_password_ends_every_earlier_session() {
     let (old_access, old_refresh) = login(&app, "walter-pass").await;
     // an older session of the same password, refreshed once: still one of the account's families
     let (_, other_refresh) = login(&app, "walter-pass").await;
-    let resp = refresh(&app, &other_refresh).await;
+    let resp = app.refresh(&other_refresh).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let other_refresh =
         resp.json::<serde_json::Value>().await.expect("json")["refreshToken"].as_str().expect("r").to_string();
     assert_eq!(inbox(&app, &old_access).await, StatusCode::OK);
     let (mut deliveries, url) = hook_receiver().await;
-    let resp = app
-        .http
-        .post(app.url("/v1/webhooks"))
-        .bearer_auth(&old_access)
-        .json(&json!({"url": url, "events": ["message.created"]}))
-        .send()
-        .await
-        .expect("webhook");
+    let resp = app.create_webhook(&old_access, json!({"url": url, "events": ["message.created"]})).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     let mut stream = open_events(&app, &old_access, 120).await;
 
@@ -135,7 +124,7 @@ async fn a_login_with_a_changed_password_ends_every_earlier_session() {
     // Every earlier session is over: refresh tokens of both families, the old access token, the
     // SSE stream.
     for token in [&old_refresh, &other_refresh] {
-        let resp = refresh(&app, token).await;
+        let resp = app.refresh(token).await;
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "an old refresh token still works");
     }
     assert_eq!(inbox(&app, &old_access).await, StatusCode::UNAUTHORIZED, "the old access token still works");
@@ -143,20 +132,12 @@ async fn a_login_with_a_changed_password_ends_every_earlier_session() {
 
     // The new session works, refreshes, and the webhook follows the new credential.
     assert_eq!(inbox(&app, &new_access).await, StatusCode::OK);
-    let resp = refresh(&app, &new_refresh).await;
+    let resp = app.refresh(&new_refresh).await;
     assert_eq!(resp.status(), StatusCode::OK, "the new session's refresh");
     let hooks = app.get_json("/v1/webhooks", &new_access).await;
     assert_eq!(hooks["items"].as_array().map(Vec::len), Some(1), "{hooks}");
     while deliveries.try_recv().is_ok() {}
-    let resp = app
-        .http
-        .post(app.url("/v1/mailboxes/INBOX/messages"))
-        .bearer_auth(&new_access)
-        .header("content-type", "message/rfc822")
-        .body(message("after the password change"))
-        .send()
-        .await
-        .expect("append");
+    let resp = app.append(&new_access, "INBOX", "", message("after the password change")).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     let body = tokio::time::timeout(Duration::from_secs(20), deliveries.recv())
         .await
@@ -171,13 +152,13 @@ async fn a_token_family_ends_at_its_absolute_lifetime_however_often_it_is_refres
     let tokens = app.login("xavier").await;
     let mut token = tokens.refresh;
     for _ in 0..2 {
-        let resp = refresh(&app, &token).await;
+        let resp = app.refresh(&token).await;
         assert_eq!(resp.status(), StatusCode::OK);
         token = resp.json::<serde_json::Value>().await.expect("json")["refreshToken"].as_str().expect("r").into();
         tokio::time::sleep(Duration::from_millis(1200)).await;
     }
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    let resp = refresh(&app, &token).await;
+    let resp = app.refresh(&token).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "refreshing extended the family past its lifetime");
 }
 

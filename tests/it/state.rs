@@ -4,19 +4,11 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Admin, TestApp, dovecot, expect_problem, message, seg, settings_for, unique};
+use crate::helpers::{Admin, ImapServer, TestApp, both_servers, expect_problem, message, seg, settings_for, unique};
 
-#[tokio::test]
-async fn state_commands_and_exact_expunges() {
-    state_commands_and_exact_expunges_on(dovecot(), "mallory").await;
-}
+both_servers!(state_commands_and_exact_expunges, dovecot: "mallory", cyrus: "eve");
 
-#[tokio::test]
-async fn state_commands_and_exact_expunges_on_cyrus() {
-    state_commands_and_exact_expunges_on(crate::helpers::cyrus(), "eve").await;
-}
-
-async fn state_commands_and_exact_expunges_on(server: &'static crate::helpers::Dovecot, user: &str) {
+async fn state_commands_and_exact_expunges(server: &'static ImapServer, user: &str) {
     let mailbox = unique("state");
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;
@@ -26,24 +18,18 @@ async fn state_commands_and_exact_expunges_on(server: &'static crate::helpers::D
     let settings = settings_for(server);
     let app = TestApp::start(settings.clone()).await;
     let token = app.login(user).await.access;
-    let url = |action: &str| app.url(&format!("/v1/mailboxes/{}/{action}", seg(&mailbox)));
+    let command = |name: &'static str| app.mailbox_command(&token, &mailbox, name);
 
-    let selected: Value =
-        app.http.post(url("select")).bearer_auth(&token).send().await.expect("select").json().await.expect("json");
+    let selected: Value = command("select").await.json().await.expect("json");
     assert_eq!((selected["exists"].clone(), selected["readOnly"].clone()), (json!(4), json!(false)));
     assert!(selected["permanentFlags"].as_array().expect("flags").iter().any(|f| f == "\\*"));
-    let noop: Value =
-        app.http.post(url("noop")).bearer_auth(&token).send().await.expect("noop").json().await.expect("json");
+    let noop: Value = command("noop").await.json().await.expect("json");
     assert_eq!(noop["exists"], 4);
-    assert_eq!(
-        app.http.post(url("check")).bearer_auth(&token).send().await.expect("check").status(),
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(command("check").await.status(), StatusCode::NO_CONTENT);
 
-    let expunge = |body: Value| app.http.post(url("expunge")).bearer_auth(&token).json(&body).send();
-    expect_problem(expunge(json!({})).await.expect("expunge"), StatusCode::BAD_REQUEST, "invalid-request").await;
+    let expunge = |body: Value| app.expunge(&token, &mailbox, body);
     // Exactly UID 1 (and UID 3 is not \Deleted, so it stays): 2 and 4 survive though \Deleted.
-    let res: Value = expunge(json!({"uids": [1, 3]})).await.expect("expunge").json().await.expect("json");
+    let res: Value = expunge(json!({"uids": [1, 3]})).await.json().await.expect("json");
     assert_eq!(res["expunged"], json!([1]));
     let page = app.get_json(&format!("/v1/mailboxes/{}/messages", seg(&mailbox)), &token).await;
     let uids: Vec<u64> =
@@ -52,29 +38,16 @@ async fn state_commands_and_exact_expunges_on(server: &'static crate::helpers::D
     let mut no_uidplus = settings;
     no_uidplus.imap.ignore_capabilities = vec!["UIDPLUS".into()];
     let plain = TestApp::start(no_uidplus).await;
-    let resp = plain
-        .http
-        .post(plain.url(&format!("/v1/mailboxes/{}/expunge", seg(&mailbox))))
-        .bearer_auth(&token)
-        .json(&json!({"uids": [2]}))
-        .send()
-        .await
-        .expect("expunge");
+    let resp = plain.expunge(&token, &mailbox, json!({"uids": [2]})).await;
     expect_problem(resp, StatusCode::NOT_IMPLEMENTED, "unsupported").await;
 
     // UNSELECT keeps \Deleted messages; CLOSE expunges them; EXPUNGE all=true too.
-    assert_eq!(
-        app.http.post(url("close?expunge=false")).bearer_auth(&token).send().await.expect("close").status(),
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(command("close?expunge=false").await.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.get_json(&format!("/v1/mailboxes/{}", seg(&mailbox)), &token).await["exists"], 3);
-    let res: Value = expunge(json!({"all": true})).await.expect("expunge").json().await.expect("json");
+    let res: Value = expunge(json!({"all": true})).await.json().await.expect("json");
     assert_eq!(res["expunged"], json!([2, 4]));
     admin.append(&mailbox, Some("(\\Deleted)"), &message("s5")).await;
-    assert_eq!(
-        app.http.post(url("close")).bearer_auth(&token).send().await.expect("close").status(),
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(command("close").await.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.get_json(&format!("/v1/mailboxes/{}", seg(&mailbox)), &token).await["exists"], 1);
     let flags = admin.flags(&mailbox, 3).await;
     assert!(!flags.iter().any(|f| f.contains("Deleted")), "the survivor is intact: {flags:?}");

@@ -176,11 +176,8 @@ async fn the_gateway_runs_on_postgresql_and_its_tokens_work_on_a_second_instance
 
     // The same refresh token raced at A and B: exactly one rotation wins.
     let fresh = a.login("alice").await;
-    let refresh = |app: &TestApp| {
-        app.http.post(app.url("/v1/auth/refresh")).json(&serde_json::json!({"refreshToken": fresh.refresh})).send()
-    };
-    let (x, y) = tokio::join!(refresh(&a), refresh(&b));
-    let mut statuses = [x.expect("a").status().as_u16(), y.expect("b").status().as_u16()];
+    let (x, y) = tokio::join!(a.refresh(&fresh.refresh), b.refresh(&fresh.refresh));
+    let mut statuses = [x.status().as_u16(), y.status().as_u16()];
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 401], "one winner, one refusal");
     drop_pg(&name).await;

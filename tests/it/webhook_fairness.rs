@@ -36,13 +36,7 @@ async fn silent_receiver() -> (Arc<AtomicUsize>, String) {
 }
 
 async fn register(app: &TestApp, token: &str, url: &str, mailbox: &str) -> reqwest::Response {
-    app.http
-        .post(app.url("/v1/webhooks"))
-        .bearer_auth(token)
-        .json(&json!({"url": url, "mailboxes": [mailbox]}))
-        .send()
-        .await
-        .expect("register")
+    app.create_webhook(token, json!({"url": url, "mailboxes": [mailbox]})).await
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use imap_gateway::webhooks::sign;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Admin, Dovecot, TestApp, dovecot, expect_problem, message, random_b64, unique};
+use crate::helpers::{Admin, ImapServer, TestApp, dovecot, expect_problem, message, random_b64, unique};
 
 const USER: &str = "grace";
 
@@ -52,7 +52,7 @@ struct Gateway {
     base: String,
 }
 
-fn start(d: &Dovecot, db: &str, secrets: &(String, String)) -> Gateway {
+fn start(d: &ImapServer, db: &str, secrets: &(String, String)) -> Gateway {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_imap-gateway"));
     cmd.arg("serve")
@@ -237,8 +237,7 @@ async fn deliveries_are_signed_retried_and_survive_a_restart_exactly_once() {
 async fn internal_destinations_are_refused_and_webhooks_belong_to_their_account() {
     let app = TestApp::spawn_with(|s| s.webhooks.allow_http = true).await;
     let token = app.login(USER).await.access;
-    let register =
-        |url: &str| app.http.post(app.url("/v1/webhooks")).bearer_auth(&token).json(&json!({"url": url})).send();
+    let register = |url: &str| app.create_webhook(&token, json!({"url": url}));
     for url in [
         "http://127.0.0.1/hook",
         "http://[::ffff:127.0.0.1]/hook",
@@ -247,48 +246,28 @@ async fn internal_destinations_are_refused_and_webhooks_belong_to_their_account(
         "http://[fd00::1]/",
         "http://[64:ff9b::7f00:1]/",
     ] {
-        let body = expect_problem(
-            register(url).await.expect("register"),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "webhook-url-refused",
-        )
-        .await;
+        let body = expect_problem(register(url).await, StatusCode::UNPROCESSABLE_ENTITY, "webhook-url-refused").await;
         assert!(body["detail"].as_str().expect("detail").contains("internal address"), "{url}: {body}");
     }
     let strict = TestApp::spawn().await;
     let t2 = strict.login(USER).await.access;
-    let resp = strict
-        .http
-        .post(strict.url("/v1/webhooks"))
-        .bearer_auth(&t2)
-        .json(&json!({"url": "http://93.184.216.34/"}))
-        .send()
-        .await
-        .expect("register");
+    let resp = strict.create_webhook(&t2, json!({"url": "http://93.184.216.34/"})).await;
     expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "webhook-url-refused").await;
-    let bad_event = app
-        .http
-        .post(app.url("/v1/webhooks"))
-        .bearer_auth(&token)
-        .json(&json!({"url": "https://93.184.216.34/", "events": ["mail.exploded"]}))
-        .send()
-        .await
-        .expect("register");
+    let bad_event =
+        app.create_webhook(&token, json!({"url": "https://93.184.216.34/", "events": ["mail.exploded"]})).await;
     expect_problem(bad_event, StatusCode::UNPROCESSABLE_ENTITY, "invalid-properties").await;
 
     // A public address is accepted (nothing is sent at registration).
-    let ok = register("https://93.184.216.34/hook").await.expect("register");
+    let ok = register("https://93.184.216.34/hook").await;
     assert_eq!(ok.status(), StatusCode::CREATED);
     let id = ok.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_string();
     // Another account sees nothing of it.
     let other = app.login("frank").await.access;
     let resp = app.get(&format!("/v1/webhooks/{id}/deliveries"), &other).await;
     expect_problem(resp, StatusCode::NOT_FOUND, "not-found").await;
-    let resp =
-        app.http.delete(app.url(&format!("/v1/webhooks/{id}"))).bearer_auth(&other).send().await.expect("delete");
+    let resp = app.delete(&format!("/v1/webhooks/{id}"), &other).await;
     expect_problem(resp, StatusCode::NOT_FOUND, "not-found").await;
-    let resp =
-        app.http.delete(app.url(&format!("/v1/webhooks/{id}"))).bearer_auth(&token).send().await.expect("delete");
+    let resp = app.delete(&format!("/v1/webhooks/{id}"), &token).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.get_json("/v1/webhooks", &token).await["items"], json!([]));
 }
@@ -314,13 +293,8 @@ async fn registration_tells_nothing_of_what_a_name_resolves_to() {
     let mut shapes = Vec::new();
     for url in &names {
         let resp = app
-            .http
-            .post(app.url("/v1/webhooks"))
-            .bearer_auth(&token)
-            .json(&json!({"url": url, "mailboxes": [mailbox], "events": ["message.created"]}))
-            .send()
-            .await
-            .expect("register");
+            .create_webhook(&token, json!({"url": url, "mailboxes": [mailbox], "events": ["message.created"]}))
+            .await;
         let status = resp.status();
         let body: Value = resp.json().await.expect("json");
         assert_eq!(status, StatusCode::CREATED, "{url}: {body}");
