@@ -15,6 +15,7 @@ mod exposure;
 mod faults;
 mod flags;
 mod helpers;
+mod layering;
 mod mailboxes;
 mod manage;
 mod messages;
