@@ -17,6 +17,7 @@ mod exposure;
 mod faults;
 mod flags;
 mod helpers;
+mod layering;
 mod mailboxes;
 mod manage;
 mod messages;
