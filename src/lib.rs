@@ -11,13 +11,12 @@
 //!   (its feed and watcher), webhook dispatch and delivery.
 //! - [`state`]: the application state and the handles the layers take from it.
 //! - [`store`]: sqlx repositories; the only code that names a table.
-//! - [`config`], [`startup`], [`error`], [`telemetry`], [`cli`], [`random`]: process plumbing.
+//! - [`config`], [`startup`], [`telemetry`], [`cli`], [`random`]: process plumbing.
 
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod convert;
-pub mod error;
 pub mod follow;
 pub mod http;
 pub mod imap;

@@ -11,7 +11,7 @@ use tokio::sync::OnceCell;
 use super::extract::AuthUser;
 use crate::{
     auth::jwt::Claims,
-    error::ApiError,
+    http::error::ApiError,
     imap::{AccountPool, ImapError, cache::CacheScope, encode::MailboxName, mailbox, pool::Pooled, run},
     state::AppState,
 };
@@ -72,7 +72,10 @@ impl Account {
 
     /// The account's pool, from `pool_for` the first time.
     async fn pool(&self) -> Result<&Arc<AccountPool>, RunError> {
-        self.pool.get_or_try_init(|| self.state.pool_for(&self.user.claims.sub)).await.map_err(RunError::Account)
+        self.pool
+            .get_or_try_init(|| self.state.pool_for(&self.user.claims.sub))
+            .await
+            .map_err(|e| RunError::Account(e.into()))
     }
 
     /// Runs a read-only `op` on a checked-out connection, once more (a clone of `op`) on a

@@ -10,7 +10,7 @@ use axum::{
 use super::extract::{ApiJson, AuthUser, ClientIp};
 use crate::{
     auth::{flows, oauth_flows},
-    error::ApiError,
+    http::error::ApiError,
     imap::encode::sasl::OAuthMechanism,
     state::AppState,
     views::{

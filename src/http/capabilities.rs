@@ -4,7 +4,7 @@ use axum::{Json, extract::State};
 
 use super::{account::Account, limits};
 use crate::{
-    error::ApiError,
+    http::error::ApiError,
     state::AppState,
     views::capabilities::{Capabilities, GatewayFeatures},
 };

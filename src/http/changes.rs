@@ -8,7 +8,7 @@ use super::{
     limits::{CHANGES_DEFAULT, CHANGES_MAX},
 };
 use crate::{
-    error::ApiError,
+    http::error::ApiError,
     imap::changes::{self, SCAN_LIMIT},
     state::AppState,
     sync::{

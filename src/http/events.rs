@@ -12,7 +12,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{account::Account, extract::ApiQuery};
 use crate::{
-    error::ApiError,
+    http::error::ApiError,
     imap::encode::MailboxName,
     state::AppState,
     sync::events::{Feed, Stamped, StreamWants, SubscriberGuard},

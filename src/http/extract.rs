@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::{
     auth::jwt::Claims,
-    error::ApiError,
+    http::error::ApiError,
     imap::encode::{MailboxName, Section},
     state::AppState,
 };

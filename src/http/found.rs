@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 
 use crate::{
     auth::cursor::{Cursor, CursorError},
-    error::ApiError,
+    http::error::ApiError,
     imap::read::Read,
     state::AppState,
 };

@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 
 use axum::{Json, extract::State};
 
-use crate::{error::ApiError, state::AppState, views::health::Health};
+use crate::{http::error::ApiError, state::AppState, views::health::Health};
 
 /// Liveness: the process is up.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]

@@ -13,7 +13,7 @@ use axum::{
 use ring::digest;
 
 use super::headers::header_value;
-use crate::{error::ApiError, state::AppState};
+use crate::{http::error::ApiError, state::AppState};
 
 /// A write's result, as it is sent and stored.
 #[derive(Debug)]

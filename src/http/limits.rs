@@ -1,7 +1,7 @@
 //! The limits the handlers check on caller input, each in one place: the handler's check and
 //! the OpenAPI schema (`openapi_rules.rs`) both use these constants.
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// Default size of a message page or a search page.
 pub const PAGE_DEFAULT: u32 = 50;

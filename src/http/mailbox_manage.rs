@@ -15,7 +15,7 @@ use super::{
     urls::segment,
 };
 use crate::{
-    error::ApiError,
+    http::error::ApiError,
     imap::{
         ImapError,
         encode::{ListPattern, MailboxName, Role},

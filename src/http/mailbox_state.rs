@@ -8,7 +8,7 @@ use super::{
     limits, mailbox_views,
 };
 use crate::{
-    error::ApiError,
+    http::error::ApiError,
     imap::commands,
     views::{
         mailbox::{CloseQuery, ExpungeRequest, ExpungeResult, MailboxState, NoopResult},

@@ -13,7 +13,7 @@ use super::{
     mailbox_views,
 };
 use crate::{
-    error::ApiError,
+    http::error::ApiError,
     imap::{encode::ListPattern, mailbox},
     views::mailbox::{ListQuery, MailboxList, MailboxState, MailboxStatus},
 };

@@ -15,7 +15,7 @@ use axum::{
 use ring::digest;
 
 use crate::{
-    error::{ApiError, ProblemSlug},
+    http::error::{ApiError, ProblemSlug},
     state::AppState,
 };
 

@@ -5,6 +5,7 @@ pub mod account;
 pub mod auth;
 pub mod capabilities;
 pub mod changes;
+pub mod error;
 pub mod events;
 pub mod extract;
 pub mod found;
@@ -44,7 +45,7 @@ use utoipa::OpenApi as _;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{error::ApiError, state::AppState};
+use crate::{http::error::ApiError, state::AppState};
 
 /// Every documented route, before state and middleware.
 pub fn api_router() -> OpenApiRouter<AppState> {

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     auth::WEBHOOK_SECRET_FIELD,
-    error::ApiError,
+    http::error::ApiError,
     imap::encode::MailboxName,
     state::AppState,
     store::{deliveries::Delivery, webhooks::Webhook as Row},

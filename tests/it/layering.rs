@@ -21,6 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["imap"],
     &["sync"],
     &["auth"],
+    &["follow"],
     &["webhooks"],
     &["state"],
     &["http"],

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::flags::flag;
 use crate::{
-    error::ApiError,
+    http::error::ApiError,
     http::{
         account::Account,
         extract::{ApiQuery, MailboxPath},

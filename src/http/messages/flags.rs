@@ -9,7 +9,7 @@ use axum::{
 
 use crate::{
     convert,
-    error::ApiError,
+    http::error::ApiError,
     http::{
         account::Account,
         extract::{ApiJson, MailboxPath, MessagePath},

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::stream;
 use crate::{
     convert::stream::StreamDecoder,
-    error::ApiError,
+    http::error::ApiError,
     http::{
         account::Account,
         extract::{ApiQuery, MessagePath, PartPath},

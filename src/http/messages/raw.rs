@@ -10,7 +10,7 @@ use axum::{
 use super::stream;
 use crate::{
     convert::stream::StreamDecoder,
-    error::ApiError,
+    http::error::ApiError,
     http::{
         account::Account,
         extract::{ApiQuery, MessagePath},

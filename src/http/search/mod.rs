@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use ring::digest;
 
 use crate::{
-    error::ApiError,
+    http::error::ApiError,
     http::{
         account::{Account, RunError},
         extract::{ApiJson, MailboxPath},
