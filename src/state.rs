@@ -2,7 +2,7 @@
 //! narrow handles the layers below take from it (the credential [`Vault`], the
 //! [`Follower`] of accounts, the login [`Sessions`]). No policy lives here.
 
-pub mod slots;
+pub(crate) mod slots;
 
 use std::{
     ops::Deref,

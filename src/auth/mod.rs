@@ -5,17 +5,17 @@
 //! the flows take narrow handles ([`credentials::Vault`], [`flows::Sessions`]) and answer their
 //! own errors.
 
-pub mod credentials;
-pub mod crypto;
-pub mod cursor;
-pub mod flows;
-pub mod jwt;
-pub mod limiter;
-pub mod oauth;
-pub mod oauth_flows;
-pub mod rotate;
-pub mod tokens;
-pub mod trusted;
+pub(crate) mod credentials;
+pub(crate) mod crypto;
+pub(crate) mod cursor;
+pub(crate) mod flows;
+pub(crate) mod jwt;
+pub(crate) mod limiter;
+pub(crate) mod oauth;
+pub(crate) mod oauth_flows;
+pub(crate) mod rotate;
+pub(crate) mod tokens;
+pub(crate) mod trusted;
 
 use std::sync::Arc;
 

@@ -123,14 +123,6 @@ pub fn refresh(cached: &mut MessageSummary, attrs: &[AttributeValue<'_>]) {
     cached.imap.flags = p.flags;
 }
 
-/// A list item; None when the response has no UID (an unsolicited flag update).
-pub fn summary(uid_validity: u32, attrs: &[AttributeValue<'_>]) -> Option<MessageSummary> {
-    let p = collect(attrs);
-    let uid = p.uid?;
-    let has_attachment = p.tree.as_ref().is_some_and(|t| body::has_attachment(&body::bodies(t)));
-    Some(summary_of(&p, uid, uid_validity, has_attachment))
-}
-
 /// The full message without body values, and without download URLs (the HTTP layer sets them).
 pub fn message(uid_validity: u32, attrs: &[AttributeValue<'_>]) -> Option<Message> {
     let p = collect(attrs);

@@ -1,14 +1,14 @@
 //! PURE mapping from IMAP data (imap-proto values) to API views: deterministic, total, no I/O,
 //! never panics on server input.
 
-pub mod base64_lenient;
-pub mod body;
-pub mod bounded;
-pub mod envelope;
-pub mod flags;
-pub mod html;
-pub mod mailbox;
-pub mod message;
-pub mod stream;
-pub mod text;
-pub mod uuencode;
+pub(crate) mod base64_lenient;
+pub(crate) mod body;
+pub(crate) mod bounded;
+pub(crate) mod envelope;
+pub(crate) mod flags;
+pub(crate) mod html;
+pub(crate) mod mailbox;
+pub(crate) mod message;
+pub(crate) mod stream;
+pub(crate) mod text;
+pub(crate) mod uuencode;

@@ -99,11 +99,6 @@ impl ApiError {
     pub fn invalid_body(status: StatusCode, detail: impl Into<String>) -> Self {
         Self::new(status, "invalid-body", "The request body is not valid").detail(detail)
     }
-    /// 401: the stored IMAP credential cannot be used (key rotated out, row tampered with).
-    pub fn credentials_unavailable() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "credentials-unavailable", "The stored IMAP credentials cannot be used")
-            .detail("log in again")
-    }
     /// 422: a filter field the gateway or the server cannot use.
     pub fn invalid_filter(field: String, reason: String) -> Self {
         let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-filter", "The filter cannot be used")

@@ -1,31 +1,31 @@
 //! HTTP boundary: routes (one file per resource), extractors, OpenAPI and middleware. It
 //! holds no SQL and no IMAP syntax.
 
-pub mod account;
-pub mod auth;
-pub mod capabilities;
-pub mod changes;
-pub mod error;
-pub mod events;
-pub mod extract;
-pub mod found;
-pub mod headers;
-pub mod health;
-pub mod idempotency;
-pub mod limits;
-pub mod mailbox_manage;
-pub mod mailbox_state;
-pub mod mailbox_views;
-pub mod mailboxes;
-pub mod messages;
-pub mod metrics;
-pub mod openapi;
-pub mod openapi_rules;
-pub mod request_id;
-pub mod search;
-pub mod serve;
-pub mod urls;
-pub mod webhooks;
+pub(crate) mod account;
+pub(crate) mod auth;
+pub(crate) mod capabilities;
+pub(crate) mod changes;
+pub(crate) mod error;
+pub(crate) mod events;
+pub(crate) mod extract;
+pub(crate) mod found;
+pub(crate) mod headers;
+pub(crate) mod health;
+pub(crate) mod idempotency;
+pub(crate) mod limits;
+pub(crate) mod mailbox_manage;
+pub(crate) mod mailbox_state;
+pub(crate) mod mailbox_views;
+pub(crate) mod mailboxes;
+pub(crate) mod messages;
+pub(crate) mod metrics;
+pub(crate) mod openapi;
+pub(crate) mod openapi_rules;
+pub(crate) mod request_id;
+pub(crate) mod search;
+pub(crate) mod serve;
+pub(crate) mod urls;
+pub(crate) mod webhooks;
 
 use std::time::Duration;
 

@@ -138,14 +138,10 @@ impl Collector {
         }
     }
 
-    /// Held entries (for tests and metrics).
-    pub fn len(&self) -> usize {
+    /// Held entries (the tests check the bound).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.kept.len()
-    }
-
-    /// True if nothing is held.
-    pub fn is_empty(&self) -> bool {
-        self.kept.is_empty()
     }
 
     /// The kept changes by UID (one per UID, the latest MODSEQ), the key of the first change

@@ -6,7 +6,7 @@
 use async_imap::imap_proto::{AttributeValue, Response};
 
 pub use super::full_message::message;
-pub use super::page::{Page, page, summaries};
+pub use super::page::{page, summaries};
 use super::{
     encode::{self, FetchItem, MailboxName, Section, UidSet},
     error::ImapError,

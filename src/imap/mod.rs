@@ -1,32 +1,32 @@
 //! The only code that talks to an IMAP server: connections, pooled sessions, the command
 //! encoder and typed operations. Nothing outside this module sends IMAP text.
 
-pub mod backoff;
-pub mod cache;
-pub mod changes;
-pub mod collect;
-pub mod commands;
-pub mod connect;
-pub mod encode;
-pub mod error;
-pub mod flags;
-pub mod full_message;
-pub mod mailbox;
-pub mod manage;
-pub mod message;
-pub mod mutf7;
-pub mod page;
-pub mod pool;
-pub mod pool_stats;
-pub mod read;
-pub mod run;
-pub mod search;
-pub mod select_state;
-pub mod selection;
-pub mod session;
-pub mod summary_fetch;
-pub mod transfer;
+pub(crate) mod backoff;
+pub(crate) mod cache;
+pub(crate) mod changes;
+pub(crate) mod collect;
+pub(crate) mod commands;
+pub(crate) mod connect;
+pub(crate) mod encode;
+pub(crate) mod error;
+pub(crate) mod flags;
+pub(crate) mod full_message;
+pub(crate) mod mailbox;
+pub(crate) mod manage;
+pub(crate) mod message;
+pub(crate) mod mutf7;
+pub(crate) mod page;
+pub(crate) mod pool;
+pub(crate) mod pool_stats;
+pub(crate) mod read;
+pub(crate) mod run;
+pub(crate) mod search;
+pub(crate) mod select_state;
+pub(crate) mod selection;
+pub(crate) mod session;
+pub(crate) mod summary_fetch;
+pub(crate) mod transfer;
 
 pub use error::ImapError;
 pub use pool::{AccountPool, Pools};
-pub use session::{Credentials, ImapConn};
+pub use session::Credentials;

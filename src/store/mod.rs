@@ -1,17 +1,17 @@
 //! sqlx repositories over SQLite or PostgreSQL (the `Any` driver): the only code that names a
 //! table. Queries use `$n` placeholders, which both backends accept.
 
-pub mod accounts;
-pub mod deliveries;
-pub mod idempotency;
-pub mod leases;
-pub mod limits;
-pub mod purge;
-pub mod refresh;
-pub mod revocation_cache;
-pub mod revocations;
-pub mod sealed;
-pub mod webhooks;
+pub(crate) mod accounts;
+pub(crate) mod deliveries;
+pub(crate) mod idempotency;
+pub(crate) mod leases;
+pub(crate) mod limits;
+pub(crate) mod purge;
+pub(crate) mod refresh;
+pub(crate) mod revocation_cache;
+pub(crate) mod revocations;
+pub(crate) mod sealed;
+pub(crate) mod webhooks;
 
 use std::time::Duration;
 

@@ -40,15 +40,7 @@ pub struct ScanState {
     pub id: u64,
 }
 
-impl Since {
-    /// UIDVALIDITY of the state.
-    pub fn uid_validity(&self) -> u32 {
-        match self {
-            Self::Mod(m) => m.uid_validity,
-            Self::Scan(s) => s.uid_validity,
-        }
-    }
-}
+impl Since {}
 
 /// The `ms1.` token of a mailbox state.
 pub fn mod_token(s: ModState) -> String {

@@ -1,13 +1,13 @@
 //! Request and response types of the API (serde + utoipa schemas), shared by `http` and
 //! `convert`. JSON is camelCase; 64-bit modseqs are strings.
 
-pub mod auth;
-pub mod capabilities;
-pub mod changes;
-pub mod events;
-pub mod health;
-pub mod mailbox;
-pub mod message;
-pub mod problem;
-pub mod search;
-pub mod webhooks;
+pub(crate) mod auth;
+pub(crate) mod capabilities;
+pub(crate) mod changes;
+pub(crate) mod events;
+pub(crate) mod health;
+pub(crate) mod mailbox;
+pub(crate) mod message;
+pub(crate) mod problem;
+pub(crate) mod search;
+pub(crate) mod webhooks;

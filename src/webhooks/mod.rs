@@ -3,11 +3,11 @@
 //! destinations. They get what they need through [`Webhooks`] (the store, the keyring, their
 //! settings, the [`Follower`] of accounts), not the application state.
 
-pub mod deliver;
-pub mod dispatch;
-pub mod schedule;
-pub mod sign;
-pub mod ssrf;
+pub(crate) mod deliver;
+pub(crate) mod dispatch;
+pub(crate) mod schedule;
+pub(crate) mod sign;
+pub(crate) mod ssrf;
 
 use std::{
     collections::HashMap,

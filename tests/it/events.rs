@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use imap_gateway::config::Settings;
+use imap_gateway::Settings;
 
 use crate::helpers::{Admin, ImapServer, TestApp, dovecot, expect_problem, message, seg, settings_for, unique};
 

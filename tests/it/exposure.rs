@@ -101,11 +101,11 @@ async fn sanitized_and_unsanitized_html_have_different_etags() {
 }
 
 /// A gateway with `adjust`ed settings, and the port of its metrics listener, if any.
-async fn gateway(adjust: impl FnOnce(&mut imap_gateway::config::Settings)) -> (String, Option<String>) {
+async fn gateway(adjust: impl FnOnce(&mut imap_gateway::Settings)) -> (String, Option<String>) {
     crate::helpers::init_logs();
     let mut s = settings_for(dovecot());
     adjust(&mut s);
-    let app = imap_gateway::startup::Application::build(s).await.expect("builds");
+    let app = imap_gateway::Application::build(s).await.expect("builds");
     let base = format!("http://127.0.0.1:{}", app.port());
     let metrics = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
     tokio::spawn(app.run_until_stopped(std::future::pending()));
@@ -139,7 +139,7 @@ async fn metrics_move_to_their_own_listener_or_need_the_bearer_token() {
     assert_eq!(get(format!("{metrics}/v1/mailboxes"), None).await.expect("other").status(), StatusCode::NOT_FOUND);
 
     let token = "metrics-scrape-token-0123456789";
-    let (base, _) = gateway(|s| s.metrics.bearer_token = Some(imap_gateway::config::Secret::new(token))).await;
+    let (base, _) = gateway(|s| s.metrics.bearer_token = Some(imap_gateway::Secret::new(token))).await;
     let refused = get(format!("{base}/metrics"), None).await.expect("metrics");
     expect_problem(refused, StatusCode::UNAUTHORIZED, "unauthorized").await;
     let wrong = get(format!("{base}/metrics"), Some("metrics-scrape-token-012345678")).await.expect("metrics");
@@ -178,10 +178,10 @@ async fn fake(greeting: &'static str, on_list: &'static str) -> u16 {
 }
 
 /// Settings for a plain-text fake on `port`.
-fn plain(port: u16) -> imap_gateway::config::Settings {
+fn plain(port: u16) -> imap_gateway::Settings {
     let mut s = settings_for(dovecot());
     s.imap.port = Some(port);
-    s.imap.tls = imap_gateway::config::TlsMode::Plain;
+    s.imap.tls = imap_gateway::TlsMode::Plain;
     s.imap.ca_file = None;
     s
 }
@@ -191,7 +191,7 @@ async fn upstream_tls_errors_greetings_and_bye_texts_are_not_echoed() {
     // TLS spoken to a plain-text port: rustls's complaint stays in the log.
     let d = dovecot();
     let mut s = settings_for(d);
-    s.imap.tls = imap_gateway::config::TlsMode::Implicit;
+    s.imap.tls = imap_gateway::TlsMode::Implicit;
     s.imap.port = Some(d.port);
     let app = TestApp::start(s).await;
     let body = expect_problem(app.login_raw("dave", "dave-pass").await, StatusCode::BAD_GATEWAY, "upstream-tls").await;

@@ -141,7 +141,7 @@ async fn every_fault_gives_502_or_504_in_time_and_the_next_request_succeeds() {
         let server = fake(fault, times).await;
         let mut s = settings_for(dovecot());
         s.imap.port = Some(server.port);
-        s.imap.tls = imap_gateway::config::TlsMode::Plain;
+        s.imap.tls = imap_gateway::TlsMode::Plain;
         s.imap.ca_file = None;
         s.imap.command_timeout_ms = 1_500;
         let app = TestApp::start(s).await;

@@ -10,12 +10,7 @@ use std::{
 };
 
 use base64::Engine as _;
-use imap_gateway::{
-    config::{Secret, Settings, TlsMode},
-    imap::AccountPool,
-    startup::Application,
-    state::AppState,
-};
+use imap_gateway::{AppState, Application, Secret, Settings, TlsMode, internals::AccountPool};
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
@@ -33,7 +28,7 @@ pub fn init_logs() {
     DONE.get_or_init(|| {
         if let Ok(dir) = std::env::var("IGW_TEST_LOG_DIR") {
             let _ = std::fs::create_dir_all(&dir);
-            let _ = imap_gateway::telemetry::init_to_file(&PathBuf::from(dir).join("it.jsonl"));
+            let _ = imap_gateway::init_to_file(&PathBuf::from(dir).join("it.jsonl"));
         }
     });
 }
@@ -159,10 +154,10 @@ impl TestApp {
     }
 
     /// The cache key of message `uid` of `mailbox` in the account of `token`.
-    pub fn cache_key(&self, token: &str, mailbox: &str, uid_validity: u32, uid: u32) -> imap_gateway::imap::cache::Key {
+    pub fn cache_key(&self, token: &str, mailbox: &str, uid_validity: u32, uid: u32) -> imap_gateway::internals::Key {
         let account = self.account_of(token);
-        let mailbox = imap_gateway::imap::encode::MailboxName::parse(mailbox).expect("mailbox name");
-        imap_gateway::imap::cache::CacheScope::of(&self.state.pools, &account).key(&mailbox, uid_validity, uid)
+        let mailbox = imap_gateway::internals::MailboxName::parse(mailbox).expect("mailbox name");
+        imap_gateway::internals::CacheScope::of(&self.state.pools, &account).key(&mailbox, uid_validity, uid)
     }
 
     /// The text of `GET /metrics`.

@@ -60,7 +60,7 @@ async fn pages_are_newest_first_and_stable_when_mail_arrives(server: &'static Im
     expect_problem(other, StatusCode::BAD_REQUEST, "invalid-cursor").await;
     let forged = app.get(&format!("{base}?cursor=c1.e30.AAAA"), &token).await;
     expect_problem(forged, StatusCode::BAD_REQUEST, "invalid-cursor").await;
-    let stale = app.state.auth.cursors.seal(&imap_gateway::auth::cursor::Cursor {
+    let stale = app.state.auth.cursors.seal(&imap_gateway::internals::Cursor {
         v: 1,
         a: app.account_of(&token),
         m: mailbox.clone(),

@@ -160,10 +160,10 @@ async fn app_with_provider(endpoint: &TokenEndpoint) -> TestApp {
     let mut s = settings_for(dovecot());
     s.oauth.providers.insert(
         "test".into(),
-        imap_gateway::config::OAuthProvider {
+        imap_gateway::OAuthProvider {
             token_url: endpoint.url.clone(),
             client_id: "igw-test-client".into(),
-            client_secret: Some(imap_gateway::config::Secret::new("igw-test-client-secret")),
+            client_secret: Some(imap_gateway::Secret::new("igw-test-client-secret")),
             scopes: vec!["mail".into()],
         },
     );
@@ -230,9 +230,9 @@ fn refused_tokens(user: &str) -> usize {
 async fn revoke_early(app: &TestApp, access: &str, user: &str) {
     let account = app.account_of(access);
     let bad = token(user, 400, "not-the-dovecot-key");
-    let sealed = app.state.auth.keyring.seal(&account, imap_gateway::auth::oauth::ACCESS_FIELD, &bad);
+    let sealed = app.state.auth.keyring.seal(&account, imap_gateway::internals::ACCESS_FIELD, &bad);
     let expires_at = app.state.oauth.clock.now() + 400;
-    let secret = imap_gateway::store::accounts::OAuthSecret {
+    let secret = imap_gateway::internals::OAuthSecret {
         kind: "XOAUTH2",
         access: &sealed,
         expires_at,

@@ -64,7 +64,7 @@ async fn xoauth2_without_sasl_ir_logs_in_and_a_refused_token_is_401_not_a_hang()
     let port = fake().await;
     let mut s = settings_for(dovecot());
     s.imap.port = Some(port);
-    s.imap.tls = imap_gateway::config::TlsMode::Plain;
+    s.imap.tls = imap_gateway::TlsMode::Plain;
     s.imap.ca_file = None;
     s.imap.login_timeout_ms = 5_000;
     let app = TestApp::start(s).await;

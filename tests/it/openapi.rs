@@ -5,7 +5,7 @@ use std::path::PathBuf;
 #[test]
 fn openapi_json_is_up_to_date() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("openapi/openapi.json");
-    let generated = imap_gateway::http::openapi::spec_json();
+    let generated = imap_gateway::spec_json();
     if std::env::var("UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
         std::fs::write(&path, &generated).expect("write openapi.json");
     }

@@ -119,7 +119,7 @@ async fn refused_stored_credentials_are_parked_not_retried() {
     let token = app.login("judy").await.access;
     let account = app.account_of(&token);
     // As if the password had changed on the server: the stored one is now wrong.
-    let sealed = app.state.auth.keyring.seal(&account, imap_gateway::auth::PASSWORD_FIELD, "judy-old-pass");
+    let sealed = app.state.auth.keyring.seal(&account, imap_gateway::internals::PASSWORD_FIELD, "judy-old-pass");
     app.state.store.set_account_secret(&account, &sealed).await.expect("secret");
     app.state.pools.close_account(&account).await;
     let before = mismatches("judy");

@@ -94,7 +94,7 @@ async fn the_servers_connection_limit_becomes_503_with_retry_after() {
 async fn implicit_tls_works_and_a_wrong_ca_is_refused() {
     let d = dovecot();
     let mut s = settings_for(d);
-    s.imap.tls = imap_gateway::config::TlsMode::Implicit;
+    s.imap.tls = imap_gateway::TlsMode::Implicit;
     s.imap.port = Some(d.tls_port);
     let app = TestApp::start(s.clone()).await;
     let token = app.login("carol").await.access;

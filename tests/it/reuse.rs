@@ -63,7 +63,7 @@ async fn pages_and_reads_see_changes_by_another_client_through_the_cache() {
     let metrics = app.metrics().await;
     let gauge = |name: &str| metric(&metrics, name).expect("gauge");
     assert!(gauge("imap_message_cache_entries") >= 1);
-    assert!(gauge("imap_message_cache_bytes") >= imap_gateway::imap::cache::Weight::weight(&entry) as u64);
+    assert!(gauge("imap_message_cache_bytes") >= imap_gateway::internals::Weight::weight(&entry) as u64);
     assert_eq!(entry.values_for, Some(256 * 1024));
     assert_eq!(entry.message.body_values["1"].value, "Hello.\n");
     let short = app.get_json(&format!("/v1/mailboxes/{name}/messages/4?maxBodyValueBytes=3"), &token).await;

@@ -9,13 +9,9 @@ use std::{
 
 use axum::{Router, extract::State, http::HeaderMap, routing::post};
 use imap_gateway::{
-    auth::{
-        oauth::{ACCESS_FIELD, REFRESH_FIELD},
-        rotate::{Counts, rotate_keys},
-    },
-    config::{Secret, Settings},
-    store::accounts::OAuthSecret,
-    webhooks::sign,
+    Secret, Settings,
+    internals::{ACCESS_FIELD, Counts, OAuthSecret, REFRESH_FIELD, rotate_keys},
+    signatures as sign,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -95,7 +91,7 @@ async fn retire_the_old_key(db: &str, binary: bool) {
     let ka = &old.state.auth.keyring;
     let (access, refresh) =
         (ka.seal(&oauth.id, ACCESS_FIELD, "access-A"), ka.seal(&oauth.id, REFRESH_FIELD, "refresh-A"));
-    let t = imap_gateway::store::now();
+    let t = imap_gateway::internals::now();
     let sealed = OAuthSecret {
         kind: "XOAUTH2",
         access: &access,
@@ -107,7 +103,7 @@ async fn retire_the_old_key(db: &str, binary: bool) {
 
     // Keys [A, B] with B current: re-seal everything.
     let both = with_key(&base, "kb", &key_b, &[("ka", &key_a)]);
-    let both_ring = imap_gateway::auth::keyring(&both.auth).expect("keyring");
+    let both_ring = imap_gateway::internals::keyring(&both.auth).expect("keyring");
     if binary {
         let out = run_binary(db, &key_a, &key_b);
         for line in [

@@ -68,7 +68,7 @@ fn serve_refuses_to_start_without_secrets() {
 fn openapi_subcommand_prints_the_spec() {
     let out = bin().arg("openapi").output().expect("run");
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), imap_gateway::http::openapi::spec_json());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), imap_gateway::spec_json());
 }
 
 #[tokio::test]

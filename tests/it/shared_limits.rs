@@ -4,7 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use imap_gateway::{auth::limiter::LoginLimiter, store::Store};
+use imap_gateway::internals::{LoginLimiter, Store};
 use reqwest::StatusCode;
 
 use crate::helpers::{TestApp, dovecot, expect_problem, settings_for, unique};
@@ -37,7 +37,7 @@ async fn exercise(url: &str) {
     // The window slides.
     tokio::time::sleep(Duration::from_millis(1600)).await;
     assert!(l.check(&[ip.clone(), user.clone()]).await.is_ok(), "the window slid past");
-    assert!(store.sweep_login_failures(imap_gateway::store::now_ms() + 1).await.expect("sweep") > 0);
+    assert!(store.sweep_login_failures(imap_gateway::internals::now_ms() + 1).await.expect("sweep") > 0);
 
     // Parallel checks from two pools (two instances): exactly the limit passes.
     let second = Store::connect(url, 5).await.expect("connect");

@@ -8,10 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use imap_gateway::{
-    state::slots::AccountSlots,
-    store::{Store, now_ms},
-};
+use imap_gateway::internals::{AccountSlots, Store, now_ms};
 use reqwest::StatusCode;
 use tokio::{io::AsyncWriteExt, net::TcpStream};
 

@@ -1,6 +1,6 @@
 //! The store on both backends: SQLite (a temp file) and PostgreSQL (a fresh database per run).
 
-use imap_gateway::store::{Store, refresh::Consumed};
+use imap_gateway::internals::{Consumed, Store};
 
 use crate::helpers::{TestApp, dovecot, settings_for};
 
@@ -57,7 +57,7 @@ async fn exercise(url: &str) {
     assert!(store.account("no-such-id").await.expect("load").is_none());
 
     // Refresh tokens: exactly one of two racing uses wins; reuse revokes the family.
-    let far = imap_gateway::store::now() + 3600;
+    let far = imap_gateway::internals::now() + 3600;
     store.insert_family("fam1", &a.id).await.expect("family");
     assert!(store.insert_refresh("h1", "fam1", &a.id, far).await.expect("insert"));
     assert!(store.insert_refresh("h2", "fam1", &a.id, far).await.expect("insert"));
@@ -75,7 +75,7 @@ async fn exercise(url: &str) {
     assert_eq!(store.consume_refresh("h3", 10).await.expect("h3"), Consumed::Invalid);
     assert_eq!(store.consume_refresh("nope", 10).await.expect("nope"), Consumed::Invalid);
     store.insert_family("fam2", &a.id).await.expect("family");
-    store.insert_refresh("old", "fam2", &a.id, imap_gateway::store::now() - 1).await.expect("insert");
+    store.insert_refresh("old", "fam2", &a.id, imap_gateway::internals::now() - 1).await.expect("insert");
     assert_eq!(store.consume_refresh("old", 10).await.expect("old"), Consumed::Invalid, "expired");
     assert!(!store.family_revoked("fam2").await.expect("fam2"));
     let (family, account) = store.refresh_family("old").await.expect("lookup").expect("exists");
@@ -87,7 +87,7 @@ async fn exercise(url: &str) {
     store.revoke_jti("jti-1", far).await.expect("revoke");
     store.revoke_jti("jti-1", far).await.expect("revoking twice is fine");
     assert!(store.access_revoked("jti-1", "fam2").await.expect("check"));
-    store.revoke_jti("jti-old", imap_gateway::store::now() - 3600).await.expect("revoke");
+    store.revoke_jti("jti-old", imap_gateway::internals::now() - 3600).await.expect("revoke");
     assert_eq!(store.sweep_revocations().await.expect("sweep"), 1);
     assert!(store.access_revoked("jti-1", "fam2").await.expect("still revoked"));
     assert!(!store.access_revoked("jti-2", "fam2").await.expect("others are fine"));
@@ -115,9 +115,9 @@ async fn exercise(url: &str) {
 /// OAuth2 accounts: sealed access and refresh tokens with their expiry, a refresh that keeps
 /// the refresh token, forgetting, and the sweep of expired tokens nobody can renew.
 async fn oauth_columns(store: &Store) {
-    use imap_gateway::store::accounts::OAuthSecret;
+    use imap_gateway::internals::OAuthSecret;
     let o = store.ensure_account("default", "oauth-user").await.expect("account");
-    let t = imap_gateway::store::now();
+    let t = imap_gateway::internals::now();
     let first =
         OAuthSecret { kind: "XOAUTH2", access: "v1:a", expires_at: t + 60, refresh: Some("v1:r"), provider: Some("p") };
     let v1 = store.set_account_oauth(&o.id, &first).await.expect("set");

@@ -2,13 +2,13 @@
 //! emptied more than the grace period ago (a revoked family still denies its access tokens
 //! within it), and finished webhook deliveries past their retention (pending ones stay).
 
-use imap_gateway::store::{Store, deliveries::Attempt, purge::PurgedTokens, webhooks::Webhook};
+use imap_gateway::internals::{Attempt, PurgedTokens, Store, Webhook};
 
 async fn exercise(url: &str) {
     let store = Store::connect(url, 5).await.expect("connect");
     store.migrate().await.expect("migrate");
     let a = store.ensure_account("default", "purge-user").await.expect("account");
-    let t = imap_gateway::store::now();
+    let t = imap_gateway::internals::now();
     for f in ["live", "expiring", "revoked"] {
         store.insert_family(f, &a.id).await.expect("family");
     }
@@ -43,7 +43,7 @@ async fn exercise(url: &str) {
         created_at: 1,
     };
     assert!(store.insert_webhook(&hook, usize::MAX).await.expect("webhook"));
-    let now_ms = imap_gateway::store::now_ms();
+    let now_ms = imap_gateway::internals::now_ms();
     let day_ms = 24 * 3600 * 1000;
     let old = now_ms - 8 * day_ms;
     for (id, at) in [("d-old", old), ("d-old-failed", old), ("d-old-pending", old), ("d-new", now_ms)] {

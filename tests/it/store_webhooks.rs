@@ -2,7 +2,7 @@
 //! the queue (one enqueue per event, one lease per delivery), attempts, cursors and the
 //! per-account dispatch lease.
 
-use imap_gateway::store::{Store, deliveries::Attempt, webhooks::Webhook};
+use imap_gateway::internals::{Attempt, Store, Webhook};
 
 pub async fn exercise(store: &Store, account: &str) {
     let hook = Webhook {

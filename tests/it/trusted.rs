@@ -62,7 +62,7 @@ async fn trusted_tokens_read_mail_through_the_master_login_and_bad_ones_are_refu
             s.trusted.algorithm = "RS256".into();
             s.trusted.public_key_file = Some(public);
             s.trusted.master_user = "gwmaster".into();
-            s.trusted.master_password = Some(imap_gateway::config::Secret::new("gwmaster-pass"));
+            s.trusted.master_password = Some(imap_gateway::Secret::new("gwmaster-pass"));
             s.trusted.master_login = style.into();
         })
         .await;

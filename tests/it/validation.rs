@@ -52,24 +52,24 @@ fn claims(user: &str, exp_in: i64) -> Value {
 impl Offline {
     async fn start() -> Self {
         init_logs();
-        let mut s = imap_gateway::config::Settings::default();
+        let mut s = imap_gateway::Settings::default();
         s.http.listen = "127.0.0.1:0".into();
         let db = std::env::temp_dir().join(format!("igw-validation-{}.db", uuid::Uuid::new_v4()));
         s.database.url = format!("sqlite://{}", db.display());
         // Port 1: nothing listens, every connection is refused at once.
         s.imap.host = "127.0.0.1".into();
         s.imap.port = Some(1);
-        s.imap.tls = imap_gateway::config::TlsMode::Plain;
+        s.imap.tls = imap_gateway::TlsMode::Plain;
         s.imap.connect_timeout_ms = 500;
-        s.auth.jwt_secret = Some(imap_gateway::config::Secret::new(random_b64(48)));
-        s.auth.encryption_key = Some(imap_gateway::config::Secret::new(random_b64(32)));
+        s.auth.jwt_secret = Some(imap_gateway::Secret::new(random_b64(48)));
+        s.auth.encryption_key = Some(imap_gateway::Secret::new(random_b64(32)));
         s.trusted.enabled = true;
         s.trusted.issuer = ISSUER.into();
         s.trusted.algorithm = "HS256".into();
-        s.trusted.hs256_secret = Some(imap_gateway::config::Secret::new(ISSUER_SECRET));
+        s.trusted.hs256_secret = Some(imap_gateway::Secret::new(ISSUER_SECRET));
         s.trusted.master_user = "gwmaster".into();
-        s.trusted.master_password = Some(imap_gateway::config::Secret::new("gwmaster-pass"));
-        let app = imap_gateway::startup::Application::build(s).await.expect("application builds");
+        s.trusted.master_password = Some(imap_gateway::Secret::new("gwmaster-pass"));
+        let app = imap_gateway::Application::build(s).await.expect("application builds");
         Self { router: app.router(), token: trusted_token(ISSUER_SECRET, claims("alice", 300)) }
     }
 

@@ -53,7 +53,7 @@ async fn serve(sock: TcpStream) {
 async fn a_message_expunged_before_its_first_chunk_answers_404() {
     let mut s = settings_for(dovecot());
     s.imap.port = Some(fake().await);
-    s.imap.tls = imap_gateway::config::TlsMode::Plain;
+    s.imap.tls = imap_gateway::TlsMode::Plain;
     s.imap.ca_file = None;
     let app = TestApp::start(s).await;
     let token = app.login("alice").await.access;

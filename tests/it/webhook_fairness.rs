@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use imap_gateway::store::{Store, webhooks::Webhook};
+use imap_gateway::internals::{Store, Webhook};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

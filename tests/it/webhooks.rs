@@ -12,7 +12,7 @@ use std::{
 };
 
 use axum::{Router, extract::State, http::HeaderMap, routing::post};
-use imap_gateway::webhooks::sign;
+use imap_gateway::signatures as sign;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -1,10 +1,10 @@
 //! Message routes under `/v1/mailboxes/{mailbox}/messages`: one file per action.
 
-pub mod append;
-pub mod flags;
-pub mod get;
-pub mod list;
-pub mod parts;
-pub mod raw;
-pub mod stream;
-pub mod transfer;
+pub(crate) mod append;
+pub(crate) mod flags;
+pub(crate) mod get;
+pub(crate) mod list;
+pub(crate) mod parts;
+pub(crate) mod raw;
+pub(crate) mod stream;
+pub(crate) mod transfer;

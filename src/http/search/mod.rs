@@ -1,7 +1,7 @@
 //! `POST /v1/mailboxes/{mailbox}/search` and `POST /v1/search`, plus the search path shared
 //! with the simple query parameters of the message list.
 
-pub mod filter;
+pub(crate) mod filter;
 
 use axum::{Json, extract::State, http::StatusCode};
 use futures_util::StreamExt;

@@ -95,11 +95,6 @@ pub fn examine(mailbox: &MailboxName) -> Command {
     Command::new("EXAMINE").arg(&mailbox.wire())
 }
 
-/// `SELECT "name"`: read-write selection.
-pub fn select(mailbox: &MailboxName) -> Command {
-    Command::new("SELECT").arg(&mailbox.wire())
-}
-
 /// `CREATE "name"`
 pub fn create(mailbox: &MailboxName) -> Command {
     Command::new("CREATE").arg(&mailbox.wire())

@@ -6,11 +6,11 @@
 mod atoms;
 mod command;
 mod name;
-pub mod sasl;
-pub mod search;
+pub(crate) mod sasl;
+pub(crate) mod search;
 mod values;
 
-pub use atoms::{EncodeError, astring, atom};
+pub use atoms::EncodeError;
 pub use command::*;
 pub use name::{ListPattern, MailboxName, set_name_limits};
 pub use search::{SearchKey, SortKey, uid_search, uid_sort};

@@ -2,7 +2,10 @@
 
 use proptest::prelude::*;
 
-use super::{atoms::is_atom_char, *};
+use super::{
+    atoms::{astring, atom, is_atom_char},
+    *,
+};
 use crate::imap::mutf7;
 
 /// One parsed argument of a command line.
@@ -128,7 +131,7 @@ fn quotes_and_backslashes_are_escaped_inside_one_argument() {
 #[test]
 fn mailbox_names_go_out_as_modified_utf7() {
     let name = MailboxName::parse("Entwürfe").expect("valid");
-    assert_eq!(select(&name).as_str(), "SELECT \"Entw&APw-rfe\"");
+    assert_eq!(select_condstore(&name, false).as_str(), "SELECT \"Entw&APw-rfe\"");
     let name = MailboxName::parse("A&B").expect("valid");
     assert_eq!(
         status(&name, &[StatusItem::Messages, StatusItem::UidNext]).as_str(),
@@ -175,7 +178,7 @@ proptest! {
     #[test]
     fn any_mailbox_name_yields_one_well_formed_command_or_an_error(name in hostile()) {
         let Ok(mailbox) = MailboxName::parse(&name) else { return Ok(()); };
-        for cmd in [examine(&mailbox), select(&mailbox), create(&mailbox), delete(&mailbox),
+        for cmd in [examine(&mailbox), select_condstore(&mailbox, false), create(&mailbox), delete(&mailbox),
                     status(&mailbox, &[StatusItem::Messages])] {
             let (verb, args) = parse_command(cmd.as_str()).map_err(TestCaseError::fail)?;
             prop_assert_eq!(verb, cmd.name());

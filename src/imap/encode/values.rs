@@ -9,8 +9,6 @@ use super::atoms::{EncodeError, atom};
 pub enum StatusItem {
     /// MESSAGES
     Messages,
-    /// RECENT
-    Recent,
     /// UIDNEXT
     UidNext,
     /// UIDVALIDITY
@@ -25,7 +23,6 @@ impl StatusItem {
     pub(super) fn atom(self) -> &'static str {
         match self {
             Self::Messages => "MESSAGES",
-            Self::Recent => "RECENT",
             Self::UidNext => "UIDNEXT",
             Self::UidValidity => "UIDVALIDITY",
             Self::Unseen => "UNSEEN",
@@ -164,10 +161,6 @@ impl Section {
         }
         Ok(Self(s.to_string()))
     }
-    /// The section text, empty for the whole message.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// A FETCH data item.
@@ -189,8 +182,6 @@ pub enum FetchItem {
     ModSeq,
     /// `BODY.PEEK[section]<offset.len>`: never sets `\Seen`.
     BodyPeek(Section, Option<(u64, u32)>),
-    /// `BODY.PEEK[HEADER]`
-    Header,
     /// `BODY.PEEK[HEADER]<0.n>`: at most the first `n` bytes of the header.
     HeaderPrefix(u32),
     /// `BODY.PEEK[HEADER.FIELDS (NAME)]<0.n>`: at most `n` bytes of one field (a name of the
@@ -208,7 +199,6 @@ impl FetchItem {
             Self::Envelope => "ENVELOPE".into(),
             Self::BodyStructure => "BODYSTRUCTURE".into(),
             Self::ModSeq => "MODSEQ".into(),
-            Self::Header => "BODY.PEEK[HEADER]".into(),
             Self::HeaderPrefix(n) => format!("BODY.PEEK[HEADER]<0.{n}>"),
             Self::HeaderField(name, n) => format!("BODY.PEEK[HEADER.FIELDS ({name})]<0.{n}>"),
             Self::BodyPeek(section, partial) => {
