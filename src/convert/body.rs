@@ -272,7 +272,7 @@ pub fn has_attachment(b: &Bodies<'_>) -> bool {
 }
 
 /// A list entry for a leaf part. Its download URL is left empty: URLs are the HTTP layer's
-/// (`http::messages::set_download_urls` fills it in).
+/// (`http::urls::set_download_urls` fills it in).
 pub fn part_ref(p: &BodyPart) -> PartRef {
     PartRef {
         download_url: String::new(),

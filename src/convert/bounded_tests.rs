@@ -1,3 +1,5 @@
+//! Tests of the summary budgets: envelopeTruncated, the header-size estimate, excerpts.
+
 use super::*;
 
 fn empty(uid: u32) -> MessageSummary {

@@ -4,7 +4,7 @@
 
 use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response};
 
-pub use super::collect::Current;
+use super::collect::Current;
 use super::{
     collect::{Collector, Cursor, Window},
     encode::{self, FetchItem, MailboxName, UidSet},
@@ -19,9 +19,6 @@ pub const SCAN_LIMIT: u32 = 100_000;
 
 /// At most this many expunged UIDs are collected for one answer.
 pub const MAX_GONE: usize = 1_000_000;
-
-/// Default of `imap.changes_collect_max` (defined in `config`).
-pub use crate::config::CHANGES_COLLECT_MAX as COLLECT_MAX;
 
 /// How the changes were found (the `syncMethod` of the answer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use super::{
     session::{ImapConn, Selected},
 };
 
-pub use super::select_state::SelectState;
+use super::select_state::SelectState;
 
 /// At most this many STATUS commands are sent to fill counts without LIST-STATUS.
 pub const MAX_STATUS_FALLBACK: usize = 200;

@@ -10,8 +10,8 @@ use super::{
     token::ModState,
 };
 use crate::imap::{
-    changes::{Current, Facts, Method},
-    collect::key,
+    changes::{Facts, Method},
+    collect::{Current, key},
 };
 
 /// One page of changes.

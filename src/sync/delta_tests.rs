@@ -1,5 +1,7 @@
+//! Tests of the delta: created, updated and destroyed from the facts, and maxChanges paging.
+
 use super::*;
-use crate::imap::mailbox::SelectState;
+use crate::imap::select_state::SelectState;
 
 fn cur(uid: u32, flags: &[&str], mod_seq: Option<u64>) -> Current {
     Current { uid, flags: flags.iter().map(|s| s.to_string()).collect(), mod_seq }

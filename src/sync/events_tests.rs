@@ -1,3 +1,5 @@
+//! Tests of the event feeds: replay, live delivery, resume cursors and stream limits.
+
 use super::*;
 
 fn event(kind: &str, uid: u32) -> EventData {

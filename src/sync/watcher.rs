@@ -16,15 +16,16 @@ use super::{
     token::{self, ModState},
 };
 use crate::{
-    config::EventsSettings,
+    config::{CHANGES_COLLECT_MAX as COLLECT_MAX, EventsSettings},
     imap::{
         Credentials,
-        changes::{self, COLLECT_MAX, Outcome, SCAN_LIMIT},
+        changes::{self, Outcome, SCAN_LIMIT},
         connect::Target,
         encode::MailboxName,
         error::ImapError,
-        mailbox::{self, SelectState},
+        mailbox,
         pool::PARK_FOR,
+        select_state::SelectState,
         session::{IdleEnd, ImapConn},
     },
     views::events::EventData,

@@ -307,3 +307,33 @@ fn the_graph_sees_the_imports_it_must() {
     );
     assert_eq!(circles(&nodes, &adj).len(), 1, "a two-module circle is found");
 }
+
+#[test]
+fn module_files_follow_one_convention() {
+    // A folder module is `name/mod.rs` (never `name.rs` beside `name/`); unit tests too long to
+    // stay in their file sit beside it as `<file>_tests.rs`; every file opens with a `//!` line.
+    let mut wrong = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            let shown = path.display().to_string();
+            if path.is_dir() {
+                if path.with_extension("rs").exists() {
+                    wrong.push(format!("{shown}.rs beside {shown}/ (use {shown}/mod.rs)"));
+                }
+                stack.push(path);
+                continue;
+            }
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if name.ends_with("tests.rs") && !name.ends_with("_tests.rs") {
+                wrong.push(format!("{shown}: a test file is named after the file it tests, <file>_tests.rs"));
+            }
+            let text = std::fs::read_to_string(&path).expect("read file");
+            if name.ends_with(".rs") && !text.starts_with("//!") {
+                wrong.push(format!("{shown}: no //! line first"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "module files:\n{}", wrong.join("\n"));
+}

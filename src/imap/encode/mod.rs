@@ -17,4 +17,5 @@ pub use search::{SearchKey, SortKey, uid_search, uid_sort};
 pub use values::{FetchItem, Flag, ListOptions, Role, Section, StatusItem, StoreMode, UidSet};
 
 #[cfg(test)]
+#[path = "mod_tests.rs"]
 mod tests;
