@@ -87,14 +87,21 @@ impl Follower {
             let (vault, account) = (vault.clone(), account.clone());
             Box::pin(async move {
                 let found = vault.credentials_for(&account).await;
-                if let Err(e) = &found
-                    && matches!(e, CredentialError::Unreadable { .. } | CredentialError::NotOAuth)
-                {
-                    // A request would answer 500 for this, and log it as such.
-                    tracing::error!(error = %e, "internal error");
+                if let Err(e) = &found {
+                    log_internal(e);
                 }
                 found.ok().map(|(c, _)| c)
             })
         })
+    }
+}
+
+/// Logs a credential failure that a request would answer with 500 or 503 (and log as such):
+/// an unreadable secret, a non-OAuth2 account asked for a token, a database error.
+pub(crate) fn log_internal(e: &CredentialError) {
+    match e {
+        CredentialError::Unreadable { .. } | CredentialError::NotOAuth => tracing::error!(error = %e, "internal error"),
+        CredentialError::Store(_) => tracing::error!(error = %e, "store error"),
+        _ => {}
     }
 }

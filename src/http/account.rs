@@ -70,6 +70,12 @@ impl Account {
         &self.user.claims
     }
 
+    /// Gets the account's pool now, so that operations run concurrently afterwards (a search
+    /// over many mailboxes) share it, and a failure to get it is answered once.
+    pub async fn ensure_pool(&self) -> Result<(), ApiError> {
+        self.pool().await.map(|_| ()).map_err(ApiError::from)
+    }
+
     /// The account's pool, from `pool_for` the first time.
     async fn pool(&self) -> Result<&Arc<AccountPool>, RunError> {
         self.pool

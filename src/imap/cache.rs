@@ -93,7 +93,6 @@ impl Weight for CachedMessage {
     }
 }
 
-#[derive(Debug)]
 struct Inner<V> {
     map: HashMap<Key, (V, usize)>,
     order: VecDeque<Key>,
@@ -107,11 +106,23 @@ impl<V> Default for Inner<V> {
 }
 
 /// A cache of immutable per-message values, shared by every pool of the process.
-#[derive(Debug)]
 pub struct ImmutableCache<V> {
     inner: Mutex<Inner<V>>,
     capacity: usize,
     max_bytes: usize,
+}
+
+impl<V> std::fmt::Debug for ImmutableCache<V> {
+    /// Counts only: the values are message content (subjects, addresses, text).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (entries, bytes) = self.inner.lock().map(|i| (i.map.len(), i.bytes)).unwrap_or_default();
+        f.debug_struct("ImmutableCache")
+            .field("entries", &entries)
+            .field("bytes", &bytes)
+            .field("capacity", &self.capacity)
+            .field("max_bytes", &self.max_bytes)
+            .finish()
+    }
 }
 
 /// Message summaries for pages.

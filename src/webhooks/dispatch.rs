@@ -91,7 +91,10 @@ async fn run(webhooks: &Webhooks, account: &str, changed: &Notify) -> Result<End
             seeds.push((m.clone(), s));
         }
     }
-    let feed = webhooks.follower.follow(account, &mailboxes, &seeds).await.map_err(|e| e.to_string())?;
+    let feed = webhooks.follower.follow(account, &mailboxes, &seeds).await.map_err(|e| {
+        crate::follow::log_internal(&e);
+        e.to_string()
+    })?;
     let mut sub = feed.subscribe(None);
     let mut renew = tokio::time::interval(Duration::from_millis(RENEW_MS));
     renew.tick().await;

@@ -337,3 +337,30 @@ fn module_files_follow_one_convention() {
     }
     assert!(wrong.is_empty(), "module files:\n{}", wrong.join("\n"));
 }
+
+#[test]
+fn only_the_request_account_takes_a_pool() {
+    // "A pool only from a verified sub": `http::account::Account` is the one caller of
+    // `pool_for` (state forwards it to the credential policy, which defines it).
+    let allowed = ["src/http/account.rs", "src/state/mod.rs", "src/auth/credentials/mod.rs"];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut callers = Vec::new();
+    let mut stack = vec![root.join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let rel = path.strip_prefix(root).expect("below root").to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path).expect("read file");
+            if code_only(&text).contains("pool_for(") && !allowed.contains(&rel.as_str()) {
+                callers.push(rel);
+            }
+        }
+    }
+    assert!(callers.is_empty(), "pool_for called outside http/account.rs: {callers:?}");
+    let account = std::fs::read_to_string(root.join("src/http/account.rs")).expect("account.rs");
+    assert!(account.contains(".pool_for(&self.user.claims.sub)"), "the account takes the pool of its verified sub");
+}

@@ -252,6 +252,7 @@ pub async fn search_all(
         }
     };
     let searched = names.len();
+    acct.ensure_pool().await?;
     let fan_out = state.settings.pool.per_account_max.max(1);
     let results: Vec<_> = futures_util::stream::iter(names)
         .map(|name| search_one(&acct, name, &key, limit as usize))
