@@ -60,7 +60,7 @@ pub async fn events(
     acct.mailboxes_exist(&mailboxes).await?;
     let account = acct.id().to_string();
     let wanted: Vec<String> = mailboxes.iter().map(|m| m.as_str().to_string()).collect();
-    let (feed, wants) = st.follow_stream(&account, &wanted).await?;
+    let (feed, wants) = st.follower.follow_stream(&account, &wanted).await?;
     let last = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let sub = feed.subscribe(last.as_deref());
     let ready = feed.wait_watching(&wanted, READY_WAIT).await;

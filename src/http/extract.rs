@@ -48,7 +48,7 @@ impl FromRequestParts<AppState> for AuthUser {
                     let v = trusted
                         .verify(token.trim())
                         .map_err(|e| ApiError::unauthorized(format!("{own}; as a trusted-issuer token: {e}")))?;
-                    let sub = state.trusted_account(&v.username).await?;
+                    let sub = state.vault.trusted_account(&v.username).await?;
                     let t = &state.settings.trusted;
                     let jti = v.jti.unwrap_or_default();
                     Claims {

@@ -108,7 +108,7 @@ pub async fn create_webhook(
         return Err(too_many(cap));
     }
     // The watcher follows the mailboxes before the 201, so that every later change is delivered.
-    let feed = st.follow(&account, &row.mailboxes, &[]).await?;
+    let feed = st.follower.follow(&account, &row.mailboxes, &[]).await?;
     st.webhooks.ensure(&account).await;
     feed.wait_watching(&row.mailboxes, std::time::Duration::from_secs(10)).await;
     tracing::info!(account.id = %account, webhook.id = %id, "webhook registered");

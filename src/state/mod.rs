@@ -16,14 +16,10 @@ use crate::{
         flows::Sessions,
     },
     config::Settings,
-    follow::{FollowError, Follower},
-    imap::{AccountPool, Credentials, Pools},
-    store::{Store, StoreError},
-    sync::{
-        events::{Feed, Hub, StreamWants},
-        snapshots::Snapshots,
-        token::ModState,
-    },
+    follow::Follower,
+    imap::{AccountPool, Pools},
+    store::Store,
+    sync::{events::Hub, snapshots::Snapshots},
     webhooks::Webhooks,
 };
 
@@ -80,35 +76,6 @@ impl App {
     /// instance has none (after a restart, or on another instance); see [`Vault::pool_for`].
     pub async fn pool_for(&self, account_id: &str) -> Result<Arc<AccountPool>, CredentialError> {
         self.vault.pool_for(account_id).await
-    }
-
-    /// The IMAP credentials of `account_id`, decrypted from the store, with their version.
-    pub async fn credentials_for(&self, account_id: &str) -> Result<(Credentials, i64), CredentialError> {
-        self.vault.credentials_for(account_id).await
-    }
-
-    /// The account of a trusted-issuer user, created on first sight (with no secret).
-    pub async fn trusted_account(&self, username: &str) -> Result<String, StoreError> {
-        self.vault.trusted_account(username).await
-    }
-
-    /// The account's feed, following `mailboxes` for its webhooks; see [`Follower::follow`].
-    pub async fn follow(
-        &self,
-        account: &str,
-        mailboxes: &[String],
-        seeds: &[(String, ModState)],
-    ) -> Result<Arc<Feed>, CredentialError> {
-        self.follower.follow(account, mailboxes, seeds).await
-    }
-
-    /// The account's feed for one more event stream; see [`Follower::follow_stream`].
-    pub async fn follow_stream(
-        &self,
-        account: &str,
-        mailboxes: &[String],
-    ) -> Result<(Arc<Feed>, StreamWants), FollowError> {
-        self.follower.follow_stream(account, mailboxes).await
     }
 
     /// What login, refresh and logout use.

@@ -132,7 +132,7 @@ async fn retire_the_old_key(db: &str, binary: bool) {
     let new = TestApp::start(only_b).await;
     // The stored password opens: the old access token reads mail through a pool built from it.
     assert_eq!(new.get("/v1/mailboxes?counts=false", &tokens.access).await.status(), StatusCode::OK);
-    let (creds, _) = new.state.credentials_for(&old.account_of(&tokens.access)).await.expect("credentials");
+    let (creds, _) = new.state.vault.credentials_for(&old.account_of(&tokens.access)).await.expect("credentials");
     assert_eq!(creds.password.expose(), format!("{USER}-pass"));
     // The OAuth2 tokens open.
     let row = new.state.store.account(&oauth.id).await.expect("read").expect("row");
