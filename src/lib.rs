@@ -11,8 +11,12 @@
 //! - `auth`: JWT, credential encryption, refresh tokens, login flows, and the credential
 //!   policy (an account's IMAP credentials and pool).
 //! - `sync`: change tokens, deltas, `/changes`, event feeds and the IDLE watcher.
+//! - `smtp`: mail submission (connect, AUTH with the account's credentials, per-recipient
+//!   answers).
 //! - `imap`: the only code that talks to an IMAP server (connect, pooled sessions, encoder).
 //! - `store`: sqlx repositories; the only code that names a table.
+//! - `compose`: pure: a compose document's checks, its MIME (mail-builder), reply and forward
+//!   facts, the copy without `Bcc`.
 //! - `convert`: pure mapping from IMAP data to API views (a leaf: it imports only `views`).
 //! - `views`: the request and response types with their schemas.
 //! - `config`: the settings. `random`, `metrics`, `telemetry`: process plumbing.
@@ -21,6 +25,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod cli;
+pub(crate) mod compose;
 pub(crate) mod config;
 pub(crate) mod convert;
 pub(crate) mod follow;
@@ -28,6 +33,7 @@ pub(crate) mod http;
 pub(crate) mod imap;
 pub(crate) mod metrics;
 pub(crate) mod random;
+pub(crate) mod smtp;
 pub(crate) mod startup;
 pub(crate) mod state;
 pub(crate) mod store;

@@ -36,6 +36,9 @@ pub enum StartupError {
     /// The listener could not bind.
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
+    /// The SMTP settings cannot be used (a CA file that cannot be read).
+    #[error("smtp: {0}")]
+    Smtp(String),
 }
 
 /// A built application with a bound listener.
@@ -83,6 +86,7 @@ impl Application {
             None => None,
         };
         let oauth = Arc::new(crate::auth::oauth::OAuth::new(settings.oauth.clone()));
+        let mailer = crate::smtp::Submitter::new(&settings.smtp).map_err(StartupError::Smtp)?.map(Arc::new);
         let vault = Vault {
             store: store.clone(),
             keyring: auth.keyring.clone(),
@@ -118,6 +122,7 @@ impl Application {
             oauth,
             vault,
             follower,
+            mailer,
         }));
         spawn_sweeper(&state);
         webhooks.start().await;

@@ -11,10 +11,12 @@ use serde::{Deserialize, Serialize};
 
 mod oauth;
 mod protect;
+mod smtp;
 mod sync;
 mod trusted;
 pub use oauth::{OAuthProvider, OAuthSettings};
 pub use protect::ProtectionSettings;
+pub use smtp::SmtpSettings;
 pub use sync::{EventsSettings, WebhookSettings};
 pub use trusted::TrustedSettings;
 
@@ -47,6 +49,8 @@ pub struct Settings {
     pub oauth: OAuthSettings,
     /// Where `/metrics` is served and who may read it.
     pub metrics: MetricsSettings,
+    /// Mail submission: the SMTP server, identities and the send rate limit.
+    pub smtp: SmtpSettings,
 }
 
 /// HTTP listener settings.

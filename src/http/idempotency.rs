@@ -1,6 +1,7 @@
 //! `Idempotency-Key` for writes that must not happen twice (APPEND, copy, move): the first
 //! result is stored and replayed for the same key; a key reused for a different request is 422,
-//! and a key whose first request is still running is 409. A key whose request was dropped
+//! and a key whose first request is still running is 409. A send whose answer never came
+//! (504) is kept like a result, so a retry with its key cannot send twice. A key whose request was dropped
 //! before it finished (the request deadline, a client gone) is released, so a retry runs.
 
 use std::future::Future;
@@ -40,7 +41,12 @@ impl Outcome {
         if replayed {
             headers.insert("idempotency-replayed", header_value("true"));
         }
-        (status, headers, Json(body)).into_response()
+        let mut resp = (status, headers, Json(body)).into_response();
+        if status.is_client_error() || status.is_server_error() {
+            // a kept problem (a send whose answer never came) replays as what it was
+            resp.headers_mut().insert(header::CONTENT_TYPE, header_value("application/problem+json"));
+        }
+        resp
     }
 }
 
@@ -92,6 +98,20 @@ where
                     state.store.complete_idempotency_key(account, key, status, o.location.as_deref(), &body).await?;
                     claim.held = false;
                     Ok(Outcome::respond(o.status, o.location.as_deref(), o.body, false))
+                }
+                Err(e) if e.settles_key => {
+                    // The write may have happened: keep this answer, so a retry replays it
+                    // instead of doing the write again.
+                    let status = e.status;
+                    let bytes = axum::body::to_bytes(e.into_response().into_body(), 64 * 1024)
+                        .await
+                        .map_err(ApiError::internal)?;
+                    let body: serde_json::Value = serde_json::from_slice(&bytes).map_err(ApiError::internal)?;
+                    let text = body.to_string();
+                    claim.done = Some((i64::from(status.as_u16()), None, text.clone()));
+                    state.store.complete_idempotency_key(account, key, i64::from(status.as_u16()), None, &text).await?;
+                    claim.held = false;
+                    Ok(Outcome::respond(status, None, body, false))
                 }
                 Err(e) => {
                     state.store.release_idempotency_key(account, key).await?;

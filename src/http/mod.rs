@@ -23,6 +23,7 @@ pub(crate) mod openapi;
 pub(crate) mod openapi_rules;
 pub(crate) mod request_id;
 pub(crate) mod search;
+pub(crate) mod send;
 pub(crate) mod serve;
 pub(crate) mod urls;
 pub(crate) mod webhooks;
@@ -71,6 +72,14 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
         .routes(routes!(webhooks::delete_webhook))
         .routes(routes!(webhooks::list_deliveries))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(send::send_message))
+                .routes(routes!(send::drafts::create_draft))
+                .routes(routes!(send::drafts::replace_draft))
+                .routes(routes!(send::drafts::send_draft))
+                .layer(DefaultBodyLimit::max(send::input::MAX_REQUEST)),
+        )
         .merge(
             OpenApiRouter::new()
                 .routes(routes!(messages::list::list_messages, messages::append::append_message))

@@ -20,6 +20,7 @@ use utoipa::{
         (name = "mailboxes", description = "LIST, STATUS, EXAMINE"),
         (name = "messages", description = "Pages, full messages and raw source; reading never sets \\Seen"),
         (name = "search", description = "SEARCH and SORT with a JSON filter tree"),
+        (name = "sending", description = "Compose, send over SMTP submission, drafts, reply and forward"),
         (name = "sync", description = "Changes since a state token; live events; webhooks"),
         (name = "server", description = "Server capabilities"),
         (name = "health", description = "Liveness and readiness"),

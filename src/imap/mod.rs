@@ -19,6 +19,7 @@ pub(crate) mod page;
 pub(crate) mod pool;
 pub(crate) mod pool_stats;
 pub(crate) mod read;
+pub(crate) mod roles;
 pub(crate) mod run;
 pub(crate) mod search;
 pub(crate) mod select_state;

@@ -58,6 +58,8 @@ pub struct App {
     pub vault: Vault,
     /// The feeds of accounts, with their watchers (the same hub and vault).
     pub follower: Follower,
+    /// The submission server, when `[smtp] host` is set.
+    pub mailer: Option<Arc<crate::smtp::Submitter>>,
 }
 
 /// Cheap-to-clone handle for axum.

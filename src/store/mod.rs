@@ -11,6 +11,7 @@ pub(crate) mod refresh;
 pub(crate) mod revocation_cache;
 pub(crate) mod revocations;
 pub(crate) mod sealed;
+pub(crate) mod sends;
 pub(crate) mod webhooks;
 
 use std::time::Duration;

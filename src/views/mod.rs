@@ -4,6 +4,7 @@
 pub(crate) mod auth;
 pub(crate) mod capabilities;
 pub(crate) mod changes;
+pub(crate) mod compose;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod mailbox;

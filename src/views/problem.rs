@@ -22,6 +22,13 @@ pub struct Problem {
     /// What the IMAP server answered, when it answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub imap: Option<ProblemImap>,
+    /// What the SMTP server answered, when a send failed on its answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<ProblemSmtp>,
+    /// Recipients the SMTP server refused, with its answer for each (a send refused for
+    /// every recipient).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<crate::views::compose::RejectedRecipient>,
     /// The request's `X-Request-Id`, to quote when reporting it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
@@ -43,6 +50,15 @@ pub struct ProblemImap {
     /// What the server said when it refused an OAuth2 access token (its SASL challenge).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth: Option<ProblemOAuth>,
+}
+
+/// The SMTP server's answer in a problem.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemSmtp {
+    /// Reply code, e.g. `451`.
+    pub code: u16,
+    /// The server's text (sanitized, truncated).
+    pub text: String,
 }
 
 /// The JSON challenge of a refused XOAUTH2 or OAUTHBEARER login (RFC 7628 §3.2.2).

@@ -13,20 +13,20 @@ const USER: &str = "heidi";
 
 /// One parsed Server-Sent Event (`kind` is `comment` for heartbeats).
 #[derive(Debug)]
-struct Sse {
-    kind: String,
-    id: Option<String>,
-    data: Value,
+pub(crate) struct Sse {
+    pub(crate) kind: String,
+    pub(crate) id: Option<String>,
+    pub(crate) data: Value,
 }
 
 /// A minimal SSE reader over a streaming response.
-struct Stream {
+pub(crate) struct Stream {
     resp: reqwest::Response,
     buf: String,
 }
 
 impl Stream {
-    async fn open(app: &TestApp, token: &str, query: &str, last_event_id: Option<&str>) -> Self {
+    pub(crate) async fn open(app: &TestApp, token: &str, query: &str, last_event_id: Option<&str>) -> Self {
         let client = reqwest::Client::new();
         let mut req = client.get(app.url(&format!("/v1/events{query}"))).bearer_auth(token);
         if let Some(id) = last_event_id {
@@ -40,7 +40,7 @@ impl Stream {
     }
 
     /// The next event or comment, or `None` if none arrives within `within`.
-    async fn next(&mut self, within: Duration) -> Option<Sse> {
+    pub(crate) async fn next(&mut self, within: Duration) -> Option<Sse> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             if let Some(end) = self.buf.find("\n\n") {
@@ -66,7 +66,7 @@ impl Stream {
     }
 
     /// The next event of `kind` (skipping others and heartbeats) within `within`.
-    async fn expect(&mut self, kind: &str, within: Duration) -> Sse {
+    pub(crate) async fn expect(&mut self, kind: &str, within: Duration) -> Sse {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());

@@ -32,6 +32,7 @@ mod resilience;
 mod reuse;
 mod rotate_keys;
 mod search;
+mod send;
 mod servers;
 mod service;
 mod sessions;

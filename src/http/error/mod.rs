@@ -3,6 +3,7 @@
 //! errors of the layers below to it.
 
 mod from;
+mod send;
 
 use axum::{
     http::{HeaderValue, StatusCode, header},
@@ -38,12 +39,36 @@ pub struct ApiError {
     pub imap: Option<Box<ServerReply>>,
     /// Fields of the request that are invalid, with reasons.
     pub invalid_params: Vec<(String, String)>,
+    /// What the SMTP server answered, and the recipients it refused.
+    pub smtp: Option<Box<SmtpAnswer>>,
+    /// The send may have happened (its answer never came): with an `Idempotency-Key`, this
+    /// answer is kept and replayed, so a retry cannot send twice.
+    pub settles_key: bool,
+}
+
+/// The SMTP part of a problem.
+#[derive(Debug, Default)]
+pub struct SmtpAnswer {
+    /// Reply code and text.
+    pub reply: Option<(u16, String)>,
+    /// Refused recipients.
+    pub rejected: Vec<crate::views::compose::RejectedRecipient>,
 }
 
 impl ApiError {
     /// A problem with the given status, slug and title.
     pub fn new(status: StatusCode, slug: &'static str, title: &'static str) -> Self {
-        Self { status, slug, title, detail: None, retry_after: None, imap: None, invalid_params: Vec::new() }
+        Self {
+            status,
+            slug,
+            title,
+            detail: None,
+            retry_after: None,
+            imap: None,
+            invalid_params: Vec::new(),
+            smtp: None,
+            settles_key: false,
+        }
     }
     /// Adds a detail text.
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
@@ -175,6 +200,12 @@ impl IntoResponse for ApiError {
                     schemes: c.schemes,
                 }),
             }),
+            smtp: self
+                .smtp
+                .as_ref()
+                .and_then(|a| a.reply.clone())
+                .map(|(code, text)| crate::views::problem::ProblemSmtp { code, text }),
+            rejected: self.smtp.map(|a| a.rejected).unwrap_or_default(),
             request_id: crate::http::request_id::current(),
         };
         let mut resp = (self.status, axum::Json(body)).into_response();

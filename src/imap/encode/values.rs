@@ -233,6 +233,22 @@ impl Flag {
     pub fn deleted() -> Self {
         Self("\\Deleted".into())
     }
+    /// `\Seen`.
+    pub fn seen() -> Self {
+        Self("\\Seen".into())
+    }
+    /// `\Answered`.
+    pub fn answered() -> Self {
+        Self("\\Answered".into())
+    }
+    /// `\Draft`.
+    pub fn draft() -> Self {
+        Self("\\Draft".into())
+    }
+    /// `$Forwarded` (RFC 5788).
+    pub fn forwarded() -> Self {
+        Self("$Forwarded".into())
+    }
     /// The flag as IMAP spells it.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -1,0 +1,72 @@
+//! The copy of a message that goes over SMTP: the same bytes without any `Bcc` field (its
+//! folded lines included), so blind copies never reach the other recipients.
+
+/// End of the header block (the index after its blank line), or the whole length.
+fn header_end(raw: &[u8]) -> usize {
+    let mut i = 0;
+    while i < raw.len() {
+        let line_end = raw[i..].iter().position(|&b| b == b'\n').map_or(raw.len(), |p| i + p + 1);
+        let line = &raw[i..line_end];
+        if line == b"\r\n" || line == b"\n" {
+            return line_end;
+        }
+        i = line_end;
+    }
+    raw.len()
+}
+
+/// `raw` without the header fields named `name` (case-insensitive) and their continuation
+/// lines; the body is untouched.
+pub fn without_field(raw: &[u8], name: &str) -> Vec<u8> {
+    let end = header_end(raw);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut dropping = false;
+    let mut i = 0;
+    while i < end {
+        let line_end = raw[i..end].iter().position(|&b| b == b'\n').map_or(end, |p| i + p + 1);
+        let line = &raw[i..line_end];
+        let continuation = matches!(line.first(), Some(b' ' | b'\t'));
+        if !continuation {
+            dropping = line.len() > name.len()
+                && line[..name.len()].eq_ignore_ascii_case(name.as_bytes())
+                && line[name.len()..].iter().find(|b| !matches!(b, b' ' | b'\t')) == Some(&b':');
+        }
+        if !dropping {
+            out.extend_from_slice(line);
+        }
+        i = line_end;
+    }
+    out.extend_from_slice(&raw[end..]);
+    out
+}
+
+/// The addresses in the header fields named `name` (for the envelope of a raw message).
+pub fn addresses_of(raw: &[u8], name: &str) -> Vec<String> {
+    let Some(m) = mail_parser::MessageParser::default().parse_headers(raw) else { return Vec::new() };
+    m.header_values(name)
+        .filter_map(|v| v.as_address())
+        .flat_map(|a| a.iter().filter_map(|x| x.address().map(str::to_string)).collect::<Vec<_>>())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bcc_and_its_folded_lines_go_and_nothing_else_changes() {
+        let raw = b"From: a@x\r\nBcc: b@x,\r\n c@x\r\nbcc : d@x\r\nBcc-Like: keep\r\nSubject: s\r\n\r\nBcc: in the body stays\r\n";
+        let out = without_field(raw, "Bcc");
+        assert_eq!(out, b"From: a@x\r\nBcc-Like: keep\r\nSubject: s\r\n\r\nBcc: in the body stays\r\n".to_vec());
+        assert_eq!(without_field(b"Subject: s\r\n\r\nbody", "Bcc"), b"Subject: s\r\n\r\nbody".to_vec());
+        assert_eq!(without_field(b"Bcc: x@y", "Bcc"), b"".to_vec());
+    }
+
+    #[test]
+    fn addresses_come_from_every_field_of_a_name() {
+        let raw = b"To: A <a@x>, b@x\r\nTo: c@x\r\nCc: \"D\" <d@x>\r\n\r\n";
+        assert_eq!(addresses_of(raw, "To"), ["a@x", "b@x", "c@x"]);
+        assert_eq!(addresses_of(raw, "Cc"), ["d@x"]);
+        assert!(addresses_of(raw, "Bcc").is_empty());
+    }
+}

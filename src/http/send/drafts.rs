@@ -1,0 +1,149 @@
+//! Drafts: `POST /v1/drafts` saves a compose document in the mailbox with role `drafts`
+//! (`\Draft`, `\Seen`); `PUT /v1/drafts/{uid}` replaces one (APPEND the new draft, then
+//! UID EXPUNGE exactly the old one); `POST /v1/drafts/{uid}/send` sends a stored draft and
+//! removes it from Drafts.
+
+use axum::{
+    extract::{Request, State},
+    http::StatusCode,
+    response::Response,
+};
+
+use super::{deliver, input, letter, raw, sent};
+use crate::{
+    http::{
+        account::Account,
+        error::ApiError,
+        extract::ApiPath,
+        found::found_message,
+        idempotency::{self, Outcome},
+        urls::message_url,
+    },
+    imap::{
+        encode::{Flag, MailboxName},
+        message, roles,
+        transfer::{self, Deleted},
+    },
+    state::AppState,
+    views::{
+        compose::{Compose, DraftSaved, SendResult},
+        problem::Problem,
+    },
+};
+
+fn no_drafts() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no-drafts-mailbox", "The account has no Drafts mailbox")
+        .detail("no mailbox has the \\Drafts role or a usual Drafts name; create one with role `drafts`")
+}
+
+async fn drafts_mailbox(acct: &Account) -> Result<MailboxName, ApiError> {
+    acct.read(|mut c| async move { roles::find(&mut c, "drafts").await }).await?.ok_or_else(no_drafts)
+}
+
+/// Saves a compose document as a draft.
+async fn store_draft(
+    state: &AppState,
+    acct: &Account,
+    c: &Compose,
+    files: Vec<crate::compose::mime::File>,
+) -> Result<DraftSaved, ApiError> {
+    let built = letter::build(state, acct, c, files, false).await?;
+    let mut flags = vec![Flag::draft(), Flag::seen()];
+    flags.extend(built.keywords.iter().cloned());
+    let copy = deliver::store_copy(acct, "drafts", &built.bytes, &flags).await?.ok_or_else(no_drafts)?;
+    Ok(DraftSaved {
+        mailbox: copy.mailbox,
+        uid: copy.uid,
+        uid_validity: copy.uid_validity,
+        message_id: built.message_id,
+    })
+}
+
+async fn compose_of(req: Request, route: &str) -> Result<(Compose, Vec<crate::compose::mime::File>, String), ApiError> {
+    match input::read(req, route, false).await? {
+        (input::Input::Compose(c, files), print) => Ok((*c, files, print)),
+        (input::Input::Raw(_), _) => Err(ApiError::bad_request("a compose document")),
+    }
+}
+
+fn outcome(saved: &DraftSaved, status: StatusCode) -> Result<Outcome, ApiError> {
+    let body = serde_json::to_value(saved).map_err(ApiError::internal)?;
+    Ok(Outcome { status, location: saved.uid.map(|u| message_url(&saved.mailbox, u)), body })
+}
+
+/// Save a draft.
+#[utoipa::path(post, path = "/v1/drafts", tag = "sending", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "a retried request with the same key is answered from the first, never saved twice")),
+    request_body(content((Compose = "application/json"), (String = "multipart/form-data")),
+        description = "a compose document, or a form with a JSON `compose` part and file parts; no recipient is required"),
+    responses(
+        (status = 201, body = DraftSaved, headers(("Location" = String, description = "the draft's message URL"))),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "`no-drafts-mailbox`"),
+        (status = 413, body = Problem, content_type = "application/problem+json", description = "larger than 32 MiB"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "an invalid field, or a sender that is not an identity"),
+    ))]
+pub async fn create_draft(State(state): State<AppState>, acct: Account, req: Request) -> Result<Response, ApiError> {
+    let headers = req.headers().clone();
+    let (c, files, print) = compose_of(req, "draft").await?;
+    let work = || async { outcome(&store_draft(&state, &acct, &c, files).await?, StatusCode::CREATED) };
+    idempotency::once(&state, acct.id(), &headers, print, work).await
+}
+
+/// Replace a draft: the new one is saved first, then exactly the old UID is expunged.
+#[utoipa::path(put, path = "/v1/drafts/{uid}", tag = "sending", security(("bearer" = [])),
+    params(("uid" = u32, Path, description = "UID of the draft in the Drafts mailbox")),
+    request_body(content((Compose = "application/json"), (String = "multipart/form-data"))),
+    responses(
+        (status = 200, body = DraftSaved, description = "the new draft (a new UID)"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "no such draft, or `no-drafts-mailbox`"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "an invalid field, or a sender that is not an identity"),
+    ))]
+pub async fn replace_draft(
+    State(state): State<AppState>,
+    acct: Account,
+    ApiPath(uid): ApiPath<u32>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let drafts = drafts_mailbox(&acct).await?;
+    let mb = &drafts;
+    found_message(acct.read(|mut c| async move { message::size(&mut c, mb, uid, None).await }).await?, uid, None)?;
+    let (c, files, _) = compose_of(req, "draft-replace").await?;
+    let saved = store_draft(&state, &acct, &c, files).await?;
+    let deleted = acct.write(|mut c| async move { transfer::delete(&mut c, mb, uid, true).await }).await?;
+    if deleted != Deleted::Expunged {
+        tracing::warn!("a replaced draft was already gone");
+    }
+    Ok(outcome(&saved, StatusCode::OK)?.into_response())
+}
+
+/// Send a stored draft, then remove it from Drafts.
+#[utoipa::path(post, path = "/v1/drafts/{uid}/send", tag = "sending", security(("bearer" = [])),
+    params(
+        ("uid" = u32, Path, description = "UID of the draft in the Drafts mailbox"),
+        ("Idempotency-Key" = Option<String>, Header, description = "a retried request with the same key is answered from the first, never sent twice"),
+    ),
+    responses(
+        (status = 201, body = SendResult),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "no such draft, or `no-drafts-mailbox`"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "the draft has no recipient, or its From is not an identity"),
+    ))]
+pub async fn send_draft(
+    State(state): State<AppState>,
+    acct: Account,
+    ApiPath(uid): ApiPath<u32>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    let print = idempotency::fingerprint(&[b"draft-send", &uid.to_be_bytes()]);
+    let work = || async {
+        let drafts = drafts_mailbox(&acct).await?;
+        let bytes = letter::raw_message(&acct, &drafts, uid).await?;
+        let built = raw::built(&state, &acct, &bytes).await?;
+        let result: SendResult = deliver::send(&state, &acct, &built, true).await?;
+        let mb = &drafts;
+        if let Err(e) = acct.write(|mut c| async move { transfer::delete(&mut c, mb, uid, true).await }).await {
+            tracing::warn!(problem = ApiError::from(e).slug, "a sent draft could not be removed from Drafts");
+        }
+        sent(&result)
+    };
+    idempotency::once(&state, acct.id(), &headers, print, work).await
+}

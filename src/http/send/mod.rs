@@ -1,0 +1,70 @@
+//! Writing mail: `POST /v1/messages/send` (a compose document or a whole message) and the
+//! drafts routes (`drafts.rs`). The request is read (`input`), made into a message
+//! (`letter`, or `raw` for one sent as it is) and sent (`deliver`).
+
+pub(crate) mod deliver;
+pub(crate) mod drafts;
+pub(crate) mod input;
+pub(crate) mod letter;
+pub(crate) mod raw;
+
+use axum::{
+    extract::{Request, State},
+    http::StatusCode,
+    response::Response,
+};
+
+use self::input::Input;
+use crate::{
+    http::{
+        account::Account,
+        error::ApiError,
+        idempotency::{self, Outcome},
+    },
+    state::AppState,
+    views::{
+        compose::{Compose, SendResult},
+        problem::Problem,
+    },
+};
+
+/// The answer of a send.
+pub fn sent(result: &SendResult) -> Result<Outcome, ApiError> {
+    let body = serde_json::to_value(result).map_err(ApiError::internal)?;
+    Ok(Outcome { status: StatusCode::CREATED, location: None, body })
+}
+
+/// Send a message: compose it from JSON (or take it whole), submit it over SMTP as the
+/// account, and save a copy to the Sent mailbox.
+#[utoipa::path(post, path = "/v1/messages/send", tag = "sending", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "a retried request with the same key is answered from the first, never sent twice")),
+    request_body(content(
+        (Compose = "application/json"),
+        (String = "message/rfc822"),
+        (String = "multipart/form-data"),
+    ), description = "a compose document; a whole message (its From must be an identity; Bcc is removed before sending); or a form with a JSON `compose` part and file parts"),
+    responses(
+        (status = 201, body = SendResult, description = "sent (to at least one recipient; the refused ones are in `rejected`)"),
+        (status = 413, body = Problem, content_type = "application/problem+json", description = "larger than 32 MiB, or than the server's SIZE"),
+        (status = 415, body = Problem, content_type = "application/problem+json", description = "not JSON, a form or message/rfc822"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "an invalid field (CR or LF in a header value, a bad address, a header not allowed), a sender that is not an identity (`not-an-identity`), every recipient refused (`recipients-refused`, see `rejected`), or the message refused (`smtp-refused`)"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "`send-rate-limited`: more than `smtp.per_hour` messages in the last hour"),
+        (status = 501, body = Problem, content_type = "application/problem+json", description = "`sending-not-configured`"),
+        (status = 502, body = Problem, content_type = "application/problem+json", description = "the submission server refused the login or cannot be used"),
+        (status = 503, body = Problem, content_type = "application/problem+json", description = "a 4xx answer or no connection: nothing was sent, retry after `Retry-After`"),
+        (status = 504, body = Problem, content_type = "application/problem+json", description = "`send-unconfirmed`: the message was handed over and the answer never came; it may have been sent"),
+    ))]
+pub async fn send_message(State(state): State<AppState>, acct: Account, req: Request) -> Result<Response, ApiError> {
+    let headers = req.headers().clone();
+    let (input, print) = input::read(req, "send", true).await?;
+    let work = || async {
+        let (built, save) = match input {
+            Input::Compose(c, files) => {
+                (letter::build(&state, &acct, &c, files, true).await?, c.save_to_sent.unwrap_or(true))
+            }
+            Input::Raw(bytes) => (raw::built(&state, &acct, &bytes).await?, true),
+        };
+        sent(&deliver::send(&state, &acct, &built, save).await?)
+    };
+    idempotency::once(&state, acct.id(), &headers, print, work).await
+}

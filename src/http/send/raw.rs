@@ -1,0 +1,61 @@
+//! A complete message sent as it is (`message/rfc822`, or a stored draft): its `From` must be
+//! an identity, its envelope comes from `To`, `Cc` and `Bcc`, and a missing `Message-ID` or
+//! `Date` is added in front.
+
+use super::letter::{Built, identities, sender};
+use crate::{
+    compose::{ComposeError, check, strip},
+    http::{account::Account, error::ApiError},
+    smtp::Envelope,
+    state::AppState,
+    views::compose::Recipient,
+};
+
+/// `raw` made ready to send as the account.
+pub async fn built(state: &AppState, acct: &Account, raw: &[u8]) -> Result<Built, ApiError> {
+    let from = strip::addresses_of(raw, "From");
+    let [from] = from.as_slice() else {
+        return Err(ComposeError::invalid("From", "the message needs exactly one From address").into());
+    };
+    let ids = identities(state, acct).await?;
+    let from = sender(&ids, Some(&Recipient { name: None, email: from.clone() }))?;
+    let mut to = Vec::new();
+    for field in ["To", "Cc", "Bcc"] {
+        for a in strip::addresses_of(raw, field) {
+            check::address(field, &a)?;
+            if !to.iter().any(|b: &String| b.eq_ignore_ascii_case(&a)) {
+                to.push(a);
+            }
+        }
+    }
+    if to.is_empty() {
+        return Err(ComposeError::invalid("To", "a message to send needs at least one recipient").into());
+    }
+    if to.len() > check::MAX_RECIPIENTS {
+        return Err(ComposeError::invalid("To", format!("at most {} recipients in all", check::MAX_RECIPIENTS)).into());
+    }
+    let parsed = mail_parser::MessageParser::default().parse_headers(raw);
+    let mut head = String::new();
+    let message_id = match parsed.as_ref().and_then(|m| m.message_id()) {
+        Some(id) => format!("<{id}>"),
+        None => {
+            let domain = from.email.rsplit_once('@').map_or("imap-gateway.invalid", |(_, d)| d);
+            let id = format!("<{:016x}{:016x}@{domain}>", crate::random::random_id(), crate::random::random_id());
+            head.push_str(&format!("Message-ID: {id}\r\n"));
+            id
+        }
+    };
+    if parsed.as_ref().and_then(|m| m.date()).is_none() {
+        head.push_str(&format!("Date: {}\r\n", chrono::Utc::now().to_rfc2822()));
+    }
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(raw);
+    Ok(Built {
+        bytes,
+        message_id,
+        envelope: Envelope { from: from.email, to },
+        replied: None,
+        forwarded: None,
+        keywords: Vec::new(),
+    })
+}

@@ -1,0 +1,243 @@
+//! One submission: connect (implicit TLS, required STARTTLS or plain), EHLO, AUTH with the
+//! account's credentials, `MAIL FROM` with SIZE, one `RCPT TO` per recipient (each answer
+//! kept), DATA, QUIT; all of it within one deadline. Nothing is retried: a message is never
+//! submitted twice by the gateway.
+
+use std::{
+    sync::atomic::{AtomicBool, Ordering},
+    time::Duration,
+};
+
+use lettre::transport::smtp::{
+    client::{AsyncSmtpConnection, Certificate, TlsParameters},
+    extension::ClientId,
+    response::Response,
+};
+
+use super::{
+    SmtpError,
+    ehlo::{self, Offer},
+    wire,
+};
+use crate::{
+    config::{SmtpSettings, TlsMode},
+    imap::Credentials,
+    views::compose::RejectedRecipient,
+};
+
+/// Who the message goes from and to (the SMTP envelope).
+#[derive(Clone, Debug)]
+pub struct Envelope {
+    /// `MAIL FROM`.
+    pub from: String,
+    /// `RCPT TO`, one each.
+    pub to: Vec<String>,
+}
+
+/// What the server accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submitted {
+    /// Recipients accepted.
+    pub accepted: Vec<String>,
+    /// Recipients refused (the message went to the others).
+    pub rejected: Vec<RejectedRecipient>,
+}
+
+/// The configured submission server.
+#[derive(Clone)]
+pub struct Submitter {
+    settings: SmtpSettings,
+    host: String,
+    tls: Option<TlsParameters>,
+}
+
+impl std::fmt::Debug for Submitter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Submitter").field("host", &self.host).field("port", &self.settings.effective_port()).finish()
+    }
+}
+
+impl Submitter {
+    /// The submitter of `settings`, or `None` when no host is configured.
+    pub fn new(settings: &SmtpSettings) -> Result<Option<Self>, String> {
+        let Some(host) = settings.host.clone() else { return Ok(None) };
+        let tls = match settings.tls {
+            TlsMode::Plain => None,
+            _ => {
+                let name = settings.tls_server_name.clone().unwrap_or_else(|| host.clone());
+                let mut builder = TlsParameters::builder(name);
+                if let Some(path) = &settings.ca_file {
+                    let pem = std::fs::read(path).map_err(|e| format!("smtp.ca_file {}: {e}", path.display()))?;
+                    let cert =
+                        Certificate::from_pem(&pem).map_err(|e| format!("smtp.ca_file {}: {e}", path.display()))?;
+                    builder = builder.add_root_certificate(cert);
+                }
+                Some(builder.build_rustls().map_err(|e| format!("smtp TLS: {e}"))?)
+            }
+        };
+        Ok(Some(Self { settings: settings.clone(), host, tls }))
+    }
+
+    /// The server's SIZE limit is checked, then the message is submitted once.
+    pub async fn submit(
+        &self,
+        credentials: &Credentials,
+        envelope: &Envelope,
+        message: &[u8],
+    ) -> Result<Submitted, SmtpError> {
+        let data_started = AtomicBool::new(false);
+        let deadline = Duration::from_millis(self.settings.timeout_ms);
+        match tokio::time::timeout(deadline, self.run(credentials, envelope, message, &data_started)).await {
+            Ok(result) => result,
+            Err(_) if data_started.load(Ordering::SeqCst) => {
+                Err(SmtpError::Unconfirmed(format!("no answer to the message within {} ms", deadline.as_millis())))
+            }
+            Err(_) => Err(SmtpError::Unavailable(format!("no answer within {} ms", deadline.as_millis()))),
+        }
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SmtpError> {
+        let hello = ClientId::Domain(self.settings.hello_name.clone());
+        let address = (self.host.as_str(), self.settings.effective_port());
+        let unavailable = |e: lettre::transport::smtp::Error| match SmtpError::reply(&e) {
+            Some((code, text)) => SmtpError::Transient { code, text },
+            None => SmtpError::Unavailable(e.to_string()),
+        };
+        let implicit = if self.settings.tls == TlsMode::Implicit { self.tls.clone() } else { None };
+        #[allow(deprecated)]
+        let mut conn =
+            AsyncSmtpConnection::connect_tokio1(address, None, &hello, implicit, None).await.map_err(unavailable)?;
+        if self.settings.tls == TlsMode::Starttls {
+            if !conn.can_starttls() {
+                conn.abort().await;
+                return Err(SmtpError::NoStarttls);
+            }
+            let params = self.tls.clone().ok_or(SmtpError::NoStarttls)?;
+            conn.starttls(params, &hello).await.map_err(unavailable)?;
+        }
+        Ok(conn)
+    }
+
+    async fn run(
+        &self,
+        credentials: &Credentials,
+        envelope: &Envelope,
+        message: &[u8],
+        data_started: &AtomicBool,
+    ) -> Result<Submitted, SmtpError> {
+        // every path is checked before the server is contacted
+        wire::path(&envelope.from)?;
+        let rcpts = envelope.to.iter().map(|t| wire::rcpt_to(t)).collect::<Result<Vec<_>, _>>()?;
+        let mut conn = self.connect().await?;
+        let result = self.transaction(&mut conn, credentials, envelope, &rcpts, message, data_started).await;
+        if result.is_ok() {
+            let _ = conn.quit().await;
+        } else {
+            conn.abort().await;
+        }
+        result
+    }
+
+    async fn transaction(
+        &self,
+        conn: &mut AsyncSmtpConnection,
+        credentials: &Credentials,
+        envelope: &Envelope,
+        rcpts: &[String],
+        message: &[u8],
+        data_started: &AtomicBool,
+    ) -> Result<Submitted, SmtpError> {
+        let hello = format!("EHLO {}\r\n", self.settings.hello_name);
+        let offer = ehlo::parse(ok(conn.command(hello).await, false)?.message());
+        if let Some(limit) = offer.size
+            && message.len() as u64 > limit
+        {
+            return Err(SmtpError::TooLarge { size: message.len(), limit });
+        }
+        self.authenticate(conn, credentials, &offer).await?;
+        let eight_bit = offer.eight_bit && !message.is_ascii();
+        ok(conn.command(wire::mail_from(&envelope.from, offer.size.map(|_| message.len()), eight_bit)?).await, true)?;
+        let mut done = Submitted { accepted: Vec::new(), rejected: Vec::new() };
+        let mut transient = None;
+        for (to, rcpt) in envelope.to.iter().zip(rcpts) {
+            match conn.command(rcpt).await {
+                Ok(_) => done.accepted.push(to.clone()),
+                Err(e) => match SmtpError::reply(&e) {
+                    Some((code, text)) => {
+                        if code < 500 {
+                            transient.get_or_insert((code, text.clone()));
+                        }
+                        done.rejected.push(RejectedRecipient { email: to.clone(), code, text });
+                    }
+                    None => return Err(SmtpError::Unavailable(e.to_string())),
+                },
+            }
+        }
+        if done.accepted.is_empty() {
+            return Err(match transient {
+                Some((code, text)) => SmtpError::Transient { code, text },
+                None => SmtpError::AllRejected(done.rejected),
+            });
+        }
+        ok(conn.command("DATA\r\n").await, true)?;
+        data_started.store(true, Ordering::SeqCst);
+        // lettre ends the data with CRLF "." CRLF: a message that already ends with CRLF gives
+        // its last CRLF to that terminator, so the server stores exactly these bytes.
+        let body = message.strip_suffix(b"\r\n").unwrap_or(message);
+        match conn.message(body).await {
+            Ok(_) => Ok(done),
+            Err(e) => match SmtpError::reply(&e) {
+                Some((code, text)) if code < 500 => Err(SmtpError::Transient { code, text }),
+                Some((code, text)) => Err(SmtpError::Refused { code, text }),
+                None => Err(SmtpError::Unconfirmed(e.to_string())),
+            },
+        }
+    }
+
+    async fn authenticate(
+        &self,
+        conn: &mut AsyncSmtpConnection,
+        c: &Credentials,
+        offer: &Offer,
+    ) -> Result<(), SmtpError> {
+        let refused = |e: lettre::transport::smtp::Error| match SmtpError::reply(&e) {
+            Some((code, text)) if code < 500 && code != 454 => SmtpError::Transient { code, text },
+            Some((code, text)) => SmtpError::AuthRefused { code, text },
+            None => SmtpError::Unavailable(e.to_string()),
+        };
+        if let Some(mechanism) = c.oauth {
+            if !offer.offers(mechanism.name()) {
+                return Err(SmtpError::NoMechanism(mechanism.name().into()));
+            }
+            let (host, port) = (self.host.as_str(), self.settings.effective_port());
+            let first = wire::auth_oauth(mechanism, &c.username, c.password.expose(), host, port)?;
+            let reply = conn.command(first).await.map_err(refused)?;
+            if reply.has_code(334) {
+                // a failure challenge: answer it, then the server sends its 535
+                let end = conn.command(wire::oauth_abort(mechanism)).await.map_err(refused)?;
+                return Err(SmtpError::AuthRefused { code: u16::from(end.code()), text: text_of(&end) });
+            }
+            return Ok(());
+        }
+        if !offer.offers("PLAIN") {
+            return Err(SmtpError::NoMechanism("PLAIN".into()));
+        }
+        let cmd = wire::auth_plain(c.authorize_as.as_deref(), &c.username, c.password.expose())?;
+        conn.command(cmd).await.map_err(refused)?;
+        Ok(())
+    }
+}
+
+fn text_of(r: &Response) -> String {
+    super::error::sanitize(&r.message().collect::<Vec<_>>().join(" "))
+}
+
+/// A positive reply, or the error it maps to (`refused`: a 5xx is the message's refusal).
+fn ok(reply: Result<Response, lettre::transport::smtp::Error>, refused: bool) -> Result<Response, SmtpError> {
+    reply.map_err(|e| match SmtpError::reply(&e) {
+        Some((code, text)) if code < 500 => SmtpError::Transient { code, text },
+        Some((code, text)) if refused => SmtpError::Refused { code, text },
+        Some((code, text)) => SmtpError::Unavailable(format!("{code} {text}")),
+        None => SmtpError::Unavailable(e.to_string()),
+    })
+}
