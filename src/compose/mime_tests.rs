@@ -1,3 +1,5 @@
+//! Tests of the MIME builder: a letter read back by mail-parser.
+
 use mail_parser::{MessageParser, MimeHeaders};
 
 use super::*;
