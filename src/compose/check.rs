@@ -93,6 +93,9 @@ pub fn extra_header(name: &str, value: &str) -> Result<(), ComposeError> {
             format!("only X-* and {} may be set; structural fields come from the document", EXTRA_HEADERS.join(", ")),
         ));
     }
+    if !value.is_ascii() {
+        return Err(ComposeError::invalid(field, "an extra header value is ASCII"));
+    }
     header_value(&field, value)
 }
 

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use mail_builder::{
     MessageBuilder,
-    headers::{address::Address, message_id::MessageId, raw::Raw, text::Text},
+    headers::{address::Address, content_type::ContentType, message_id::MessageId, raw::Raw, text::Text},
     mime::{BodyPart, MimePart},
 };
 
@@ -70,7 +70,14 @@ fn addresses(list: &[Recipient]) -> Address<'_> {
 
 fn file_part(f: &File, related: bool) -> MimePart<'_> {
     let part = MimePart::new(f.content_type.as_str(), BodyPart::Binary(Cow::Borrowed(&f.data)));
-    let part = if related || f.inline { part.inline() } else { part.attachment(f.filename.as_str()) };
+    let part = if related {
+        part.inline()
+    } else if f.inline {
+        // shown inline, with its name kept for saving
+        part.header("Content-Disposition", ContentType::new("inline").attribute("filename", f.filename.as_str()))
+    } else {
+        part.attachment(f.filename.as_str())
+    };
     match &f.cid {
         Some(cid) => part.cid(cid.as_str()),
         None => part,

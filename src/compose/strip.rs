@@ -40,6 +40,24 @@ pub fn without_field(raw: &[u8], name: &str) -> Vec<u8> {
     out
 }
 
+/// `raw` with every line ending CRLF: a bare LF or CR becomes CRLF (RFC 5322 §2.3).
+pub fn crlf(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 64);
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'\r' if raw.get(i + 1) == Some(&b'\n') => {
+                out.extend_from_slice(b"\r\n");
+                i += 1;
+            }
+            b'\r' | b'\n' => out.extend_from_slice(b"\r\n"),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
 /// The addresses in the header fields named `name` (for the envelope of a raw message).
 pub fn addresses_of(raw: &[u8], name: &str) -> Vec<String> {
     let Some(m) = mail_parser::MessageParser::default().parse_headers(raw) else { return Vec::new() };
@@ -60,6 +78,12 @@ mod tests {
         assert_eq!(out, b"From: a@x\r\nBcc-Like: keep\r\nSubject: s\r\n\r\nBcc: in the body stays\r\n".to_vec());
         assert_eq!(without_field(b"Subject: s\r\n\r\nbody", "Bcc"), b"Subject: s\r\n\r\nbody".to_vec());
         assert_eq!(without_field(b"Bcc: x@y", "Bcc"), b"".to_vec());
+    }
+
+    #[test]
+    fn line_ends_become_crlf() {
+        assert_eq!(crlf(b"a\nb\rc\r\nd\n.\n"), b"a\r\nb\r\nc\r\nd\r\n.\r\n".to_vec());
+        assert_eq!(crlf(b"\r\r\n"), b"\r\n\r\n".to_vec());
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub enum SmtpError {
         /// The server's SIZE.
         limit: u64,
     },
+    /// The message has 8-bit bytes and the server does not offer 8BITMIME.
+    #[error("the message has 8-bit content and the submission server does not offer 8BITMIME")]
+    NeedsEightBit,
     /// A 4xx answer before the message was accepted: nothing was sent, try again later.
     #[error("the submission server answered {code} {text}")]
     Transient {

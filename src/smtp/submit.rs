@@ -61,6 +61,11 @@ impl Submitter {
     /// The submitter of `settings`, or `None` when no host is configured.
     pub fn new(settings: &SmtpSettings) -> Result<Option<Self>, String> {
         let Some(host) = settings.host.clone() else { return Ok(None) };
+        let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_loopback());
+        if settings.tls == TlsMode::Plain && !loopback {
+            // AUTH would carry the account's password in the clear
+            return Err(format!("smtp.tls = \"plain\" is for a server on loopback only, not {host}"));
+        }
         let tls = match settings.tls {
             TlsMode::Plain => None,
             _ => {
@@ -125,13 +130,17 @@ impl Submitter {
         message: &[u8],
         data_started: &AtomicBool,
     ) -> Result<Submitted, SmtpError> {
-        // every path is checked before the server is contacted
+        // every path and the data are checked before the server is contacted
         wire::path(&envelope.from)?;
         let rcpts = envelope.to.iter().map(|t| wire::rcpt_to(t)).collect::<Result<Vec<_>, _>>()?;
+        wire::data(message)?;
         let mut conn = self.connect().await?;
         let result = self.transaction(&mut conn, credentials, envelope, &rcpts, message, data_started).await;
         if result.is_ok() {
-            let _ = conn.quit().await;
+            // The message is accepted: a slow QUIT must not turn that into a failure.
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(Duration::from_secs(5), conn.quit()).await;
+            });
         } else {
             conn.abort().await;
         }
@@ -155,7 +164,10 @@ impl Submitter {
             return Err(SmtpError::TooLarge { size: message.len(), limit });
         }
         self.authenticate(conn, credentials, &offer).await?;
-        let eight_bit = offer.eight_bit && !message.is_ascii();
+        let eight_bit = !message.is_ascii();
+        if eight_bit && !offer.eight_bit {
+            return Err(SmtpError::NeedsEightBit);
+        }
         ok(conn.command(wire::mail_from(&envelope.from, offer.size.map(|_| message.len()), eight_bit)?).await, true)?;
         let mut done = Submitted { accepted: Vec::new(), rejected: Vec::new() };
         let mut transient = None;
@@ -201,7 +213,7 @@ impl Submitter {
         offer: &Offer,
     ) -> Result<(), SmtpError> {
         let refused = |e: lettre::transport::smtp::Error| match SmtpError::reply(&e) {
-            Some((code, text)) if code < 500 && code != 454 => SmtpError::Transient { code, text },
+            Some((code, text)) if code < 500 => SmtpError::Transient { code, text },
             Some((code, text)) => SmtpError::AuthRefused { code, text },
             None => SmtpError::Unavailable(e.to_string()),
         };
@@ -217,13 +229,20 @@ impl Submitter {
                 let end = conn.command(wire::oauth_abort(mechanism)).await.map_err(refused)?;
                 return Err(SmtpError::AuthRefused { code: u16::from(end.code()), text: text_of(&end) });
             }
+            if !reply.has_code(235) {
+                return Err(SmtpError::AuthRefused { code: u16::from(reply.code()), text: text_of(&reply) });
+            }
             return Ok(());
         }
         if !offer.offers("PLAIN") {
             return Err(SmtpError::NoMechanism("PLAIN".into()));
         }
         let cmd = wire::auth_plain(c.authorize_as.as_deref(), &c.username, c.password.expose())?;
-        conn.command(cmd).await.map_err(refused)?;
+        let reply = conn.command(cmd).await.map_err(refused)?;
+        if !reply.has_code(235) {
+            // a challenge (334) to a complete PLAIN response is no login
+            return Err(SmtpError::AuthRefused { code: u16::from(reply.code()), text: text_of(&reply) });
+        }
         Ok(())
     }
 }
@@ -240,4 +259,20 @@ fn ok(reply: Result<Response, lettre::transport::smtp::Error>, refused: bool) ->
         Some((code, text)) => SmtpError::Unavailable(format!("{code} {text}")),
         None => SmtpError::Unavailable(e.to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_smtp_is_for_loopback_only() {
+        let plain = |host: &str| SmtpSettings { host: Some(host.into()), tls: TlsMode::Plain, ..Default::default() };
+        assert!(Submitter::new(&plain("mail.example.org")).is_err());
+        assert!(Submitter::new(&plain("10.0.0.5")).is_err());
+        for host in ["127.0.0.1", "::1", "localhost"] {
+            assert!(Submitter::new(&plain(host)).is_ok_and(|s| s.is_some()), "{host}");
+        }
+        assert!(Submitter::new(&SmtpSettings::default()).is_ok_and(|s| s.is_none()));
+    }
 }

@@ -36,6 +36,17 @@ pub fn rcpt_to(to: &str) -> Result<String, SmtpError> {
     Ok(format!("RCPT TO:{}\r\n", path(to)?))
 }
 
+/// The message data: CRLF line ends only. A bare CR or LF could end the data early on a
+/// lenient server ("SMTP smuggling") or lose a dot-stuffing, so it never goes out.
+pub fn data(message: &[u8]) -> Result<(), SmtpError> {
+    let bare = message.iter().enumerate().any(|(i, &b)| match b {
+        b'\r' => message.get(i + 1) != Some(&b'\n'),
+        b'\n' => i == 0 || message[i - 1] != b'\r',
+        _ => false,
+    });
+    if bare { Err(SmtpError::Address("a bare CR or LF in the message".into())) } else { Ok(()) }
+}
+
 /// `AUTH PLAIN` with its initial response: `authzid NUL authcid NUL password`.
 pub fn auth_plain(authzid: Option<&str>, user: &str, password: &str) -> Result<String, SmtpError> {
     if [authzid.unwrap_or(""), user, password].iter().any(|s| s.contains('\0')) {
@@ -74,6 +85,10 @@ mod tests {
             assert!(path(bad).is_err(), "{bad:?}");
         }
         assert_eq!(mail_from("a@b", Some(10), true).ok().as_deref(), Some("MAIL FROM:<a@b> SIZE=10 BODY=8BITMIME\r\n"));
+        assert!(data(b"a\r\n.\r\nb\r\n").is_ok());
+        for bad in [&b"a\n.\nMAIL FROM:<x@y>\r\n"[..], b"a\r.\r", b"\nx", b"x\r"] {
+            assert!(data(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

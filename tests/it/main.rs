@@ -33,6 +33,7 @@ mod reuse;
 mod rotate_keys;
 mod search;
 mod send;
+mod send_accounts;
 mod send_faults;
 mod servers;
 mod service;

@@ -177,10 +177,22 @@ async fn hostile_documents_are_422_and_never_reach_the_server() {
         .await
         .expect("send");
     expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "not-an-identity").await;
+    let raw = "From: tom@example.org\r\nSender: rita@example.org\r\nTo: a@example.org\r\n\r\nhi\r\n";
+    let resp = app
+        .http
+        .post(app.url("/v1/messages/send"))
+        .bearer_auth(&token)
+        .header("content-type", "message/rfc822")
+        .body(raw)
+        .send()
+        .await
+        .expect("send");
+    expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "not-an-identity").await;
     assert_eq!(fake.connections(), 0, "nothing hostile was sent");
 
-    // A raw message from the account's own address goes out without its Bcc.
-    let raw = "From: tom@example.org\r\nTo: a@example.org\r\nBcc: b@example.org\r\nSubject: raw\r\n\r\nhi\r\n";
+    // A raw message from the account's own address goes out without its Bcc (folded, any
+    // case), and with CRLF line ends: bare LFs cannot end the data early (SMTP smuggling).
+    let raw = "From: tom@example.org\nTo: a@example.org\nBCC: b@example.org,\n c@example.org\nSubject: raw\n\nhi\n.\nMAIL FROM:<ceo@example.org>\nRCPT TO:<x@example.org>\nDATA\nsmuggled\n.\n";
     let resp = app
         .http
         .post(app.url("/v1/messages/send"))
@@ -193,8 +205,13 @@ async fn hostile_documents_are_422_and_never_reach_the_server() {
     let status = resp.status();
     let body: Value = resp.json().await.expect("json");
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(body["accepted"], json!(["a@example.org", "b@example.org"]));
-    assert_eq!(fake.messages(), 1);
+    assert_eq!(body["accepted"], json!(["a@example.org", "b@example.org", "c@example.org"]));
+    assert_eq!((fake.messages(), fake.saw("MAIL")), (1, 1), "one message, no smuggled command");
+    let data = fake.data(0);
+    let text = String::from_utf8_lossy(&data);
+    assert!(!text.to_ascii_lowercase().contains("bcc"), "no Bcc on the wire: {text}");
+    assert!(text.contains("Subject: raw\r\n") && text.contains("\r\n..\r\nMAIL FROM:<ceo@example.org>\r\n"), "{text}");
+    assert!(!data.windows(2).any(|w| w[1] == b'\n' && w[0] != b'\r'), "CRLF only: {text}");
 }
 
 #[tokio::test]

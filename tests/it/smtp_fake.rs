@@ -35,6 +35,8 @@ pub struct FakeSmtp {
     pub commands: Arc<Mutex<Vec<String>>>,
     pub messages: Arc<Mutex<usize>>,
     pub connections: Arc<Mutex<usize>>,
+    /// The data of each message received to its end, as sent (dot-stuffed).
+    pub data: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl FakeSmtp {
@@ -44,17 +46,18 @@ impl FakeSmtp {
         let commands = Arc::new(Mutex::new(Vec::new()));
         let messages = Arc::new(Mutex::new(0));
         let connections = Arc::new(Mutex::new(0));
-        let (c, m, n) = (commands.clone(), messages.clone(), connections.clone());
+        let data = Arc::new(Mutex::new(Vec::new()));
+        let (c, m, n, d) = (commands.clone(), messages.clone(), connections.clone(), data.clone());
         tokio::spawn(async move {
             while let Ok((sock, _)) = listener.accept().await {
                 *n.lock().expect("lock") += 1;
-                let (script, c, m) = (script.clone(), c.clone(), m.clone());
+                let (script, c, m, d) = (script.clone(), c.clone(), m.clone(), d.clone());
                 tokio::spawn(async move {
-                    let _ = serve(sock, script, c, m).await;
+                    let _ = serve(sock, script, c, m, d).await;
                 });
             }
         });
-        Self { port, commands, messages, connections }
+        Self { port, commands, messages, connections, data }
     }
 
     pub fn saw(&self, prefix: &str) -> usize {
@@ -63,6 +66,11 @@ impl FakeSmtp {
 
     pub fn messages(&self) -> usize {
         *self.messages.lock().expect("lock")
+    }
+
+    /// The data of message `i`.
+    pub fn data(&self, i: usize) -> Vec<u8> {
+        self.data.lock().expect("lock").get(i).cloned().unwrap_or_default()
     }
 
     pub fn connections(&self) -> usize {
@@ -75,6 +83,7 @@ async fn serve(
     script: Script,
     commands: Arc<Mutex<Vec<String>>>,
     messages: Arc<Mutex<usize>>,
+    data: Arc<Mutex<Vec<Vec<u8>>>>,
 ) -> std::io::Result<()> {
     let (r, mut w) = sock.into_split();
     let mut r = BufReader::new(r);
@@ -101,9 +110,11 @@ async fn serve(
         } else if upper == "DATA" {
             w.write_all(b"354 go ahead\r\n").await?;
             let mut seen = 0usize;
+            let mut body = Vec::new();
             loop {
-                line.clear();
-                let n = r.read_line(&mut line).await?;
+                // byte lines, split at LF only: what a lenient server would see
+                let mut raw = Vec::new();
+                let n = r.read_until(b'\n', &mut raw).await?;
                 if n == 0 {
                     return Ok(());
                 }
@@ -111,10 +122,12 @@ async fn serve(
                 if script.drop_in_data.is_some_and(|d| seen >= d) {
                     return Ok(());
                 }
-                if line == ".\r\n" {
+                if raw == b".\r\n" || raw == b".\n" {
                     break;
                 }
+                body.extend_from_slice(&raw);
             }
+            data.lock().expect("lock").push(body);
             *messages.lock().expect("lock") += 1;
             if let Some(stall) = script.stall_after_data {
                 tokio::time::sleep(stall).await;

@@ -9,13 +9,13 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Admin, TestApp, dovecot, expect_problem, message, seg, unique};
 
-struct Keys {
-    private: Vec<u8>,
-    public_file: std::path::PathBuf,
+pub(crate) struct Keys {
+    pub(crate) private: Vec<u8>,
+    pub(crate) public_file: std::path::PathBuf,
     other_private: Vec<u8>,
 }
 
-fn keys() -> Keys {
+pub(crate) fn keys() -> Keys {
     let dir = std::env::temp_dir().join(format!("igw-trusted-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).expect("dir");
     let gen_key = |name: &str| {
@@ -37,11 +37,11 @@ fn keys() -> Keys {
     Keys { private: std::fs::read(key).expect("key"), public_file, other_private: std::fs::read(other).expect("key") }
 }
 
-fn token(private: &[u8], claims: Value) -> String {
+pub(crate) fn token(private: &[u8], claims: Value) -> String {
     encode(&Header::new(Algorithm::RS256), &claims, &EncodingKey::from_rsa_pem(private).expect("key")).expect("sign")
 }
 
-fn claims(user: &str) -> Value {
+pub(crate) fn claims(user: &str) -> Value {
     let now = chrono::Utc::now().timestamp();
     json!({"iss": "https://idp.test", "aud": "imap-gateway", "sub": user, "exp": now + 300, "iat": now})
 }

@@ -36,7 +36,7 @@ impl From<SmtpError> for ApiError {
                 Self::new(StatusCode::NOT_IMPLEMENTED, "sending-not-configured", "Sending is not configured")
                     .detail("this gateway has no [smtp] host; drafts still work")
             }
-            SmtpError::Address(_) => Self::invalid_property("envelope", &detail),
+            SmtpError::Address(_) => Self::invalid_property("message", &detail),
             SmtpError::Unavailable(_) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "smtp-unavailable", "The submission server is unavailable")
                     .detail("nothing was sent; try again later")
@@ -52,6 +52,12 @@ impl From<SmtpError> for ApiError {
                 code,
                 text,
             ),
+            SmtpError::NeedsEightBit => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "smtp-needs-8bitmime",
+                "The message needs 8BITMIME, which the submission server does not offer",
+            )
+            .detail("nothing was sent; send it with 7-bit transfer encodings (base64 or quoted-printable)"),
             SmtpError::TooLarge { .. } => {
                 Self::new(StatusCode::PAYLOAD_TOO_LARGE, "message-too-large", "The message is too large").detail(detail)
             }

@@ -53,6 +53,8 @@ async fn mark(acct: &Account, target: &Option<(MailboxName, u32)>, keyword: Flag
 /// Submits `built` as the account and saves the Sent copy (unless `save`is false).
 pub async fn send(state: &AppState, acct: &Account, built: &Built, save: bool) -> Result<SendResult, ApiError> {
     let submitter = state.mailer.as_ref().ok_or(SmtpError::NotConfigured)?;
+    // the credentials first: nothing is reserved for a send that cannot log in
+    let (credentials, _) = state.vault.credentials_for(acct.id()).await?;
     let per_hour = state.settings.smtp.per_hour;
     let reservation = if per_hour > 0 {
         let id = format!("{:016x}", crate::random::random_id());
@@ -71,14 +73,15 @@ pub async fn send(state: &AppState, acct: &Account, built: &Built, save: bool) -
     } else {
         None
     };
-    let (credentials, _) = state.vault.credentials_for(acct.id()).await?;
     let wire = strip::without_field(&built.bytes, "Bcc");
     let submitted = match submitter.submit(&credentials, &built.envelope, &wire).await {
         Ok(s) => s,
         Err(e) => {
             // nothing was sent unless the answer never came: then the send stays counted
-            if let (Some(id), false) = (&reservation, matches!(e, SmtpError::Unconfirmed(_))) {
-                state.store.release_send(acct.id(), id).await?;
+            if let (Some(id), false) = (&reservation, matches!(e, SmtpError::Unconfirmed(_)))
+                && let Err(release) = state.store.release_send(acct.id(), id).await
+            {
+                tracing::warn!(error = %release, "a send that sent nothing stays counted");
             }
             return Err(e.into());
         }

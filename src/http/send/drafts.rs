@@ -20,6 +20,7 @@ use crate::{
         urls::message_url,
     },
     imap::{
+        ImapError,
         encode::{Flag, MailboxName},
         message, roles,
         transfer::{self, Deleted},
@@ -73,9 +74,8 @@ fn outcome(saved: &DraftSaved, status: StatusCode) -> Result<Outcome, ApiError> 
 
 /// Save a draft.
 #[utoipa::path(post, path = "/v1/drafts", tag = "sending", security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "a retried request with the same key is answered from the first, never saved twice")),
-    request_body(content((Compose = "application/json"), (String = "multipart/form-data")),
-        description = "a compose document, or a form with a JSON `compose` part and file parts; no recipient is required"),
+    request_body(content = Compose, content_type = "application/json",
+        description = "a compose document, or multipart/form-data with a JSON `compose` part and file parts; no recipient is required. An `Idempotency-Key` header makes a retry answer from the first request, never save twice"),
     responses(
         (status = 201, body = DraftSaved, headers(("Location" = String, description = "the draft's message URL"))),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "`no-drafts-mailbox`"),
@@ -92,7 +92,8 @@ pub async fn create_draft(State(state): State<AppState>, acct: Account, req: Req
 /// Replace a draft: the new one is saved first, then exactly the old UID is expunged.
 #[utoipa::path(put, path = "/v1/drafts/{uid}", tag = "sending", security(("bearer" = [])),
     params(("uid" = u32, Path, description = "UID of the draft in the Drafts mailbox")),
-    request_body(content((Compose = "application/json"), (String = "multipart/form-data"))),
+    request_body(content = Compose, content_type = "application/json",
+        description = "a compose document, or multipart/form-data with a JSON `compose` part and file parts"),
     responses(
         (status = 200, body = DraftSaved, description = "the new draft (a new UID)"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "no such draft, or `no-drafts-mailbox`"),
@@ -106,7 +107,13 @@ pub async fn replace_draft(
 ) -> Result<Response, ApiError> {
     let drafts = drafts_mailbox(&acct).await?;
     let mb = &drafts;
-    found_message(acct.read(|mut c| async move { message::size(&mut c, mb, uid, None).await }).await?, uid, None)?;
+    let (read, uidplus) =
+        acct.read(|mut c| async move { Ok((message::size(&mut c, mb, uid, None).await?, c.has("UIDPLUS"))) }).await?;
+    found_message(read, uid, None)?;
+    if !uidplus {
+        // without UID EXPUNGE the old draft could not be removed exactly: refuse before saving
+        return Err(ImapError::Unsupported("UIDPLUS").into());
+    }
     let (c, files, _) = compose_of(req, "draft-replace").await?;
     let saved = store_draft(&state, &acct, &c, files).await?;
     let deleted = acct.write(|mut c| async move { transfer::delete(&mut c, mb, uid, true).await }).await?;
@@ -118,10 +125,7 @@ pub async fn replace_draft(
 
 /// Send a stored draft, then remove it from Drafts.
 #[utoipa::path(post, path = "/v1/drafts/{uid}/send", tag = "sending", security(("bearer" = [])),
-    params(
-        ("uid" = u32, Path, description = "UID of the draft in the Drafts mailbox"),
-        ("Idempotency-Key" = Option<String>, Header, description = "a retried request with the same key is answered from the first, never sent twice"),
-    ),
+    params(("uid" = u32, Path, description = "UID of the draft in the Drafts mailbox")),
     responses(
         (status = 201, body = SendResult),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "no such draft, or `no-drafts-mailbox`"),
@@ -134,16 +138,19 @@ pub async fn send_draft(
     headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
     let print = idempotency::fingerprint(&[b"draft-send", &uid.to_be_bytes()]);
-    let work = || async {
-        let drafts = drafts_mailbox(&acct).await?;
-        let bytes = letter::raw_message(&acct, &drafts, uid).await?;
-        let built = raw::built(&state, &acct, &bytes).await?;
-        let result: SendResult = deliver::send(&state, &acct, &built, true).await?;
-        let mb = &drafts;
-        if let Err(e) = acct.write(|mut c| async move { transfer::delete(&mut c, mb, uid, true).await }).await {
-            tracing::warn!(problem = ApiError::from(e).slug, "a sent draft could not be removed from Drafts");
-        }
-        sent(&result)
-    };
-    idempotency::once(&state, acct.id(), &headers, print, work).await
+    super::detached(async move {
+        let work = || async {
+            let drafts = drafts_mailbox(&acct).await?;
+            let bytes = letter::raw_message(&acct, &drafts, uid).await?;
+            let built = raw::built(&state, &acct, &bytes, true).await?;
+            let result: SendResult = deliver::send(&state, &acct, &built, true).await?;
+            let mb = &drafts;
+            if let Err(e) = acct.write(|mut c| async move { transfer::delete(&mut c, mb, uid, true).await }).await {
+                tracing::warn!(problem = ApiError::from(e).slug, "a sent draft could not be removed from Drafts");
+            }
+            sent(&result)
+        };
+        idempotency::once(&state, acct.id(), &headers, print, work).await
+    })
+    .await
 }

@@ -49,7 +49,7 @@ pub async fn read(req: Request, route: &str, raw_allowed: bool) -> Result<(Input
     if raw_allowed && content_type.starts_with("message/rfc822") {
         let bytes = Bytes::from_request(req, &()).await.map_err(body_error)?;
         if bytes.is_empty() {
-            return Err(ApiError::bad_request("the message is empty"));
+            return Err(ApiError::invalid_property("body", "the message is empty"));
         }
         if bytes.contains(&0) {
             return Err(ApiError::invalid_property("body", "NUL bytes cannot be sent"));

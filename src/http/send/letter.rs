@@ -9,7 +9,7 @@ use crate::{
     compose::{
         ComposeError, check,
         mime::{self, File, Letter},
-        original,
+        original, strip,
     },
     http::{account::Account, error::ApiError, found::found_message, messages::flags::flag},
     imap::{
@@ -82,14 +82,15 @@ async fn header_of(acct: &Account, mailbox: &MailboxName, uid: u32) -> Result<Ve
     found_message(read, uid, None)
 }
 
-/// A part of a stored message, decoded from its transfer encoding.
+/// A part of a stored message, decoded from its transfer encoding; at most `budget` bytes
+/// decoded (a base64 part is read up to its encoded size, a third more).
 async fn part_file(
     acct: &Account,
     field: &str,
-    mailbox: &MailboxName,
-    uid: u32,
-    part_id: &str,
+    (mailbox, uid, part_id): (&MailboxName, u32, &str),
+    budget: usize,
 ) -> Result<File, ApiError> {
+    let encoded_max = budget.min(MAX_MESSAGE) / 3 * 4 + 4096;
     let section =
         Section::parse(part_id).map_err(|e| ApiError::invalid_property(&format!("{field}.partId"), &e.to_string()))?;
     let (tree, bytes) = acct
@@ -97,7 +98,7 @@ async fn part_file(
             let section = section.clone();
             async move {
                 let tree = message::structure(&mut c, mailbox, uid, None).await?;
-                let bytes = message::chunk(&mut c, uid, &section, 0, MAX_MESSAGE as u32 + 1).await?;
+                let bytes = message::chunk(&mut c, uid, &section, 0, encoded_max as u32 + 1).await?;
                 Ok((tree, bytes))
             }
         })
@@ -106,10 +107,14 @@ async fn part_file(
     let part = message::find_part(&tree, part_id).ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "part-not-found", "No such part").detail(part_id.to_string())
     })?;
-    if bytes.len() > MAX_MESSAGE {
-        return Err(ComposeError::TooLarge { size: bytes.len(), limit: MAX_MESSAGE }.into());
-    }
     let (data, _) = crate::convert::text::transfer(&bytes, part.imap.encoding.as_deref(), false);
+    if bytes.len() > encoded_max || data.len() > budget {
+        return Err(ComposeError::TooLarge {
+            size: MAX_MESSAGE - budget + data.len().max(budget + 1),
+            limit: MAX_MESSAGE,
+        }
+        .into());
+    }
     let content_type = Some(part.r#type.to_ascii_lowercase())
         .filter(|t| check::media_type("", t).is_ok())
         .unwrap_or_else(|| "application/octet-stream".into());
@@ -181,7 +186,8 @@ pub async fn build(
     }
     let mut attached = None;
     if let (Some((m, uid)), Some(f)) = (&forwarded, &c.forward) {
-        let raw = raw_message(acct, m, *uid).await?;
+        // an own message's Bcc stays private when it is forwarded
+        let raw = strip::without_field(&raw_message(acct, m, *uid).await?, "Bcc");
         subject.get_or_insert_with(|| original::forward_subject(&original::read(&raw)));
         if f.as_attachment.unwrap_or(true) {
             attached = Some(raw);
@@ -194,18 +200,23 @@ pub async fn build(
             files.extend(quoted.files.into_iter().map(Some));
         }
     }
-    for (i, m, uid, part_id) in parts {
-        files[i] = Some(part_file(acct, &format!("attachments[{i}]"), &m, uid, &part_id).await?);
-    }
-    let mut files: Vec<File> = files.into_iter().flatten().collect();
-    files.extend(form_files);
-    let size: usize = files.iter().map(|f| f.data.len()).sum::<usize>()
+    // Everything read so far counts against the message limit; each part read from IMAP may
+    // take only what is left, so memory stays bounded whatever the document names.
+    let mut size: usize = files.iter().flatten().map(|f| f.data.len()).sum::<usize>()
+        + form_files.iter().map(|f| f.data.len()).sum::<usize>()
         + attached.as_ref().map_or(0, Vec::len)
         + text.as_ref().map_or(0, String::len)
         + html.as_ref().map_or(0, String::len);
     if size > MAX_MESSAGE {
         return Err(ComposeError::TooLarge { size, limit: MAX_MESSAGE }.into());
     }
+    for (i, m, uid, part_id) in parts {
+        let file = part_file(acct, &format!("attachments[{i}]"), (&m, uid, &part_id), MAX_MESSAGE - size).await?;
+        size += file.data.len();
+        files[i] = Some(file);
+    }
+    let mut files: Vec<File> = files.into_iter().flatten().collect();
+    files.extend(form_files);
     let domain = from.as_ref().and_then(|f| f.email.rsplit_once('@').map(|(_, d)| d.to_string()));
     let message_id = format!(
         "{:016x}{:016x}@{}",
@@ -226,16 +237,57 @@ pub async fn build(
         forwarded: attached,
         in_reply_to,
         references: refs,
-        extra: c.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        extra: c
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .chain(draft_of(sending, &replied, &forwarded))
+            .collect(),
         message_id: message_id.clone(),
         date: chrono::Utc::now().timestamp(),
     };
-    let bytes = mime::build(&letter);
+    let bytes = strip::crlf(&mime::build(&letter));
     if bytes.len() > MAX_MESSAGE {
         return Err(ComposeError::TooLarge { size: bytes.len(), limit: MAX_MESSAGE }.into());
     }
     let envelope = Envelope { from: from.map(|f| f.email).unwrap_or_default(), to: dedup(recipients) };
     Ok(Built { bytes, message_id: format!("<{message_id}>"), envelope, replied, forwarded, keywords })
+}
+
+/// The header field a draft keeps its original in (`answered` or `forwarded`, the UID, the
+/// mailbox name in base64url), so that sending the draft marks it; removed before sending.
+pub const DRAFT_OF: &str = "X-Imap-Gateway-Draft-Of";
+
+fn draft_of(
+    sending: bool,
+    replied: &Option<(MailboxName, u32)>,
+    forwarded: &Option<(MailboxName, u32)>,
+) -> Option<(String, String)> {
+    use base64::Engine as _;
+    let (mark, (mailbox, uid)) = match (replied, forwarded) {
+        _ if sending => return None,
+        (Some(r), _) => ("answered", r),
+        (None, Some(f)) => ("forwarded", f),
+        (None, None) => return None,
+    };
+    let name = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mailbox.as_str());
+    Some((DRAFT_OF.to_string(), format!("{mark} {uid} {name}")))
+}
+
+/// The original a draft names in its [`DRAFT_OF`] field: (answered, else forwarded; mailbox; UID).
+pub fn draft_origin(raw: &[u8]) -> Option<(bool, MailboxName, u32)> {
+    use base64::Engine as _;
+    let m = mail_parser::MessageParser::default().parse_headers(raw)?;
+    let value = m.header_raw(DRAFT_OF)?.trim().to_string();
+    let mut words = value.split(' ');
+    let answered = match words.next()? {
+        "answered" => true,
+        "forwarded" => false,
+        _ => return None,
+    };
+    let uid = words.next()?.parse().ok()?;
+    let name = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(words.next()?).ok()?;
+    Some((answered, MailboxName::parse(std::str::from_utf8(&name).ok()?).ok()?, uid))
 }
 
 fn dedup(list: Vec<String>) -> Vec<String> {

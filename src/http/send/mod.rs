@@ -37,12 +37,10 @@ pub fn sent(result: &SendResult) -> Result<Outcome, ApiError> {
 /// Send a message: compose it from JSON (or take it whole), submit it over SMTP as the
 /// account, and save a copy to the Sent mailbox.
 #[utoipa::path(post, path = "/v1/messages/send", tag = "sending", security(("bearer" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "a retried request with the same key is answered from the first, never sent twice")),
     request_body(content(
         (Compose = "application/json"),
         (String = "message/rfc822"),
-        (String = "multipart/form-data"),
-    ), description = "a compose document; a whole message (its From must be an identity; Bcc is removed before sending); or a form with a JSON `compose` part and file parts"),
+    ), description = "a compose document; or a whole message (its From must be an identity; Bcc is removed before sending); or multipart/form-data with a JSON `compose` part and file parts. An `Idempotency-Key` header makes a retry answer from the first request, never send twice"),
     responses(
         (status = 201, body = SendResult, description = "sent (to at least one recipient; the refused ones are in `rejected`)"),
         (status = 413, body = Problem, content_type = "application/problem+json", description = "larger than 32 MiB, or than the server's SIZE"),
@@ -57,14 +55,27 @@ pub fn sent(result: &SendResult) -> Result<Outcome, ApiError> {
 pub async fn send_message(State(state): State<AppState>, acct: Account, req: Request) -> Result<Response, ApiError> {
     let headers = req.headers().clone();
     let (input, print) = input::read(req, "send", true).await?;
-    let work = || async {
-        let (built, save) = match input {
-            Input::Compose(c, files) => {
-                (letter::build(&state, &acct, &c, files, true).await?, c.save_to_sent.unwrap_or(true))
-            }
-            Input::Raw(bytes) => (raw::built(&state, &acct, &bytes).await?, true),
+    detached(async move {
+        let work = || async {
+            let (built, save) = match input {
+                Input::Compose(c, files) => {
+                    (letter::build(&state, &acct, &c, files, true).await?, c.save_to_sent.unwrap_or(true))
+                }
+                Input::Raw(bytes) => (raw::built(&state, &acct, &bytes, false).await?, true),
+            };
+            sent(&deliver::send(&state, &acct, &built, save).await?)
         };
-        sent(&deliver::send(&state, &acct, &built, save).await?)
-    };
-    idempotency::once(&state, acct.id(), &headers, print, work).await
+        idempotency::once(&state, acct.id(), &headers, print, work).await
+    })
+    .await
+}
+
+/// Runs a send to its end in a task of its own: neither the request deadline nor a client that
+/// goes away can stop it between the submission and its records (the Sent copy, the marks, the
+/// `Idempotency-Key` result), so a retry finds the key in use or replays the answer.
+pub async fn detached<F>(work: F) -> Result<Response, ApiError>
+where
+    F: std::future::Future<Output = Result<Response, ApiError>> + Send + 'static,
+{
+    tokio::spawn(work).await.map_err(ApiError::internal)?
 }

@@ -1,8 +1,9 @@
-//! A complete message sent as it is (`message/rfc822`, or a stored draft): its `From` must be
-//! an identity, its envelope comes from `To`, `Cc` and `Bcc`, and a missing `Message-ID` or
-//! `Date` is added in front.
+//! A complete message sent as it is (`message/rfc822`, or a stored draft): line ends made CRLF,
+//! its `From` (and any `Sender`, `Resent-From`, `Resent-Sender`) an identity, its envelope from
+//! `To`, `Cc` and `Bcc`, and a missing `Message-ID` or `Date` added in front. A draft's date is
+//! the time it is sent, and the original it answers or forwards is marked once it is.
 
-use super::letter::{Built, identities, sender};
+use super::letter::{Built, DRAFT_OF, draft_origin, identities, sender};
 use crate::{
     compose::{ComposeError, check, strip},
     http::{account::Account, error::ApiError},
@@ -11,17 +12,27 @@ use crate::{
     views::compose::Recipient,
 };
 
-/// `raw` made ready to send as the account.
-pub async fn built(state: &AppState, acct: &Account, raw: &[u8]) -> Result<Built, ApiError> {
-    let from = strip::addresses_of(raw, "From");
+/// `raw` made ready to send as the account; `draft`: it is a stored draft.
+pub async fn built(state: &AppState, acct: &Account, raw: &[u8], draft: bool) -> Result<Built, ApiError> {
+    let origin = if draft { draft_origin(raw) } else { None };
+    let mut raw = strip::without_field(&strip::crlf(raw), DRAFT_OF);
+    if draft {
+        raw = strip::without_field(&raw, "Date");
+    }
+    let from = strip::addresses_of(&raw, "From");
     let [from] = from.as_slice() else {
         return Err(ComposeError::invalid("From", "the message needs exactly one From address").into());
     };
     let ids = identities(state, acct).await?;
     let from = sender(&ids, Some(&Recipient { name: None, email: from.clone() }))?;
+    for field in ["Sender", "Resent-From", "Resent-Sender"] {
+        for a in strip::addresses_of(&raw, field) {
+            sender(&ids, Some(&Recipient { name: None, email: a }))?;
+        }
+    }
     let mut to = Vec::new();
     for field in ["To", "Cc", "Bcc"] {
-        for a in strip::addresses_of(raw, field) {
+        for a in strip::addresses_of(&raw, field) {
             check::address(field, &a)?;
             if !to.iter().any(|b: &String| b.eq_ignore_ascii_case(&a)) {
                 to.push(a);
@@ -34,7 +45,7 @@ pub async fn built(state: &AppState, acct: &Account, raw: &[u8]) -> Result<Built
     if to.len() > check::MAX_RECIPIENTS {
         return Err(ComposeError::invalid("To", format!("at most {} recipients in all", check::MAX_RECIPIENTS)).into());
     }
-    let parsed = mail_parser::MessageParser::default().parse_headers(raw);
+    let parsed = mail_parser::MessageParser::default().parse_headers(&raw);
     let mut head = String::new();
     let message_id = match parsed.as_ref().and_then(|m| m.message_id()) {
         Some(id) => format!("<{id}>"),
@@ -49,13 +60,18 @@ pub async fn built(state: &AppState, acct: &Account, raw: &[u8]) -> Result<Built
         head.push_str(&format!("Date: {}\r\n", chrono::Utc::now().to_rfc2822()));
     }
     let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(raw);
+    bytes.extend_from_slice(&raw);
+    let (replied, forwarded) = match origin {
+        Some((true, m, uid)) => (Some((m, uid)), None),
+        Some((false, m, uid)) => (None, Some((m, uid))),
+        None => (None, None),
+    };
     Ok(Built {
         bytes,
         message_id,
         envelope: Envelope { from: from.email, to },
-        replied: None,
-        forwarded: None,
+        replied,
+        forwarded,
         keywords: Vec::new(),
     })
 }
