@@ -353,3 +353,51 @@ async fn recipients_the_server_refuses_are_reported_per_address() {
     .await;
     assert_eq!(resp.status(), StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn attachments_come_from_uploads_form_parts_and_stored_messages() {
+    let app = mail_app().await;
+    let sam = app.login("sam").await.access;
+    let tom = app.login("tom").await.access;
+    let pdf = [0u8, 1, 2, 200, 255, b'\r', b'\n', 7];
+    let subject = unique("files");
+    let body = json!({
+        "to": [{"email": "tom@example.org"}], "subject": subject, "text": "see attached",
+        "attachments": [{"filename": "Ünïcode report.pdf", "contentType": "application/pdf",
+            "contentBase64": base64::engine::general_purpose::STANDARD.encode(pdf)}],
+    });
+    let sent: Value = send(&app, &sam, &body).await.json().await.expect("json");
+    let in_tom = arrived(&app, &tom, "INBOX", sent["messageId"].as_str().expect("id")).await;
+
+    // a draft made of a form: the compose part names the stored PDF, a file part adds a note
+    let compose = json!({"subject": subject, "attachments": [{"mailbox": "INBOX", "uid": in_tom, "partId": "2"}]});
+    let form = reqwest::multipart::Form::new().text("compose", compose.to_string()).part(
+        "note",
+        reqwest::multipart::Part::bytes(b"hello file\r\n".to_vec())
+            .file_name("notes.txt")
+            .mime_str("text/plain")
+            .expect("mime"),
+    );
+    let resp = app.http.post(app.url("/v1/drafts")).bearer_auth(&tom).multipart(form).send().await.expect("post");
+    let status = resp.status();
+    let draft: Value = resp.json().await.expect("json");
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let uid = draft["uid"].as_u64().expect("uid");
+    let got = app.get_json(&format!("/v1/mailboxes/Drafts/messages/{uid}"), &tom).await;
+    let files: Vec<(String, String)> = got["attachments"]
+        .as_array()
+        .expect("attachments")
+        .iter()
+        .map(|a| (a["name"].as_str().unwrap_or("").to_string(), a["partId"].as_str().expect("partId").to_string()))
+        .collect();
+    assert_eq!(files.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(), ["Ünïcode report.pdf", "notes.txt"], "{got}");
+    for ((_, part), want) in files.iter().zip([&pdf[..], b"hello file\r\n"]) {
+        let resp = app.get(&format!("/v1/mailboxes/Drafts/messages/{uid}/parts/{part}"), &tom).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(resp.bytes().await.expect("bytes").as_ref(), want, "part {part}");
+    }
+    // a missing part is 404 and saves nothing
+    let compose = json!({"subject": subject, "attachments": [{"mailbox": "INBOX", "uid": in_tom, "partId": "9"}]});
+    let resp = app.post_json("/v1/drafts", &tom, &compose).await;
+    expect_problem(resp, StatusCode::NOT_FOUND, "part-not-found").await;
+}
