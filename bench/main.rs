@@ -39,6 +39,10 @@ async fn main() {
         std::process::exit(1);
     }
     stop_servers();
+    // the servers' and the gateway's output, kept only when the run failed
+    for log in ["/tmp/igw-bench-dovecot.out", "/tmp/igw-bench-postfix.out", "/tmp/igw-bench-gateway.log"] {
+        let _ = std::fs::remove_file(log);
+    }
 }
 
 /// Postfix first: Dovecot's auth processes stay alive while an smtpd holds their socket.

@@ -32,8 +32,19 @@ pub fn account_names(n: usize) -> Vec<String> {
     (1..=n).map(|i| format!("u{i:04}")).collect()
 }
 
+/// The file a script's output goes to: new for `start`, appended to otherwise (a stop after a
+/// failed start keeps the start's error).
+fn output(path: &str, action: &str) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().create(true).append(true).truncate(false).open(path).and_then(|f| {
+        if action == "start" {
+            f.set_len(0)?;
+        }
+        Ok(f)
+    })
+}
+
 fn dovecot_script(action: &str, users: &str) -> std::io::Result<std::process::ExitStatus> {
-    let log = std::fs::File::create("/tmp/igw-bench-dovecot.out")?;
+    let log = output("/tmp/igw-bench-dovecot.out", action)?;
     Command::new("bash")
         .arg("scripts/dovecot-test-server.sh")
         .arg(action)
@@ -75,7 +86,7 @@ pub fn stop_dovecot() {
 }
 
 fn postfix_script(action: &str) -> std::io::Result<std::process::ExitStatus> {
-    let log = std::fs::File::create("/tmp/igw-bench-postfix.out")?;
+    let log = output("/tmp/igw-bench-postfix.out", action)?;
     Command::new("bash")
         .arg("scripts/postfix-test-server.sh")
         .arg(action)
