@@ -164,12 +164,14 @@ impl Events {
 }
 
 /// `E2E_SENDS` sequential sends from `sender` to `E2E_RECIPIENT` through the gateway, each
-/// timed from the send request to the recipient's `message.created` event on the same gateway.
-pub async fn delivery_times(client: &reqwest::Client, sender: &Http) -> Result<Stats, String> {
+/// timed from the send request to the recipient's `message.created` event on the same gateway;
+/// and the times of the send requests alone (to their answer).
+pub async fn delivery_times(client: &reqwest::Client, sender: &Http) -> Result<(Stats, Stats), String> {
     let recipient = Http::login(client, E2E_RECIPIENT).await?;
     let mut events = Events { resp: recipient.stream("/v1/events?mailboxes=INBOX").await?, buf: String::new() };
     events.expect("ready", Duration::from_secs(15)).await?;
     let mut stats = Stats::default();
+    let mut requests = Stats::default();
     let started = Instant::now();
     for n in 0..E2E_SENDS as u64 {
         let t = Instant::now();
@@ -177,11 +179,13 @@ pub async fn delivery_times(client: &reqwest::Client, sender: &Http) -> Result<S
         if r["accepted"].as_array().is_none_or(|a| a.len() != 1) {
             return Err(format!("e2e send {n}: {r}"));
         }
+        requests.latencies.push(t.elapsed());
         events.expect("message.created", Duration::from_secs(30)).await.map_err(|e| format!("e2e send {n}: {e}"))?;
         stats.latencies.push(t.elapsed());
     }
     stats.elapsed = started.elapsed();
-    Ok(stats)
+    requests.elapsed = stats.elapsed;
+    Ok((stats, requests))
 }
 
 /// The size of the direct side's message, in KB (the gateway's differs by a few header bytes).
