@@ -172,6 +172,7 @@ impl Worker for Direct {
                     .map_err(|e| e.to_string())?;
                 Ok(())
             }
+            Op::Send => Err("sending is not IMAP: see smtp.rs".into()),
         };
         self.drain();
         result

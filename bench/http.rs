@@ -62,6 +62,17 @@ impl Http {
         Ok(total)
     }
 
+    /// POST `body` to `path` as this user; the JSON answer.
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, String> {
+        self.send(self.client.post(url(path)).json(body)).await
+    }
+
+    /// GET `path` as a response to read as a stream (Server-Sent Events).
+    pub async fn stream(&self, path: &str) -> Result<reqwest::Response, String> {
+        let resp = self.client.get(url(path)).bearer_auth(&self.token).send().await.map_err(|e| e.to_string())?;
+        if resp.status().is_success() { Ok(resp) } else { Err(format!("{path}: {}", resp.status())) }
+    }
+
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<Value, String> {
         let resp = req.bearer_auth(&self.token).send().await.map_err(|e| e.to_string())?;
         let status = resp.status();
@@ -111,6 +122,10 @@ impl Worker for Http {
                     .header("content-type", "application/merge-patch+json")
                     .body(patch.to_string());
                 self.send(req).await.map(drop)
+            }
+            Op::Send => {
+                let r = self.post("/v1/messages/send", &crate::smtp::compose(n, crate::smtp::RECIPIENT)).await?;
+                if r["accepted"].as_array().is_some_and(|a| a.len() == 1) { Ok(()) } else { Err(format!("sent {r}")) }
             }
         }
     }

@@ -24,6 +24,10 @@ pub enum Op {
     Search,
     /// Setting or clearing `\Flagged` on one message.
     FlagUpdate,
+    /// Sending a message of about 20 KB from `alice` to `u0001` through the bench's Postfix:
+    /// `POST /v1/messages/send` with `saveToSent: false`, or one direct SMTP session (STARTTLS,
+    /// AUTH PLAIN, MAIL, RCPT, DATA, QUIT) per message.
+    Send,
 }
 
 impl Op {
@@ -36,6 +40,7 @@ impl Op {
             Op::GetRaw => "raw",
             Op::Search => "search",
             Op::FlagUpdate => "flag",
+            Op::Send => "send",
         }
     }
 
@@ -48,6 +53,7 @@ impl Op {
             Op::GetRaw => "get raw (100 KB)".into(),
             Op::Search => "search (from + since)".into(),
             Op::FlagUpdate => "flag update".into(),
+            Op::Send => "send 20 KB message".into(),
         }
     }
 }

@@ -1,7 +1,7 @@
-//! The gateway benchmark (`cargo bench --bench gateway`): seeds its own Dovecot, drives a
-//! release gateway over HTTP and a direct async-imap client with the same number of
-//! connections, and writes `bench/RESULTS.md`. Not a test: it asserts nothing but that the
-//! work was done.
+//! The gateway benchmark (`cargo bench --bench gateway`): seeds its own Dovecot, starts its own
+//! Postfix on it, drives a release gateway over HTTP and a direct client (async-imap, or lettre's
+//! SMTP connection for sending) with the same number of connections, and writes
+//! `bench/RESULTS.md`. Not a test: it asserts nothing but that the work was done.
 
 mod direct;
 mod http;
@@ -9,6 +9,7 @@ mod load;
 mod report;
 mod seed;
 mod servers;
+mod smtp;
 
 use std::time::{Duration, Instant};
 
@@ -34,9 +35,19 @@ fn seconds(var: &str, default: u64) -> Duration {
 async fn main() {
     if let Err(e) = bench().await {
         eprintln!("bench: {e}");
-        servers::stop_dovecot();
+        stop_servers();
         std::process::exit(1);
     }
+    stop_servers();
+    // the servers' and the gateway's output, kept only when the run failed
+    for log in ["/tmp/igw-bench-dovecot.out", "/tmp/igw-bench-postfix.out", "/tmp/igw-bench-gateway.log"] {
+        let _ = std::fs::remove_file(log);
+    }
+}
+
+/// Postfix first: Dovecot's auth processes stay alive while an smtpd holds their socket.
+fn stop_servers() {
+    servers::stop_postfix();
     servers::stop_dovecot();
 }
 
@@ -51,6 +62,7 @@ async fn bench() -> Result<(), String> {
     seed::large(&root, "raw100k", direct::LARGE).map_err(|e| e.to_string())?;
     seed::attachment(&root, "att50m", ATTACHMENT).map_err(|e| e.to_string())?;
     servers::chown_mail().map_err(|e| e.to_string())?;
+    servers::start_postfix().map_err(|e| e.to_string())?;
     direct::Direct::warm("alice", &MAILBOXES).await?;
     // The seeded files and Dovecot's new indexes (about 700 MB) go to disk now, not while
     // operations are measured: writeback under load stalled Dovecot on both sides for seconds.
@@ -69,7 +81,8 @@ async fn bench() -> Result<(), String> {
             directs.push(direct::Direct::connect("alice").await?);
         }
         let ops = [Op::ListPage("k10"), Op::GetMessage, Op::FirstRead, Op::GetRaw, Op::Search, Op::FlagUpdate];
-        // BENCH_OPS=list,get,first,raw,search,flag measures only those (and nothing else), for profiling.
+        // BENCH_OPS=list,get,first,raw,search,flag,send measures only those (and nothing else),
+        // for profiling; `send` is the send row and the end-to-end delivery time.
         let only = std::env::var("BENCH_OPS").ok();
         let picked = |op: &Op| only.as_deref().is_none_or(|o| o.split(',').any(|n| op.short() == n));
         for op in ops.into_iter().filter(picked) {
@@ -100,6 +113,25 @@ async fn bench() -> Result<(), String> {
         for d in directs {
             d.logout().await;
         }
+        if picked(&Op::Send) {
+            let sends = send_phase(https, warmup, measure).await?;
+            report.ops.push((Op::Send, sends.gateway.clone(), sends.direct.clone()));
+            report.sends = Some(sends);
+            // the messages of the load are all delivered: the recipient's INBOX is quiet
+            let (e2e, requests) = smtp::delivery_times(&client, &alice).await?;
+            eprintln!(
+                "bench: end-to-end delivery: p50 {:.1} ms, p90 {:.1} ms, min {:.1} ms, max {:.1} ms ({} sends; \
+                 the send requests alone: p50 {:.1} ms)",
+                e2e.quantile_ms(0.5),
+                e2e.quantile_ms(0.9),
+                e2e.quantile_ms(0.0),
+                e2e.quantile_ms(1.0),
+                e2e.latencies.len(),
+                requests.quantile_ms(0.5)
+            );
+            report.e2e = Some((e2e, requests));
+            servers::drain(Duration::from_secs(60)).await;
+        }
         let [entries, bytes] = gauges(&client, ["imap_message_cache_entries", "imap_message_cache_bytes"]).await?;
         report.cache = (entries, bytes);
         eprintln!("bench: message cache: {} entries, {} bytes estimated", report.cache.0, report.cache.1);
@@ -116,6 +148,40 @@ async fn bench() -> Result<(), String> {
     std::fs::write("bench/RESULTS.md", &text).map_err(|e| e.to_string())?;
     println!("{text}");
     Ok(())
+}
+
+/// The send row: the gateway's workers, then as many direct SMTP workers, each side followed by
+/// waiting for Postfix to deliver everything it accepted (into Dovecot over LMTP, on the same
+/// two cores), so that neither side's measurement carries the other's delivery backlog.
+async fn send_phase(https: Vec<http::Http>, warmup: Duration, measure: Duration) -> Result<report::Sends, String> {
+    const DRAIN: Duration = Duration::from_secs(300);
+    servers::drain(DRAIN).await.ok_or("the Postfix queue was not empty before the send row")?;
+    let (_, gateway) = load::run(https, Op::Send, warmup, measure).await;
+    let gateway_queue = servers::queued();
+    let gateway_drain = servers::drain(DRAIN).await;
+    let smtps = vec![smtp::Smtp::new()?; CONCURRENCY];
+    let (_, direct) = load::run(smtps, Op::Send, warmup, measure).await;
+    let direct_queue = servers::queued();
+    let direct_drain = servers::drain(DRAIN).await;
+    let sends = report::Sends { gateway, direct, gateway_queue, gateway_drain, direct_queue, direct_drain };
+    eprintln!(
+        "bench: {}: gateway {:.0}/s (p50 {:.1} p99 {:.1} ms, {} errors; queue {} then drained in {:?}), \
+         direct {:.0}/s (p50 {:.1} p99 {:.1} ms, {} errors; queue {} then drained in {:?})",
+        Op::Send.label(),
+        sends.gateway.rps(),
+        sends.gateway.quantile_ms(0.5),
+        sends.gateway.quantile_ms(0.99),
+        sends.gateway.errors,
+        sends.gateway_queue,
+        sends.gateway_drain,
+        sends.direct.rps(),
+        sends.direct.quantile_ms(0.5),
+        sends.direct.quantile_ms(0.99),
+        sends.direct.errors,
+        sends.direct_queue,
+        sends.direct_drain,
+    );
+    Ok(sends)
 }
 
 /// The gateway's gauges named `names`, from `/metrics` (0 for one not found).

@@ -33,6 +33,27 @@ pub struct Accounts {
     pub elapsed: Duration,
 }
 
+/// The send row's two sides and the Postfix queue after each.
+#[derive(Debug, Default)]
+pub struct Sends {
+    /// Sends through the gateway.
+    pub gateway: Stats,
+    /// Sends by the direct SMTP client.
+    pub direct: Stats,
+    /// Messages still queued in Postfix right after the gateway's sends.
+    pub gateway_queue: usize,
+    /// How long the queue then took to empty (`None`: not within the limit).
+    pub gateway_drain: Option<Duration>,
+    /// Messages still queued right after the direct sends.
+    pub direct_queue: usize,
+    /// How long the queue then took to empty.
+    pub direct_drain: Option<Duration>,
+}
+
+fn drained(d: Option<Duration>) -> String {
+    d.map_or("did not empty within 300 s".into(), |d| format!("emptied in {:.1} s", d.as_secs_f64()))
+}
+
 /// Everything measured.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -46,6 +67,11 @@ pub struct Report {
     pub accounts: Accounts,
     /// The message cache after the operations: entries and estimated bytes.
     pub cache: (u64, u64),
+    /// The send row's queues (with `Op::Send` in `ops`).
+    pub sends: Option<Sends>,
+    /// End-to-end delivery times (send request to the recipient's `message.created` event),
+    /// and the times of those send requests alone.
+    pub e2e: Option<(Stats, Stats)>,
     /// Wall time of the whole benchmark.
     pub total: Duration,
 }
@@ -112,11 +138,21 @@ impl Report {
              warm-up reads once: the row is of repeated reads (the gateway's message cache holds \
              their structure and text; flags and MODSEQ still come from the server on every read). \
              The first-read row reads messages of k100 that neither side read before (each side its own \
-             half), for 4 s without warm-up. Whole run: {:.0} s.\n",
+             half), for 4 s without warm-up. The send row sends messages with a text body of {} bytes \
+             (7bit, about {:.1} KB on the wire) from alice to u0001 through the bench's own Postfix \
+             (submission on 127.0.0.1:{}, STARTTLS, AUTH PLAIN checked by the Dovecot, delivery into the \
+             Dovecot over LMTP): the gateway side with `POST /v1/messages/send` and `saveToSent: false` \
+             (the row measures the submission, not the Sent copy), the direct side with lettre's SMTP \
+             connection; both open one SMTP session per message (connect, EHLO, STARTTLS, EHLO, AUTH, \
+             MAIL, RCPT, DATA, QUIT; the gateway sends one more EHLO after STARTTLS to read the \
+             extensions itself). Postfix delivers while the row runs, on the same two cores. Whole run: {:.0} s.\n",
             crate::CONCURRENCY,
             warmup.as_secs(),
             measure.as_secs(),
             crate::CONCURRENCY,
+            crate::smtp::text().len(),
+            crate::smtp::wire_kb(),
+            crate::servers::SUBMISSION_PORT,
             self.total.as_secs_f64()
         );
         let _ = writeln!(
@@ -185,6 +221,34 @@ impl Report {
             a.idle_kb as f64 / 1024.0,
             a.elapsed.as_secs_f64()
         );
+        if let Some(q) = &self.sends {
+            let _ = writeln!(
+                s,
+                "- Send row, Postfix queue: {} messages accepted but not yet delivered right after the \
+                 gateway's sends ({}), {} after the direct sends ({}); each side starts on an empty queue.",
+                q.gateway_queue,
+                drained(q.gateway_drain),
+                q.direct_queue,
+                drained(q.direct_drain)
+            );
+        }
+        if let Some((e, requests)) = &self.e2e {
+            let _ = writeln!(
+                s,
+                "- End-to-end delivery through the gateway ({} sequential sends, one client, alice to u0002, \
+                 the same 20 KB message, `saveToSent: false`; from the send request to the `message.created` \
+                 event on u0002's `GET /v1/events?mailboxes=INBOX` on the same gateway): median **{:.1} ms**, \
+                 p90 {:.1} ms (min {:.1}, max {:.1} ms). The send requests alone took {:.1} ms (median). \
+                 Dovecot tells an IDLE client of a change it saw only 500 ms later (`NOTIFY_DELAY_MSECS` in \
+                 its mailbox-watch.c), so about 500 ms of each delivery is that delay, not sending or delivery.",
+                e.latencies.len(),
+                e.quantile_ms(0.5),
+                e.quantile_ms(0.9),
+                e.quantile_ms(0.0),
+                e.quantile_ms(1.0),
+                requests.quantile_ms(0.5)
+            );
+        }
         let list = Op::ListPage("k10");
         let _ = writeln!(s, "\n## Targets\n");
         let _ = writeln!(s, "| target | measured | verdict |\n|---|---|---|");
@@ -207,6 +271,19 @@ impl Report {
         ];
         for (name, value, ok) in rows {
             let _ = writeln!(s, "| {name} | {value} | {} |", verdict(ok));
+        }
+        if self.sends.is_some() {
+            let r = self.ratio(Op::Send);
+            let _ = writeln!(s, "| send 20 KB message: ≥ 0.7× direct | {r:.2}× | {} |", verdict(r >= 0.7));
+        }
+        if let Some((e, _)) = &self.e2e {
+            let _ = writeln!(
+                s,
+                "| end-to-end delivery, send → recipient's event (median of {}) | {:.1} ms (p90 {:.1} ms) | no target set |",
+                e.latencies.len(),
+                e.quantile_ms(0.5),
+                e.quantile_ms(0.9)
+            );
         }
         s
     }

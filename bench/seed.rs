@@ -26,7 +26,7 @@ const NAMES: [(&str, &str); 8] = [
 ];
 const TOPICS: [&str; 6] =
     ["Quarterly report", "Lunch on Friday?", "Re: build failures", "Invoice 2025-", "Your order has shipped", "Agenda"];
-const LINE: &str = "The quick brown fox jumps over the lazy dog, and the dog does not mind at all.";
+pub const LINE: &str = "The quick brown fox jumps over the lazy dog, and the dog does not mind at all.";
 
 /// A deterministic little generator, so every run seeds the same mailboxes.
 #[derive(Debug, Clone)]

@@ -1,5 +1,7 @@
-//! The processes the benchmark runs: its own Dovecot (through `scripts/dovecot-test-server.sh`)
-//! and a release gateway, plus reading a process's resident memory.
+//! The processes the benchmark runs: its own Dovecot (through `scripts/dovecot-test-server.sh`,
+//! with the LMTP and SASL sockets for Postfix), its own Postfix (through
+//! `scripts/postfix-test-server.sh`: submission with AUTH through that Dovecot, delivery into
+//! it over LMTP) and a release gateway, plus reading a process's resident memory.
 
 use std::{
     path::PathBuf,
@@ -12,6 +14,16 @@ pub const DOVECOT_DIR: &str = "/tmp/igw-bench-dovecot";
 /// Its plain IMAP port.
 pub const IMAP_PORT: u16 = 15143;
 const IMAPS_PORT: u16 = 15993;
+/// Where the benchmark's Postfix lives.
+pub const POSTFIX_DIR: &str = "/tmp/igw-bench-postfix";
+/// Its submission port (STARTTLS, AUTH required).
+pub const SUBMISSION_PORT: u16 = 17587;
+const SUBMISSIONS_PORT: u16 = 17465;
+const MX_PORT: u16 = 17525;
+/// The CA of the Dovecot's test certificate, which Postfix presents too.
+pub const CA_FILE: &str = "/tmp/igw-bench-dovecot/tls/ca.pem";
+/// The mail domain of the bench users (`alice@example.org`, `u0001@example.org`, …).
+pub const DOMAIN: &str = "example.org";
 /// The gateway's HTTP address.
 pub const GATEWAY_ADDR: &str = "127.0.0.1:18090";
 
@@ -20,8 +32,19 @@ pub fn account_names(n: usize) -> Vec<String> {
     (1..=n).map(|i| format!("u{i:04}")).collect()
 }
 
+/// The file a script's output goes to: new for `start`, appended to otherwise (a stop after a
+/// failed start keeps the start's error).
+fn output(path: &str, action: &str) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().create(true).append(true).truncate(false).open(path).and_then(|f| {
+        if action == "start" {
+            f.set_len(0)?;
+        }
+        Ok(f)
+    })
+}
+
 fn dovecot_script(action: &str, users: &str) -> std::io::Result<std::process::ExitStatus> {
-    let log = std::fs::File::create("/tmp/igw-bench-dovecot.out")?;
+    let log = output("/tmp/igw-bench-dovecot.out", action)?;
     Command::new("bash")
         .arg("scripts/dovecot-test-server.sh")
         .arg(action)
@@ -31,6 +54,7 @@ fn dovecot_script(action: &str, users: &str) -> std::io::Result<std::process::Ex
         .env("DOVECOT_TEST_USERS", users)
         .env("DOVECOT_PROCESS_LIMIT", "2048")
         .env("DOVECOT_MAX_USERIP_CONNECTIONS", "2000")
+        .env("DOVECOT_POSTFIX_SOCKETS", "1")
         // the daemon inherits stdout: a file, never a pipe
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -54,9 +78,70 @@ pub fn chown_mail() -> std::io::Result<()> {
     if ok.success() { Ok(()) } else { Err(std::io::Error::other("chown failed")) }
 }
 
-/// Stops the benchmark's Dovecot.
+/// Stops the benchmark's Dovecot (stop Postfix first: Dovecot's auth processes stay alive
+/// while an smtpd holds their socket) and removes its folder.
 pub fn stop_dovecot() {
     let _ = dovecot_script("stop", "alice");
+    let _ = std::fs::remove_dir_all(DOVECOT_DIR);
+}
+
+fn postfix_script(action: &str) -> std::io::Result<std::process::ExitStatus> {
+    let log = output("/tmp/igw-bench-postfix.out", action)?;
+    Command::new("bash")
+        .arg("scripts/postfix-test-server.sh")
+        .arg(action)
+        .env("POSTFIX_TEST_DIR", POSTFIX_DIR)
+        .env("POSTFIX_DOVECOT_DIR", DOVECOT_DIR)
+        .env("POSTFIX_SUBMISSION_PORT", SUBMISSION_PORT.to_string())
+        .env("POSTFIX_SUBMISSIONS_PORT", SUBMISSIONS_PORT.to_string())
+        .env("POSTFIX_MX_PORT", MX_PORT.to_string())
+        // the daemons inherit stdout: a file, never a pipe
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .status()
+}
+
+/// Starts a fresh Postfix for the running bench Dovecot (its users are the Dovecot's users).
+pub fn start_postfix() -> std::io::Result<()> {
+    let _ = postfix_script("stop");
+    let _ = std::fs::remove_dir_all(POSTFIX_DIR);
+    if !postfix_script("start")?.success() {
+        return Err(std::io::Error::other("Postfix did not start: see /tmp/igw-bench-postfix.out"));
+    }
+    Ok(())
+}
+
+/// Stops the benchmark's Postfix and removes its folder (queue, log). Call before
+/// [`stop_dovecot`].
+pub fn stop_postfix() {
+    let _ = postfix_script("stop");
+    let _ = std::fs::remove_dir_all(POSTFIX_DIR);
+}
+
+/// Messages in the Postfix queue (incoming, active, deferred): accepted, not yet delivered.
+pub fn queued() -> usize {
+    fn files(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir).map_or(0, |entries| {
+            entries.flatten().map(|e| if e.file_type().is_ok_and(|t| t.is_dir()) { files(&e.path()) } else { 1 }).sum()
+        })
+    }
+    ["incoming", "active", "deferred", "hold", "maildrop"]
+        .iter()
+        .map(|q| files(&PathBuf::from(format!("{POSTFIX_DIR}/queue/{q}"))))
+        .sum()
+}
+
+/// Waits until the Postfix queue is empty (at most `limit`); how long that took, or `None` if
+/// it was not empty by then.
+pub async fn drain(limit: Duration) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if queued() == 0 {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
 }
 
 /// The gateway process; killed when dropped.
@@ -89,6 +174,13 @@ impl Gateway {
             .env("IMAP_GATEWAY__PROTECTION__LOGIN_FAILURES_PER_MINUTE", "100000")
             .env("IMAP_GATEWAY__AUTH__JWT_SECRET", secret(48))
             .env("IMAP_GATEWAY__AUTH__ENCRYPTION_KEY", secret(32))
+            // sending through the bench's Postfix: STARTTLS with the Dovecot's CA, no hourly limit
+            .env("IMAP_GATEWAY__SMTP__HOST", "127.0.0.1")
+            .env("IMAP_GATEWAY__SMTP__PORT", SUBMISSION_PORT.to_string())
+            .env("IMAP_GATEWAY__SMTP__TLS", "starttls")
+            .env("IMAP_GATEWAY__SMTP__CA_FILE", CA_FILE)
+            .env("IMAP_GATEWAY__SMTP__IDENTITIES", format!("[\"{{user}}@{DOMAIN}\"]"))
+            .env("IMAP_GATEWAY__SMTP__PER_HOUR", "0")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create("/tmp/igw-bench-gateway.log").map_err(|e| e.to_string())?)
