@@ -53,13 +53,7 @@ async fn a_trusted_issuer_account_sends_through_the_master_login() {
         let public = k.public_file.clone();
         let app = TestApp::spawn_with(move |s| {
             smtp_settings(s);
-            s.trusted.enabled = true;
-            s.trusted.issuer = "https://idp.test".into();
-            s.trusted.algorithm = "RS256".into();
-            s.trusted.public_key_file = Some(public);
-            s.trusted.master_user = "gwmaster".into();
-            s.trusted.master_password = Some(imap_gateway::Secret::new("gwmaster-pass"));
-            s.trusted.master_login = style.into();
+            crate::trusted::trusting(s, public, style);
         })
         .await;
         let token = crate::trusted::token(&k.private, crate::trusted::claims("ned"));

@@ -33,6 +33,11 @@ fn letter(subject: &str) -> Value {
     json!({"to": [{"email": "a@example.org"}, {"email": "b@example.org"}], "subject": subject, "text": "hello"})
 }
 
+async fn send_raw(app: &TestApp, token: &str, raw: &'static str) -> reqwest::Response {
+    let req = app.http.post(app.url("/v1/messages/send")).bearer_auth(token).header("content-type", "message/rfc822");
+    req.body(raw).send().await.expect("send")
+}
+
 async fn in_sent(app: &TestApp, token: &str, subject: &str) -> usize {
     let found: Value =
         app.search(token, "Sent", json!({"filter": {"subject": subject}})).await.json().await.expect("json");
@@ -167,41 +172,17 @@ async fn hostile_documents_are_422_and_never_reach_the_server() {
         app.post_json("/v1/messages/send", &token, &json!({"from": {"email": "rita@example.org"}, "to": to})).await;
     expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "not-an-identity").await;
     let raw = "From: rita@example.org\r\nTo: a@example.org\r\nSubject: spoof\r\n\r\nhi\r\n";
-    let resp = app
-        .http
-        .post(app.url("/v1/messages/send"))
-        .bearer_auth(&token)
-        .header("content-type", "message/rfc822")
-        .body(raw)
-        .send()
-        .await
-        .expect("send");
+    let resp = send_raw(&app, &token, raw).await;
     expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "not-an-identity").await;
     let raw = "From: tom@example.org\r\nSender: rita@example.org\r\nTo: a@example.org\r\n\r\nhi\r\n";
-    let resp = app
-        .http
-        .post(app.url("/v1/messages/send"))
-        .bearer_auth(&token)
-        .header("content-type", "message/rfc822")
-        .body(raw)
-        .send()
-        .await
-        .expect("send");
+    let resp = send_raw(&app, &token, raw).await;
     expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "not-an-identity").await;
     assert_eq!(fake.connections(), 0, "nothing hostile was sent");
 
     // A raw message from the account's own address goes out without its Bcc (folded, any
     // case), and with CRLF line ends: bare LFs cannot end the data early (SMTP smuggling).
     let raw = "From: tom@example.org\nTo: a@example.org\nBCC: b@example.org,\n c@example.org\nSubject: raw\n\nhi\n.\nMAIL FROM:<ceo@example.org>\nRCPT TO:<x@example.org>\nDATA\nsmuggled\n.\n";
-    let resp = app
-        .http
-        .post(app.url("/v1/messages/send"))
-        .bearer_auth(&token)
-        .header("content-type", "message/rfc822")
-        .body(raw)
-        .send()
-        .await
-        .expect("send");
+    let resp = send_raw(&app, &token, raw).await;
     let status = resp.status();
     let body: Value = resp.json().await.expect("json");
     assert_eq!(status, StatusCode::CREATED, "{body}");

@@ -37,6 +37,18 @@ pub(crate) fn keys() -> Keys {
     Keys { private: std::fs::read(key).expect("key"), public_file, other_private: std::fs::read(other).expect("key") }
 }
 
+/// Settings that trust the test's issuer key and log in with Dovecot's master user (`style`:
+/// `sasl` or `separator`).
+pub(crate) fn trusting(s: &mut imap_gateway::Settings, public: std::path::PathBuf, style: &str) {
+    s.trusted.enabled = true;
+    s.trusted.issuer = "https://idp.test".into();
+    s.trusted.algorithm = "RS256".into();
+    s.trusted.public_key_file = Some(public);
+    s.trusted.master_user = "gwmaster".into();
+    s.trusted.master_password = Some(imap_gateway::Secret::new("gwmaster-pass"));
+    s.trusted.master_login = style.into();
+}
+
 pub(crate) fn token(private: &[u8], claims: Value) -> String {
     encode(&Header::new(Algorithm::RS256), &claims, &EncodingKey::from_rsa_pem(private).expect("key")).expect("sign")
 }
@@ -57,13 +69,7 @@ async fn trusted_tokens_read_mail_through_the_master_login_and_bad_ones_are_refu
     for style in ["sasl", "separator"] {
         let public = k.public_file.clone();
         let app = TestApp::spawn_with(move |s| {
-            s.trusted.enabled = true;
-            s.trusted.issuer = "https://idp.test".into();
-            s.trusted.algorithm = "RS256".into();
-            s.trusted.public_key_file = Some(public);
-            s.trusted.master_user = "gwmaster".into();
-            s.trusted.master_password = Some(imap_gateway::Secret::new("gwmaster-pass"));
-            s.trusted.master_login = style.into();
+            trusting(s, public, style);
         })
         .await;
         let good = token(&k.private, claims("alice"));
