@@ -245,10 +245,11 @@ async fn drafts_are_saved_replaced_exactly_and_sent() {
         .expect("put");
     expect_problem(missing, StatusCode::NOT_FOUND, "message-not-found").await;
 
-    let resp = app.post_empty(&format!("/v1/drafts/{uid2}/send"), &lee).await;
+    let resp = app.post_empty(&format!("/v1/drafts/{uid2}/send?saveToSent=false"), &lee).await;
     let status = resp.status();
     let sent: Value = resp.json().await.expect("json");
     assert_eq!(status, StatusCode::CREATED, "{sent}");
+    assert_eq!(sent["sent"], Value::Null, "saveToSent=false: no Sent copy");
     assert_eq!(sent["messageId"], second["messageId"]);
     let in_sam = arrived(&app, &sam, "INBOX", sent["messageId"].as_str().expect("id")).await;
     let got = app.get_json(&format!("/v1/mailboxes/INBOX/messages/{in_sam}"), &sam).await;

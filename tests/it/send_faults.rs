@@ -187,6 +187,7 @@ async fn hostile_documents_are_422_and_never_reach_the_server() {
     let body: Value = resp.json().await.expect("json");
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["accepted"], json!(["a@example.org", "b@example.org", "c@example.org"]));
+    assert_eq!(body["sent"]["mailbox"], "Sent", "a raw message is saved to Sent too: {body}");
     assert_eq!((fake.messages(), fake.saw("MAIL")), (1, 1), "one message, no smuggled command");
     let data = fake.data(0);
     let text = String::from_utf8_lossy(&data);

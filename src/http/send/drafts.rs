@@ -14,7 +14,7 @@ use crate::{
     http::{
         account::Account,
         error::ApiError,
-        extract::ApiPath,
+        extract::{ApiPath, ApiQuery},
         found::found_message,
         idempotency::{self, Outcome},
         urls::message_url,
@@ -125,7 +125,7 @@ pub async fn replace_draft(
 
 /// Send a stored draft, then remove it from Drafts.
 #[utoipa::path(post, path = "/v1/drafts/{uid}/send", tag = "sending", security(("bearer" = [])),
-    params(("uid" = u32, Path, description = "UID of the draft in the Drafts mailbox")),
+    params(("uid" = u32, Path, description = "UID of the draft in the Drafts mailbox"), super::SendQuery),
     responses(
         (status = 201, body = SendResult),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "no such draft, or `no-drafts-mailbox`"),
@@ -135,15 +135,17 @@ pub async fn send_draft(
     State(state): State<AppState>,
     acct: Account,
     ApiPath(uid): ApiPath<u32>,
+    ApiQuery(q): ApiQuery<super::SendQuery>,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
-    let print = idempotency::fingerprint(&[b"draft-send", &uid.to_be_bytes()]);
+    let save = q.save_to_sent.unwrap_or(true);
+    let print = idempotency::fingerprint(&[b"draft-send", &uid.to_be_bytes(), &[u8::from(save)]]);
     super::detached(async move {
         let work = || async {
             let drafts = drafts_mailbox(&acct).await?;
             let bytes = letter::raw_message(&acct, &drafts, uid).await?;
             let built = raw::built(&state, &acct, &bytes, true).await?;
-            let result: SendResult = deliver::send(&state, &acct, &built, true).await?;
+            let result: SendResult = deliver::send(&state, &acct, &built, save).await?;
             let mb = &drafts;
             if let Err(e) = acct.write(|mut c| async move { transfer::delete(&mut c, mb, uid, true).await }).await {
                 tracing::warn!(problem = ApiError::from(e).slug, "a sent draft could not be removed from Drafts");

@@ -14,11 +14,15 @@ use axum::{
     response::Response,
 };
 
+use serde::Deserialize;
+use utoipa::IntoParams;
+
 use self::input::Input;
 use crate::{
     http::{
         account::Account,
         error::ApiError,
+        extract::ApiQuery,
         idempotency::{self, Outcome},
     },
     state::AppState,
@@ -27,6 +31,16 @@ use crate::{
         problem::Problem,
     },
 };
+
+/// Query of the send routes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SendQuery {
+    /// Save a copy to the Sent mailbox (default true). For a whole message or a draft, which
+    /// have no `saveToSent` field; a compose document's own `saveToSent` comes first.
+    pub save_to_sent: Option<bool>,
+}
 
 /// The answer of a send.
 pub fn sent(result: &SendResult) -> Result<Outcome, ApiError> {
@@ -37,6 +51,7 @@ pub fn sent(result: &SendResult) -> Result<Outcome, ApiError> {
 /// Send a message: compose it from JSON (or take it whole), submit it over SMTP as the
 /// account, and save a copy to the Sent mailbox.
 #[utoipa::path(post, path = "/v1/messages/send", tag = "sending", security(("bearer" = [])),
+    params(SendQuery),
     request_body(content(
         (Compose = "application/json"),
         (String = "message/rfc822"),
@@ -52,16 +67,24 @@ pub fn sent(result: &SendResult) -> Result<Outcome, ApiError> {
         (status = 503, body = Problem, content_type = "application/problem+json", description = "a 4xx answer or no connection: nothing was sent, retry after `Retry-After`"),
         (status = 504, body = Problem, content_type = "application/problem+json", description = "`send-unconfirmed`: the message was handed over and the answer never came; it may have been sent"),
     ))]
-pub async fn send_message(State(state): State<AppState>, acct: Account, req: Request) -> Result<Response, ApiError> {
+pub async fn send_message(
+    State(state): State<AppState>,
+    acct: Account,
+    ApiQuery(q): ApiQuery<SendQuery>,
+    req: Request,
+) -> Result<Response, ApiError> {
     let headers = req.headers().clone();
-    let (input, print) = input::read(req, "send", true).await?;
+    // the query is part of what the request is (its Idempotency-Key fingerprint)
+    let route = format!("send?saveToSent={:?}", q.save_to_sent);
+    let (input, print) = input::read(req, &route, true).await?;
     detached(async move {
         let work = || async {
             let (built, save) = match input {
                 Input::Compose(c, files) => {
-                    (letter::build(&state, &acct, &c, files, true).await?, c.save_to_sent.unwrap_or(true))
+                    let save = c.save_to_sent.or(q.save_to_sent).unwrap_or(true);
+                    (letter::build(&state, &acct, &c, files, true).await?, save)
                 }
-                Input::Raw(bytes) => (raw::built(&state, &acct, &bytes, false).await?, true),
+                Input::Raw(bytes) => (raw::built(&state, &acct, &bytes, false).await?, q.save_to_sent.unwrap_or(true)),
             };
             sent(&deliver::send(&state, &acct, &built, save).await?)
         };
