@@ -21,6 +21,7 @@ pub(crate) mod messages;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
 pub(crate) mod openapi_rules;
+pub(crate) mod quota;
 pub(crate) mod request_id;
 pub(crate) mod search;
 pub(crate) mod send;
@@ -58,6 +59,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
         .routes(routes!(capabilities::get_capabilities))
+        .routes(routes!(quota::get_quota))
         .routes(routes!(mailboxes::list_mailboxes, mailbox_manage::create_mailbox))
         .routes(routes!(mailboxes::get_mailbox, mailbox_manage::rename_mailbox, mailbox_manage::delete_mailbox))
         .routes(routes!(mailbox_manage::subscribe, mailbox_manage::unsubscribe))

@@ -18,6 +18,7 @@ pub(crate) mod mutf7;
 pub(crate) mod page;
 pub(crate) mod pool;
 pub(crate) mod pool_stats;
+pub(crate) mod quota;
 pub(crate) mod read;
 pub(crate) mod roles;
 pub(crate) mod run;

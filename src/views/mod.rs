@@ -10,5 +10,6 @@ pub(crate) mod health;
 pub(crate) mod mailbox;
 pub(crate) mod message;
 pub(crate) mod problem;
+pub(crate) mod quota;
 pub(crate) mod search;
 pub(crate) mod webhooks;

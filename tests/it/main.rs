@@ -28,6 +28,7 @@ mod observe;
 mod openapi;
 mod pool;
 mod protect;
+mod quota;
 mod resilience;
 mod reuse;
 mod rotate_keys;

@@ -130,6 +130,11 @@ pub fn status(mailbox: &MailboxName, items: &[StatusItem]) -> Command {
     Command::new("STATUS").arg(&mailbox.wire()).arg(&status_list(items))
 }
 
+/// `GETQUOTAROOT mailbox` (RFC 2087/9208).
+pub fn getquotaroot(mailbox: &MailboxName) -> Command {
+    Command::new("GETQUOTAROOT").arg(&mailbox.wire())
+}
+
 /// `LIST ["(SUBSCRIBED)"] "" "pattern" [RETURN (...)]`
 pub fn list(pattern: &ListPattern, options: &ListOptions) -> Command {
     let mut cmd = Command::new("LIST");
