@@ -36,6 +36,7 @@ mod search;
 mod send;
 mod send_accounts;
 mod send_faults;
+mod server_id;
 mod servers;
 mod service;
 mod sessions;

@@ -37,6 +37,12 @@ pub fn capability() -> Command {
     Command::new("CAPABILITY")
 }
 
+/// `ID ("name" "imap-gateway" "version" "…")` (RFC 2971): who the client is, for the server's
+/// logs. Constant text: nothing of a caller's.
+pub fn id() -> Command {
+    Command::new("ID").arg(&format!("(\"name\" \"imap-gateway\" \"version\" \"{}\")", env!("CARGO_PKG_VERSION")))
+}
+
 /// `NOOP`
 pub fn noop() -> Command {
     Command::new("NOOP")

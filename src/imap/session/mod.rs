@@ -249,6 +249,13 @@ impl ImapConn {
         .await?;
         caps.retain(|c| !target.ignored_capabilities.contains(c));
         conn.capabilities = Arc::new(caps);
+        if conn.has("ID") {
+            // Tells the server's logs who connected; a server that refuses it loses nothing.
+            match conn.execute(&encode::id(), |_| ()).await {
+                Ok(_) | Err(ImapError::No(_) | ImapError::Bad(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
         if conn.has("QRESYNC") && conn.has("ENABLE") {
             // VANISHED replaces EXPUNGE from here on; commands::noop counts both.
             conn.execute(&encode::enable_qresync(), |_| ()).await?;
