@@ -58,9 +58,10 @@ pub fn crlf(raw: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The addresses in the header fields named `name` (for the envelope of a raw message).
-pub fn addresses_of(raw: &[u8], name: &str) -> Vec<String> {
-    let Some(m) = mail_parser::MessageParser::default().parse_headers(raw) else { return Vec::new() };
+/// The addresses in the header fields named `name` of a parsed header (for the envelope of a
+/// raw message); none when the header could not be parsed.
+pub fn addresses(m: Option<&mail_parser::Message<'_>>, name: &str) -> Vec<String> {
+    let Some(m) = m else { return Vec::new() };
     m.header_values(name)
         .filter_map(|v| v.as_address())
         .flat_map(|a| a.iter().filter_map(|x| x.address().map(str::to_string)).collect::<Vec<_>>())
@@ -89,8 +90,10 @@ mod tests {
     #[test]
     fn addresses_come_from_every_field_of_a_name() {
         let raw = b"To: A <a@x>, b@x\r\nTo: c@x\r\nCc: \"D\" <d@x>\r\n\r\n";
-        assert_eq!(addresses_of(raw, "To"), ["a@x", "b@x", "c@x"]);
-        assert_eq!(addresses_of(raw, "Cc"), ["d@x"]);
-        assert!(addresses_of(raw, "Bcc").is_empty());
+        let m = mail_parser::MessageParser::default().parse_headers(raw);
+        assert_eq!(addresses(m.as_ref(), "To"), ["a@x", "b@x", "c@x"]);
+        assert_eq!(addresses(m.as_ref(), "Cc"), ["d@x"]);
+        assert!(addresses(m.as_ref(), "Bcc").is_empty());
+        assert!(addresses(None, "To").is_empty());
     }
 }

@@ -104,10 +104,8 @@ impl Submitter {
     async fn connect(&self) -> Result<AsyncSmtpConnection, SmtpError> {
         let hello = ClientId::Domain(self.settings.hello_name.clone());
         let address = (self.host.as_str(), self.settings.effective_port());
-        let unavailable = |e: lettre::transport::smtp::Error| match SmtpError::reply(&e) {
-            Some((code, text)) => SmtpError::Transient { code, text },
-            None => SmtpError::Unavailable(e.to_string()),
-        };
+        // a refusal before AUTH is the server's state, not the message's: try later
+        let unavailable = |e| answer(e, |code, text| SmtpError::Transient { code, text });
         let implicit = if self.settings.tls == TlsMode::Implicit { self.tls.clone() } else { None };
         #[allow(deprecated)]
         let mut conn =
@@ -156,8 +154,14 @@ impl Submitter {
         message: &[u8],
         data_started: &AtomicBool,
     ) -> Result<Submitted, SmtpError> {
+        let refused = |e| answer(e, |code, text| SmtpError::Refused { code, text });
         let hello = format!("EHLO {}\r\n", self.settings.hello_name);
-        let offer = ehlo::parse(ok(conn.command(hello).await, false)?.message());
+        let offer = ehlo::parse(
+            conn.command(hello)
+                .await
+                .map_err(|e| answer(e, |code, text| SmtpError::Unavailable(format!("{code} {text}"))))?
+                .message(),
+        );
         if let Some(limit) = offer.size
             && message.len() as u64 > limit
         {
@@ -168,7 +172,8 @@ impl Submitter {
         if eight_bit && !offer.eight_bit {
             return Err(SmtpError::NeedsEightBit);
         }
-        ok(conn.command(wire::mail_from(&envelope.from, offer.size.map(|_| message.len()), eight_bit)?).await, true)?;
+        let mail = wire::mail_from(&envelope.from, offer.size.map(|_| message.len()), eight_bit)?;
+        conn.command(mail).await.map_err(refused)?;
         let mut done = Submitted { accepted: Vec::new(), rejected: Vec::new() };
         let mut transient = None;
         for (to, rcpt) in envelope.to.iter().zip(rcpts) {
@@ -191,18 +196,16 @@ impl Submitter {
                 None => SmtpError::AllRejected(done.rejected),
             });
         }
-        ok(conn.command("DATA\r\n").await, true)?;
+        conn.command("DATA\r\n").await.map_err(refused)?;
         data_started.store(true, Ordering::SeqCst);
         // lettre ends the data with CRLF "." CRLF: a message that already ends with CRLF gives
         // its last CRLF to that terminator, so the server stores exactly these bytes.
         let body = message.strip_suffix(b"\r\n").unwrap_or(message);
         match conn.message(body).await {
             Ok(_) => Ok(done),
-            Err(e) => match SmtpError::reply(&e) {
-                Some((code, text)) if code < 500 => Err(SmtpError::Transient { code, text }),
-                Some((code, text)) => Err(SmtpError::Refused { code, text }),
-                None => Err(SmtpError::Unconfirmed(e.to_string())),
-            },
+            // no answer at all to the data: it may have gone
+            Err(e) if SmtpError::reply(&e).is_none() => Err(SmtpError::Unconfirmed(e.to_string())),
+            Err(e) => Err(answer(e, |code, text| SmtpError::Refused { code, text })),
         }
     }
 
@@ -212,11 +215,7 @@ impl Submitter {
         c: &Credentials,
         offer: &Offer,
     ) -> Result<(), SmtpError> {
-        let refused = |e: lettre::transport::smtp::Error| match SmtpError::reply(&e) {
-            Some((code, text)) if code < 500 => SmtpError::Transient { code, text },
-            Some((code, text)) => SmtpError::AuthRefused { code, text },
-            None => SmtpError::Unavailable(e.to_string()),
-        };
+        let refused = |e| answer(e, |code, text| SmtpError::AuthRefused { code, text });
         if let Some(mechanism) = c.oauth {
             if !offer.offers(mechanism.name()) {
                 return Err(SmtpError::NoMechanism(mechanism.name().into()));
@@ -251,14 +250,14 @@ fn text_of(r: &Response) -> String {
     super::error::sanitize(&r.message().collect::<Vec<_>>().join(" "))
 }
 
-/// A positive reply, or the error it maps to (`refused`: a 5xx is the message's refusal).
-fn ok(reply: Result<Response, lettre::transport::smtp::Error>, refused: bool) -> Result<Response, SmtpError> {
-    reply.map_err(|e| match SmtpError::reply(&e) {
+/// What a failed command becomes: a 4xx is always "try later", a 5xx what `permanent` makes of
+/// it for this stage, and no answer at all (network, TLS, parse) the server being unavailable.
+fn answer(e: lettre::transport::smtp::Error, permanent: impl FnOnce(u16, String) -> SmtpError) -> SmtpError {
+    match SmtpError::reply(&e) {
         Some((code, text)) if code < 500 => SmtpError::Transient { code, text },
-        Some((code, text)) if refused => SmtpError::Refused { code, text },
-        Some((code, text)) => SmtpError::Unavailable(format!("{code} {text}")),
+        Some((code, text)) => permanent(code, text),
         None => SmtpError::Unavailable(e.to_string()),
-    })
+    }
 }
 
 #[cfg(test)]

@@ -19,17 +19,24 @@ use crate::{
     views::compose::{SendResult, StoredCopy},
 };
 
-/// Appends `bytes` to the mailbox with `role` with `flags`; `None` when there is no such mailbox.
+/// Appends `bytes` with `flags` to `known`, or else to the mailbox with `role` (one LIST);
+/// `None` when there is no such mailbox.
 pub async fn store_copy(
     acct: &Account,
-    role: &'static str,
+    (role, known): (&'static str, Option<&MailboxName>),
     bytes: &[u8],
     flags: &[Flag],
 ) -> Result<Option<StoredCopy>, ApiError> {
     let data = bytes::Bytes::copy_from_slice(bytes);
     let done = acct
         .write(|mut c| async move {
-            let Some(target) = roles::find(&mut c, role).await? else { return Ok(None) };
+            let target = match known {
+                Some(m) => m.clone(),
+                None => match roles::find(&mut c, role).await? {
+                    Some(m) => m,
+                    None => return Ok(None),
+                },
+            };
             let len = data.len();
             let stream = futures_util::stream::iter([Ok(data)]);
             let a = transfer::append(&mut c, &target, flags, None, len, stream).await?;
@@ -89,7 +96,7 @@ pub async fn send(state: &AppState, acct: &Account, built: &Built, save: bool) -
     let sent = if save {
         let mut flags = vec![Flag::seen()];
         flags.extend(built.keywords.iter().cloned());
-        match store_copy(acct, "sent", &built.bytes, &flags).await {
+        match store_copy(acct, ("sent", None), &built.bytes, &flags).await {
             Ok(copy) => copy,
             Err(e) => {
                 tracing::warn!(problem = e.slug, "the message was sent; its copy could not be saved to Sent");

@@ -41,17 +41,18 @@ async fn drafts_mailbox(acct: &Account) -> Result<MailboxName, ApiError> {
     acct.read(|mut c| async move { roles::find(&mut c, "drafts").await }).await?.ok_or_else(no_drafts)
 }
 
-/// Saves a compose document as a draft.
+/// Saves a compose document as a draft: in `drafts` when the caller knows it already, else in
+/// the account's Drafts mailbox.
 async fn store_draft(
     state: &AppState,
     acct: &Account,
-    c: &Compose,
-    files: Vec<crate::compose::mime::File>,
+    (c, files): (&Compose, Vec<crate::compose::mime::File>),
+    drafts: Option<&MailboxName>,
 ) -> Result<DraftSaved, ApiError> {
     let built = letter::build(state, acct, c, files, false).await?;
     let mut flags = vec![Flag::draft(), Flag::seen()];
     flags.extend(built.keywords.iter().cloned());
-    let copy = deliver::store_copy(acct, "drafts", &built.bytes, &flags).await?.ok_or_else(no_drafts)?;
+    let copy = deliver::store_copy(acct, ("drafts", drafts), &built.bytes, &flags).await?.ok_or_else(no_drafts)?;
     Ok(DraftSaved {
         mailbox: copy.mailbox,
         uid: copy.uid,
@@ -85,7 +86,7 @@ fn outcome(saved: &DraftSaved, status: StatusCode) -> Result<Outcome, ApiError> 
 pub async fn create_draft(State(state): State<AppState>, acct: Account, req: Request) -> Result<Response, ApiError> {
     let headers = req.headers().clone();
     let (c, files, print) = compose_of(req, "draft").await?;
-    let work = || async { outcome(&store_draft(&state, &acct, &c, files).await?, StatusCode::CREATED) };
+    let work = || async { outcome(&store_draft(&state, &acct, (&c, files), None).await?, StatusCode::CREATED) };
     idempotency::once(&state, acct.id(), &headers, print, work).await
 }
 
@@ -115,7 +116,7 @@ pub async fn replace_draft(
         return Err(ImapError::Unsupported("UIDPLUS").into());
     }
     let (c, files, _) = compose_of(req, "draft-replace").await?;
-    let saved = store_draft(&state, &acct, &c, files).await?;
+    let saved = store_draft(&state, &acct, (&c, files), Some(&drafts)).await?;
     let deleted = acct.write(|mut c| async move { transfer::delete(&mut c, mb, uid, true).await }).await?;
     if deleted != Deleted::Expunged {
         tracing::warn!("a replaced draft was already gone");

@@ -19,20 +19,22 @@ pub async fn built(state: &AppState, acct: &Account, raw: &[u8], draft: bool) ->
     if draft {
         raw = strip::without_field(&raw, "Date");
     }
-    let from = strip::addresses_of(&raw, "From");
+    // the header is parsed once, for every field read below
+    let parsed = mail_parser::MessageParser::default().parse_headers(&raw);
+    let from = strip::addresses(parsed.as_ref(), "From");
     let [from] = from.as_slice() else {
         return Err(ComposeError::invalid("From", "the message needs exactly one From address").into());
     };
     let ids = identities(state, acct).await?;
     let from = sender(&ids, Some(&Recipient { name: None, email: from.clone() }))?;
     for field in ["Sender", "Resent-From", "Resent-Sender"] {
-        for a in strip::addresses_of(&raw, field) {
+        for a in strip::addresses(parsed.as_ref(), field) {
             sender(&ids, Some(&Recipient { name: None, email: a }))?;
         }
     }
     let mut to = Vec::new();
     for field in ["To", "Cc", "Bcc"] {
-        for a in strip::addresses_of(&raw, field) {
+        for a in strip::addresses(parsed.as_ref(), field) {
             check::address(field, &a)?;
             if !to.iter().any(|b: &String| b.eq_ignore_ascii_case(&a)) {
                 to.push(a);
@@ -45,7 +47,6 @@ pub async fn built(state: &AppState, acct: &Account, raw: &[u8], draft: bool) ->
     if to.len() > check::MAX_RECIPIENTS {
         return Err(ComposeError::invalid("To", format!("at most {} recipients in all", check::MAX_RECIPIENTS)).into());
     }
-    let parsed = mail_parser::MessageParser::default().parse_headers(&raw);
     let mut head = String::new();
     let message_id = match parsed.as_ref().and_then(|m| m.message_id()) {
         Some(id) => format!("<{id}>"),
