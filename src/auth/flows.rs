@@ -217,6 +217,7 @@ pub async fn logout(sessions: Sessions<'_>, claims: &Claims, refresh_token: Opti
     sessions.vault.pools.close_account(&claims.sub).await;
     sessions.vault.pools.summaries.forget_account(&claims.sub);
     sessions.vault.pools.messages.forget_account(&claims.sub);
+    sessions.vault.pools.threads.forget_account(&claims.sub);
     sessions.events.stop(&claims.sub);
     tracing::info!(account.id = %claims.sub, "logout");
     Ok(())

@@ -113,7 +113,7 @@ pub fn fill_from_excerpts(s: &mut MessageSummary, excerpts: &[&[u8]]) {
 }
 
 /// The fields of a header excerpt: lower-case names and unfolded values.
-fn fields(raw: &[u8]) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn fields(raw: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = Vec::new();
     for line in raw.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l)) {
         if line.first().is_some_and(|b| *b == b' ' || *b == b'\t') {

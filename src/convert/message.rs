@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use async_imap::imap_proto::AttributeValue;
+use async_imap::imap_proto::{AttributeValue, MessageSection, SectionPath};
 
-use super::{body, bounded, envelope, flags};
+use super::{body, bounded, envelope, flags, preview, thread};
 use crate::views::message::{BodyPart, Envelope, Message, MessageImap, MessageSummary};
 
 /// INTERNALDATE (`12-Mar-2024 09:15:09 +0100`) to RFC 3339 UTC.
@@ -24,6 +24,8 @@ struct Parts<'a> {
     mod_seq: Option<u64>,
     envelope: Option<Envelope>,
     tree: Option<BodyPart>,
+    email_id: Option<String>,
+    reference: Option<String>,
 }
 
 fn collect<'a>(attrs: &'a [AttributeValue<'a>]) -> Parts<'a> {
@@ -37,6 +39,11 @@ fn collect<'a>(attrs: &'a [AttributeValue<'a>]) -> Parts<'a> {
             AttributeValue::ModSeq(m) => p.mod_seq = Some(*m),
             AttributeValue::Envelope(e) => p.envelope = Some(envelope::envelope(e)),
             AttributeValue::BodyStructure(b) => p.tree = Some(body::tree(b)),
+            AttributeValue::EmailId(id) => p.email_id = Some(id.to_string()),
+            // The one header excerpt of a summary's FETCH: its References field.
+            AttributeValue::BodySection { section: Some(SectionPath::Full(MessageSection::Header)), data, .. } => {
+                p.reference = data.as_deref().and_then(thread::first_reference)
+            }
             _ => {}
         }
     }
@@ -59,6 +66,11 @@ fn summary_of(p: &Parts<'_>, uid: u32, uid_validity: u32, has_attachment: bool) 
         message_id: None,
         in_reply_to: None,
         has_attachment,
+        preview: String::new(),
+        thread_id: String::new(),
+        email_id: p.email_id.clone().unwrap_or_default(),
+        thread_size: None,
+        thread_unread: None,
         envelope_truncated: false,
         imap: MessageImap { uid_validity, mod_seq: p.mod_seq.map(|m| m.to_string()), flags: p.flags.clone() },
     };
@@ -78,15 +90,50 @@ fn set_envelope(s: &mut MessageSummary, e: &Envelope) {
     s.in_reply_to = e.in_reply_to.clone();
 }
 
-/// A summary without its envelope fields, from a FETCH without ENVELOPE, and at least how
-/// long the message's header is ([`bounded::header_estimate`]); None without UID or
-/// BODYSTRUCTURE.
-pub fn skeleton(uid_validity: u32, attrs: &[AttributeValue<'_>]) -> Option<(MessageSummary, u64)> {
+/// What the first FETCH of a summary tells: the summary without its envelope fields and
+/// preview, at least how long the message's header is ([`bounded::header_estimate`]), its
+/// first reference, and the part its preview comes from.
+#[derive(Debug)]
+pub struct Skeleton {
+    /// The summary so far.
+    pub summary: MessageSummary,
+    /// At least the header's size.
+    pub header: u64,
+    /// The first id of References.
+    pub reference: Option<String>,
+    /// The preview's part.
+    pub preview: Option<preview::Source>,
+}
+
+/// The skeleton of a summary from a FETCH without ENVELOPE; None without UID or BODYSTRUCTURE.
+pub fn skeleton(uid_validity: u32, attrs: &[AttributeValue<'_>]) -> Option<Skeleton> {
     let p = collect(attrs);
     let uid = p.uid?;
     let tree = p.tree.as_ref()?;
     let has_attachment = body::has_attachment(&body::bodies(tree));
-    Some((summary_of(&p, uid, uid_validity, has_attachment), bounded::header_estimate(p.size, tree)))
+    Some(Skeleton {
+        summary: summary_of(&p, uid, uid_validity, has_attachment),
+        header: bounded::header_estimate(p.size, tree),
+        reference: p.reference.clone(),
+        preview: preview::source(tree),
+    })
+}
+
+/// Sets the thread id, and the email id where the server gave none, once the envelope fields
+/// are in (before they are cut to the summary's budget).
+pub fn set_ids(s: &mut MessageSummary, reference: Option<&str>) {
+    if s.email_id.is_empty() {
+        let subject: Option<String> = s.subject.as_ref().map(|t| t.chars().take(256).collect());
+        s.email_id = thread::derived_email_id(
+            s.message_id.as_deref(),
+            s.size,
+            s.received_at.as_deref(),
+            s.sent_at.as_deref(),
+            subject.as_deref(),
+        );
+    }
+    let root = thread::root(reference, s.in_reply_to.as_deref(), s.message_id.as_deref());
+    s.thread_id = thread::thread_id(root.as_deref(), &s.email_id);
 }
 
 /// Sets a summary's envelope fields from a FETCH carrying ENVELOPE; false when it has none.
@@ -132,7 +179,8 @@ pub fn message(uid_validity: u32, attrs: &[AttributeValue<'_>]) -> Option<Messag
     let b = body::bodies(&tree);
     let refs = |parts: &[&BodyPart]| parts.iter().map(|x| body::part_ref(x)).collect::<Vec<_>>();
     let (text_body, html_body, attachments) = (refs(&b.text), refs(&b.html), refs(&b.attachments));
-    let summary = summary_of(&p, uid, uid_validity, body::has_attachment(&b));
+    let mut summary = summary_of(&p, uid, uid_validity, body::has_attachment(&b));
+    set_ids(&mut summary, p.reference.as_deref());
     Some(Message {
         summary,
         envelope,

@@ -291,6 +291,18 @@ pub(crate) fn quoted_printable_part(bytes: &[u8], at_end: bool) -> (Vec<u8>, boo
     (out, problem, i)
 }
 
+/// Encoded bytes to fetch so that at least `max` decoded bytes come out (of a part that long).
+pub fn encoded_budget(encoding: Option<&str>, max: u32) -> u32 {
+    match TransferEncoding::of(encoding) {
+        // 4/3 for the encoding, plus CRLF after every 76 characters.
+        TransferEncoding::Base64 => max.saturating_mul(4) / 3 + max / 28 + 8,
+        TransferEncoding::QuotedPrintable => max.saturating_mul(3),
+        // 63 bytes (length, 60 digits, CRLF) per 45, plus the `begin` line.
+        TransferEncoding::Uuencode => max.saturating_mul(7) / 5 + 512,
+        TransferEncoding::Identity => max,
+    }
+}
+
 /// After a partial fetch, a UTF-8 or UTF-16 body may end inside a character: drop that
 /// incomplete tail so that it is not reported as an encoding problem. (Only for a cut body: a
 /// whole body that ends in half a character decodes to U+FFFD there.)

@@ -12,6 +12,8 @@ pub const PAGE_MAX: u32 = 500;
 pub const MULTI_SEARCH_MAX: u32 = 200;
 /// Most mailboxes one search over several mailboxes reads.
 pub const SEARCH_MAILBOXES_MAX: usize = 100;
+/// Messages of one thread taken from each mailbox (the newest).
+pub const THREAD_MESSAGES_MAX: usize = 500;
 /// Most UIDs in one bulk write (flags, copy, move, expunge).
 pub const UIDS_MAX: usize = 1000;
 /// Default cap of each body value of a message, in bytes.

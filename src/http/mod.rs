@@ -26,6 +26,7 @@ pub(crate) mod request_id;
 pub(crate) mod search;
 pub(crate) mod send;
 pub(crate) mod serve;
+pub(crate) mod threads;
 pub(crate) mod urls;
 pub(crate) mod webhooks;
 
@@ -60,6 +61,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::logout))
         .routes(routes!(capabilities::get_capabilities))
         .routes(routes!(quota::get_quota))
+        .routes(routes!(threads::get_thread))
         .routes(routes!(mailboxes::list_mailboxes, mailbox_manage::create_mailbox))
         .routes(routes!(mailboxes::get_mailbox, mailbox_manage::rename_mailbox, mailbox_manage::delete_mailbox))
         .routes(routes!(mailbox_manage::subscribe, mailbox_manage::unsubscribe))

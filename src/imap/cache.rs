@@ -54,7 +54,10 @@ fn summary_weight(s: &MessageSummary) -> usize {
         + addresses_weight(&s.to)
         + addresses_weight(&s.cc)
         + flags
-        + 128
+        + s.preview.len()
+        + s.thread_id.len()
+        + s.email_id.len()
+        + 176
 }
 
 fn envelope_weight(e: &Envelope) -> usize {
@@ -212,6 +215,8 @@ pub struct CacheScope<'a> {
     pub summaries: &'a SummaryCache,
     /// The process's messages.
     pub messages: &'a MessageCache,
+    /// The process's thread keys.
+    pub threads: &'a super::thread_index::ThreadIndex,
     /// The account id.
     pub account: &'a str,
 }

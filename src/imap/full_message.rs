@@ -14,26 +14,15 @@ use super::{
     session::ImapConn,
 };
 use crate::{
-    convert::{self, text},
+    convert::{self, preview, text},
     views::message::{BodyPart, BodyValue, Message},
 };
 
-fn section_name(section: &Option<SectionPath>) -> Option<String> {
+/// The name of a body section in a FETCH answer (`1.2`), for parts only.
+pub(super) fn section_name(section: Option<&SectionPath>) -> Option<String> {
     match section {
         Some(SectionPath::Part(path, None)) => Some(path.iter().map(u32::to_string).collect::<Vec<_>>().join(".")),
         _ => None,
-    }
-}
-
-/// Encoded bytes to fetch so that at most `max` decoded bytes come out.
-fn encoded_budget(encoding: Option<&str>, max: u32) -> u32 {
-    match text::TransferEncoding::of(encoding) {
-        // 4/3 for the encoding, plus CRLF after every 76 characters.
-        text::TransferEncoding::Base64 => max.saturating_mul(4) / 3 + max / 28 + 8,
-        text::TransferEncoding::QuotedPrintable => max.saturating_mul(3),
-        // 63 bytes (length, 60 digits, CRLF) per 45, plus the `begin` line.
-        text::TransferEncoding::Uuencode => max.saturating_mul(7) / 5 + 512,
-        text::TransferEncoding::Identity => max,
     }
 }
 
@@ -48,28 +37,41 @@ pub(super) fn find<'a>(part: &'a BodyPart, id: &str) -> Option<&'a BodyPart> {
 /// Bytes of part 1 fetched along with the structure of a message read for the first time.
 const SPECULATE: u32 = 64 * 1024;
 
-/// One text part to show: (section, transfer encoding, charset, encoded size).
-type Wanted = (String, Option<String>, Option<String>, u32);
+/// One text part to show.
+#[derive(Clone, Debug)]
+struct Wanted {
+    section: String,
+    encoding: Option<String>,
+    charset: Option<String>,
+    /// Encoded size.
+    size: u32,
+    /// Encoded bytes to fetch at most: enough for the limit, and for the preview of its part.
+    budget: u32,
+}
 
-fn wanted_parts(msg: &Message) -> Vec<Wanted> {
+fn wanted_parts(msg: &Message, max_value_bytes: u32) -> Vec<Wanted> {
+    let preview = preview::source(&msg.body_structure);
     let mut wanted: Vec<Wanted> = Vec::new();
     for r in msg.text_body.iter().chain(&msg.html_body) {
-        if r.r#type.starts_with("text/") && !wanted.iter().any(|w| w.0 == r.part_id) {
+        if r.r#type.starts_with("text/") && !wanted.iter().any(|w| w.section == r.part_id) {
             let part = find(&msg.body_structure, &r.part_id);
             let encoding = part.and_then(|p| p.imap.encoding.clone());
+            let mut budget = text::encoded_budget(encoding.as_deref(), max_value_bytes);
+            if let Some(src) = preview.as_ref().filter(|p| p.section == r.part_id) {
+                budget = budget.max(src.fetch_len());
+            }
             let size = part.and_then(|p| p.imap.encoded_size).unwrap_or(0);
-            wanted.push((r.part_id.clone(), encoding, r.charset.clone(), size));
+            wanted.push(Wanted { section: r.part_id.clone(), encoding, charset: r.charset.clone(), size, budget });
         }
     }
     wanted
 }
 
-fn part_items(wanted: &[Wanted], max_value_bytes: u32) -> Result<Vec<FetchItem>, ImapError> {
+fn part_items(wanted: &[Wanted]) -> Result<Vec<FetchItem>, ImapError> {
     let mut items = Vec::new();
-    for (section, encoding, _, size) in wanted {
-        let budget = encoded_budget(encoding.as_deref(), max_value_bytes);
-        let partial = (*size > budget).then_some((0, budget));
-        items.push(FetchItem::BodyPeek(Section::parse(section)?, partial));
+    for w in wanted {
+        let partial = (w.size > w.budget).then_some((0, w.budget));
+        items.push(FetchItem::BodyPeek(Section::parse(&w.section)?, partial));
     }
     Ok(items)
 }
@@ -77,31 +79,36 @@ fn part_items(wanted: &[Wanted], max_value_bytes: u32) -> Result<Vec<FetchItem>,
 fn sections_of(attrs: &[AttributeValue<'_>], raw: &mut Vec<(String, Vec<u8>)>) {
     for a in attrs {
         if let AttributeValue::BodySection { section, data, .. } = a
-            && let Some(name) = section_name(section)
+            && let Some(name) = section_name(section.as_ref())
         {
             raw.push((name, data.as_deref().unwrap_or_default().to_vec()));
         }
     }
 }
 
+/// The body values of the wanted parts, and the preview from its part.
 fn decode_values(msg: &mut Message, wanted: Vec<Wanted>, raw: &[(String, Vec<u8>)], max_value_bytes: u32) {
     let html_parts: Vec<String> =
         msg.html_body.iter().filter(|r| r.r#type == "text/html").map(|r| r.part_id.clone()).collect();
-    for (section, encoding, charset, size) in wanted {
-        let Some((_, bytes)) = raw.iter().find(|(s, _)| *s == section) else { continue };
-        let cut_on_wire = size > encoded_budget(encoding.as_deref(), max_value_bytes);
-        let (mut decoded, bad_transfer) = text::transfer(bytes, encoding.as_deref(), cut_on_wire);
-        if cut_on_wire {
-            text::drop_partial_tail(&mut decoded, charset.as_deref());
+    let preview = preview::source(&msg.body_structure);
+    for w in wanted {
+        let Some((_, bytes)) = raw.iter().find(|(s, _)| *s == w.section) else { continue };
+        let cut_on_wire = w.size > w.budget;
+        let (mut decoded, bad_transfer) = text::transfer(bytes, w.encoding.as_deref(), cut_on_wire);
+        if let Some(src) = preview.as_ref().filter(|p| p.section == w.section) {
+            msg.summary.preview = preview::from_decoded(src, decoded.clone(), cut_on_wire);
         }
-        let (value, bad_charset) = text::body(&decoded, charset.as_deref());
+        if cut_on_wire {
+            text::drop_partial_tail(&mut decoded, w.charset.as_deref());
+        }
+        let (value, bad_charset) = text::body(&decoded, w.charset.as_deref());
         // JSON text uses LF line ends (as JMAP's bodyValues do).
         let mut value = value.replace("\r\n", "\n");
         let cut = text::truncate(&mut value, max_value_bytes as usize);
-        let html = html_parts.contains(&section).then(|| "untrusted".to_string());
+        let html = html_parts.contains(&w.section).then(|| "untrusted".to_string());
         let is_encoding_problem = bad_transfer || bad_charset;
         let body = BodyValue { value, is_encoding_problem, is_truncated: cut_on_wire || cut, html };
-        msg.body_values.insert(section, body);
+        msg.body_values.insert(w.section, body);
     }
 }
 
@@ -164,19 +171,19 @@ async fn first_read(
     })
     .await?;
     let Some(mut msg) = found else { return Ok(Read::NotFound) };
-    let wanted = wanted_parts(&msg);
+    let wanted = wanted_parts(&msg, max_value_bytes);
     // The speculative bytes serve part 1 if they hold all of what would have been fetched.
     let part1 = speculated.iter().find(|(s, _)| s == "1").map(|(_, b)| b);
     let mut raw: Vec<(String, Vec<u8>)> = Vec::new();
     let mut rest: Vec<Wanted> = Vec::new();
     for w in &wanted {
-        let need = w.3.min(encoded_budget(w.1.as_deref(), max_value_bytes)) as usize;
-        match part1.filter(|b| w.0 == "1" && b.len() >= need) {
-            Some(bytes) => raw.push((w.0.clone(), bytes[..need].to_vec())),
+        let need = w.size.min(w.budget) as usize;
+        match part1.filter(|b| w.section == "1" && b.len() >= need) {
+            Some(bytes) => raw.push((w.section.clone(), bytes[..need].to_vec())),
             None => rest.push(w.clone()),
         }
     }
-    let items = part_items(&rest, max_value_bytes)?;
+    let items = part_items(&rest)?;
     if !items.is_empty() {
         conn.execute(&encode::uid_fetch(&UidSet::one(uid), &items), |r| {
             if let Response::Fetch(_, attrs) = r {
@@ -212,9 +219,9 @@ async fn cached_structure(
     uid: u32,
     max_value_bytes: u32,
 ) -> Result<Read<Message>, ImapError> {
-    let wanted = wanted_parts(&msg);
+    let wanted = wanted_parts(&msg, max_value_bytes);
     let mut items = flag_items(conn);
-    items.extend(part_items(&wanted, max_value_bytes)?);
+    items.extend(part_items(&wanted)?);
     let mut raw: Vec<(String, Vec<u8>)> = Vec::new();
     let mut seen = false;
     conn.execute(&encode::uid_fetch(&UidSet::one(uid), &items), |r| {

@@ -27,6 +27,8 @@ pub(crate) mod select_state;
 pub(crate) mod selection;
 pub(crate) mod session;
 pub(crate) mod summary_fetch;
+pub(crate) mod thread_index;
+pub(crate) mod threads;
 pub(crate) mod transfer;
 
 pub use error::ImapError;

@@ -117,6 +117,19 @@ pub async fn summaries(conn: &mut ImapConn, uid_validity: u32, uids: &[u32]) -> 
     super::summary_fetch::fetch(conn, uid_validity, Wanted::Uids(uids)).await
 }
 
+/// Summaries of `uids` through the cache: FLAGS and MODSEQ for all, full summaries for those
+/// it lacks.
+pub(super) async fn cached_summaries(
+    conn: &mut ImapConn,
+    uid_validity: u32,
+    uids: &[u32],
+    cache: CacheScope<'_>,
+    mailbox: &MailboxName,
+) -> Result<Vec<MessageSummary>, ImapError> {
+    let scope = cache.summaries.enabled().then_some((cache, mailbox));
+    fetch_summaries(conn, uid_validity, Wanted::Uids(uids), scope).await
+}
+
 /// Summaries of `wanted`: with a cache scope, FLAGS and MODSEQ for all and full summaries only
 /// for those the cache lacks (which are then cached).
 async fn fetch_summaries(

@@ -170,12 +170,14 @@ pub struct Pools {
     pub summaries: super::cache::SummaryCache,
     /// Full messages with the body values of one limit (never flags), for every account.
     pub messages: super::cache::MessageCache,
+    /// The thread of every message of the mailboxes pages were collapsed in.
+    pub threads: super::thread_index::ThreadIndex,
 }
 
 impl<'a> super::cache::CacheScope<'a> {
     /// The scope of `account` in `pools`' caches.
     pub fn of(pools: &'a Pools, account: &'a str) -> Self {
-        Self { summaries: &pools.summaries, messages: &pools.messages, account }
+        Self { summaries: &pools.summaries, messages: &pools.messages, threads: &pools.threads, account }
     }
 }
 
@@ -195,6 +197,7 @@ impl Pools {
                 settings.summary_cache_bytes,
             ),
             messages: super::cache::MessageCache::bounded(settings.message_cache_entries, settings.message_cache_bytes),
+            threads: super::thread_index::ThreadIndex::default(),
             settings,
             accounts: DashMap::new(),
         }

@@ -8,6 +8,7 @@ use super::{
     selection,
     session::ImapConn,
 };
+use crate::convert::thread::REFERENCES_EXCERPT;
 
 /// What a read found when the client named a UIDVALIDITY.
 #[derive(Debug)]
@@ -43,7 +44,8 @@ pub(super) fn flag_items(conn: &ImapConn) -> Vec<FetchItem> {
     items
 }
 
-/// What a summary is made of (MODSEQ where the server has CONDSTORE).
+/// What a summary is made of: the first id of References for its thread, MODSEQ where the
+/// server has CONDSTORE, EMAILID where it has OBJECTID.
 pub(super) fn summary_items(conn: &ImapConn) -> Vec<FetchItem> {
     let mut items = vec![
         FetchItem::Uid,
@@ -52,9 +54,13 @@ pub(super) fn summary_items(conn: &ImapConn) -> Vec<FetchItem> {
         FetchItem::Size,
         FetchItem::Envelope,
         FetchItem::BodyStructure,
+        FetchItem::HeaderField("REFERENCES", REFERENCES_EXCERPT),
     ];
     if conn.has("CONDSTORE") {
         items.push(FetchItem::ModSeq);
+    }
+    if conn.has("OBJECTID") {
+        items.push(FetchItem::EmailId);
     }
     items
 }

@@ -1,15 +1,16 @@
-//! Summaries from the server in bounded memory and time: UID, FLAGS, dates, size and structure
-//! first; then the ENVELOPE of messages whose header is small, and bounded excerpts of the
-//! summary's header fields for the others (a 2 MB To header costs 16 KiB, not a long ENVELOPE
-//! line parsed again and again as it arrives); every summary is cut to its budget
+//! Summaries from the server in bounded memory and time: UID, FLAGS, dates, size, structure
+//! and the first reference first; then the ENVELOPE of messages whose header is small, and
+//! bounded excerpts of the summary's header fields for the others (a 2 MB To header costs
+//! 16 KiB, not a long ENVELOPE line parsed again and again as it arrives); then the first
+//! bytes of each preview's part, one FETCH per section; every summary is cut to its budget
 //! (`convert::bounded`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_imap::imap_proto::{AttributeValue, Response};
 
 use super::{
-    encode::{self, FetchItem, UidSet},
+    encode::{self, FetchItem, Section, UidSet},
     error::ImapError,
     read::summary_items,
     session::ImapConn,
@@ -18,6 +19,8 @@ use crate::{
     convert::{
         self,
         bounded::{self, ENVELOPE_HEADER_MAX, FIELD_EXCERPT, SUMMARY_FIELDS},
+        message::Skeleton,
+        preview,
     },
     views::message::MessageSummary,
 };
@@ -65,33 +68,34 @@ pub(super) async fn fetch(
     let asked = wanted.asked();
     let items: Vec<FetchItem> = summary_items(conn).into_iter().filter(|i| *i != FetchItem::Envelope).collect();
     let Some(cmd) = wanted.command(&items) else { return Ok(Vec::new()) };
-    let mut found: HashMap<u32, (MessageSummary, u64)> = HashMap::new();
+    let mut found: HashMap<u32, Skeleton> = HashMap::new();
     conn.execute(&cmd, |r| {
         // Only the answer to this FETCH: an unsolicited flag update of the same message (it
         // carries a UID under QRESYNC) has no structure and must not become a summary.
         if let Response::Fetch(seq, attrs) = r
-            && let Some((s, header)) = convert::message::skeleton(uid_validity, attrs)
-            && wanted.wants(*seq, s.uid, &asked)
+            && let Some(s) = convert::message::skeleton(uid_validity, attrs)
+            && wanted.wants(*seq, s.summary.uid, &asked)
         {
-            found.insert(s.uid, (s, header));
+            found.insert(s.summary.uid, s);
         }
     })
     .await?;
     let (mut small, mut big): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
-    for (uid, (_, header)) in &found {
-        if *header <= ENVELOPE_HEADER_MAX { small.push(*uid) } else { big.push(*uid) }
+    for (uid, s) in &found {
+        if s.header <= ENVELOPE_HEADER_MAX { small.push(*uid) } else { big.push(*uid) }
     }
-    let mut done = Vec::with_capacity(found.len());
+    let mut done: Vec<Skeleton> = Vec::with_capacity(found.len());
     if let Some(set) = UidSet::list(&sorted(small)) {
         conn.execute(&encode::uid_fetch(&set, &[FetchItem::Uid, FetchItem::Envelope]), |r| {
             if let Response::Fetch(_, attrs) = r
                 && let Some(uid) = convert::message::uid_of(attrs)
-                && let Some((mut s, _)) = found.remove(&uid)
+                && let Some(mut s) = found.remove(&uid)
             {
-                if convert::message::fill_envelope(&mut s, attrs) {
+                if convert::message::fill_envelope(&mut s.summary, attrs) {
                     done.push(s);
                 } else {
-                    found.insert(uid, (s, 0));
+                    s.header = 0;
+                    found.insert(uid, s);
                 }
             }
         })
@@ -104,7 +108,7 @@ pub(super) async fn fetch(
             if let Response::Fetch(_, attrs) = r
                 && let Some(uid) = convert::message::uid_of(attrs)
                 && attrs.iter().any(|a| matches!(a, AttributeValue::BodySection { .. }))
-                && let Some((mut s, _)) = found.remove(&uid)
+                && let Some(mut s) = found.remove(&uid)
             {
                 let excerpts: Vec<&[u8]> = attrs
                     .iter()
@@ -113,17 +117,59 @@ pub(super) async fn fetch(
                         _ => None,
                     })
                     .collect();
-                bounded::fill_from_excerpts(&mut s, &excerpts);
+                bounded::fill_from_excerpts(&mut s.summary, &excerpts);
                 done.push(s);
             }
         })
         .await?;
     }
     // Those the second FETCH did not return were expunged meanwhile.
-    for s in &mut done {
-        bounded::bound(s);
+    fill_previews(conn, &mut done).await?;
+    Ok(done
+        .into_iter()
+        .map(|mut s| {
+            convert::message::set_ids(&mut s.summary, s.reference.as_deref());
+            bounded::bound(&mut s.summary);
+            s.summary
+        })
+        .collect())
+}
+
+/// The previews of `done`: the first bytes of each one's text part, one FETCH per section
+/// (most messages share one or two: `1`, `1.1`).
+async fn fill_previews(conn: &mut ImapConn, done: &mut [Skeleton]) -> Result<(), ImapError> {
+    let mut by_section: BTreeMap<String, (Vec<u32>, u32)> = BTreeMap::new();
+    for s in done.iter() {
+        if let Some(src) = &s.preview {
+            let group = by_section.entry(src.section.clone()).or_default();
+            group.0.push(s.summary.uid);
+            group.1 = group.1.max(src.fetch_len());
+        }
     }
-    Ok(done)
+    let at: HashMap<u32, usize> = done.iter().enumerate().map(|(i, s)| (s.summary.uid, i)).collect();
+    for (section, (uids, len)) in by_section {
+        let Some(set) = UidSet::list(&sorted(uids)) else { continue };
+        let items = [FetchItem::Uid, FetchItem::BodyPeek(Section::parse(&section)?, Some((0, len)))];
+        conn.execute(&encode::uid_fetch(&set, &items), |r| {
+            if let Response::Fetch(_, attrs) = r
+                && let Some(uid) = convert::message::uid_of(attrs)
+                && let Some(s) = at.get(&uid).and_then(|&i| done.get_mut(i))
+                && let Some(src) = &s.preview
+                && let Some(bytes) = attrs.iter().find_map(|a| match a {
+                    AttributeValue::BodySection { section: Some(path), data, .. }
+                        if super::full_message::section_name(Some(path)).as_deref() == Some(section.as_str()) =>
+                    {
+                        Some(data.as_deref().unwrap_or_default())
+                    }
+                    _ => None,
+                })
+            {
+                s.summary.preview = preview::from_encoded(src, bytes);
+            }
+        })
+        .await?;
+    }
+    Ok(())
 }
 
 fn sorted(mut uids: Vec<u32>) -> Vec<u32> {

@@ -88,6 +88,25 @@ pub struct MessageSummary {
     pub in_reply_to: Option<String>,
     /// True when an attachment is present (RFC 8621 rules, from BODYSTRUCTURE).
     pub has_attachment: bool,
+    /// Up to 256 characters of plain text from the start of the first text part (HTML turned
+    /// into text), whitespace collapsed, without the quoted reply where it can be told apart;
+    /// empty for a message without text.
+    pub preview: String,
+    /// The conversation: the same for a message and its replies in every mailbox (from the
+    /// first id of References, else In-Reply-To, else the Message-ID). Opaque; use it with
+    /// `GET /v1/threads/{threadId}`.
+    pub thread_id: String,
+    /// The message: the server's OBJECTID EMAILID where it has one (RFC 8474), else an id of
+    /// the gateway's from Message-ID, size, INTERNALDATE, Date and Subject. A copy keeps it.
+    pub email_id: String,
+    /// Messages of the thread in the mailbox (`collapseThreads=true` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub thread_size: Option<u32>,
+    /// Unread messages of the thread in the mailbox (`collapseThreads=true` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub thread_unread: Option<u32>,
     /// Present and true when a page or search item had fields cut to its budget: subject
     /// past 2,048 bytes, message ids past 998, an address's name or email past 256, and the
     /// addresses (from, then to, then cc) past 16 KiB of text in all. The full message
@@ -117,6 +136,11 @@ impl MessageSummary {
             message_id: None,
             in_reply_to: None,
             has_attachment: false,
+            preview: String::new(),
+            thread_id: String::new(),
+            email_id: String::new(),
+            thread_size: None,
+            thread_unread: None,
             envelope_truncated: false,
             imap: MessageImap { uid_validity, mod_seq: None, flags: vec![] },
         }
@@ -133,6 +157,10 @@ pub struct MessagePage {
     pub total: u32,
     /// Opaque cursor of the next page; null on the last page.
     pub next_cursor: Option<String>,
+    /// Threads in the mailbox (`collapseThreads=true` without filters only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub threads: Option<u32>,
 }
 
 /// Query of `GET /v1/mailboxes/{mailbox}/messages`.
@@ -164,6 +192,9 @@ pub struct PageQuery {
     pub larger: Option<u32>,
     /// Smaller than this many bytes.
     pub smaller: Option<u32>,
+    /// One item per thread (its newest message, or newest match with filters), with
+    /// `threadSize` and `threadUnread` of the thread in the mailbox.
+    pub collapse_threads: Option<bool>,
 }
 
 impl PageQuery {

@@ -12,4 +12,5 @@ pub(crate) mod message;
 pub(crate) mod problem;
 pub(crate) mod quota;
 pub(crate) mod search;
+pub(crate) mod thread;
 pub(crate) mod webhooks;

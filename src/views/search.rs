@@ -36,6 +36,9 @@ pub struct SearchRequest {
     pub cursor: Option<String>,
     /// `uids` (default) or `summaries` (adds `items`).
     pub r#return: Option<String>,
+    /// One result per thread: its first match in result order (the newest unless sorted),
+    /// with `threadSize` and `threadUnread` of the thread in the mailbox on summaries.
+    pub collapse_threads: Option<bool>,
 }
 
 /// Result of a mailbox search.

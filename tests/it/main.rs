@@ -49,6 +49,7 @@ mod store;
 mod store_purge;
 mod store_webhooks;
 mod tenants;
+mod threads;
 mod transfer;
 mod trusted;
 mod validation;

@@ -2,6 +2,7 @@
 //! with the simple query parameters of the message list.
 
 pub(crate) mod filter;
+pub(crate) mod mailboxes;
 
 use axum::{Json, extract::State, http::StatusCode};
 use futures_util::StreamExt;
@@ -13,14 +14,14 @@ use crate::{
         account::{Account, RunError},
         extract::{ApiJson, MailboxPath},
         found::{found, next_cursor, open_cursor},
-        limits::{MULTI_SEARCH_MAX, PAGE_DEFAULT, PAGE_MAX, SEARCH_MAILBOXES_MAX},
+        limits::{MULTI_SEARCH_MAX, PAGE_DEFAULT, PAGE_MAX},
     },
     imap::{
         ImapError,
-        encode::{ListPattern, MailboxName, SearchKey, SortKey},
-        mailbox, message,
+        encode::{MailboxName, SearchKey, SortKey},
+        message,
         read::Read,
-        search,
+        search, threads,
     },
     state::AppState,
     views::{
@@ -97,6 +98,8 @@ pub struct SearchPlan {
     pub summaries: bool,
     /// Identity of the search, stored in cursors.
     pub fingerprint: String,
+    /// One result per thread.
+    pub collapse: bool,
 }
 
 /// Runs one page of a search.
@@ -113,15 +116,22 @@ pub async fn run_search(state: &AppState, acct: &Account, plan: SearchPlan) -> R
     };
     let known = cursor.as_ref().map(|c| c.uv);
     let before = cursor.as_ref().map(|c| c.before);
-    let p = &plan;
+    let (p, cache) = (&plan, acct.cache());
     let found_page = acct
         .read(|mut c| async move {
-            let m = match search::search(&mut c, &p.mailbox, &p.key, p.sort.as_deref(), known).await? {
+            let mut m = match search::search(&mut c, &p.mailbox, &p.key, p.sort.as_deref(), known).await? {
                 Read::Found(m) => m,
                 Read::Stale { current } => return Ok(Read::Stale { current }),
                 Read::NotFound => return Ok(Read::NotFound),
             };
             let total = m.uids.len();
+            let threads = match p.collapse {
+                true => Some(threads::mailbox_threads(&mut c, &p.mailbox, m.uid_validity, cache).await?.0),
+                false => None,
+            };
+            if let Some(t) = &threads {
+                m.uids = t.collapse(&m.uids);
+            }
             let rest: Vec<u32> = match (&p.sort, before) {
                 (None, Some(b)) => m.uids.iter().copied().filter(|&u| u < b).collect(),
                 (None, None) => m.uids.clone(),
@@ -135,7 +145,11 @@ pub async fn run_search(state: &AppState, acct: &Account, plan: SearchPlan) -> R
             };
             let page: Vec<u32> = rest.iter().copied().take(p.limit).collect();
             let more = rest.len() > page.len();
-            let items = if p.summaries { Some(message::summaries(&mut c, m.uid_validity, &page).await?) } else { None };
+            let mut items =
+                if p.summaries { Some(message::summaries(&mut c, m.uid_validity, &page).await?) } else { None };
+            if let (Some(t), Some(items)) = (&threads, items.as_mut()) {
+                t.annotate(items);
+            }
             Ok(Read::Found((m.uid_validity, total, page, more, items)))
         })
         .await
@@ -181,11 +195,14 @@ pub async fn search_mailbox(
     let key = build_key(req.filter.as_ref())?;
     let sort_specs = req.sort.unwrap_or_default();
     let sort = sort_order(&sort_specs)?;
+    let collapse = req.collapse_threads.unwrap_or(false);
     let fingerprint = fingerprint(&[
         &req.filter.map(|f| f.to_string()).unwrap_or_default(),
         &serde_json::to_string(&sort_specs).unwrap_or_default(),
+        if collapse { "threads" } else { "" },
     ]);
-    let plan = SearchPlan { mailbox, key, sort, limit: limit as usize, cursor: req.cursor, summaries, fingerprint };
+    let plan =
+        SearchPlan { mailbox, key, sort, limit: limit as usize, cursor: req.cursor, summaries, fingerprint, collapse };
     Ok(Json(run_search(&state, &acct, plan).await?))
 }
 
@@ -228,29 +245,7 @@ pub async fn search_all(
         return Err(ApiError::bad_request(format!("limit must be between 1 and {MULTI_SEARCH_MAX}")));
     }
     let key = build_key(req.filter.as_ref())?;
-    let names: Vec<MailboxName> = match req.mailboxes {
-        Some(list) => {
-            if list.len() > SEARCH_MAILBOXES_MAX {
-                return Err(ApiError::bad_request(format!("at most {SEARCH_MAILBOXES_MAX} mailboxes")));
-            }
-            list.iter().map(|n| MailboxName::parse(n)).collect::<Result<_, _>>()?
-        }
-        None => {
-            let (entries, _) = acct
-                .read(|mut c| async move { mailbox::list(&mut c, &ListPattern::all(), false, false).await })
-                .await?;
-            entries
-                .iter()
-                .filter(|e| {
-                    !e.attributes
-                        .iter()
-                        .any(|a| a.eq_ignore_ascii_case("\\Noselect") || a.eq_ignore_ascii_case("\\NonExistent"))
-                })
-                .filter_map(|e| MailboxName::listed(&e.name).ok())
-                .take(SEARCH_MAILBOXES_MAX)
-                .collect()
-        }
-    };
+    let names = mailboxes::to_read(&acct, req.mailboxes, &[]).await?;
     let searched = names.len();
     acct.ensure_pool().await?;
     let fan_out = state.settings.pool.per_account_max.max(1);

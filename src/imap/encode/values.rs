@@ -180,6 +180,8 @@ pub enum FetchItem {
     BodyStructure,
     /// MODSEQ (CONDSTORE)
     ModSeq,
+    /// EMAILID (OBJECTID, RFC 8474)
+    EmailId,
     /// `BODY.PEEK[section]<offset.len>`: never sets `\Seen`.
     BodyPeek(Section, Option<(u64, u32)>),
     /// `BODY.PEEK[HEADER]<0.n>`: at most the first `n` bytes of the header.
@@ -199,6 +201,7 @@ impl FetchItem {
             Self::Envelope => "ENVELOPE".into(),
             Self::BodyStructure => "BODYSTRUCTURE".into(),
             Self::ModSeq => "MODSEQ".into(),
+            Self::EmailId => "EMAILID".into(),
             Self::HeaderPrefix(n) => format!("BODY.PEEK[HEADER]<0.{n}>"),
             Self::HeaderField(name, n) => format!("BODY.PEEK[HEADER.FIELDS ({name})]<0.{n}>"),
             Self::BodyPeek(section, partial) => {
