@@ -126,12 +126,29 @@ impl Direct {
     }
 }
 
-const SUMMARY: &str = "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)";
+/// What the gateway's summary holds, with Dovecot's own preview (PREVIEW, RFC 8970) for the
+/// gateway's: the first id of References is the gateway's thread id.
+const SUMMARY: &str = "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE PREVIEW \
+                       BODY.PEEK[HEADER.FIELDS (REFERENCES)]<0.2048>)";
 
 impl Worker for Direct {
     async fn call(&mut self, op: Op, n: u64) -> Result<(), String> {
         let result = match op {
-            Op::ListPage(mailbox) => {
+            Op::CollapsedPage(mailbox) => {
+                // What the gateway asks of the server for a collapsed page: every UID and the
+                // unseen ones (threads come from its index), then the summaries of the page.
+                self.sync(mailbox).await?;
+                let all = self.session.uid_search("ALL").await.map_err(|e| e.to_string())?;
+                let unseen = self.session.uid_search("UNSEEN").await.map_err(|e| e.to_string())?;
+                if all.len() < 200 || unseen.is_empty() {
+                    return Err(format!("{} messages, {} unseen", all.len(), unseen.len()));
+                }
+                let exists = self.exists;
+                let got =
+                    self.fetch_count(false, &format!("{}:{exists}", exists.saturating_sub(49).max(1)), SUMMARY).await?;
+                if got < 50 { Err(format!("page of {got}")) } else { Ok(()) }
+            }
+            Op::ListPage(mailbox) | Op::ListFirstRead(mailbox) => {
                 self.sync(mailbox).await?;
                 let exists = self.exists;
                 let got =

@@ -18,17 +18,23 @@ pub fn search_filter() -> Value {
 pub struct Http {
     client: reqwest::Client,
     token: String,
-}
-
-fn url(path: &str) -> String {
-    format!("http://{GATEWAY_ADDR}{path}")
+    addr: &'static str,
 }
 
 impl Http {
     /// Logs in as `user` and gives a worker holding its access token.
     pub async fn login(client: &reqwest::Client, user: &str) -> Result<Self, String> {
+        Self::login_at(client, user, GATEWAY_ADDR).await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Logs in as `user` on the gateway at `addr`.
+    pub async fn login_at(client: &reqwest::Client, user: &str, addr: &'static str) -> Result<Self, String> {
         let resp = client
-            .post(url("/v1/auth/login"))
+            .post(format!("http://{addr}/v1/auth/login"))
             .json(&json!({"username": user, "password": format!("{user}-pass")}))
             .send()
             .await
@@ -38,12 +44,12 @@ impl Http {
         }
         let body: Value = resp.json().await.map_err(|e| e.to_string())?;
         let token = body["accessToken"].as_str().ok_or("no accessToken")?.to_string();
-        Ok(Self { client: client.clone(), token })
+        Ok(Self { client: client.clone(), token, addr })
     }
 
     /// GET `path` as this user; the body, or the status and problem as the error.
     pub async fn get(&self, path: &str) -> Result<bytes::Bytes, String> {
-        let resp = self.client.get(url(path)).bearer_auth(&self.token).send().await.map_err(|e| e.to_string())?;
+        let resp = self.client.get(self.url(path)).bearer_auth(&self.token).send().await.map_err(|e| e.to_string())?;
         let status = resp.status();
         let body = resp.bytes().await.map_err(|e| e.to_string())?;
         if status.is_success() { Ok(body) } else { Err(format!("{status}: {}", String::from_utf8_lossy(&body))) }
@@ -51,7 +57,8 @@ impl Http {
 
     /// GET `path` and count the body's bytes as they stream in, without keeping them.
     pub async fn download(&self, path: &str) -> Result<u64, String> {
-        let mut resp = self.client.get(url(path)).bearer_auth(&self.token).send().await.map_err(|e| e.to_string())?;
+        let mut resp =
+            self.client.get(self.url(path)).bearer_auth(&self.token).send().await.map_err(|e| e.to_string())?;
         if !resp.status().is_success() {
             return Err(format!("download: {}", resp.status()));
         }
@@ -64,12 +71,12 @@ impl Http {
 
     /// POST `body` to `path` as this user; the JSON answer.
     pub async fn post(&self, path: &str, body: &Value) -> Result<Value, String> {
-        self.send(self.client.post(url(path)).json(body)).await
+        self.send(self.client.post(self.url(path)).json(body)).await
     }
 
     /// GET `path` as a response to read as a stream (Server-Sent Events).
     pub async fn stream(&self, path: &str) -> Result<reqwest::Response, String> {
-        let resp = self.client.get(url(path)).bearer_auth(&self.token).send().await.map_err(|e| e.to_string())?;
+        let resp = self.client.get(self.url(path)).bearer_auth(&self.token).send().await.map_err(|e| e.to_string())?;
         if resp.status().is_success() { Ok(resp) } else { Err(format!("{path}: {}", resp.status())) }
     }
 
@@ -93,10 +100,15 @@ fn count(body: &[u8], needle: &[u8]) -> usize {
 impl Worker for Http {
     async fn call(&mut self, op: Op, n: u64) -> Result<(), String> {
         match op {
-            Op::ListPage(mailbox) => {
+            Op::ListPage(mailbox) | Op::ListFirstRead(mailbox) => {
                 let page = self.get(&format!("/v1/mailboxes/{mailbox}/messages?limit=50")).await?;
-                let got = count(&page, b"\"uid\":");
-                if got < 50 { Err(format!("page of {got}")) } else { Ok(()) }
+                let got = count(&page, b"\"preview\":\"");
+                if got < 50 { Err(format!("page of {got} with previews")) } else { Ok(()) }
+            }
+            Op::CollapsedPage(mailbox) => {
+                let page = self.get(&format!("/v1/mailboxes/{mailbox}/messages?limit=50&collapseThreads=true")).await?;
+                let got = count(&page, b"\"threadSize\":4");
+                if got < 50 { Err(format!("page of {got} threads of 4")) } else { Ok(()) }
             }
             Op::GetMessage | Op::FirstRead => {
                 let (mailbox, uid) = match op {
@@ -111,14 +123,15 @@ impl Worker for Http {
                 if body.len() > 90_000 { Ok(()) } else { Err(format!("raw of {} bytes", body.len())) }
             }
             Op::Search => {
-                let r = self.send(self.client.post(url("/v1/mailboxes/k10/search")).json(&search_filter())).await?;
+                let r =
+                    self.send(self.client.post(self.url("/v1/mailboxes/k10/search")).json(&search_filter())).await?;
                 if r["uids"].as_array().is_some_and(|u| !u.is_empty()) { Ok(()) } else { Err(format!("found {r}")) }
             }
             Op::FlagUpdate => {
                 let patch = json!({"keywords": {"$flagged": n.is_multiple_of(2)}});
                 let req = self
                     .client
-                    .patch(url(&format!("/v1/mailboxes/k10/messages/{}", uid_of(n, MESSAGES))))
+                    .patch(self.url(&format!("/v1/mailboxes/k10/messages/{}", uid_of(n, MESSAGES))))
                     .header("content-type", "application/merge-patch+json")
                     .body(patch.to_string());
                 self.send(req).await.map(drop)

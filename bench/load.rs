@@ -9,8 +9,14 @@ use std::{
 /// What the benchmark measures, the same on both sides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
-    /// The newest 50 message summaries of a mailbox.
+    /// The newest 50 message summaries of a mailbox, with previews and thread ids: the gateway's
+    /// summaries cached (what a page read again costs).
     ListPage(&'static str),
+    /// The same page from a gateway without a summary cache: every summary and preview read
+    /// from the server, as on a first read.
+    ListFirstRead(&'static str),
+    /// The newest 50 threads of a mailbox (`collapseThreads=true`), threads of four messages.
+    CollapsedPage(&'static str),
     /// One message as JSON (envelope, structure, text bodies), of `k10`, whose 10,000 messages
     /// the warm-up reads: what a repeated read costs.
     GetMessage,
@@ -35,6 +41,8 @@ impl Op {
     pub fn short(self) -> &'static str {
         match self {
             Op::ListPage(_) => "list",
+            Op::ListFirstRead(_) => "listfirst",
+            Op::CollapsedPage(_) => "threads",
             Op::GetMessage => "get",
             Op::FirstRead => "first",
             Op::GetRaw => "raw",
@@ -48,6 +56,8 @@ impl Op {
     pub fn label(self) -> String {
         match self {
             Op::ListPage(m) => format!("list page of 50 ({m})"),
+            Op::ListFirstRead(m) => format!("list page of 50, first read ({m})"),
+            Op::CollapsedPage(m) => format!("collapsed-thread page of 50 ({m})"),
             Op::GetMessage => "get message (JSON)".into(),
             Op::FirstRead => "get message, first read (k100)".into(),
             Op::GetRaw => "get raw (100 KB)".into(),

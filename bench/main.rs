@@ -40,7 +40,12 @@ async fn main() {
     }
     stop_servers();
     // the servers' and the gateway's output, kept only when the run failed
-    for log in ["/tmp/igw-bench-dovecot.out", "/tmp/igw-bench-postfix.out", "/tmp/igw-bench-gateway.log"] {
+    for log in [
+        "/tmp/igw-bench-dovecot.out",
+        "/tmp/igw-bench-postfix.out",
+        "/tmp/igw-bench-gateway-18090.log",
+        "/tmp/igw-bench-gateway-18091.log",
+    ] {
         let _ = std::fs::remove_file(log);
     }
 }
@@ -72,23 +77,41 @@ async fn bench() -> Result<(), String> {
     let mut report = report::Report::default();
     {
         let gw = servers::Gateway::start(CONCURRENCY).await?;
+        let _uncached = servers::Gateway::start_at(CONCURRENCY, servers::UNCACHED_GATEWAY_ADDR, false).await?;
         let client =
             reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY * 2).build().map_err(|e| e.to_string())?;
         let alice = http::Http::login(&client, "alice").await?;
+        let alice_uncached = http::Http::login_at(&client, "alice", servers::UNCACHED_GATEWAY_ADDR).await?;
         let mut https = vec![alice.clone(); CONCURRENCY];
         let mut directs = Vec::new();
         for _ in 0..CONCURRENCY {
             directs.push(direct::Direct::connect("alice").await?);
         }
-        let ops = [Op::ListPage("k10"), Op::GetMessage, Op::FirstRead, Op::GetRaw, Op::Search, Op::FlagUpdate];
-        // BENCH_OPS=list,get,first,raw,search,flag,send measures only those (and nothing else),
-        // for profiling; `send` is the send row and the end-to-end delivery time.
+        let ops = [
+            Op::ListPage("k10"),
+            Op::ListFirstRead("k10"),
+            Op::CollapsedPage("k10"),
+            Op::GetMessage,
+            Op::FirstRead,
+            Op::GetRaw,
+            Op::Search,
+            Op::FlagUpdate,
+        ];
+        // BENCH_OPS=list,listfirst,threads,get,first,raw,search,flag,send measures only those (and
+        // nothing else), for profiling; `send` is the send row and the end-to-end delivery time.
         let only = std::env::var("BENCH_OPS").ok();
         let picked = |op: &Op| only.as_deref().is_none_or(|o| o.split(',').any(|n| op.short() == n));
         for op in ops.into_iter().filter(picked) {
             // Connections are warm from the operations before; a first read must not warm up.
             let (warmup, measure) = if op == Op::FirstRead { (Duration::ZERO, FIRST_READ) } else { (warmup, measure) };
-            let (back, g) = load::run(https, op, warmup, measure).await;
+            let (back, g) = match op {
+                // the gateway without a summary cache, on workers of its own
+                Op::ListFirstRead(_) => {
+                    let (_, g) = load::run(vec![alice_uncached.clone(); CONCURRENCY], op, warmup, measure).await;
+                    (https, g)
+                }
+                _ => load::run(https, op, warmup, measure).await,
+            };
             https = back;
             let (back, d) = load::run(directs, op, warmup, measure).await;
             directs = back;

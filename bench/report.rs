@@ -134,7 +134,15 @@ impl Report {
              holds up to {} pooled connections for the one account, the direct client (async-imap) \
              opens as many sessions. Each direct session keeps its mailbox selected (EXAMINE or \
              SELECT only when it changes) and sends NOOP before a page or a search, the least a \
-             client must do to see new mail. Get message reads k10, whose 10,000 messages the \
+             client must do to see new mail. The page rows have previews and thread ids: the \
+             gateway makes each preview from the first bytes of the message's text part, the direct \
+             client asks Dovecot for its PREVIEW (RFC 8970) and the References field. The list page \
+             row reads the gateway with its summary cache (warm, as a page read again); the \
+             first-read page row reads a second gateway without one, so every summary and preview \
+             comes from the server. The collapsed-thread row asks for `collapseThreads=true` \
+             (k10's messages are in threads of four): the gateway searches every UID and the unseen \
+             ones and takes threads from its index (filled by the warm-up); the direct client does \
+             the same two searches and fetches the newest 50 summaries. Get message reads k10, whose 10,000 messages the \
              warm-up reads once: the row is of repeated reads (the gateway's message cache holds \
              their structure and text; flags and MODSEQ still come from the server on every read). \
              The first-read row reads messages of k100 that neither side read before (each side its own \
@@ -267,7 +275,16 @@ impl Report {
                 format!("{:.1} MiB", a.rss_kb as f64 / 1024.0),
                 a.rss_kb < 200 * 1024 && a.open as usize >= a.accounts,
             ),
-            ("stretch: warm list page > 1.0× direct", format!("{:.2}×", self.ratio(list)), self.ratio(list) > 1.0),
+            (
+                "warm list page with previews: ≥ 1.0× direct",
+                format!("{:.2}×", self.ratio(list)),
+                self.ratio(list) >= 1.0,
+            ),
+            (
+                "collapsed-thread page: p99 < 50 ms",
+                format!("{:.1} ms", self.p99(Op::CollapsedPage("k10"))),
+                self.p99(Op::CollapsedPage("k10")) < 50.0,
+            ),
         ];
         for (name, value, ok) in rows {
             let _ = writeln!(s, "| {name} | {value} | {} |", verdict(ok));

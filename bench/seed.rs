@@ -73,18 +73,33 @@ fn rfc2822(secs: u64) -> String {
         .to_string()
 }
 
+/// Messages per thread: every message but the first of four replies to the one before it.
+pub const THREAD_LENGTH: u64 = 4;
+
 /// One realistic message: plain text (60 %), text and HTML alternatives (30 %), or text with a
-/// small PDF attachment (10 %).
+/// small PDF attachment (10 %); in threads of [`THREAD_LENGTH`], replies with In-Reply-To and
+/// References.
 pub fn message(i: u64, rng: &mut Rng) -> Vec<u8> {
     let (name, user) = NAMES[(i % NAMES.len() as u64) as usize];
     let date = FIRST_DATE + i * STEP;
-    let subject = format!("{} {}", TOPICS[rng.below(TOPICS.len() as u64) as usize], i);
+    let root = i - i % THREAD_LENGTH;
+    let topic = TOPICS[rng.below(TOPICS.len() as u64) as usize];
+    let (subject, replies) = match i - root {
+        0 => (format!("{topic} {i}"), String::new()),
+        _ => {
+            let refs: Vec<String> = (root..i).map(|r| format!("<bench-{r}@example.com>")).collect();
+            (
+                format!("Re: {topic} {root}"),
+                format!("In-Reply-To: <bench-{}@example.com>\r\nReferences: {}\r\n", i - 1, refs.join("\r\n ")),
+            )
+        }
+    };
     let lines = 8 + rng.below(40) as usize;
     let text: String = (0..lines).map(|n| format!("{n:02} {LINE}\r\n")).collect();
     let mut m = format!(
         "Return-Path: <{user}@example.com>\r\nDate: {}\r\nFrom: {name} <{user}@example.com>\r\n\
          To: Alice <alice@example.org>\r\nSubject: {subject}\r\nMessage-ID: <bench-{i}@example.com>\r\n\
-         MIME-Version: 1.0\r\n",
+         {replies}MIME-Version: 1.0\r\n",
         rfc2822(date)
     );
     match rng.below(10) {

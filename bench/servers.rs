@@ -26,6 +26,9 @@ pub const CA_FILE: &str = "/tmp/igw-bench-dovecot/tls/ca.pem";
 pub const DOMAIN: &str = "example.org";
 /// The gateway's HTTP address.
 pub const GATEWAY_ADDR: &str = "127.0.0.1:18090";
+/// The second gateway of the first-read page row: no summary cache, so every page is read
+/// from the server as a first read is.
+pub const UNCACHED_GATEWAY_ADDR: &str = "127.0.0.1:18091";
 
 /// The extra users for the many-accounts measurement: `u0001` … (password `u0001-pass`).
 pub fn account_names(n: usize) -> Vec<String> {
@@ -155,7 +158,13 @@ impl Gateway {
     /// Starts the release gateway (plain IMAP on loopback, `per_account` pooled connections per
     /// account) and waits for `/healthz`.
     pub async fn start(per_account: usize) -> Result<Self, String> {
-        let db = format!("/tmp/igw-bench-{}.db", std::process::id());
+        Self::start_at(per_account, GATEWAY_ADDR, true).await
+    }
+
+    /// Starts a gateway on `addr`, with its summary cache or without.
+    pub async fn start_at(per_account: usize, addr: &str, summary_cache: bool) -> Result<Self, String> {
+        let db = format!("/tmp/igw-bench-{}-{}.db", std::process::id(), addr.rsplit(':').next().unwrap_or("0"));
+        let log = format!("/tmp/igw-bench-gateway-{}.log", addr.rsplit(':').next().unwrap_or("0"));
         let secret = |n: usize| {
             use base64::Engine;
             let bytes: Vec<u8> = (0..n).map(|i| (i as u8).wrapping_mul(37).wrapping_add(11)).collect();
@@ -163,7 +172,8 @@ impl Gateway {
         };
         let child = Command::new(env!("CARGO_BIN_EXE_imap-gateway"))
             .arg("serve")
-            .env("IMAP_GATEWAY__HTTP__LISTEN", GATEWAY_ADDR)
+            .env("IMAP_GATEWAY__HTTP__LISTEN", addr)
+            .env("IMAP_GATEWAY__POOL__SUMMARY_CACHE_ENTRIES", if summary_cache { "20000" } else { "0" })
             .env("IMAP_GATEWAY__DATABASE__URL", format!("sqlite://{db}?mode=rwc"))
             .env("IMAP_GATEWAY__IMAP__HOST", "127.0.0.1")
             .env("IMAP_GATEWAY__IMAP__PORT", IMAP_PORT.to_string())
@@ -183,19 +193,19 @@ impl Gateway {
             .env("IMAP_GATEWAY__SMTP__PER_HOUR", "0")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create("/tmp/igw-bench-gateway.log").map_err(|e| e.to_string())?)
+            .stderr(std::fs::File::create(&log).map_err(|e| e.to_string())?)
             .spawn()
             .map_err(|e| format!("cannot start the gateway: {e}"))?;
         let gw = Self { child, db };
         let http = reqwest::Client::new();
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(20) {
-            if http.get(format!("http://{GATEWAY_ADDR}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            if http.get(format!("http://{addr}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
                 return Ok(gw);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Err("the gateway did not answer /healthz within 20 s: see /tmp/igw-bench-gateway.log".into())
+        Err(format!("the gateway did not answer /healthz within 20 s: see {log}"))
     }
 
     /// The gateway's process id.

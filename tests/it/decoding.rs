@@ -84,13 +84,14 @@ async fn broken_and_old_transfer_encodings_decode_as_mail_readers_do(server: &'s
     assert_eq!(m["bodyValues"]["1"]["value"], "Hi!\u{FFFD}", "{m}");
     assert_eq!(m["bodyValues"]["1"]["isEncodingProblem"], true);
     assert_eq!(download(&app, &token, &mailbox, 5, "1").await, b"H\0i\0!\0x");
-    // Cut on the wire (20 base64 digits, 15 bytes) inside a character: it is dropped, and
-    // that is no problem.
+    // Cut by the limit: the part comes whole (the preview's part is fetched up to 4 KiB
+    // whatever the limit), and the text is cut on a character, which is no problem.
     let whole = read(&app, &token, &mailbox, 6, "").await;
     assert_eq!(whole["bodyValues"]["1"]["value"], "Hallo, Welt! Hallo, Welt!", "{whole}");
     assert_eq!(whole["bodyValues"]["1"]["isEncodingProblem"], false);
     let cut = read(&app, &token, &mailbox, 6, "?maxBodyValueBytes=10").await;
-    assert_eq!(cut["bodyValues"]["1"]["value"], "Hallo, ", "{cut}");
+    assert_eq!(cut["bodyValues"]["1"]["value"], "Hallo, Wel", "{cut}");
+    assert_eq!(cut["preview"], whole["preview"], "the same preview whatever the limit");
     assert_eq!(cut["bodyValues"]["1"]["isTruncated"], true);
     assert_eq!(cut["bodyValues"]["1"]["isEncodingProblem"], false);
 
