@@ -9,6 +9,7 @@ pub(crate) mod flags;
 pub(crate) mod html;
 pub(crate) mod mailbox;
 pub(crate) mod message;
+pub(crate) mod namespace;
 pub(crate) mod preview;
 pub(crate) mod stream;
 pub(crate) mod text;

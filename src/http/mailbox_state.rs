@@ -7,6 +7,7 @@ use super::{
     extract::{ApiJson, ApiQuery, MailboxPath},
     limits, mailbox_views,
 };
+use crate::http::rights;
 use crate::{
     http::error::ApiError,
     imap::commands,
@@ -82,7 +83,8 @@ pub async fn expunge(
         }
         _ => {}
     }
-    let gone =
-        acct.write(|mut c| async move { commands::expunge(&mut c, &mailbox, req.uids.as_deref()).await }).await?;
+    let m = &mailbox;
+    let result = acct.write(|mut c| async move { commands::expunge(&mut c, m, req.uids.as_deref()).await }).await;
+    let gone = rights::explained(&acct, &[(&mailbox, "e")], result, ApiError::from).await?;
     Ok(Json(ExpungeResult { expunged: gone }))
 }

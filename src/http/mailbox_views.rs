@@ -58,6 +58,7 @@ pub fn mailbox(e: &ListEntry) -> Mailbox {
         attributes: a.clone(),
         counts: e.status.as_ref().map(counts),
         state: e.status.as_ref().map(|s| state_token(s.uid_validity, s.highest_mod_seq, s.uid_next, s.messages)),
+        namespace: None,
     }
 }
 
@@ -94,6 +95,7 @@ pub fn mailbox_state(name: &str, s: &SelectState) -> MailboxState {
         flags: s.flags.clone(),
         permanent_flags: s.permanent_flags.clone(),
         read_only: s.read_only,
+        my_rights: None,
     }
 }
 

@@ -14,8 +14,12 @@ use super::{
 };
 use crate::{
     http::error::ApiError,
-    imap::{encode::ListPattern, mailbox},
-    views::mailbox::{ListQuery, MailboxList, MailboxState, MailboxStatus},
+    imap::{ImapError, encode::ListPattern, mailbox, namespace, rights},
+    views::{
+        mailbox::{ListQuery, MailboxList, MailboxState, MailboxStatus, NamespaceFilter},
+        namespace::Namespaces,
+        problem::Problem,
+    },
 };
 
 /// List mailboxes with attributes, role, subscription and counts.
@@ -34,9 +38,26 @@ pub async fn list_mailboxes(
     };
     let subscribed = q.subscribed.unwrap_or(false);
     let counts = q.counts.unwrap_or(true);
-    let (entries, source) =
-        acct.read(|mut c| async move { mailbox::list(&mut c, &pattern, subscribed, counts).await }).await?;
-    let list = mailbox_views::mailbox_list(&entries, source);
+    let (entries, source, spaces) = acct
+        .read(|mut c| async move {
+            let spaces = match namespace::namespaces(&mut c).await {
+                Ok(n) => Some(n),
+                Err(ImapError::Unsupported(_)) => None,
+                Err(e) => return Err(e),
+            };
+            let (entries, source) = mailbox::list(&mut c, &pattern, subscribed, counts).await?;
+            Ok((entries, source, spaces))
+        })
+        .await?;
+    let mut list = mailbox_views::mailbox_list(&entries, source);
+    if let Some(spaces) = &spaces {
+        for m in &mut list.items {
+            m.namespace = Some(spaces.of(&m.name).to_string());
+        }
+        if q.namespaces.unwrap_or(NamespaceFilter::Personal) == NamespaceFilter::Personal {
+            list.items.retain(|m| m.namespace.as_deref() == Some("personal"));
+        }
+    }
     // The list's ETag covers every name, attribute and state in it.
     let body = serde_json::to_vec(&list).map_err(ApiError::internal)?;
     let digest = ring::digest::digest(&ring::digest::SHA256, &body);
@@ -67,8 +88,14 @@ pub async fn get_mailbox(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let m = &name;
-    let selected = acct.read(|mut c| async move { mailbox::examine(&mut c, m).await }).await?;
-    let view = mailbox_views::mailbox_state(name.as_str(), &selected);
+    let (selected, my_rights) = acct
+        .read(|mut c| async move {
+            let selected = mailbox::examine(&mut c, m).await?;
+            Ok((selected, rights::my_rights(&mut c, m).await?))
+        })
+        .await?;
+    let mut view = mailbox_views::mailbox_state(name.as_str(), &selected);
+    view.my_rights = my_rights;
     let etag = format!("\"{}\"", view.state);
     with_etag(&headers, &etag, Json(view))
 }
@@ -86,4 +113,14 @@ pub async fn get_mailbox_status(
     let m = &name;
     let status = acct.read(|mut c| async move { mailbox::status(&mut c, m).await }).await?;
     Ok(Json(mailbox_views::mailbox_status(name.as_str(), &status)))
+}
+
+/// The account's namespaces (NAMESPACE, RFC 2342): its own, other users' and shared ones, each
+/// with its prefix and delimiter.
+#[utoipa::path(get, path = "/v1/namespaces", tag = "mailboxes", security(("bearer" = [])), responses(
+    (status = 200, body = Namespaces),
+    (status = 501, body = Problem, content_type = "application/problem+json", description = "the server has no NAMESPACE"),
+))]
+pub async fn get_namespaces(acct: Account) -> Result<Json<Namespaces>, ApiError> {
+    Ok(Json(acct.read(|mut c| async move { namespace::namespaces(&mut c).await }).await?))
 }

@@ -23,6 +23,7 @@ pub(crate) mod openapi;
 pub(crate) mod openapi_rules;
 pub(crate) mod quota;
 pub(crate) mod request_id;
+pub(crate) mod rights;
 pub(crate) mod search;
 pub(crate) mod send;
 pub(crate) mod serve;
@@ -61,6 +62,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::logout))
         .routes(routes!(capabilities::get_capabilities))
         .routes(routes!(quota::get_quota))
+        .routes(routes!(mailboxes::get_namespaces))
         .routes(routes!(threads::get_thread))
         .routes(routes!(mailboxes::list_mailboxes, mailbox_manage::create_mailbox))
         .routes(routes!(mailboxes::get_mailbox, mailbox_manage::rename_mailbox, mailbox_manage::delete_mailbox))

@@ -148,6 +148,10 @@ fn query_schema(path: &str, name: &str) -> Option<Value> {
             let one = "[^,\\u0000-\\u001f\\u007f-\\u009f]+";
             json!({"type": "string", "pattern": format!("^({one}(,{one})*)?$")})
         }
+        // Repeated names, each checked by `MailboxName::parse`.
+        ("{threadId}", "mailboxes") => {
+            json!({"type": "array", "items": name_schema(), "maxItems": SEARCH_MAILBOXES_MAX})
+        }
         ("changes", "maxChanges") => json!({"type": "integer", "minimum": 1, "maximum": CHANGES_MAX}),
         ("headers", "form") => json!({"type": "string", "enum": ["json", "raw"]}),
         (_, "disposition") => json!({"type": "string", "enum": ["attachment", "inline"]}),
@@ -198,6 +202,9 @@ fn operation(path: &str, op: &mut Value) {
             "422",
             "the mailbox name is longer than the configured limits (`mailbox-name-too-long`), or the IMAP server refused it (its own naming rules)",
         ));
+    }
+    if params.iter().any(|p| p["name"] == "mailboxes" && p["in"] == "query" && path.contains("{threadId}")) {
+        shared.push(("422", "a mailbox name is longer than the configured limits (`mailbox-name-too-long`)"));
     }
     if params.iter().any(|p| p["name"] == "pattern" && p["in"] == "query") {
         shared.push(("422", "the pattern is longer than the configured name limits (`mailbox-name-too-long`)"));

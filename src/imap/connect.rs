@@ -26,6 +26,7 @@ use tokio_rustls::{TlsConnector, client::TlsStream, rustls};
 use super::{
     encode,
     error::{ImapError, Phase},
+    namespace_lines::NamespaceLines,
 };
 use crate::config::{ImapSettings, TlsMode, ms};
 
@@ -37,6 +38,8 @@ use crate::config::{ImapSettings, TlsMode, ms};
 pub struct Conn {
     io: Transport,
     out: Vec<u8>,
+    /// While a NAMESPACE command runs: its answer made readable (see [`NamespaceLines`]).
+    namespace: Option<NamespaceLines>,
 }
 
 /// Never the gathered bytes: they may be a LOGIN or an AUTHENTICATE message.
@@ -69,11 +72,24 @@ const WRITE_BUFFER: usize = 8 * 1024;
 
 impl Conn {
     fn plain(tcp: TcpStream) -> Self {
-        Self { io: Transport::Plain(tcp), out: Vec::new() }
+        Self { io: Transport::Plain(tcp), out: Vec::new(), namespace: None }
     }
 
     fn tls(tls: TlsStream<TcpStream>) -> Self {
-        Self { io: Transport::Tls(Box::new(tls)), out: Vec::new() }
+        Self { io: Transport::Tls(Box::new(tls)), out: Vec::new(), namespace: None }
+    }
+
+    /// Makes a NAMESPACE answer readable until called with `false` (around that command only;
+    /// bytes read meanwhile and not yet handed on are handed on afterwards).
+    pub fn read_namespace(&mut self, on: bool) {
+        match (on, self.namespace.as_mut()) {
+            (true, _) => self.namespace = Some(NamespaceLines::started()),
+            (false, Some(lines)) => {
+                lines.process(true);
+                lines.active = false;
+            }
+            (false, None) => {}
+        }
     }
 
     /// The TCP stream of a plain connection with nothing left to write (for STARTTLS).
@@ -108,7 +124,36 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWriteRead for T {}
 
 impl AsyncRead for Conn {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().io().poll_read(cx, buf)
+        let this = self.get_mut();
+        let Some(lines) = this.namespace.as_mut() else { return this.io.pinned().poll_read(cx, buf) };
+        loop {
+            if !lines.ready.is_empty() {
+                let n = lines.ready.len().min(buf.remaining());
+                buf.put_slice(&lines.ready[..n]);
+                lines.ready.drain(..n);
+                if lines.ready.is_empty() && !lines.active {
+                    this.namespace = None;
+                }
+                return Poll::Ready(Ok(()));
+            }
+            if !lines.active {
+                this.namespace = None;
+                return this.io.pinned().poll_read(cx, buf);
+            }
+            let mut chunk = [0u8; 8192];
+            let mut read = ReadBuf::new(&mut chunk);
+            std::task::ready!(this.io.pinned().poll_read(cx, &mut read))?;
+            if read.filled().is_empty() {
+                // The end: hand on what is held, then the end itself.
+                lines.process(true);
+                if lines.ready.is_empty() {
+                    return Poll::Ready(Ok(()));
+                }
+                continue;
+            }
+            lines.held.extend_from_slice(read.filled());
+            lines.process(false);
+        }
     }
 }
 

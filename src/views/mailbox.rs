@@ -29,6 +29,10 @@ pub struct Mailbox {
     /// Opaque state token (with counts): changes whenever anything in the mailbox changes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// `personal`, `otherUsers` or `shared` (RFC 2342), where the server has NAMESPACE.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub namespace: Option<String>,
 }
 
 /// STATUS counts.
@@ -68,6 +72,19 @@ pub struct ListQuery {
     pub pattern: Option<String>,
     /// Include counts (default true).
     pub counts: Option<bool>,
+    /// `personal` (default): the account's own mailboxes; `all`: other users' and shared ones
+    /// it can see too, each with its `namespace` (where the server has NAMESPACE).
+    pub namespaces: Option<NamespaceFilter>,
+}
+
+/// Which namespaces a mailbox list covers.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum NamespaceFilter {
+    /// The account's own mailboxes.
+    Personal,
+    /// Every mailbox the account can see.
+    All,
 }
 
 /// `GET /v1/mailboxes/{mailbox}`: what EXAMINE reports.
@@ -96,6 +113,12 @@ pub struct MailboxState {
     pub permanent_flags: Vec<String>,
     /// True: the gateway examined the mailbox read-only.
     pub read_only: bool,
+    /// The account's rights on the mailbox (MYRIGHTS, RFC 4314: `l` lookup, `r` read, `s` seen,
+    /// `w` write flags, `i` insert, `p` post, `k` create, `x` delete, `t` delete messages,
+    /// `e` expunge, `a` administer), where the server has ACL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub my_rights: Option<String>,
 }
 
 /// `GET /v1/mailboxes/{mailbox}/status`

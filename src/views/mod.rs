@@ -9,6 +9,7 @@ pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod mailbox;
 pub(crate) mod message;
+pub(crate) mod namespace;
 pub(crate) mod problem;
 pub(crate) mod quota;
 pub(crate) mod search;

@@ -29,6 +29,14 @@ pub struct Problem {
     /// every recipient).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<crate::views::compose::RejectedRecipient>,
+    /// The ACL rights (RFC 4314) a refused write needed and the account lacks on the mailbox,
+    /// one letter each (`i` insert, `w` write flags, `s` seen, `t` delete flag, `e` expunge,
+    /// `k` create, `x` delete mailbox).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_rights: Option<String>,
+    /// The rights the account has on that mailbox (MYRIGHTS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub my_rights: Option<String>,
     /// The request's `X-Request-Id`, to quote when reporting it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,

@@ -114,4 +114,11 @@ impl Admin {
             .await
             .expect("UID EXPUNGE");
     }
+
+    /// A command this client has no method for (`SETACL …`), checked for OK.
+    pub async fn command(&mut self, command: &str) {
+        bounded(command, self.session.run_command_and_check_ok(command))
+            .await
+            .unwrap_or_else(|e| panic!("{command}: {e}"));
+    }
 }

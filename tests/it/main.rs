@@ -1,5 +1,6 @@
 //! The one integration-test binary: real Dovecot, real SQLite and PostgreSQL.
 
+mod acl;
 mod admin;
 mod api;
 mod append;

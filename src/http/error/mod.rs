@@ -33,8 +33,8 @@ pub struct ApiError {
     pub title: &'static str,
     /// Occurrence-specific explanation (never secrets or message content).
     pub detail: Option<String>,
-    /// Seconds for `Retry-After`.
-    pub retry_after: Option<u64>,
+    /// Seconds for `Retry-After` (at most a 32-bit count: the error stays small).
+    pub retry_after: Option<u32>,
     /// What the IMAP server said, if anything.
     pub imap: Option<Box<ServerReply>>,
     /// Fields of the request that are invalid, with reasons.
@@ -44,6 +44,8 @@ pub struct ApiError {
     /// The send may have happened (its answer never came): with an `Idempotency-Key`, this
     /// answer is kept and replayed, so a retry cannot send twice.
     pub settles_key: bool,
+    /// ACL rights (RFC 4314) a refused write lacked, and those the account has.
+    pub rights: Option<Box<(String, String)>>,
 }
 
 /// The SMTP part of a problem.
@@ -68,6 +70,7 @@ impl ApiError {
             invalid_params: Vec::new(),
             smtp: None,
             settles_key: false,
+            rights: None,
         }
     }
     /// Adds a detail text.
@@ -77,7 +80,7 @@ impl ApiError {
     }
     /// Adds `Retry-After`.
     pub fn retry_after(mut self, secs: u64) -> Self {
-        self.retry_after = Some(secs);
+        self.retry_after = Some(u32::try_from(secs).unwrap_or(u32::MAX));
         self
     }
     fn with_imap(mut self, reply: ServerReply) -> Self {
@@ -206,6 +209,8 @@ impl IntoResponse for ApiError {
                 .and_then(|a| a.reply.clone())
                 .map(|(code, text)| crate::views::problem::ProblemSmtp { code, text }),
             rejected: self.smtp.map(|a| a.rejected).unwrap_or_default(),
+            missing_rights: self.rights.as_ref().map(|r| r.0.clone()),
+            my_rights: self.rights.map(|r| r.1),
             request_id: crate::http::request_id::current(),
         };
         let mut resp = (self.status, axum::Json(body)).into_response();

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::flags::flag;
+use crate::http::rights;
 use crate::{
     http::error::ApiError,
     http::{
@@ -116,11 +117,12 @@ pub async fn append_message(
     let (target, flags) = (&mailbox, &flags);
     let work = || async {
         let data = futures_util::stream::iter([Ok(body.clone())]);
-        let done = acct
+        let result = acct
             .write(|mut c| async move {
                 transfer::append(&mut c, target, flags, received_at.as_ref(), body.len(), data).await
             })
-            .await?;
+            .await;
+        let done = rights::explained(&acct, &[(target, "i")], result, ApiError::from).await?;
         outcome(&mailbox, done)
     };
     idempotency::once(&state, acct.id(), &headers, print, work).await
@@ -176,9 +178,10 @@ async fn append_streamed(
         Err(e) => Err(ImapError::Upload { nul: false, detail: format!("the upload failed: {e}") }),
     });
     let target = &mailbox;
-    let done = acct
+    let result = acct
         .write(|mut c| async move { transfer::append(&mut c, target, &flags, received_at.as_ref(), len, data).await })
-        .await?;
+        .await;
+    let done = rights::explained(acct, &[(target, "i")], result, ApiError::from).await?;
     Ok(outcome(&mailbox, done)?.into_response())
 }
 

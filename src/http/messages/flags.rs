@@ -7,6 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use crate::http::rights;
 use crate::{
     convert,
     http::error::ApiError,
@@ -112,11 +113,14 @@ pub async fn patch_message(
     }
     let condition = if_match(&headers)?;
     let (expect, since) = (condition.map(|c| c.0), condition.map(|c| c.1));
+    let mut touched: Vec<&str> = patch.keywords.iter().flatten().map(|(k, _)| k.as_str()).collect();
+    touched.extend(patch.deleted.map(|_| "$deleted"));
+    let needed = rights::for_flags(touched);
     let changes = vec![(StoreMode::Add, add), (StoreMode::Remove, remove)];
-    let found = acct
-        .write(|mut c| async move { flags::store(&mut c, &mailbox, &[uid], &changes, since, expect).await })
-        .await
-        .map_err(|e| e.map_imap(map_store_error))?;
+    let m = &mailbox;
+    let result =
+        acct.write(|mut c| async move { flags::store(&mut c, m, &[uid], &changes, since, expect).await }).await;
+    let found = rights::explained(&acct, &[(&mailbox, &needed)], result, map_store_error).await?;
     let s = stored(found, expect)?;
     if s.modified.contains(&uid) {
         return Err(precondition_failed("the message was modified since the ETag in If-Match"));
@@ -159,10 +163,12 @@ pub async fn bulk_flags(
         }
     };
     let uids = &req.uids;
-    let found = acct
-        .write(|mut c| async move { flags::store(&mut c, &mailbox, uids, &changes, since, None).await })
-        .await
-        .map_err(|e| e.map_imap(map_store_error))?;
+    let listed = req.set.iter().flatten().chain(&req.add).chain(&req.remove).map(String::as_str);
+    // Replacing every flag may clear any of them.
+    let needed = if req.set.is_some() { "wst".to_string() } else { rights::for_flags(listed) };
+    let m = &mailbox;
+    let result = acct.write(|mut c| async move { flags::store(&mut c, m, uids, &changes, since, None).await }).await;
+    let found = rights::explained(&acct, &[(&mailbox, &needed)], result, map_store_error).await?;
     let s = stored(found, None)?;
     let present: std::collections::HashSet<u32> = s.items.iter().map(|i| i.uid).collect();
     let mut not_found: Vec<u32> = req.uids.iter().copied().filter(|u| !present.contains(u)).collect();

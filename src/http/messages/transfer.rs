@@ -7,6 +7,7 @@ use axum::{
     response::Response,
 };
 
+use crate::http::rights;
 use crate::{
     http::error::ApiError,
     http::{
@@ -59,10 +60,11 @@ async fn transfer_work(
     uids: &[u32],
     is_move: bool,
 ) -> Result<Outcome, ApiError> {
-    let mapping = acct
-        .write(|mut c| async move { transfer::transfer(&mut c, source, uids, destination, is_move).await })
-        .await
-        .map_err(|e| e.map_imap(map_error))?;
+    let result =
+        acct.write(|mut c| async move { transfer::transfer(&mut c, source, uids, destination, is_move).await }).await;
+    let needs: &[(&MailboxName, &str)] =
+        if is_move { &[(destination, "i"), (source, "te")] } else { &[(destination, "i")] };
+    let mapping = rights::explained(acct, needs, result, map_error).await?;
     let result = TransferResult {
         destination: destination.as_str().to_string(),
         uid_validity: mapping.as_ref().map(|m| m.uid_validity),
@@ -131,10 +133,9 @@ pub async fn delete_message(
     MessagePath { mailbox, uid }: MessagePath,
 ) -> Result<Json<DeleteResult>, ApiError> {
     let permanent = q.permanent.unwrap_or(false);
-    let done = acct
-        .write(|mut c| async move { transfer::delete(&mut c, &mailbox, uid, permanent).await })
-        .await
-        .map_err(|e| e.map_imap(map_error))?;
+    let m = &mailbox;
+    let result = acct.write(|mut c| async move { transfer::delete(&mut c, m, uid, permanent).await }).await;
+    let done = rights::explained(&acct, &[(&mailbox, "te")], result, map_error).await?;
     Ok(Json(match done {
         transfer::Deleted::ToTrash(trash, new_uid) => {
             DeleteResult { action: "trash".into(), mailbox: Some(trash), new_uid }

@@ -136,6 +136,16 @@ pub fn status(mailbox: &MailboxName, items: &[StatusItem]) -> Command {
     Command::new("STATUS").arg(&mailbox.wire()).arg(&status_list(items))
 }
 
+/// `NAMESPACE` (RFC 2342).
+pub fn namespace() -> Command {
+    Command::new("NAMESPACE")
+}
+
+/// `MYRIGHTS mailbox` (ACL, RFC 4314).
+pub fn my_rights(mailbox: &MailboxName) -> Command {
+    Command::new("MYRIGHTS").arg(&mailbox.wire())
+}
+
 /// `GETQUOTAROOT mailbox` (RFC 2087/9208).
 pub fn getquotaroot(mailbox: &MailboxName) -> Command {
     Command::new("GETQUOTAROOT").arg(&mailbox.wire())

@@ -306,6 +306,11 @@ impl ImapConn {
         self.qresync
     }
 
+    /// Makes a NAMESPACE answer readable to the parser (around that command only).
+    pub fn read_namespace(&mut self, on: bool) {
+        self.session.get_mut().read_namespace(on);
+    }
+
     /// True while a command has been started but not completed.
     pub fn is_in_flight(&self) -> bool {
         self.in_flight
