@@ -1,6 +1,7 @@
-//! Refused writes explained: when the server refuses a write with NO and has ACL (RFC 4314),
-//! the account's rights on the mailbox are read with MYRIGHTS; a right the write needs and the
-//! account lacks answers 403 `missing-right` naming it. Writes that succeed cost nothing more.
+//! Refused writes explained: when the server refuses a write (a NO, or flags it will not keep)
+//! and has ACL (RFC 4314), the account's rights on the mailbox are read with MYRIGHTS; a right
+//! the write needs and the account lacks answers 403 `missing-right` naming it. Writes that
+//! succeed cost nothing more.
 
 use axum::http::StatusCode;
 
@@ -9,7 +10,7 @@ use crate::{
         account::{Account, RunError},
         error::ApiError,
     },
-    imap::{ImapError, encode::MailboxName, rights},
+    imap::{ImapError, encode::MailboxName, error::ServerReply, rights},
 };
 
 /// The rights a flag change needs: `s` for `\Seen`, `t` for `\Deleted`, `w` for the others.
@@ -28,6 +29,26 @@ pub fn for_flags<'a>(flags: impl IntoIterator<Item = &'a str>) -> String {
     needed
 }
 
+/// 403 `missing-right` when the server has ACL and the account lacks one of `needed` on
+/// `mailbox` (with the server's refusal, if there was one); `None` otherwise.
+pub async fn lacking(
+    acct: &Account,
+    mailbox: &MailboxName,
+    needed: &str,
+    refusal: Option<&ServerReply>,
+) -> Option<ApiError> {
+    let has = acct.read(|mut c| async move { rights::my_rights(&mut c, mailbox).await }).await.ok()??;
+    let missing: String = needed.chars().filter(|r| !has.contains(*r)).collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let mut problem = ApiError::new(StatusCode::FORBIDDEN, "missing-right", "A right on the mailbox is missing")
+        .detail(format!("the account lacks `{missing}` on `{}` (it has `{has}`)", mailbox.as_str()));
+    problem.imap = refusal.map(|r| Box::new(r.clone()));
+    problem.rights = Some(Box::new((missing, has)));
+    Some(problem)
+}
+
 /// `result`, or its error explained: 403 `missing-right` when the server refused it and the
 /// account lacks one of the rights `needs` names for a mailbox; otherwise the error as `map`
 /// makes it a problem.
@@ -43,16 +64,7 @@ pub async fn explained<T>(
     };
     if let RunError::Imap(ImapError::No(reply)) = &err {
         for &(mailbox, needed) in needs {
-            let Ok(Some(has)) = acct.read(|mut c| async move { rights::my_rights(&mut c, mailbox).await }).await else {
-                continue;
-            };
-            let missing: String = needed.chars().filter(|r| !has.contains(*r)).collect();
-            if !missing.is_empty() {
-                let mut problem =
-                    ApiError::new(StatusCode::FORBIDDEN, "missing-right", "A right on the mailbox is missing")
-                        .detail(format!("the account lacks `{missing}` on `{}` (it has `{has}`)", mailbox.as_str()));
-                problem.imap = Some(Box::new(reply.clone()));
-                problem.rights = Some(Box::new((missing, has)));
+            if let Some(problem) = lacking(acct, mailbox, needed, Some(reply)).await {
                 return Err(problem);
             }
         }

@@ -8,7 +8,6 @@ use axum::{
     Json,
     extract::{RawQuery, State},
 };
-use futures_util::StreamExt;
 
 use crate::{
     convert::thread::{self, ThreadName},
@@ -20,7 +19,6 @@ use crate::{
         search::mailboxes,
     },
     imap::{
-        ImapError,
         encode::{MailboxName, SearchKey},
         message,
         read::Read,
@@ -79,19 +77,13 @@ async fn thread_in(
     thread_id: &str,
 ) -> Result<Option<(String, Vec<MessageSummary>)>, RunError> {
     let name = &name;
-    let result = acct
-        .read(|mut c| async move {
-            let Read::Found(m) = search::search(&mut c, name, key, None, None).await? else { return Ok(None) };
-            let newest: Vec<u32> = m.uids.iter().copied().take(THREAD_MESSAGES_MAX).collect();
-            let items = message::summaries(&mut c, m.uid_validity, &newest).await?;
-            Ok(Some((name.as_str().to_string(), items.into_iter().filter(|s| s.thread_id == thread_id).collect())))
-        })
-        .await;
-    match result {
-        // A mailbox that vanished or cannot be selected is skipped, not fatal.
-        Err(RunError::Imap(ImapError::No(_))) => Ok(None),
-        other => other,
-    }
+    acct.read(|mut c| async move {
+        let Read::Found(m) = search::search(&mut c, name, key, None, None).await? else { return Ok(None) };
+        let newest: Vec<u32> = m.uids.iter().copied().take(THREAD_MESSAGES_MAX).collect();
+        let items = message::summaries(&mut c, m.uid_validity, &newest).await?;
+        Ok(Some((name.as_str().to_string(), items.into_iter().filter(|s| s.thread_id == thread_id).collect())))
+    })
+    .await
 }
 
 /// A conversation: every message with this thread id in the account's mailboxes (all but
@@ -116,18 +108,10 @@ pub async fn get_thread(
     let key = candidates(&name);
     let names = mailboxes::to_read(&acct, q.mailboxes, &SKIPPED_ROLES).await?;
     let searched = names.len();
-    acct.ensure_pool().await?;
-    let fan_out = state.settings.pool.per_account_max.max(1);
-    let results: Vec<_> = futures_util::stream::iter(names)
-        .map(|name| thread_in(&acct, name, &key, &thread_id))
-        .buffer_unordered(fan_out)
-        .collect()
-        .await;
+    let read = |name| thread_in(&acct, name, &key, &thread_id);
     let mut messages = Vec::new();
-    for r in results {
-        if let Some((mailbox, items)) = r? {
-            messages.extend(items.into_iter().map(|message| MailboxMatch { mailbox: mailbox.clone(), message }));
-        }
+    for (mailbox, items) in mailboxes::each(&state, &acct, names, read, ApiError::from).await? {
+        messages.extend(items.into_iter().map(|message| MailboxMatch { mailbox: mailbox.clone(), message }));
     }
     if messages.is_empty() {
         return Err(ApiError::not_found("no message of this thread in the mailboxes searched"));

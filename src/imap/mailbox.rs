@@ -218,6 +218,22 @@ pub async fn status(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<Status
     Ok(data)
 }
 
+/// STATUS of the selected mailbox as numbers that change whenever a message arrives, goes or
+/// changes flags (MESSAGES, UIDNEXT, UNSEEN, HIGHESTMODSEQ; for CONDSTORE servers), to tell
+/// whether what was computed from it still holds. Unlike [`status`] it keeps the selection.
+pub async fn fingerprint(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<[u64; 4], ImapError> {
+    let mut data = StatusData::default();
+    let items = [StatusItem::Messages, StatusItem::UidNext, StatusItem::Unseen, StatusItem::HighestModSeq];
+    conn.execute(&encode::status(mailbox, &items), |r| {
+        if let Response::MailboxData(MailboxDatum::Status { status, .. }) = r {
+            apply_status(&mut data, status);
+        }
+    })
+    .await?;
+    let n = |v: Option<u32>| v.map_or(u64::MAX, u64::from);
+    Ok([n(data.messages), n(data.uid_next), n(data.unseen), data.highest_mod_seq.unwrap_or(u64::MAX)])
+}
+
 /// EXAMINE a mailbox (read-only), plus its unseen count from STATUS.
 pub async fn examine(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<SelectState, ImapError> {
     let unseen = status(conn, mailbox).await?.unseen;

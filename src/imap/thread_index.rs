@@ -1,13 +1,16 @@
 //! Which thread each message of a mailbox belongs to, kept per (account, mailbox,
 //! UIDVALIDITY): a message's thread never changes (it comes from its own header), so a
-//! collapsed page fetches the thread keys of new messages only. Bounded by the number of UIDs
-//! held; the mailbox used longest ago goes first.
+//! collapsed page fetches the thread keys of new messages only. With them, the mailbox's last
+//! [`MailboxThreads`] and the STATUS it was made at. Bounded by the number of UIDs held; the
+//! mailbox used longest ago goes first.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     hash::{DefaultHasher, Hash, Hasher},
-    sync::Mutex,
+    sync::{Arc, Mutex},
 };
+
+use crate::views::message::MessageSummary;
 
 /// UIDs held in all, over every account (about 40 bytes each).
 pub const THREAD_INDEX_UIDS: usize = 1_000_000;
@@ -21,9 +24,82 @@ pub fn key_of(thread_id: &str) -> u64 {
 
 type MailboxKey = (String, String, u32);
 
+/// A mailbox's STATUS (messages, UIDNEXT, unseen, HIGHESTMODSEQ) when its threads were found.
+pub type Fingerprint = [u64; 4];
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Group {
+    size: u32,
+    unread: u32,
+}
+
+/// Every message's thread in a mailbox, each thread's size and unread count there, and the
+/// UIDs newest first.
+#[derive(Debug, Default)]
+pub struct MailboxThreads {
+    keys: HashMap<u32, u64>,
+    groups: HashMap<u64, Group>,
+    newest_first: Vec<u32>,
+}
+
+impl MailboxThreads {
+    /// The threads of `all` UIDs from their keys (a UID without one is a thread of its own).
+    pub fn new(keys: HashMap<u32, u64>, mut all: Vec<u32>, unseen: &HashSet<u32>) -> Self {
+        let mut threads = Self { keys, groups: HashMap::new(), newest_first: Vec::new() };
+        for &uid in &all {
+            let key = threads.key(uid);
+            let g = threads.groups.entry(key).or_default();
+            g.size += 1;
+            g.unread += u32::from(unseen.contains(&uid));
+        }
+        all.sort_unstable_by(|a, b| b.cmp(a));
+        threads.newest_first = all;
+        threads
+    }
+
+    /// The thread key of `uid`; a message without ids is a thread of its own (a key no
+    /// thread id hashes to).
+    fn key(&self, uid: u32) -> u64 {
+        self.keys.get(&uid).copied().unwrap_or_else(|| key_of(&format!("uid {uid}")))
+    }
+
+    /// Every UID of the mailbox, newest first.
+    pub fn newest_first(&self) -> &[u32] {
+        &self.newest_first
+    }
+
+    /// Threads in the mailbox.
+    pub fn count(&self) -> u32 {
+        u32::try_from(self.groups.len()).unwrap_or(u32::MAX)
+    }
+
+    /// The first UID of each thread in `uids`, in their order.
+    pub fn collapse(&self, uids: &[u32]) -> Vec<u32> {
+        let mut seen = HashSet::new();
+        uids.iter().copied().filter(|&uid| seen.insert(self.key(uid))).collect()
+    }
+
+    /// Sets `thread_size` and `thread_unread` on summaries of the mailbox.
+    pub fn annotate(&self, items: &mut [MessageSummary]) {
+        for item in items {
+            if let Some(g) = self.groups.get(&self.key(item.uid)) {
+                item.thread_size = Some(g.size);
+                item.thread_unread = Some(g.unread);
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Entry {
+    keys: HashMap<u32, u64>,
+    used: u64,
+    snapshot: Option<(Fingerprint, Arc<MailboxThreads>)>,
+}
+
 #[derive(Default)]
 struct Inner {
-    maps: HashMap<MailboxKey, (HashMap<u32, u64>, u64)>,
+    maps: HashMap<MailboxKey, Entry>,
     held: usize,
     tick: u64,
 }
@@ -58,8 +134,9 @@ impl ThreadIndex {
         let Ok(mut inner) = self.inner.lock() else { return (HashMap::new(), uids.to_vec()) };
         inner.tick += 1;
         let tick = inner.tick;
-        let Some((map, used)) = inner.maps.get_mut(mailbox) else { return (HashMap::new(), uids.to_vec()) };
-        *used = tick;
+        let Some(entry) = inner.maps.get_mut(mailbox) else { return (HashMap::new(), uids.to_vec()) };
+        entry.used = tick;
+        let map = &mut entry.keys;
         let (mut known, mut missing) = (HashMap::with_capacity(uids.len()), Vec::new());
         for &uid in uids {
             match map.get(&uid) {
@@ -87,17 +164,17 @@ impl ThreadIndex {
         inner.tick += 1;
         let tick = inner.tick;
         let entry = inner.maps.entry(mailbox.clone()).or_default();
-        let before = entry.0.len();
-        entry.0.extend(keys.iter().map(|(u, k)| (*u, *k)));
-        entry.1 = tick;
-        let added = entry.0.len() - before;
+        let before = entry.keys.len();
+        entry.keys.extend(keys.iter().map(|(u, k)| (*u, *k)));
+        entry.used = tick;
+        let added = entry.keys.len() - before;
         inner.held += added;
         while inner.held > self.max_uids {
-            let Some(oldest) = inner.maps.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone()) else {
+            let Some(oldest) = inner.maps.iter().min_by_key(|(_, e)| e.used).map(|(k, _)| k.clone()) else {
                 break;
             };
-            if let Some((map, _)) = inner.maps.remove(&oldest) {
-                inner.held -= map.len();
+            if let Some(gone) = inner.maps.remove(&oldest) {
+                inner.held -= gone.keys.len();
             }
         }
     }
@@ -105,9 +182,25 @@ impl ThreadIndex {
     /// Forgets an account's mailboxes.
     pub fn forget_account(&self, account: &str) {
         if let Ok(mut inner) = self.inner.lock() {
-            let gone: usize = inner.maps.iter().filter(|(k, _)| k.0 == account).map(|(_, (m, _))| m.len()).sum();
+            let gone: usize = inner.maps.iter().filter(|(k, _)| k.0 == account).map(|(_, e)| e.keys.len()).sum();
             inner.maps.retain(|k, _| k.0 != account);
             inner.held -= gone;
+        }
+    }
+
+    /// The mailbox's threads as found at `print`, if that is the STATUS they were found at.
+    pub fn snapshot(&self, mailbox: &MailboxKey, print: Fingerprint) -> Option<Arc<MailboxThreads>> {
+        let inner = self.inner.lock().ok()?;
+        let (at, threads) = inner.maps.get(mailbox)?.snapshot.as_ref()?;
+        (*at == print).then(|| threads.clone())
+    }
+
+    /// Keeps the mailbox's threads found at `print` (its thread keys must be in the index).
+    pub fn keep_snapshot(&self, mailbox: &MailboxKey, print: Fingerprint, threads: Arc<MailboxThreads>) {
+        if let Ok(mut inner) = self.inner.lock()
+            && let Some(entry) = inner.maps.get_mut(mailbox)
+        {
+            entry.snapshot = Some((print, threads));
         }
     }
 
@@ -150,6 +243,14 @@ mod tests {
         index.forget_account("a");
         assert_eq!(index.held(), 1);
         assert_eq!(key_of("Tabc"), key_of("Tabc"));
+        let threads =
+            Arc::new(MailboxThreads::new(HashMap::from([(1, 7), (2, 7)]), vec![1, 2, 3], &HashSet::from([2])));
+        let m = mailbox("b", "C");
+        index.keep_snapshot(&m, [1, 2, 3, 4], threads);
+        assert!(index.snapshot(&m, [1, 2, 3, 5]).is_none(), "another STATUS");
+        let kept = index.snapshot(&m, [1, 2, 3, 4]).expect("the same STATUS");
+        assert_eq!((kept.count(), kept.newest_first()), (2, &[3, 2, 1][..]));
+        assert_eq!(kept.collapse(&[3, 2, 1]), vec![3, 2]);
         assert_ne!(key_of("Tabc"), key_of("Tabd"));
     }
 }

@@ -1,9 +1,13 @@
 //! Collapsed pages over one pooled connection: one item per thread of a mailbox (its newest
-//! message), with the thread's size and unread count there. Every UID's thread key comes
-//! from the thread index, or, for UIDs new to it, from one FETCH of their id fields per
-//! 1,000; then two searches (all, unseen) and the summaries of the page. Read-only.
+//! message), with the thread's size and unread count there. A mailbox's threads are reused
+//! while its STATUS says nothing changed; otherwise two searches (all, unseen) and, for UIDs
+//! new to the thread index, one FETCH of their id fields per 1,000. Then the summaries of the
+//! page. Read-only.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response};
 
@@ -14,7 +18,7 @@ use super::{
     page,
     read::{Read, examine_checked},
     session::ImapConn,
-    thread_index::key_of,
+    thread_index::{MailboxThreads, key_of},
 };
 use crate::{convert, views::message::MessageSummary};
 
@@ -37,12 +41,6 @@ pub struct CollapsedPage {
     pub items: Vec<MessageSummary>,
     /// The newest UID of the page's last thread when older threads exist (the next keyset).
     pub next_before: Option<u32>,
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-struct Group {
-    size: u32,
-    unread: u32,
 }
 
 async fn search_uids(conn: &mut ImapConn, key: &SearchKey) -> Result<Vec<u32>, ImapError> {
@@ -83,68 +81,37 @@ async fn fetch_keys(conn: &mut ImapConn, uids: &[u32]) -> Result<HashMap<u32, u6
     Ok(keys)
 }
 
-/// Every message's thread in a mailbox, and each thread's size and unread count there.
-#[derive(Debug, Default)]
-pub struct MailboxThreads {
-    keys: HashMap<u32, u64>,
-    groups: HashMap<u64, Group>,
-}
-
-impl MailboxThreads {
-    /// The thread key of `uid`; a message without ids is a thread of its own (a key no
-    /// thread id hashes to).
-    fn key(&self, uid: u32) -> u64 {
-        self.keys.get(&uid).copied().unwrap_or_else(|| key_of(&format!("uid {uid}")))
-    }
-
-    /// Threads in the mailbox.
-    pub fn count(&self) -> u32 {
-        u32::try_from(self.groups.len()).unwrap_or(u32::MAX)
-    }
-
-    /// The first UID of each thread in `uids`, in their order.
-    pub fn collapse(&self, uids: &[u32]) -> Vec<u32> {
-        let mut seen = HashSet::new();
-        uids.iter().copied().filter(|&uid| seen.insert(self.key(uid))).collect()
-    }
-
-    /// Sets `thread_size` and `thread_unread` on summaries of the mailbox.
-    pub fn annotate(&self, items: &mut [MessageSummary]) {
-        for item in items {
-            if let Some(g) = self.groups.get(&self.key(item.uid)) {
-                item.thread_size = Some(g.size);
-                item.thread_unread = Some(g.unread);
-            }
-        }
-    }
-}
-
-/// The threads of the selected `mailbox`: two searches (all, unseen), and the id fields of
-/// messages the thread index does not know yet.
+/// The threads of the selected `mailbox`: while its STATUS (messages, UIDNEXT, unseen,
+/// HIGHESTMODSEQ) is what it was, the ones found before; otherwise two searches (all, unseen)
+/// and the id fields of messages the thread index does not know yet. Without CONDSTORE a flag
+/// change leaves no trace in STATUS, so the searches run every time.
 pub async fn mailbox_threads(
     conn: &mut ImapConn,
     mailbox: &MailboxName,
     uid_validity: u32,
     cache: CacheScope<'_>,
-) -> Result<(MailboxThreads, Vec<u32>), ImapError> {
-    let mut all = search_uids(conn, &SearchKey::All).await?;
-    let unseen: HashSet<u32> = search_uids(conn, &SearchKey::Seen(false)).await?.into_iter().collect();
+) -> Result<Arc<MailboxThreads>, ImapError> {
     let index_key = (cache.account.to_string(), mailbox.as_str().to_string(), uid_validity);
+    let print = match conn.has("CONDSTORE") {
+        true => Some(super::mailbox::fingerprint(conn, mailbox).await?),
+        false => None,
+    };
+    if let Some(known) = print.and_then(|p| cache.threads.snapshot(&index_key, p)) {
+        return Ok(known);
+    }
+    let all = search_uids(conn, &SearchKey::All).await?;
+    let unseen: HashSet<u32> = search_uids(conn, &SearchKey::Seen(false)).await?.into_iter().collect();
     let (mut keys, missing) = cache.threads.lookup(&index_key, &all);
     if !missing.is_empty() {
         let fresh = fetch_keys(conn, &missing).await?;
         cache.threads.insert(&index_key, &fresh);
         keys.extend(fresh);
     }
-    let mut threads = MailboxThreads { keys, groups: HashMap::new() };
-    for &uid in &all {
-        let key = threads.key(uid);
-        let g = threads.groups.entry(key).or_default();
-        g.size += 1;
-        g.unread += u32::from(unseen.contains(&uid));
+    let threads = Arc::new(MailboxThreads::new(keys, all, &unseen));
+    if let Some(p) = print {
+        cache.threads.keep_snapshot(&index_key, p, threads.clone());
     }
-    all.sort_unstable_by(|a, b| b.cmp(a));
-    Ok((threads, all))
+    Ok(threads)
 }
 
 /// A page of threads whose newest message is below `before` (the newest threads when
@@ -162,9 +129,9 @@ pub async fn collapsed_page(
         Err(current) => return Ok(Read::Stale { current }),
     };
     let uid_validity = state.uid_validity.unwrap_or(0);
-    let (threads, newest_first) = mailbox_threads(conn, mailbox, uid_validity, cache).await?;
+    let threads = mailbox_threads(conn, mailbox, uid_validity, cache).await?;
     let mut newest: Vec<u32> =
-        threads.collapse(&newest_first).into_iter().filter(|&u| before.is_none_or(|b| u < b)).collect();
+        threads.collapse(threads.newest_first()).into_iter().filter(|&u| before.is_none_or(|b| u < b)).collect();
     let has_more = newest.len() > limit;
     newest.truncate(limit);
     let next_before = newest.last().copied().filter(|_| has_more);

@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Admin, TestApp, cyrus, dovecot, expect_problem, seg, settings_for, unique};
+use crate::helpers::{Admin, TestApp, cyrus, dovecot, dovecot_script, expect_problem, seg, settings_for, unique};
 
 fn names(list: &Value) -> Vec<(String, Option<String>)> {
     list["items"]
@@ -75,4 +75,39 @@ async fn a_read_only_shared_folder_is_listed_as_another_users_and_writes_name_th
 
     admin.delete(&folder).await;
     admin.logout().await;
+}
+
+#[tokio::test]
+async fn on_dovecot_with_its_acl_plugin_a_read_only_shared_folder_names_the_missing_right() {
+    let (dir, port, tls_port) = ("/tmp/igw-test-acl", 23143, 23993);
+    let d = dovecot_script("start", dir, port, tls_port, &[("DOVECOT_ACL", "1")]);
+    let folder = unique("shared");
+    let mut owner = Admin::connect(&d, "bob").await;
+    owner.create(&folder).await;
+    owner.append(&folder, None, &crate::helpers::message("shared")).await;
+    owner.command(&format!("SETACL {folder} alice lr")).await;
+
+    let app = TestApp::start(settings_for(&d)).await;
+    let token = app.login("alice").await.access;
+    let ns = app.get_json("/v1/namespaces", &token).await;
+    assert_eq!(ns["otherUsers"], json!([{"prefix": "shared/", "delimiter": "/"}]), "{ns}");
+    let shared = format!("shared/bob/{folder}");
+    let all = names(&app.get_json("/v1/mailboxes?counts=false&namespaces=all", &token).await);
+    assert!(all.contains(&(shared.clone(), Some("otherUsers".into()))), "{all:?}");
+    let own = names(&app.get_json("/v1/mailboxes?counts=false", &token).await);
+    assert!(!own.iter().any(|(n, _)| *n == shared), "{own:?}");
+
+    let state = app.get_json(&format!("/v1/mailboxes/{}", seg(&shared)), &token).await;
+    assert_eq!(state["myRights"], "lr", "{state}");
+    let resp = app.append(&token, &shared, "", crate::helpers::message("not allowed")).await;
+    let p = expect_problem(resp, StatusCode::FORBIDDEN, "missing-right").await;
+    assert_eq!((p["missingRights"].as_str(), p["myRights"].as_str()), (Some("i"), Some("lr")), "{p}");
+    let resp = app.patch_message(&token, &shared, 1, &json!({"keywords": {"$flagged": true}}), None).await;
+    let p = expect_problem(resp, StatusCode::FORBIDDEN, "missing-right").await;
+    assert_eq!(p["missingRights"], "w", "{p}");
+    let after = app.get_json(&format!("/v1/mailboxes/{}", seg(&shared)), &token).await;
+    assert_eq!(after["exists"], 1, "nothing was stored: {after}");
+
+    owner.logout().await;
+    dovecot_script("stop", dir, port, tls_port, &[]);
 }

@@ -20,7 +20,7 @@ use crate::{
     },
     imap::{
         ImapError,
-        encode::{Flag, StoreMode},
+        encode::{Flag, MailboxName, StoreMode},
         flags::{self, FlagState, Stored},
         read::Read,
     },
@@ -57,6 +57,23 @@ fn stored(read: Read<Stored>, expect: Option<u32>) -> Result<Stored, ApiError> {
         }
         None => Ok(s),
     }
+}
+
+/// Flags the server will not keep in the mailbox (outside PERMANENTFLAGS) because the account
+/// lacks the right to change them: 403 `missing-right` rather than 422.
+async fn refused_flags(
+    acct: &Account,
+    mailbox: &MailboxName,
+    needed: &str,
+    found: &Read<Stored>,
+) -> Result<(), ApiError> {
+    if let Read::Found(s) = found
+        && s.not_permanent.is_some()
+        && let Some(problem) = rights::lacking(acct, mailbox, needed, None).await
+    {
+        return Err(problem);
+    }
+    Ok(())
 }
 
 fn map_store_error(e: ImapError) -> ApiError {
@@ -121,6 +138,7 @@ pub async fn patch_message(
     let result =
         acct.write(|mut c| async move { flags::store(&mut c, m, &[uid], &changes, since, expect).await }).await;
     let found = rights::explained(&acct, &[(&mailbox, &needed)], result, map_store_error).await?;
+    refused_flags(&acct, &mailbox, &needed, &found).await?;
     let s = stored(found, expect)?;
     if s.modified.contains(&uid) {
         return Err(precondition_failed("the message was modified since the ETag in If-Match"));
@@ -169,6 +187,7 @@ pub async fn bulk_flags(
     let m = &mailbox;
     let result = acct.write(|mut c| async move { flags::store(&mut c, m, uids, &changes, since, None).await }).await;
     let found = rights::explained(&acct, &[(&mailbox, &needed)], result, map_store_error).await?;
+    refused_flags(&acct, &mailbox, &needed, &found).await?;
     let s = stored(found, None)?;
     let present: std::collections::HashSet<u32> = s.items.iter().map(|i| i.uid).collect();
     let mut not_found: Vec<u32> = req.uids.iter().copied().filter(|u| !present.contains(u)).collect();

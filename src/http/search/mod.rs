@@ -5,7 +5,6 @@ pub(crate) mod filter;
 pub(crate) mod mailboxes;
 
 use axum::{Json, extract::State, http::StatusCode};
-use futures_util::StreamExt;
 use ring::digest;
 
 use crate::{
@@ -126,7 +125,7 @@ pub async fn run_search(state: &AppState, acct: &Account, plan: SearchPlan) -> R
             };
             let total = m.uids.len();
             let threads = match p.collapse {
-                true => Some(threads::mailbox_threads(&mut c, &p.mailbox, m.uid_validity, cache).await?.0),
+                true => Some(threads::mailbox_threads(&mut c, &p.mailbox, m.uid_validity, cache).await?),
                 false => None,
             };
             if let Some(t) = &threads {
@@ -213,19 +212,13 @@ async fn search_one(
     limit: usize,
 ) -> Result<Option<(String, usize, Vec<MessageSummary>)>, RunError> {
     let name = &name;
-    let result = acct
-        .read(|mut c| async move {
-            let Read::Found(m) = search::search(&mut c, name, key, None, None).await? else { return Ok(None) };
-            let top: Vec<u32> = m.uids.iter().copied().take(limit).collect();
-            let items = message::summaries(&mut c, m.uid_validity, &top).await?;
-            Ok(Some((name.as_str().to_string(), m.uids.len(), items)))
-        })
-        .await;
-    match result {
-        // A mailbox that vanished or cannot be selected is skipped, not fatal.
-        Err(RunError::Imap(ImapError::No(_))) => Ok(None),
-        other => other,
-    }
+    acct.read(|mut c| async move {
+        let Read::Found(m) = search::search(&mut c, name, key, None, None).await? else { return Ok(None) };
+        let top: Vec<u32> = m.uids.iter().copied().take(limit).collect();
+        let items = message::summaries(&mut c, m.uid_validity, &top).await?;
+        Ok(Some((name.as_str().to_string(), m.uids.len(), items)))
+    })
+    .await
 }
 
 /// Search several mailboxes (or all selectable ones) and merge the newest matches.
@@ -247,20 +240,13 @@ pub async fn search_all(
     let key = build_key(req.filter.as_ref())?;
     let names = mailboxes::to_read(&acct, req.mailboxes, &[]).await?;
     let searched = names.len();
-    acct.ensure_pool().await?;
-    let fan_out = state.settings.pool.per_account_max.max(1);
-    let results: Vec<_> = futures_util::stream::iter(names)
-        .map(|name| search_one(&acct, name, &key, limit as usize))
-        .buffer_unordered(fan_out)
-        .collect()
-        .await;
+    let read = |name| search_one(&acct, name, &key, limit as usize);
+    let results = mailboxes::each(&state, &acct, names, read, map_unsupported).await?;
     let mut items = Vec::new();
     let mut total = 0;
-    for r in results {
-        if let Some((mailbox, count, summaries)) = r.map_err(|e| e.map_imap(map_unsupported))? {
-            total += count;
-            items.extend(summaries.into_iter().map(|message| MailboxMatch { mailbox: mailbox.clone(), message }));
-        }
+    for (mailbox, count, summaries) in results {
+        total += count;
+        items.extend(summaries.into_iter().map(|message| MailboxMatch { mailbox: mailbox.clone(), message }));
     }
     items.sort_by(|a, b| b.message.received_at.cmp(&a.message.received_at).then(b.message.uid.cmp(&a.message.uid)));
     items.truncate(limit as usize);
