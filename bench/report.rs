@@ -139,10 +139,14 @@ impl Report {
              client asks Dovecot for its PREVIEW (RFC 8970) and the References field. The list page \
              row reads the gateway with its summary cache (warm, as a page read again); the \
              first-read page row reads a second gateway without one, so every summary and preview \
-             comes from the server. The collapsed-thread row asks for `collapseThreads=true` \
-             (k10's messages are in threads of four): the gateway searches every UID and the unseen \
-             ones and takes threads from its index (filled by the warm-up); the direct client does \
-             the same two searches and fetches the newest 50 summaries. Get message reads k10, whose 10,000 messages the \
+             comes from the server (structure, the first 4 KiB of part 1 and References in one \
+             FETCH, then ENVELOPE). The collapsed-thread row asks for `collapseThreads=true` \
+             (k10's messages are in threads of four): the gateway reuses the mailbox's threads \
+             while one STATUS says nothing changed (the warm-up found them: two searches of every \
+             UID and the unseen ones, and the thread index), then reads the page's summaries from \
+             its cache; the direct client, which has no index, does the two searches and fetches \
+             the newest 50 summaries. Neither row measures a mailbox that changes while it runs. \
+             Get message reads k10, whose 10,000 messages the \
              warm-up reads once: the row is of repeated reads (the gateway's message cache holds \
              their structure and text; flags and MODSEQ still come from the server on every read). \
              The first-read row reads messages of k100 that neither side read before (each side its own \

@@ -59,6 +59,10 @@ impl Wanted<'_> {
     }
 }
 
+/// Encoded bytes of part 1 fetched with the structure, on speculation: part 1 is the preview's
+/// part of most messages, and these bytes hold all of it that a plain-text preview needs.
+const SPECULATE_PREVIEW: u32 = preview::PLAIN_SOURCE;
+
 /// Full summaries of `wanted` (in server order; expunged ones are missing).
 pub(super) async fn fetch(
     conn: &mut ImapConn,
@@ -66,9 +70,11 @@ pub(super) async fn fetch(
     wanted: Wanted<'_>,
 ) -> Result<Vec<MessageSummary>, ImapError> {
     let asked = wanted.asked();
-    let items: Vec<FetchItem> = summary_items(conn).into_iter().filter(|i| *i != FetchItem::Envelope).collect();
+    let mut items: Vec<FetchItem> = summary_items(conn).into_iter().filter(|i| *i != FetchItem::Envelope).collect();
+    items.push(FetchItem::BodyPeek(Section::parse("1")?, Some((0, SPECULATE_PREVIEW))));
     let Some(cmd) = wanted.command(&items) else { return Ok(Vec::new()) };
     let mut found: HashMap<u32, Skeleton> = HashMap::new();
+    let mut part1: HashMap<u32, Vec<u8>> = HashMap::new();
     conn.execute(&cmd, |r| {
         // Only the answer to this FETCH: an unsolicited flag update of the same message (it
         // carries a UID under QRESYNC) has no structure and must not become a summary.
@@ -76,6 +82,9 @@ pub(super) async fn fetch(
             && let Some(s) = convert::message::skeleton(uid_validity, attrs)
             && wanted.wants(*seq, s.summary.uid, &asked)
         {
+            if let Some(bytes) = section_bytes(attrs, "1") {
+                part1.insert(s.summary.uid, bytes.to_vec());
+            }
             found.insert(s.summary.uid, s);
         }
     })
@@ -124,7 +133,7 @@ pub(super) async fn fetch(
         .await?;
     }
     // Those the second FETCH did not return were expunged meanwhile.
-    fill_previews(conn, &mut done).await?;
+    fill_previews(conn, &mut done, &part1).await?;
     Ok(done
         .into_iter()
         .map(|mut s| {
@@ -135,12 +144,35 @@ pub(super) async fn fetch(
         .collect())
 }
 
-/// The previews of `done`: the first bytes of each one's text part, one FETCH per section
-/// (most messages share one or two: `1`, `1.1`).
-async fn fill_previews(conn: &mut ImapConn, done: &mut [Skeleton]) -> Result<(), ImapError> {
+/// The bytes of body section `name` (`1`, `1.2`) in a FETCH answer.
+fn section_bytes<'a>(attrs: &'a [AttributeValue<'_>], name: &str) -> Option<&'a [u8]> {
+    attrs.iter().find_map(|a| match a {
+        AttributeValue::BodySection { section: Some(path), data, .. }
+            if super::full_message::section_name(Some(path)).as_deref() == Some(name) =>
+        {
+            Some(data.as_deref().unwrap_or_default())
+        }
+        _ => None,
+    })
+}
+
+/// The previews of `done`: from the speculative bytes of part 1 where they hold all a preview
+/// needs, else from the first bytes of each one's text part, one FETCH per section (most
+/// messages share one or two: `1`, `1.1`).
+async fn fill_previews(
+    conn: &mut ImapConn,
+    done: &mut [Skeleton],
+    part1: &HashMap<u32, Vec<u8>>,
+) -> Result<(), ImapError> {
     let mut by_section: BTreeMap<String, (Vec<u32>, u32)> = BTreeMap::new();
-    for s in done.iter() {
+    for s in done.iter_mut() {
         if let Some(src) = &s.preview {
+            let need = src.fetch_len().min(src.encoded_size) as usize;
+            if let Some(bytes) = part1.get(&s.summary.uid).filter(|b| src.section == "1" && b.len() >= need) {
+                let cut = bytes.len().min(src.fetch_len() as usize);
+                s.summary.preview = preview::from_encoded(src, &bytes[..cut]);
+                continue;
+            }
             let group = by_section.entry(src.section.clone()).or_default();
             group.0.push(s.summary.uid);
             group.1 = group.1.max(src.fetch_len());
@@ -155,14 +187,7 @@ async fn fill_previews(conn: &mut ImapConn, done: &mut [Skeleton]) -> Result<(),
                 && let Some(uid) = convert::message::uid_of(attrs)
                 && let Some(s) = at.get(&uid).and_then(|&i| done.get_mut(i))
                 && let Some(src) = &s.preview
-                && let Some(bytes) = attrs.iter().find_map(|a| match a {
-                    AttributeValue::BodySection { section: Some(path), data, .. }
-                        if super::full_message::section_name(Some(path)).as_deref() == Some(section.as_str()) =>
-                    {
-                        Some(data.as_deref().unwrap_or_default())
-                    }
-                    _ => None,
-                })
+                && let Some(bytes) = section_bytes(attrs, &section)
             {
                 s.summary.preview = preview::from_encoded(src, bytes);
             }
