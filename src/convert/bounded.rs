@@ -23,7 +23,7 @@ pub const ENVELOPE_HEADER_MAX: u64 = 64 * 1024;
 pub const FIELD_EXCERPT: u32 = 16 * 1024;
 /// The header fields of a summary, as fetched for a message over [`ENVELOPE_HEADER_MAX`]: each
 /// excerpt costs the server a scan of the whole header, so the fields usually short share one.
-pub const SUMMARY_FIELDS: [&str; 4] = ["SUBJECT", "TO", "CC", "FROM DATE MESSAGE-ID IN-REPLY-TO"];
+pub const SUMMARY_FIELDS: [&str; 5] = ["SUBJECT", "TO", "CC", "FROM", "DATE MESSAGE-ID IN-REPLY-TO"];
 
 /// Cuts a summary's subject, ids and addresses to their budgets; sets and returns
 /// `envelope_truncated` when anything was cut.

@@ -39,7 +39,8 @@ fn collect<'a>(attrs: &'a [AttributeValue<'a>]) -> Parts<'a> {
             AttributeValue::ModSeq(m) => p.mod_seq = Some(*m),
             AttributeValue::Envelope(e) => p.envelope = Some(envelope::envelope(e)),
             AttributeValue::BodyStructure(b) => p.tree = Some(body::tree(b)),
-            AttributeValue::EmailId(id) => p.email_id = Some(id.to_string()),
+            // An OBJECTID (RFC 8474) as the thread ids can carry it; anything else is ignored.
+            AttributeValue::EmailId(id) if thread::is_object_id(id) => p.email_id = Some(id.to_string()),
             // The one header excerpt of a summary's FETCH: its References field.
             AttributeValue::BodySection { section: Some(SectionPath::Full(MessageSection::Header)), data, .. } => {
                 p.reference = data.as_deref().and_then(thread::first_reference)

@@ -83,10 +83,12 @@ pub fn parse_thread_id(id: &str) -> Option<ThreadName> {
         return (first_id(&format!("<{root}>")) == Some(root.as_str())).then_some(ThreadName::Root(root));
     }
     let email = id.strip_prefix('E')?;
-    let valid = !email.is_empty()
-        && email.len() <= 255
-        && email.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    valid.then(|| ThreadName::Lone(email.to_string()))
+    is_object_id(email).then(|| ThreadName::Lone(email.to_string()))
+}
+
+/// An RFC 8474 object id: 1 to 255 letters, digits, `-` and `_`.
+pub fn is_object_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// An email id of the gateway's own where the server has no OBJECTID: `G` and 24 hex digits

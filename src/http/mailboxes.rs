@@ -42,7 +42,8 @@ pub async fn list_mailboxes(
         .read(|mut c| async move {
             let spaces = match namespace::namespaces(&mut c).await {
                 Ok(n) => Some(n),
-                Err(ImapError::Unsupported(_)) => None,
+                // A server that offers NAMESPACE but refuses it still lists its mailboxes.
+                Err(ImapError::Unsupported(_) | ImapError::No(_) | ImapError::Bad(_)) => None,
                 Err(e) => return Err(e),
             };
             let (entries, source) = mailbox::list(&mut c, &pattern, subscribed, counts).await?;
@@ -96,7 +97,11 @@ pub async fn get_mailbox(
         .await?;
     let mut view = mailbox_views::mailbox_state(name.as_str(), &selected);
     view.my_rights = my_rights;
-    let etag = format!("\"{}\"", view.state);
+    // The rights are in the body: a change of rights is a new ETag too.
+    let etag = match &view.my_rights {
+        Some(rights) => format!("\"{}.{rights}\"", view.state),
+        None => format!("\"{}\"", view.state),
+    };
     with_etag(&headers, &etag, Json(view))
 }
 

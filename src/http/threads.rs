@@ -40,19 +40,14 @@ const SKIPPED_ROLES: [&str; 2] = ["trash", "junk"];
 fn candidates(name: &ThreadName) -> SearchKey {
     let header = |field: &str, value: &str| SearchKey::Header(field.into(), value.into());
     let key = match name {
-        ThreadName::Root(root) => {
-            let id = format!("<{root}>");
-            SearchKey::Or(
-                Box::new(header("Message-ID", &id)),
-                Box::new(SearchKey::Or(Box::new(header("In-Reply-To", &id)), Box::new(header("References", &id)))),
-            )
-        }
-        ThreadName::Lone(_) => SearchKey::And(
-            ["Message-ID", "In-Reply-To", "References"]
-                .iter()
-                .map(|f| SearchKey::Not(Box::new(header(f, ""))))
-                .collect(),
+        // The root as it is, brackets or not (a substring search: the thread id check below
+        // drops what only contains it).
+        ThreadName::Root(root) => SearchKey::Or(
+            Box::new(header("Message-ID", root)),
+            Box::new(SearchKey::Or(Box::new(header("In-Reply-To", root)), Box::new(header("References", root)))),
         ),
+        // No usable id: no Message-ID field, or one without `@`.
+        ThreadName::Lone(_) => SearchKey::Not(Box::new(header("Message-ID", "@"))),
     };
     SearchKey::And(vec![SearchKey::Deleted(false), key])
 }

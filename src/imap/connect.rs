@@ -83,7 +83,9 @@ impl Conn {
     /// bytes read meanwhile and not yet handed on are handed on afterwards).
     pub fn read_namespace(&mut self, on: bool) {
         match (on, self.namespace.as_mut()) {
-            (true, _) => self.namespace = Some(NamespaceLines::started()),
+            // Bytes left from an earlier NAMESPACE are kept, in front of what comes next.
+            (true, Some(lines)) => lines.active = true,
+            (true, None) => self.namespace = Some(NamespaceLines::started()),
             (false, Some(lines)) => {
                 lines.process(true);
                 lines.active = false;

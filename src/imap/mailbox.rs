@@ -220,8 +220,9 @@ pub async fn status(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<Status
 
 /// STATUS of the selected mailbox as numbers that change whenever a message arrives, goes or
 /// changes flags (MESSAGES, UIDNEXT, UNSEEN, HIGHESTMODSEQ; for CONDSTORE servers), to tell
-/// whether what was computed from it still holds. Unlike [`status`] it keeps the selection.
-pub async fn fingerprint(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<[u64; 4], ImapError> {
+/// whether what was computed from it still holds (`None` when the server left one out, as for
+/// a mailbox without mod-sequences). Unlike [`status`] it keeps the selection.
+pub async fn fingerprint(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<Option<[u64; 4]>, ImapError> {
     let mut data = StatusData::default();
     let items = [StatusItem::Messages, StatusItem::UidNext, StatusItem::Unseen, StatusItem::HighestModSeq];
     conn.execute(&encode::status(mailbox, &items), |r| {
@@ -230,8 +231,10 @@ pub async fn fingerprint(conn: &mut ImapConn, mailbox: &MailboxName) -> Result<[
         }
     })
     .await?;
-    let n = |v: Option<u32>| v.map_or(u64::MAX, u64::from);
-    Ok([n(data.messages), n(data.uid_next), n(data.unseen), data.highest_mod_seq.unwrap_or(u64::MAX)])
+    Ok(match (data.messages, data.uid_next, data.unseen, data.highest_mod_seq) {
+        (Some(m), Some(n), Some(u), Some(h)) => Some([m.into(), n.into(), u.into(), h]),
+        _ => None,
+    })
 }
 
 /// EXAMINE a mailbox (read-only), plus its unseen count from STATUS.

@@ -181,7 +181,9 @@ async fn fill_previews(
     let at: HashMap<u32, usize> = done.iter().enumerate().map(|(i, s)| (s.summary.uid, i)).collect();
     for (section, (uids, len)) in by_section {
         let Some(set) = UidSet::list(&sorted(uids)) else { continue };
-        let items = [FetchItem::Uid, FetchItem::BodyPeek(Section::parse(&section)?, Some((0, len)))];
+        // A part nested deeper than a section can name has no preview (the summary stays).
+        let Ok(part) = Section::parse(&section) else { continue };
+        let items = [FetchItem::Uid, FetchItem::BodyPeek(part, Some((0, len)))];
         conn.execute(&encode::uid_fetch(&set, &items), |r| {
             if let Response::Fetch(_, attrs) = r
                 && let Some(uid) = convert::message::uid_of(attrs)

@@ -22,6 +22,11 @@ pub fn key_of(thread_id: &str) -> u64 {
     h.finish()
 }
 
+/// The key of a message without a root, a thread of its own: one no thread id hashes to.
+pub fn lone_key(uid: u32) -> u64 {
+    key_of(&format!("uid {uid}"))
+}
+
 type MailboxKey = (String, String, u32);
 
 /// A mailbox's STATUS (messages, UIDNEXT, unseen, HIGHESTMODSEQ) when its threads were found.
@@ -60,7 +65,7 @@ impl MailboxThreads {
     /// The thread key of `uid`; a message without ids is a thread of its own (a key no
     /// thread id hashes to).
     fn key(&self, uid: u32) -> u64 {
-        self.keys.get(&uid).copied().unwrap_or_else(|| key_of(&format!("uid {uid}")))
+        self.keys.get(&uid).copied().unwrap_or_else(|| lone_key(uid))
     }
 
     /// Every UID of the mailbox, newest first.

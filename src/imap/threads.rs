@@ -18,7 +18,7 @@ use super::{
     page,
     read::{Read, examine_checked},
     session::ImapConn,
-    thread_index::{MailboxThreads, key_of},
+    thread_index::{MailboxThreads, key_of, lone_key},
 };
 use crate::{convert, views::message::MessageSummary};
 
@@ -71,9 +71,12 @@ async fn fetch_keys(conn: &mut ImapConn, uids: &[u32]) -> Result<HashMap<u32, u6
                     AttributeValue::BodySection { data, .. } => Some(data.as_deref().unwrap_or_default()),
                     _ => None,
                 })
-                && let Some(root) = convert::thread::root_from_fields(data)
             {
-                keys.insert(uid, key_of(&convert::thread::thread_id(Some(&root), "")));
+                let key = match convert::thread::root_from_fields(data) {
+                    Some(root) => key_of(&convert::thread::thread_id(Some(&root), "")),
+                    None => lone_key(uid),
+                };
+                keys.insert(uid, key);
             }
         })
         .await?;
@@ -93,7 +96,7 @@ pub async fn mailbox_threads(
 ) -> Result<Arc<MailboxThreads>, ImapError> {
     let index_key = (cache.account.to_string(), mailbox.as_str().to_string(), uid_validity);
     let print = match conn.has("CONDSTORE") {
-        true => Some(super::mailbox::fingerprint(conn, mailbox).await?),
+        true => super::mailbox::fingerprint(conn, mailbox).await?,
         false => None,
     };
     if let Some(known) = print.and_then(|p| cache.threads.snapshot(&index_key, p)) {
