@@ -74,6 +74,7 @@ pub struct ListQuery {
     pub counts: Option<bool>,
     /// `personal` (default): the account's own mailboxes; `all`: other users' and shared ones
     /// it can see too, each with its `namespace` (where the server has NAMESPACE).
+    #[param(inline)]
     pub namespaces: Option<NamespaceFilter>,
 }
 
