@@ -8,6 +8,7 @@ mod attack;
 mod auth;
 mod bounds;
 mod changes;
+mod config_example;
 mod containers;
 mod corpus;
 mod cyrus_writes;
