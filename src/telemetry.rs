@@ -18,7 +18,9 @@ fn filter(default: &str) -> EnvFilter {
 /// Installs the global subscriber once; later calls are ignored.
 pub fn init() {
     let json = std::env::var("IMAP_GATEWAY_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
-    let builder = fmt().with_env_filter(filter("info")).with_writer(std::io::stderr);
+    // Colours only on a terminal: a log written to a file or a pipe stays plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = fmt().with_env_filter(filter("info")).with_writer(std::io::stderr).with_ansi(ansi);
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
 }
 

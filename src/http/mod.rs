@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
     let counted = state.clone();
     api.route_layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
+        .layer(middleware::from_fn(docs_without_slash))
         .fallback(move || async move {
             counted.metrics.inc("http_requests_total", &[("method", "any"), ("route", "unmatched"), ("status", "404")]);
             ApiError::not_found("no such route")
@@ -172,4 +173,19 @@ async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Re
             .detail(format!("no answer within {} ms", limit.as_millis()))
             .into_response(),
     }
+}
+
+/// Swagger UI's page at `/docs` itself, not only at `/docs/` (a plain `curl /docs` would get a
+/// bare redirect): the same page, its files named from the root.
+async fn docs_without_slash(req: Request, next: Next) -> Response {
+    if req.uri().path() != "/docs" || req.method() != axum::http::Method::GET {
+        return next.run(req).await;
+    }
+    const PAGE: &str = "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"UTF-8\"><title>imap-gateway API</title>\n\
+        <link rel=\"stylesheet\" type=\"text/css\" href=\"/docs/swagger-ui.css\">\n\
+        <link rel=\"stylesheet\" type=\"text/css\" href=\"/docs/index.css\"></head>\n\
+        <body><div id=\"swagger-ui\"></div>\n<script src=\"/docs/swagger-ui-bundle.js\" charset=\"UTF-8\"></script>\n\
+        <script src=\"/docs/swagger-ui-standalone-preset.js\" charset=\"UTF-8\"></script>\n\
+        <script src=\"/docs/swagger-initializer.js\" charset=\"UTF-8\"></script></body>\n</html>\n";
+    ([(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE).into_response()
 }

@@ -85,6 +85,15 @@ async fn health_readiness_and_docs_are_served() {
     let docs = app.http.get(app.url("/docs/")).send().await.expect("docs");
     assert_eq!(docs.status(), StatusCode::OK);
     assert!(docs.text().await.expect("html").contains("swagger"), "Swagger UI page");
+    // The page is also at /docs itself (no redirect for curl to stop at), its files named from
+    // the root, and they are served.
+    let bare = app.http.get(app.url("/docs")).send().await.expect("docs");
+    assert_eq!(bare.status(), StatusCode::OK);
+    let page = bare.text().await.expect("html");
+    for file in ["/docs/swagger-ui-bundle.js", "/docs/swagger-initializer.js", "/docs/swagger-ui.css"] {
+        assert!(page.contains(file), "{file} in {page}");
+        assert_eq!(app.http.get(app.url(file)).send().await.expect("file").status(), StatusCode::OK, "{file}");
+    }
     app.state.ready.store(false, std::sync::atomic::Ordering::SeqCst);
     let draining = app.http.get(app.url("/readyz")).send().await.expect("readyz");
     assert_eq!(draining.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -331,4 +340,42 @@ fn a_30_mb_upload_streams_in_bounded_memory() {
     let growth_mb = peak.saturating_sub(baseline) as f64 / 1024.0;
     eprintln!("30 MB upload: gateway RSS {baseline} kB before, {peak} kB peak, growth {growth_mb:.1} MB");
     assert!(growth_mb < 12.0, "RSS grew by {growth_mb:.1} MB");
+}
+
+#[test]
+fn a_log_written_to_a_pipe_has_no_colour_codes() {
+    use std::io::{BufRead, BufReader};
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let mut child = bin()
+        .arg("serve")
+        .env("IMAP_GATEWAY__HTTP__LISTEN", format!("127.0.0.1:{port}"))
+        .env("IMAP_GATEWAY__DATABASE__URL", "sqlite::memory:")
+        .env("IMAP_GATEWAY__AUTH__JWT_SECRET", crate::helpers::random_b64(48))
+        .env("IMAP_GATEWAY__AUTH__ENCRYPTION_KEY", crate::helpers::random_b64(32))
+        .env("RUST_LOG", "info")
+        .env_remove("IMAP_GATEWAY_LOG_FORMAT")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let line = loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(l) if l.contains("listening") => break l,
+            Ok(_) => continue,
+            Err(e) => panic!("no `listening` line: {e}"),
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(!line.contains('\u{1b}'), "colour codes in a piped log: {line:?}");
+    assert!(line.contains("INFO"), "{line}");
 }
