@@ -283,6 +283,7 @@ pub fn part_ref(p: &BodyPart) -> PartRef {
         name: p.name.clone(),
         cid: p.cid.clone(),
         size: p.size,
+        size_is_estimate: p.imap.size_is_estimate,
     }
 }
 

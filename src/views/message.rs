@@ -293,8 +293,12 @@ pub struct PartRef {
     pub name: Option<String>,
     /// Content-ID.
     pub cid: Option<String>,
-    /// Decoded size (possibly estimated).
+    /// Decoded size in octets: exact for 7bit, 8bit and binary parts, estimated from the encoded
+    /// size for base64, quoted-printable and uuencode (then `sizeIsEstimate`; the download has
+    /// the exact bytes).
     pub size: u64,
+    /// True when `size` is estimated from the encoded size.
+    pub size_is_estimate: bool,
     /// Where to download the decoded bytes.
     pub download_url: String,
 }
