@@ -162,7 +162,7 @@ async fn send(webhooks: &Webhooks, d: &Due) -> Result<i64, Failure> {
         .header("content-type", "application/json")
         .header("webhook-id", &d.id)
         .header("webhook-timestamp", timestamp.to_string())
-        .header("webhook-signature", sign::signature(&secret, timestamp, &d.body))
+        .header("webhook-signature", sign::signature(&secret, &d.id, timestamp, &d.body))
         .header("webhook-event", &d.event_type)
         .body(d.body.clone())
         .send()

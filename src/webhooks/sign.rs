@@ -1,43 +1,54 @@
-//! Delivery signatures: HMAC-SHA256 over `"{timestamp}.{body}"` with the webhook's secret,
-//! sent as `Webhook-Signature: v1=<hex>` beside `Webhook-Timestamp` and `Webhook-Id`.
-//! Receivers recompute it and reject stale timestamps.
+//! Delivery signatures as Standard Webhooks (standardwebhooks.com) define them: `webhook-id`,
+//! `webhook-timestamp` (seconds) and `webhook-signature: v1,<base64 HMAC-SHA256>` over
+//! `"{id}.{timestamp}.{body}"`, keyed with the secret's bytes: the base64 after `whsec_`.
+//! The official `standardwebhooks` libraries verify them. Receivers reject stale timestamps.
 
-use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use base64::{
+    Engine as _,
+    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
+};
 use ring::{
     hmac,
     rand::{SecureRandom, SystemRandom},
 };
 
-/// A new secret (`whsec_` + 256 random bits).
+/// A new secret: `whsec_` and 256 random bits in standard base64.
 pub fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     SystemRandom::new().fill(&mut bytes).expect("system randomness");
-    format!("whsec_{}", URL_SAFE_NO_PAD.encode(bytes))
+    format!("whsec_{}", STANDARD.encode(bytes))
 }
 
-/// The `Webhook-Signature` value for `body` sent at `timestamp` (seconds since the epoch).
-pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
-    let mut ctx = hmac::Context::with_key(&key);
-    ctx.update(timestamp.to_string().as_bytes());
-    ctx.update(b".");
-    ctx.update(body.as_bytes());
-    let tag = ctx.sign();
-    format!("v1={}", tag.as_ref().iter().map(|b| format!("{b:02x}")).collect::<String>())
+/// The HMAC key of a secret: its base64 part decoded (standard base64, or the URL-safe form
+/// without padding that secrets made before Standard Webhooks used); a secret that is no
+/// base64 at all keys with its own bytes.
+fn key(secret: &str) -> hmac::Key {
+    let b64 = secret.strip_prefix("whsec_").unwrap_or(secret);
+    let bytes =
+        STANDARD.decode(b64).or_else(|_| URL_SAFE_NO_PAD.decode(b64)).unwrap_or_else(|_| b64.as_bytes().to_vec());
+    hmac::Key::new(hmac::HMAC_SHA256, &bytes)
 }
 
-/// Checks a signature in constant time (what a receiver does).
-pub fn verify(secret: &str, timestamp: i64, body: &str, header: &str) -> bool {
-    let Some(hex) = header.strip_prefix("v1=") else { return false };
-    let Some(tag) = (0..hex.len())
-        .step_by(2)
-        .map(|i| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect::<Option<Vec<u8>>>()
-    else {
-        return false;
-    };
-    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
-    hmac::verify(&key, format!("{timestamp}.{body}").as_bytes(), &tag).is_ok()
+fn signed_content(id: &str, timestamp: i64, body: &str) -> Vec<u8> {
+    format!("{id}.{timestamp}.{body}").into_bytes()
+}
+
+/// The `webhook-signature` value for delivery `id` of `body` sent at `timestamp` (seconds
+/// since the epoch).
+pub fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
+    let tag = hmac::sign(&key(secret), &signed_content(id, timestamp, body));
+    format!("v1,{}", STANDARD.encode(tag.as_ref()))
+}
+
+/// Checks a `webhook-signature` header (space-separated `v1,<base64>` entries, any of which
+/// may match) in constant time: what a receiver does.
+pub fn verify(secret: &str, id: &str, timestamp: i64, body: &str, header: &str) -> bool {
+    let key = key(secret);
+    let content = signed_content(id, timestamp, body);
+    header
+        .split(' ')
+        .filter_map(|entry| entry.strip_prefix("v1,"))
+        .any(|b64| STANDARD.decode(b64).is_ok_and(|tag| hmac::verify(&key, &content, &tag).is_ok()))
 }
 
 #[cfg(test)]
@@ -47,14 +58,30 @@ mod tests {
     #[test]
     fn signatures_verify_and_any_change_breaks_them() {
         let secret = new_secret();
-        assert!(secret.starts_with("whsec_") && secret.len() > 40);
-        let sig = signature(&secret, 1_700_000_000, r#"{"a":1}"#);
-        assert!(verify(&secret, 1_700_000_000, r#"{"a":1}"#, &sig));
-        assert!(!verify(&secret, 1_700_000_001, r#"{"a":1}"#, &sig));
-        assert!(!verify(&secret, 1_700_000_000, r#"{"a":2}"#, &sig));
-        assert!(!verify(&new_secret(), 1_700_000_000, r#"{"a":1}"#, &sig));
-        assert!(!verify(&secret, 1_700_000_000, r#"{"a":1}"#, "v1=zz"));
-        // A known vector, from Python's hmac module: HMAC-SHA256(b"key", b"1.x").
-        assert_eq!(signature("key", 1, "x"), "v1=fc4913c41a7bf793267e2a384f3261c9436ec2cd097bd745e7b0d99113f510ec");
+        assert!(secret.starts_with("whsec_") && STANDARD.decode(&secret[6..]).is_ok_and(|k| k.len() == 32));
+        let sig = signature(&secret, "msg_1", 1_700_000_000, r#"{"a":1}"#);
+        assert!(verify(&secret, "msg_1", 1_700_000_000, r#"{"a":1}"#, &sig));
+        assert!(verify(&secret, "msg_1", 1_700_000_000, r#"{"a":1}"#, &format!("v1,AAAA {sig}")), "any entry");
+        assert!(!verify(&secret, "msg_2", 1_700_000_000, r#"{"a":1}"#, &sig));
+        assert!(!verify(&secret, "msg_1", 1_700_000_001, r#"{"a":1}"#, &sig));
+        assert!(!verify(&secret, "msg_1", 1_700_000_000, r#"{"a":2}"#, &sig));
+        assert!(!verify(&new_secret(), "msg_1", 1_700_000_000, r#"{"a":1}"#, &sig));
+        assert!(!verify(&secret, "msg_1", 1_700_000_000, r#"{"a":1}"#, "v1,zz"));
+    }
+
+    #[test]
+    fn the_standard_webhooks_example_signs_as_the_specification_says() {
+        // The example of the Standard Webhooks specification (and of its libraries' tests).
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let body = r#"{"test": 2432232314}"#;
+        let sig = signature(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, body);
+        assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn secrets_made_before_keep_their_key() {
+        let old = format!("whsec_{}", URL_SAFE_NO_PAD.encode([0xfbu8; 32]));
+        let same = format!("whsec_{}", STANDARD.encode([0xfbu8; 32]));
+        assert_eq!(signature(&old, "m", 1, "x"), signature(&same, "m", 1, "x"));
     }
 }

@@ -100,12 +100,40 @@ impl Drop for Gateway {
     }
 }
 
+/// Checks every delivery's signature with the official Standard Webhooks package (PyPI
+/// `standardwebhooks`, through `scripts/verify-webhooks.py`), as a receiver would, and with the
+/// gateway's own `signatures::verify`.
+pub(crate) fn verify_officially(secret: &str, deliveries: &[(String, i64, String, String)]) {
+    use std::io::Write;
+    let python = std::env::var("STANDARD_WEBHOOKS_PYTHON")
+        .expect("STANDARD_WEBHOOKS_PYTHON (scripts/test installs the standardwebhooks package and sets it)");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/verify-webhooks.py");
+    let mut child = Command::new(python)
+        .arg(script)
+        .arg(secret)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run verify-webhooks.py");
+    let mut stdin = child.stdin.take().expect("stdin");
+    for (id, ts, sig, body) in deliveries {
+        assert!(sign::verify(secret, id, *ts, body, sig), "signature of {id}");
+        let line = json!({"id": id, "timestamp": ts, "signature": sig, "body": body});
+        writeln!(stdin, "{line}").expect("write");
+    }
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "standardwebhooks refused a delivery:\n{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with("ok ")).count(), deliveries.len(), "{text}");
+}
+
 /// (type, uid) of every accepted message event, after checking each signature.
 fn accepted(r: &Receiver, secret: &str) -> Vec<(String, u64)> {
     let got = r.got.lock().expect("lock");
+    verify_officially(secret, &got);
     let mut out = Vec::new();
-    for (id, ts, sig, body) in got.iter() {
-        assert!(sign::verify(secret, *ts, body, sig), "signature of {id}");
+    for (id, _, _, body) in got.iter() {
         let v: Value = serde_json::from_str(body).expect("JSON body");
         assert_eq!(v["id"], id.as_str());
         let kind = v["type"].as_str().expect("type").to_string();
