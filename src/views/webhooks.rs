@@ -29,7 +29,8 @@ pub struct Webhook {
     pub mailboxes: Vec<String>,
     /// Created (RFC 3339).
     pub created_at: String,
-    /// The signing secret: returned once, at registration only.
+    /// The signing secret, `whsec_` and base64 (Standard Webhooks): returned once, at
+    /// registration only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
 }
