@@ -61,9 +61,14 @@ pub fn root(first_reference: Option<&str>, in_reply_to: Option<&str>, message_id
 /// The thread id of a message: its root's, or its own when it has no root.
 pub fn thread_id(root: Option<&str>, email_id: &str) -> String {
     match root {
-        Some(root) => format!("T{}", B64.encode(root)),
+        Some(root) => root_thread_id(root),
         None => format!("E{email_id}"),
     }
+}
+
+/// The thread id of the thread with this root.
+pub fn root_thread_id(root: &str) -> String {
+    format!("T{}", B64.encode(root))
 }
 
 /// What a thread id names.

@@ -47,6 +47,8 @@ struct Wanted {
     size: u32,
     /// Encoded bytes to fetch at most: enough for the limit, and for the preview of its part.
     budget: u32,
+    /// The preview's source, when this is its part.
+    preview: Option<preview::Source>,
 }
 
 fn wanted_parts(msg: &Message, max_value_bytes: u32) -> Vec<Wanted> {
@@ -57,11 +59,13 @@ fn wanted_parts(msg: &Message, max_value_bytes: u32) -> Vec<Wanted> {
             let part = find(&msg.body_structure, &r.part_id);
             let encoding = part.and_then(|p| p.imap.encoding.clone());
             let mut budget = text::encoded_budget(encoding.as_deref(), max_value_bytes);
-            if let Some(src) = preview.as_ref().filter(|p| p.section == r.part_id) {
+            let preview = preview.as_ref().filter(|p| p.section == r.part_id).cloned();
+            if let Some(src) = &preview {
                 budget = budget.max(src.fetch_len());
             }
             let size = part.and_then(|p| p.imap.encoded_size).unwrap_or(0);
-            wanted.push(Wanted { section: r.part_id.clone(), encoding, charset: r.charset.clone(), size, budget });
+            let charset = r.charset.clone();
+            wanted.push(Wanted { section: r.part_id.clone(), encoding, charset, size, budget, preview });
         }
     }
     wanted
@@ -90,12 +94,11 @@ fn sections_of(attrs: &[AttributeValue<'_>], raw: &mut Vec<(String, Vec<u8>)>) {
 fn decode_values(msg: &mut Message, wanted: Vec<Wanted>, raw: &[(String, Vec<u8>)], max_value_bytes: u32) {
     let html_parts: Vec<String> =
         msg.html_body.iter().filter(|r| r.r#type == "text/html").map(|r| r.part_id.clone()).collect();
-    let preview = preview::source(&msg.body_structure);
     for w in wanted {
         let Some((_, bytes)) = raw.iter().find(|(s, _)| *s == w.section) else { continue };
         let cut_on_wire = w.size > w.budget;
         let (mut decoded, bad_transfer) = text::transfer(bytes, w.encoding.as_deref(), cut_on_wire);
-        if let Some(src) = preview.as_ref().filter(|p| p.section == w.section) {
+        if let Some(src) = &w.preview {
             msg.summary.preview = preview::from_decoded(src, decoded.clone(), cut_on_wire);
         }
         if cut_on_wire {

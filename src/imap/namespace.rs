@@ -10,10 +10,13 @@ use crate::{
 };
 
 /// The namespaces, or [`ImapError::Unsupported`] where the server has no NAMESPACE (or an
-/// answer that does not parse).
+/// answer that does not parse). Asked once per connection: a session's namespaces stay.
 pub async fn namespaces(conn: &mut ImapConn) -> Result<Namespaces, ImapError> {
     if !conn.has("NAMESPACE") {
         return Err(ImapError::Unsupported("NAMESPACE"));
+    }
+    if let Some(known) = conn.namespaces() {
+        return Ok(known.clone());
     }
     let mut text: Option<String> = None;
     conn.read_namespace(true);
@@ -37,5 +40,7 @@ pub async fn namespaces(conn: &mut ImapConn) -> Result<Namespaces, ImapError> {
     let view = |list: &[convert::namespace::Namespace]| -> Vec<Namespace> {
         list.iter().map(|(p, d)| Namespace { prefix: mutf7::decode(p), delimiter: d.clone() }).collect()
     };
-    Ok(Namespaces { personal: view(&groups[0]), other_users: view(&groups[1]), shared: view(&groups[2]) })
+    let found = Namespaces { personal: view(&groups[0]), other_users: view(&groups[1]), shared: view(&groups[2]) };
+    conn.remember_namespaces(found.clone());
+    Ok(found)
 }

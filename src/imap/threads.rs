@@ -73,7 +73,7 @@ async fn fetch_keys(conn: &mut ImapConn, uids: &[u32]) -> Result<HashMap<u32, u6
                 })
             {
                 let key = match convert::thread::root_from_fields(data) {
-                    Some(root) => key_of(&convert::thread::thread_id(Some(&root), "")),
+                    Some(root) => key_of(&convert::thread::root_thread_id(&root)),
                     None => lone_key(uid),
                 };
                 keys.insert(uid, key);

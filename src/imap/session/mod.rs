@@ -149,6 +149,8 @@ pub struct ImapConn {
     /// How old a synced view may get before a reused selection is synced again.
     resync_after: Duration,
     metrics: Arc<crate::metrics::Metrics>,
+    /// The session's namespaces, once asked (they do not change within a session).
+    namespaces: Option<crate::views::namespace::Namespaces>,
     _permit: Option<OwnedSemaphorePermit>,
     _guard: Option<super::pool_stats::OpenGuard>,
 }
@@ -237,6 +239,7 @@ impl ImapConn {
             synced: None,
             resync_after: target.resync_after,
             metrics: target.metrics.clone(),
+            namespaces: None,
             _permit: permit,
             _guard: None,
         };
@@ -304,6 +307,16 @@ impl ImapConn {
     /// True once `ENABLE QRESYNC` succeeded on this connection.
     pub fn qresync_enabled(&self) -> bool {
         self.qresync
+    }
+
+    /// The namespaces this session was told, if it asked before.
+    pub fn namespaces(&self) -> Option<&crate::views::namespace::Namespaces> {
+        self.namespaces.as_ref()
+    }
+
+    /// Keeps the namespaces this session was told.
+    pub fn remember_namespaces(&mut self, namespaces: crate::views::namespace::Namespaces) {
+        self.namespaces = Some(namespaces);
     }
 
     /// Makes a NAMESPACE answer readable to the parser (around that command only).
