@@ -76,8 +76,8 @@ pub mod internals {
         },
         state::slots::AccountSlots,
         store::{
-            Store, accounts::OAuthSecret, deliveries::Attempt, now, now_ms, purge::PurgedTokens, refresh::Consumed,
-            webhooks::Webhook,
+            Store, accounts::OAuthSecret, deliveries::Attempt, event_tickets::EventTicket, now, now_ms,
+            purge::PurgedTokens, refresh::Consumed, webhooks::Webhook,
         },
     };
 }

@@ -212,8 +212,8 @@ fn spawn_sweeper(state: &AppState) {
     });
 }
 
-/// Spent refresh tokens and families, old failed-login rows and request leases, finished
-/// webhook deliveries.
+/// Spent refresh tokens and families, expired event tickets, old failed-login rows and request
+/// leases, finished webhook deliveries.
 async fn purge(app: &App) {
     let auth = &app.settings.auth;
     // A revoked family denies its access tokens until the last of them has expired.
@@ -221,6 +221,9 @@ async fn purge(app: &App) {
     match app.store.purge_tokens(crate::store::now(), grace).await {
         Ok(n) => tracing::debug!(refresh_tokens = n.refresh_tokens, families = n.families, "tokens purged"),
         Err(e) => tracing::warn!(error = %e, "token purge failed"),
+    }
+    if let Err(e) = app.store.purge_event_tickets(crate::store::now()).await {
+        tracing::warn!(error = %e, "event-ticket purge failed");
     }
     let now_ms = crate::store::now_ms();
     if app.store.shared() {

@@ -55,11 +55,16 @@ impl FromRequestParts<AppState> for Account {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let user = AuthUser::from_request_parts(parts, state).await?;
-        Ok(Self { user, state: state.clone(), pool: OnceCell::new() })
+        Ok(Self::of(user, state))
     }
 }
 
 impl Account {
+    /// The account of an admitted user.
+    pub fn of(user: AuthUser, state: &AppState) -> Self {
+        Self { user, state: state.clone(), pool: OnceCell::new() }
+    }
+
     /// The account id (the token's `sub`).
     pub fn id(&self) -> &str {
         &self.user.claims.sub

@@ -10,10 +10,12 @@ use axum::{
 use futures_util::{Stream, StreamExt as _, stream};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{account::Account, extract::ApiQuery};
+use super::{
+    event_tickets::{self, Watch},
+    extract::ApiQuery,
+};
 use crate::{
     http::error::ApiError,
-    imap::encode::MailboxName,
     state::AppState,
     sync::events::{Feed, Stamped, StreamWants, SubscriberGuard},
     views::{
@@ -33,8 +35,10 @@ const READY_WAIT: Duration = Duration::from_secs(10);
 /// Comments keep the stream alive. The stream ends when the access token expires or its
 /// session is revoked (logout, or a login with a changed password, on any instance); reconnect
 /// with a fresh token and `Last-Event-ID`. An account may hold `events.max_streams_per_account`
-/// streams, which follow at most `events.max_mailboxes` mailboxes together.
-#[utoipa::path(get, path = "/v1/events", tag = "sync", security(("bearer" = [])),
+/// streams, which follow at most `events.max_mailboxes` mailboxes together. A browser's
+/// `EventSource`, which cannot send `Authorization`, opens the stream with a single-use
+/// `ticket` from `POST /v1/events/ticket` instead.
+#[utoipa::path(get, path = "/v1/events", tag = "sync", security(("bearer" = []), ("eventTicket" = [])),
     params(EventsQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
     responses(
         (status = 200, content_type = "text/event-stream", body = StreamEventData, description = "an event stream; the schema is that of each event's `data`"),
@@ -44,24 +48,13 @@ const READY_WAIT: Duration = Duration::from_secs(10);
     ))]
 pub async fn events(
     State(st): State<AppState>,
-    acct: Account,
     ApiQuery(q): ApiQuery<EventsQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let names: Vec<String> = match q.mailboxes.as_deref() {
-        None | Some("") => vec!["INBOX".into()],
-        Some(list) => list.split(',').map(str::to_string).collect(),
-    };
-    let max = st.settings.events.max_mailboxes;
-    if names.len() > max {
-        return Err(ApiError::bad_request(format!("mailboxes: at most {max}")));
-    }
-    let mailboxes = names.iter().map(|n| MailboxName::parse(n)).collect::<Result<Vec<_>, _>>()?;
-    acct.mailboxes_exist(&mailboxes).await?;
+    let Watch { account: acct, mailboxes, last_event_id: last } = event_tickets::caller(&st, &q, &headers).await?;
     let account = acct.id().to_string();
     let wanted: Vec<String> = mailboxes.iter().map(|m| m.as_str().to_string()).collect();
     let (feed, wants) = st.follower.follow_stream(&account, &wanted).await?;
-    let last = headers.get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_string);
     let sub = feed.subscribe(last.as_deref());
     let ready = feed.wait_watching(&wanted, READY_WAIT).await;
     let mut opening = vec![Event::default().event("ready").data(format!("{{\"watching\":{ready}}}"))];

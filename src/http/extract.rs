@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::{
     extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request},
-    http::{StatusCode, header, request::Parts},
+    http::{HeaderMap, StatusCode, header, request::Parts},
 };
 use serde::de::DeserializeOwned;
 
@@ -29,42 +29,15 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("missing Authorization header"))?
-            .to_str()
-            .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
-        let (scheme, token) =
-            value.split_once(' ').ok_or_else(|| ApiError::unauthorized("expected `Bearer <token>`"))?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(ApiError::unauthorized("expected `Bearer <token>`"));
-        }
-        let claims = match state.auth.jwt.verify(token.trim()) {
-            Ok(claims) => claims,
-            // Mode B: a token from the trusted issuer names the IMAP user directly.
-            Err(own) => match &state.trusted {
-                Some(trusted) => {
-                    let v = trusted
-                        .verify(token.trim())
-                        .map_err(|e| ApiError::unauthorized(format!("{own}; as a trusted-issuer token: {e}")))?;
-                    let sub = state.vault.trusted_account(&v.username).await?;
-                    let t = &state.settings.trusted;
-                    let jti = v.jti.unwrap_or_default();
-                    Claims {
-                        iss: t.issuer.clone(),
-                        aud: t.audience.clone(),
-                        sub,
-                        exp: v.exp,
-                        nbf: 0,
-                        iat: 0,
-                        jti,
-                        fid: String::new(),
-                    }
-                }
-                None => return Err(ApiError::unauthorized(own.to_string())),
-            },
-        };
+        let claims = bearer_claims(&parts.headers, state).await?;
+        Self::admit(claims, state).await
+    }
+}
+
+impl AuthUser {
+    /// Admits the holder of `claims` (verified from a token, or kept with an event ticket): the
+    /// token must not have been revoked, and the account gets one of its request slots.
+    pub async fn admit(claims: Claims, state: &AppState) -> Result<Self, ApiError> {
         if (!claims.jti.is_empty() || !claims.fid.is_empty())
             && state.store.access_revoked(&claims.jti, &claims.fid).await?
         {
@@ -76,6 +49,44 @@ impl FromRequestParts<AppState> for AuthUser {
                 .retry_after(1)
         })?;
         Ok(Self { claims, _slot: slot })
+    }
+}
+
+/// The verified claims of the `Authorization: Bearer` token in `headers`: a gateway token, or
+/// (mode B) one of the trusted issuer's.
+pub async fn bearer_claims(headers: &HeaderMap, state: &AppState) -> Result<Claims, ApiError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing Authorization header"))?
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(|| ApiError::unauthorized("expected `Bearer <token>`"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::unauthorized("expected `Bearer <token>`"));
+    }
+    match state.auth.jwt.verify(token.trim()) {
+        Ok(claims) => Ok(claims),
+        // Mode B: a token from the trusted issuer names the IMAP user directly.
+        Err(own) => match &state.trusted {
+            Some(trusted) => {
+                let v = trusted
+                    .verify(token.trim())
+                    .map_err(|e| ApiError::unauthorized(format!("{own}; as a trusted-issuer token: {e}")))?;
+                let sub = state.vault.trusted_account(&v.username).await?;
+                let t = &state.settings.trusted;
+                Ok(Claims {
+                    iss: t.issuer.clone(),
+                    aud: t.audience.clone(),
+                    sub,
+                    exp: v.exp,
+                    nbf: 0,
+                    iat: 0,
+                    jti: v.jti.unwrap_or_default(),
+                    fid: String::new(),
+                })
+            }
+            None => Err(ApiError::unauthorized(own.to_string())),
+        },
     }
 }
 

@@ -6,6 +6,7 @@ pub(crate) mod auth;
 pub(crate) mod capabilities;
 pub(crate) mod changes;
 pub(crate) mod error;
+pub(crate) mod event_tickets;
 pub(crate) mod events;
 pub(crate) mod extract;
 pub(crate) mod found;
@@ -75,6 +76,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(mailboxes::get_mailbox_status))
         .routes(routes!(changes::get_changes))
         .routes(routes!(events::events))
+        .routes(routes!(event_tickets::create_ticket))
         .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
         .routes(routes!(webhooks::delete_webhook))
         .routes(routes!(webhooks::list_deliveries))

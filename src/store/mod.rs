@@ -3,6 +3,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod deliveries;
+pub(crate) mod event_tickets;
 pub(crate) mod idempotency;
 pub(crate) mod leases;
 pub(crate) mod limits;

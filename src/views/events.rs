@@ -9,8 +9,44 @@ use utoipa::{IntoParams, ToSchema};
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Comma-separated mailboxes to watch (default `INBOX`). Names containing a comma cannot
-    /// be watched.
+    /// be watched here; ask a ticket for them. With `ticket`, the ticket's mailboxes are
+    /// watched, and this, if given, must name the same ones.
     pub mailboxes: Option<String>,
+    /// A single-use ticket from `POST /v1/events/ticket`, instead of an `Authorization` header
+    /// (for a browser's `EventSource`, which cannot send one).
+    /// (In the document as the `eventTicket` security scheme.)
+    #[param(ignore)]
+    pub ticket: Option<String>,
+}
+
+/// Body of `POST /v1/events/ticket`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventTicketRequest {
+    /// The mailboxes the stream will watch (default `["INBOX"]`), at most
+    /// `events.max_mailboxes`. Each must exist.
+    #[schema(min_items = 1)]
+    pub mailboxes: Option<Vec<String>>,
+    /// Where the stream resumes, as `Last-Event-ID` would say: the `id` of the last event seen.
+    /// A `Last-Event-ID` header on the stream's request wins over it.
+    #[schema(min_length = 1, max_length = 128, pattern = "^[!-~]+$")]
+    pub last_event_id: Option<String>,
+}
+
+/// A ticket for one event stream.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventTicket {
+    /// Opens one stream: `GET /v1/events?ticket=…`. Single-use.
+    #[schema(pattern = "^evt_[A-Za-z0-9_-]{43}$")]
+    pub ticket: String,
+    /// When the ticket lapses if unused (RFC 3339).
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+    /// Seconds until then.
+    pub expires_in: u64,
+    /// The mailboxes the stream will watch.
+    pub mailboxes: Vec<String>,
 }
 
 /// One change in a watched mailbox.

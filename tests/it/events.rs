@@ -34,6 +34,11 @@ impl Stream {
         }
         let resp = req.send().await.expect("events");
         assert_eq!(resp.status(), StatusCode::OK);
+        Self::from_response(resp)
+    }
+
+    /// Reads the events of a 200 answer.
+    pub(crate) fn from_response(resp: reqwest::Response) -> Self {
         let ct = resp.headers()["content-type"].to_str().expect("ascii").to_string();
         assert_eq!(ct, "text/event-stream");
         Self { resp, buf: String::new() }

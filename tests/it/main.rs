@@ -14,6 +14,7 @@ mod corpus;
 mod cyrus_writes;
 mod deadline;
 mod decoding;
+mod event_tickets;
 mod events;
 mod exposure;
 mod faults;

@@ -1,8 +1,9 @@
 //! The scheduled purges on SQLite and PostgreSQL: expired refresh tokens, families revoked or
 //! emptied more than the grace period ago (a revoked family still denies its access tokens
-//! within it), and finished webhook deliveries past their retention (pending ones stay).
+//! within it), finished webhook deliveries past their retention (pending ones stay), and
+//! expired event tickets.
 
-use imap_gateway::internals::{Attempt, PurgedTokens, Store, Webhook};
+use imap_gateway::internals::{Attempt, EventTicket, PurgedTokens, Store, Webhook};
 
 async fn exercise(url: &str) {
     let store = Store::connect(url, 5).await.expect("connect");
@@ -60,6 +61,32 @@ async fn exercise(url: &str) {
     left.sort();
     assert_eq!(left, ["d-new", "d-old-pending"]);
     assert_eq!(store.purge_deliveries(now_ms - 7 * day_ms).await.expect("again"), 0);
+    event_tickets(&store, t).await;
+}
+
+/// Event tickets: taken once, never after they expire, at most `limit` unexpired per account,
+/// and purged once expired.
+async fn event_tickets(store: &Store, t: i64) {
+    let ticket = |account: &str| EventTicket {
+        account_id: account.into(),
+        mailboxes: r#"["INBOX"]"#.into(),
+        last_event_id: Some("5f-3".into()),
+        claims: "{}".into(),
+    };
+    assert!(store.put_event_ticket("h-live", &ticket("acct-a"), t, t + 60, 2).await.expect("put"));
+    assert!(store.put_event_ticket("h-old", &ticket("acct-a"), t - 100, t - 40, 2).await.expect("put"));
+    // h-old has expired at t: acct-a holds one unexpired ticket, so one more fits, not two.
+    assert!(store.put_event_ticket("h-second", &ticket("acct-a"), t, t + 60, 2).await.expect("put"));
+    assert!(!store.put_event_ticket("h-third", &ticket("acct-a"), t, t + 60, 2).await.expect("put"));
+    assert!(store.put_event_ticket("h-other", &ticket("acct-b"), t, t + 60, 2).await.expect("put"), "per account");
+    assert_eq!(store.take_event_ticket("h-live", t).await.expect("take"), Some(ticket("acct-a")));
+    assert_eq!(store.take_event_ticket("h-live", t).await.expect("take"), None, "single use");
+    assert_eq!(store.take_event_ticket("h-old", t).await.expect("take"), None, "expired");
+    assert_eq!(store.take_event_ticket("h-second", t + 60).await.expect("take"), None, "expires at expires_at");
+    let none = EventTicket { last_event_id: None, ..ticket("acct-c") };
+    assert!(store.put_event_ticket("h-expiring", &none, t, t + 10, 2).await.expect("put"));
+    assert_eq!(store.purge_event_tickets(t + 11).await.expect("purge"), 1, "only the one past its time");
+    assert_eq!(store.take_event_ticket("h-other", t + 11).await.expect("take"), Some(ticket("acct-b")));
 }
 
 #[tokio::test]
