@@ -1,6 +1,7 @@
 //! Mailbox roles from SPECIAL-USE attributes, and what LIST attributes say about a mailbox.
 
-const ROLES: [&str; 7] = ["all", "archive", "drafts", "flagged", "junk", "sent", "trash"];
+/// The SPECIAL-USE roles (RFC 6154), lower case, as the API names them.
+pub const ROLES: [&str; 7] = ["all", "archive", "drafts", "flagged", "junk", "sent", "trash"];
 
 /// True if `attrs` holds `name` (attributes compare without regard to case).
 pub fn has(attrs: &[String], name: &str) -> bool {

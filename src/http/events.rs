@@ -41,7 +41,7 @@ const READY_WAIT: Duration = Duration::from_secs(10);
 #[utoipa::path(get, path = "/v1/events", tag = "sync", security(("bearer" = []), ("eventTicket" = [])),
     params(EventsQuery, ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event")),
     responses(
-        (status = 200, content_type = "text/event-stream", body = StreamEventData, description = "an event stream; the schema is that of each event's `data`"),
+        (status = 200, content_type = "text/event-stream", body = StreamEventData, description = "the event stream: one `ServerSentEvent` after another"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "a mailbox does not exist"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "a mailbox name is too long (`mailbox-name-too-long`) or refused by the IMAP server, or the account's open streams would follow more than `events.max_mailboxes` mailboxes together (`too-many-watched-mailboxes`)"),
         (status = 429, body = Problem, content_type = "application/problem+json", description = "the account has `events.max_streams_per_account` streams open (`too-many-streams`)"),

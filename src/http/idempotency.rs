@@ -12,6 +12,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use ring::digest;
+use utoipa::IntoParams;
 
 use super::headers::header_value;
 use crate::{http::error::ApiError, state::AppState};
@@ -60,6 +61,31 @@ pub fn fingerprint(parts: &[&[u8]]) -> String {
     ctx.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The `Idempotency-Key` request header, as the OpenAPI document declares it on each route that
+/// honours it.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKey {
+    /// Runs the request at most once per key (per account, for 24 hours): a retry with the same
+    /// key and the same request gets the first answer again (`Idempotency-Replayed: true`), one
+    /// with another request 422, one while the first still runs 409.
+    #[param(rename = "Idempotency-Key", pattern = "^[!-~]{1,255}$")]
+    pub key: Option<String>,
+}
+
+impl IdempotencyKey {
+    /// The key of a request, if it has one: 1 to 255 visible ASCII characters (else 400).
+    pub fn read(headers: &HeaderMap) -> Result<Self, ApiError> {
+        let Some(key) = headers.get("idempotency-key") else { return Ok(Self { key: None }) };
+        let key = key
+            .to_str()
+            .ok()
+            .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)));
+        let key = key.ok_or_else(|| ApiError::bad_request("Idempotency-Key must be 1-255 visible ASCII characters"))?;
+        Ok(Self { key: Some(key.to_string()) })
+    }
+}
+
 /// Runs `work` at most once per `Idempotency-Key` of this account.
 pub async fn once<F, Fut>(
     state: &AppState,
@@ -72,13 +98,11 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Outcome, ApiError>>,
 {
-    let Some(key) = headers.get("idempotency-key") else {
+    let Some(key) = IdempotencyKey::read(headers)?.key else {
         let o = work().await?;
         return Ok(Outcome::respond(o.status, o.location.as_deref(), o.body, false));
     };
-    let key =
-        key.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)));
-    let key = key.ok_or_else(|| ApiError::bad_request("Idempotency-Key must be 1-255 visible ASCII characters"))?;
+    let key = key.as_str();
     match state.store.claim_idempotency_key(account, key, &fingerprint).await? {
         None => {
             let mut claim = Claim {

@@ -22,6 +22,8 @@ pub(crate) mod messages;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
 pub(crate) mod openapi_rules;
+pub(crate) mod openapi_vocab;
+pub(crate) mod openapi_wire;
 pub(crate) mod quota;
 pub(crate) mod request_id;
 pub(crate) mod rights;
@@ -107,12 +109,12 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 
 /// The full application router: API, `/openapi.json`, Swagger UI at `/docs`, middleware.
 pub fn router(state: AppState) -> Router {
-    let (api, mut spec) = api_router().split_for_parts();
-    openapi_rules::apply(&mut spec);
+    let (api, spec) = api_router().split_for_parts();
+    let spec = openapi::finish(spec);
     let limit = state.settings.http.max_json_body;
     let counted = state.clone();
     api.route_layer(middleware::from_fn_with_state(state.clone(), metrics::track))
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", spec))
         .layer(middleware::from_fn(docs_without_slash))
         .fallback(move || async move {
             counted.metrics.inc("http_requests_total", &[("method", "any"), ("route", "unmatched"), ("status", "404")]);

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::limits::{
     BODY_VALUE_MAX, CHANGES_MAX, FILTER_TEXT_MAX, MULTI_SEARCH_MAX, PAGE_MAX, SEARCH_MAILBOXES_MAX, UIDS_MAX,
 };
+use super::search::filter_schema::DATE;
 use crate::config::MAILBOX_NAME_MAX_BYTES;
 
 /// A mailbox name or LIST pattern as `MailboxName::parse` and `ListPattern::parse` accept it:
@@ -24,9 +25,8 @@ fn u32_schema(minimum: u64) -> Value {
     json!({"type": "integer", "format": "int64", "minimum": minimum, "maximum": u32::MAX})
 }
 
-/// Applies the rules to `doc`.
-pub fn apply(doc: &mut utoipa::openapi::OpenApi) {
-    let Ok(mut v) = serde_json::to_value(&*doc) else { return };
+/// Applies the rules to the document `v` (utoipa's output as JSON).
+pub fn apply(v: &mut Value) {
     if let Some(paths) = v.get_mut("paths").and_then(Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
             let Some(item) = item.as_object_mut() else { continue };
@@ -39,10 +39,13 @@ pub fn apply(doc: &mut utoipa::openapi::OpenApi) {
     }
     if let Some(schemas) = v.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
         bodies(schemas);
+        schemas.extend(super::search::filter_schema::schemas());
+        super::openapi_vocab::apply(schemas);
     }
-    if let Ok(patched) = serde_json::from_value(v) {
-        *doc = patched;
+    if let Some(paths) = v.get_mut("paths") {
+        super::openapi_vocab::one_u32_type(paths);
     }
+    super::openapi_wire::apply(v);
 }
 
 /// A list of 1 to [`UIDS_MAX`] UIDs (`limits::check_uids`).
@@ -82,20 +85,13 @@ fn bodies(s: &mut serde_json::Map<String, Value>) {
     refine(s, "BulkFlags", "uids", uids_schema());
     name["type"] = json!(["string", "null"]);
     refine(s, "CreateMailbox", "parent", name);
-    refine(
-        s,
-        "CreateMailbox",
-        "role",
-        json!({"type": ["string", "null"],
-        "enum": ["all", "archive", "drafts", "flagged", "junk", "sent", "trash", null]}),
-    );
     // Either exactly these UIDs, or `all: true` without `uids`.
     let mut uids = uids_schema();
     uids["type"] = json!(["array", "null"]);
     refine(s, "ExpungeRequest", "uids", uids);
     if let Some(e) = s.get_mut("ExpungeRequest") {
         e["oneOf"] = json!([
-            {"required": ["uids"], "properties": {"uids": {"type": "array"}, "all": {"enum": [false, null]}}},
+            {"required": ["uids"], "properties": {"uids": {"type": "array", "items": u32_schema(1)}, "all": {"enum": [false, null]}}},
             {"required": ["all"], "properties": {"all": {"const": true}, "uids": {"type": "null"}}},
         ]);
     }
@@ -107,7 +103,11 @@ fn bodies(s: &mut serde_json::Map<String, Value>) {
         json!({"type": ["object", "null"], "additionalProperties": {"type": ["boolean", "null"]}}),
     );
     for (schema, max) in [("SearchRequest", PAGE_MAX), ("MultiSearchRequest", MULTI_SEARCH_MAX)] {
-        refine(s, schema, "filter", json!({"type": ["object", "null"]}));
+        if let Some(f) = s.get_mut(schema).and_then(|x| x.pointer_mut("/properties/filter")) {
+            let description = f.get("description").cloned().unwrap_or_default();
+            *f = json!({"description": description,
+                        "oneOf": [{"$ref": "#/components/schemas/Filter"}, {"type": "null"}]});
+        }
         refine(s, schema, "limit", json!({"type": ["integer", "null"], "minimum": 1, "maximum": max}));
     }
     refine(s, "SearchRequest", "return", json!({"type": ["string", "null"], "enum": ["uids", "summaries", null]}));
@@ -127,11 +127,6 @@ fn bodies(s: &mut serde_json::Map<String, Value>) {
         }
     }
 }
-
-/// A date as the search filter takes it (`filter::date`): a real YYYY-MM-DD day, 1900 to 9999.
-const DATE: &str = "^(?:(?:19|[2-9][0-9])[0-9]{2}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])\
-    |(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)\
-    |(?:(?:19|[2-9][0-9])(?:0[48]|[2468][048]|[13579][26])|(?:[2468][048]|[3579][26])00)-02-29)$";
 
 /// The schema of a query parameter the handler checks beyond its Rust type.
 fn query_schema(path: &str, name: &str) -> Option<Value> {
@@ -240,23 +235,6 @@ fn operation(path: &str, op: &mut Value) {
                 response.insert("description".into(), reason.into());
             }
         }
-    }
-    // Any bytes are a message the server stores: an OpenAPI 3.1 binary body has no schema.
-    if let Some(raw) = op.pointer_mut("/requestBody/content/message~1rfc822").and_then(Value::as_object_mut) {
-        raw.remove("schema");
-    }
-    // Each SSE event as an object of its fields; `data` is JSON.
-    if let Some(sse) = op.pointer_mut("/responses/200/content/text~1event-stream/schema") {
-        let data = sse.take();
-        *sse = json!({
-            "type": "object", "required": ["event", "data"],
-            "properties": {
-                "event": {"type": "string", "enum": ["message.created", "message.updated", "message.deleted",
-                                                     "mailbox.changed", "ready", "resync"]},
-                "id": {"type": "string"},
-                "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": data},
-            },
-        });
     }
     if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
         for p in params {

@@ -32,6 +32,9 @@ pub enum Method {
 }
 
 impl Method {
+    /// Every method, in the order of preference.
+    pub const ALL: [Self; 3] = [Self::Qresync, Self::Condstore, Self::Scan];
+
     /// The lower-case name used in the API.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -139,6 +139,7 @@ pub struct RejectedRecipient {
     /// The address.
     pub email: String,
     /// The server's reply code (`550`).
+    #[schema(minimum = 200, maximum = 599)]
     pub code: u16,
     /// The server's text.
     pub text: String,

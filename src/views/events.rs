@@ -63,6 +63,7 @@ pub struct EventData {
     /// The mailbox state after the change (usable as `since` for `/changes`).
     pub state: String,
     /// When the gateway noticed the change (RFC 3339).
+    #[schema(format = DateTime)]
     pub time: String,
     /// For `mailbox.changed`: `uidvalidity-changed` when the client must resync.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -25,6 +25,7 @@ pub struct Envelope {
     /// The Date header as sent.
     pub date: Option<String>,
     /// The Date header as RFC 3339, null if it does not parse.
+    #[schema(format = DateTime)]
     pub sent_at: Option<String>,
     /// Subject, RFC 2047-decoded.
     pub subject: Option<String>,
@@ -69,10 +70,12 @@ pub struct MessageSummary {
     /// `\Deleted` is set.
     pub deleted: bool,
     /// INTERNALDATE as RFC 3339.
+    #[schema(format = DateTime)]
     pub received_at: Option<String>,
     /// RFC822.SIZE.
     pub size: u32,
     /// Date header as RFC 3339.
+    #[schema(format = DateTime)]
     pub sent_at: Option<String>,
     /// Subject, decoded.
     pub subject: Option<String>,

@@ -12,6 +12,7 @@ pub struct Problem {
     /// Short summary of the problem type.
     pub title: String,
     /// HTTP status code.
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
     /// Explanation of this occurrence.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,6 +65,7 @@ pub struct ProblemImap {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProblemSmtp {
     /// Reply code, e.g. `451`.
+    #[schema(minimum = 200, maximum = 599)]
     pub code: u16,
     /// The server's text (sanitized, truncated).
     pub text: String,

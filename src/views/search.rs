@@ -20,12 +20,9 @@ pub struct SortSpec {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SearchRequest {
-    /// JMAP-style filter: a condition object (all properties ANDed) or
-    /// `{"operator": "AND"|"OR"|"NOT", "conditions": [...]}`. Condition properties: all, answered,
-    /// bcc, before, body, cc, deleted, draft, flagged, from, header {name, value}, keyword, unkeyword,
-    /// larger, smaller, new, old, recent, on, seen, sentBefore, sentOn, sentSince, since, subject,
-    /// text, to, uid, seq. Dates are YYYY-MM-DD. `\Deleted` messages are excluded unless the filter
-    /// mentions `deleted`.
+    /// JMAP-style filter (`Filter`): a condition object (all properties ANDed) or
+    /// `{"operator": "AND"|"OR"|"NOT", "conditions": [...]}`, nested. `\Deleted` messages are
+    /// excluded unless the filter mentions `deleted`. Absent: every message.
     #[schema(value_type = Object)]
     pub filter: Option<serde_json::Value>,
     /// Sort order (needs the server's SORT); default newest first.

@@ -28,6 +28,7 @@ pub struct Webhook {
     /// Mailboxes watched.
     pub mailboxes: Vec<String>,
     /// Created (RFC 3339).
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// The signing secret, `whsec_` and base64 (Standard Webhooks): returned once, at
     /// registration only.
@@ -62,6 +63,7 @@ pub struct AttemptView {
     /// 1-based.
     pub attempt: i64,
     /// When (RFC 3339).
+    #[schema(format = DateTime)]
     pub at: String,
     /// The receiver's status code, if it answered.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,8 +89,10 @@ pub struct DeliveryView {
     pub attempts: i64,
     /// Next attempt (pending only, RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     pub next_attempt_at: Option<String>,
     /// Queued (RFC 3339).
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// Attempts, oldest first.
     pub history: Vec<AttemptView>,

@@ -5,6 +5,10 @@
 
 use std::{sync::Arc, time::Duration};
 
+/// The states of a delivery: waiting for an attempt, done, or given up after the last attempt
+/// (`status` in the deliveries list).
+pub const DELIVERY_STATUSES: [&str; 3] = ["pending", "delivered", "failed"];
+
 use super::{Webhooks, schedule::Slots, sign, ssrf};
 use crate::{
     auth::WEBHOOK_SECRET_FIELD,
@@ -107,13 +111,14 @@ async fn attempt(webhooks: &Webhooks, d: Due) {
         }
     };
     let a = Attempt { attempt: number, at: started, http_status, error, duration_ms };
+    let [pending, delivered, failed] = DELIVERY_STATUSES;
     let (status, next) = if a.error.is_none() {
-        ("delivered", 0)
+        (delivered, 0)
     } else if number >= i64::from(s.max_attempts) {
-        ("failed", 0)
+        (failed, 0)
     } else {
         let delay = retry_delay_ms(s, number as u32, crate::random::random_id());
-        ("pending", now_ms() + delay as i64)
+        (pending, now_ms() + delay as i64)
     };
     tracing::info!(delivery.id = %d.id, webhook.id = %d.webhook_id, event = %d.event_type, attempt = number, status, http_status, "webhook attempt");
     match webhooks.store.finish_attempt(&d.id, &a, status, next).await {

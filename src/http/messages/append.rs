@@ -16,7 +16,7 @@ use crate::{
     http::{
         account::Account,
         extract::{ApiQuery, MailboxPath},
-        idempotency::{self, Outcome},
+        idempotency::{self, IdempotencyKey, Outcome},
         urls::message_url,
     },
     imap::{encode::MailboxName, error::ImapError, transfer},
@@ -52,7 +52,7 @@ pub struct Appended {
 
 /// Store a message (raw `message/rfc822` body) in a mailbox.
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/messages", tag = "messages", security(("bearer" = [])),
-    params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"), AppendQuery),
+    params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"), AppendQuery, IdempotencyKey),
     request_body(content = String, content_type = "message/rfc822",
         description = "the message, as sent; or multipart/form-data with a JSON `metadata` part ({keywords, receivedAt}) and a `message` part"),
     responses(
@@ -191,8 +191,10 @@ async fn append_streamed(
 pub struct AppendMetadata {
     /// Keywords to set (`["$seen", "project-x"]`).
     #[serde(default)]
+    #[schema(inline, value_type = Vec<String>)]
     pub keywords: Vec<String>,
     /// INTERNALDATE, RFC 3339.
+    #[schema(format = DateTime)]
     pub received_at: Option<String>,
 }
 

@@ -13,7 +13,7 @@ use crate::{
     http::{
         account::Account,
         extract::{ApiJson, ApiQuery, MailboxPath, MessagePath},
-        idempotency::{self, Outcome},
+        idempotency::{self, IdempotencyKey, Outcome},
         limits,
     },
     imap::{ImapError, encode::MailboxName, transfer},
@@ -81,7 +81,7 @@ async fn transfer_work(
 
 /// Copy messages to another mailbox; answers the UID mapping from COPYUID.
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/messages/copy", tag = "messages", security(("bearer" = [])),
-    params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
+    params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"), IdempotencyKey),
     request_body = TransferRequest,
     responses(
         (status = 200, body = TransferResult),
@@ -99,7 +99,7 @@ pub async fn copy_messages(
 
 /// Move messages (MOVE, or COPY + `\Deleted` + UID EXPUNGE of exactly those UIDs with UIDPLUS; 501 otherwise).
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/messages/move", tag = "messages", security(("bearer" = [])),
-    params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
+    params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"), IdempotencyKey),
     request_body = TransferRequest,
     responses(
         (status = 200, body = TransferResult),

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
+use super::filter_schema::kind_of;
 use crate::{
     http::limits::FILTER_TEXT_MAX,
     imap::encode::{SearchKey, search::SetSpec},
@@ -67,8 +68,8 @@ fn or_chain(mut keys: Vec<SearchKey>) -> SearchKey {
 
 fn string(v: &Value, path: &str) -> Result<String, FieldError> {
     let s = v.as_str().ok_or_else(|| err(path, "must be a string"))?;
-    if s.len() > FILTER_TEXT_MAX || s.contains('\0') {
-        return Err(err(path, format!("must be at most {FILTER_TEXT_MAX} bytes, without NUL")));
+    if s.chars().count() > FILTER_TEXT_MAX || s.contains('\0') {
+        return Err(err(path, format!("must be at most {FILTER_TEXT_MAX} characters, without NUL")));
     }
     Ok(s.to_string())
 }
@@ -114,6 +115,9 @@ fn condition(map: &Map<String, Value>, path: &str) -> Result<SearchKey, FieldErr
     let mut keys = Vec::new();
     for (name, v) in map {
         let p = format!("{path}.{name}");
+        if kind_of(name).is_none() {
+            return Err(err(&p, "unknown filter property"));
+        }
         let key = match name.as_str() {
             "all" => only_true(v, &p, SearchKey::All)?,
             "answered" => SearchKey::Answered(boolean(v, &p)?),
@@ -141,6 +145,9 @@ fn condition(map: &Map<String, Value>, path: &str) -> Result<SearchKey, FieldErr
             "to" => SearchKey::To(string(v, &p)?),
             "header" => {
                 let Value::Object(h) = v else { return Err(err(&p, "must be {\"name\", \"value\"}")) };
+                if let Some(extra) = h.keys().find(|k| *k != "name" && *k != "value") {
+                    return Err(err(&format!("{p}.{extra}"), "a header condition has only `name` and `value`"));
+                }
                 let field = h.get("name").map(|n| string(n, &format!("{p}.name"))).transpose()?.unwrap_or_default();
                 if field.is_empty() || !field.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b':') {
                     return Err(err(&format!("{p}.name"), "must be a header field name"));
@@ -162,7 +169,7 @@ fn condition(map: &Map<String, Value>, path: &str) -> Result<SearchKey, FieldErr
             "seq" => SearchKey::Seq(
                 SetSpec::parse(&string(v, &p)?).map_err(|_| err(&p, "must be a sequence set such as 1:*"))?,
             ),
-            _ => return Err(err(&p, "unknown filter property")),
+            _ => return Err(err(&p, "a filter property without a parser")),
         };
         keys.push(key);
     }

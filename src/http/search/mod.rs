@@ -2,6 +2,7 @@
 //! with the simple query parameters of the message list.
 
 pub(crate) mod filter;
+pub(crate) mod filter_schema;
 pub(crate) mod mailboxes;
 
 use axum::{Json, extract::State, http::StatusCode};
@@ -39,18 +40,23 @@ pub fn build_key(filter: Option<&serde_json::Value>) -> Result<SearchKey, ApiErr
     Ok(if key.mentions_deleted() { key } else { SearchKey::And(vec![key, SearchKey::Deleted(false)]) })
 }
 
+/// The sort properties and the SORT criterion each names (`receivedAt` is `arrival`).
+pub const SORT_PROPERTIES: [(&str, SortKey); 8] = [
+    ("arrival", SortKey::Arrival),
+    ("receivedAt", SortKey::Arrival),
+    ("sentAt", SortKey::Date),
+    ("from", SortKey::From),
+    ("to", SortKey::To),
+    ("cc", SortKey::Cc),
+    ("subject", SortKey::Subject),
+    ("size", SortKey::Size),
+];
+
 fn sort_order(sort: &[SortSpec]) -> Result<Option<Vec<(SortKey, bool)>>, ApiError> {
     let mut out = Vec::new();
     for (i, s) in sort.iter().enumerate() {
-        let key = match s.property.as_str() {
-            "arrival" | "receivedAt" => SortKey::Arrival,
-            "sentAt" => SortKey::Date,
-            "from" => SortKey::From,
-            "to" => SortKey::To,
-            "cc" => SortKey::Cc,
-            "subject" => SortKey::Subject,
-            "size" => SortKey::Size,
-            _ => return Err(ApiError::invalid_filter(format!("sort[{i}].property"), "unknown sort property".into())),
+        let Some(&(_, key)) = SORT_PROPERTIES.iter().find(|(name, _)| *name == s.property) else {
+            return Err(ApiError::invalid_filter(format!("sort[{i}].property"), "unknown sort property".into()));
         };
         out.push((key, s.is_ascending));
     }

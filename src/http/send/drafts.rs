@@ -16,7 +16,7 @@ use crate::{
         error::ApiError,
         extract::{ApiPath, ApiQuery},
         found::found_message,
-        idempotency::{self, Outcome},
+        idempotency::{self, IdempotencyKey, Outcome},
         urls::message_url,
     },
     imap::{
@@ -74,7 +74,7 @@ fn outcome(saved: &DraftSaved, status: StatusCode) -> Result<Outcome, ApiError> 
 }
 
 /// Save a draft.
-#[utoipa::path(post, path = "/v1/drafts", tag = "sending", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/drafts", tag = "sending", security(("bearer" = [])), params(IdempotencyKey),
     request_body(content = Compose, content_type = "application/json",
         description = "a compose document, or multipart/form-data with a JSON `compose` part and file parts; no recipient is required. An `Idempotency-Key` header makes a retry answer from the first request, never save twice"),
     responses(
@@ -126,7 +126,7 @@ pub async fn replace_draft(
 
 /// Send a stored draft, then remove it from Drafts.
 #[utoipa::path(post, path = "/v1/drafts/{uid}/send", tag = "sending", security(("bearer" = [])),
-    params(("uid" = u32, Path, description = "UID of the draft in the Drafts mailbox"), super::SendQuery),
+    params(("uid" = u32, Path, description = "UID of the draft in the Drafts mailbox"), super::SendQuery, IdempotencyKey),
     responses(
         (status = 201, body = SendResult),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "no such draft, or `no-drafts-mailbox`"),

@@ -23,7 +23,7 @@ use crate::{
         account::Account,
         error::ApiError,
         extract::ApiQuery,
-        idempotency::{self, Outcome},
+        idempotency::{self, IdempotencyKey, Outcome},
     },
     state::AppState,
     views::{
@@ -51,7 +51,7 @@ pub fn sent(result: &SendResult) -> Result<Outcome, ApiError> {
 /// Send a message: compose it from JSON (or take it whole), submit it over SMTP as the
 /// account, and save a copy to the Sent mailbox.
 #[utoipa::path(post, path = "/v1/messages/send", tag = "sending", security(("bearer" = [])),
-    params(SendQuery),
+    params(SendQuery, IdempotencyKey),
     request_body(content(
         (Compose = "application/json"),
         (String = "message/rfc822"),

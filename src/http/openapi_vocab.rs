@@ -1,0 +1,63 @@
+//! The closed vocabularies of the OpenAPI document, from the constants the code uses: mailbox
+//! roles, sort properties, sync methods, event types, delivery states and problem types; and one
+//! number type for every unsigned 32-bit value (UIDs, UIDVALIDITY, sizes, counts).
+
+use serde_json::{Map, Value, json};
+
+use crate::{
+    convert::mailbox::ROLES,
+    imap::changes::Method,
+    webhooks::{EVENT_TYPES, deliver::DELIVERY_STATUSES},
+};
+
+use super::search::SORT_PROPERTIES;
+
+/// Sets `enum` (keeping the rest) on property `prop` of schema `name`, or on its `items`.
+fn enumerate(schemas: &mut Map<String, Value>, name: &str, prop: &str, values: Vec<Value>) {
+    let Some(slot) = schemas.get_mut(name).and_then(|s| s.pointer_mut(&format!("/properties/{prop}"))) else { return };
+    let target = if slot.get("items").is_some() { &mut slot["items"] } else { slot };
+    let nullable = target["type"].as_array().is_some_and(|t| t.contains(&json!("null")));
+    let mut values = values;
+    if nullable {
+        values.push(Value::Null);
+    }
+    target["enum"] = Value::Array(values);
+}
+
+fn strings<'a>(v: impl IntoIterator<Item = &'a str>) -> Vec<Value> {
+    v.into_iter().map(|s| json!(s)).collect()
+}
+
+/// Applies the vocabularies to `components/schemas`.
+pub fn apply(schemas: &mut Map<String, Value>) {
+    let roles = || strings(ROLES);
+    enumerate(schemas, "Mailbox", "role", [vec![json!("inbox")], roles()].concat());
+    enumerate(schemas, "CreateMailbox", "role", roles());
+    enumerate(schemas, "SortSpec", "property", strings(SORT_PROPERTIES.iter().map(|(p, _)| *p)));
+    enumerate(schemas, "Changes", "syncMethod", strings(Method::ALL.iter().map(|m| m.as_str())));
+    enumerate(schemas, "EventData", "type", strings(EVENT_TYPES.iter().copied()));
+    enumerate(schemas, "Webhook", "events", strings(EVENT_TYPES.iter().copied()));
+    enumerate(schemas, "DeliveryView", "eventType", strings(EVENT_TYPES.iter().copied()));
+    enumerate(schemas, "DeliveryView", "status", strings(DELIVERY_STATUSES));
+    for schema in schemas.values_mut() {
+        one_u32_type(schema);
+    }
+}
+
+/// Every unsigned 32-bit integer (a Rust `u32`, which utoipa writes as `int32` from 0) becomes
+/// `int64` from 0 to 4294967295: UIDs and UIDVALIDITY need the full range, which an `int32`
+/// client type cannot hold. The bounds a schema already has are kept.
+pub fn one_u32_type(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            let is_u32 = o.get("format") == Some(&json!("int32")) && o.get("minimum") == Some(&json!(0));
+            if is_u32 {
+                o.insert("format".into(), json!("int64"));
+                o.entry("maximum").or_insert(json!(u32::MAX));
+            }
+            o.values_mut().for_each(one_u32_type);
+        }
+        Value::Array(a) => a.iter_mut().for_each(one_u32_type),
+        _ => {}
+    }
+}
