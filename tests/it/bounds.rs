@@ -75,6 +75,7 @@ async fn get(http: &reqwest::Client, url: String, token: &str) -> (StatusCode, V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_of_500_and_parallel_headers_of_2_mb_headers_stay_in_bounded_memory() {
+    let _memory = crate::helpers::MEMORY.lock().await;
     let user = "peggy";
     let mailbox = unique("hugehdr");
     let mut admin = Admin::connect(dovecot(), user).await;

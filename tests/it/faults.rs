@@ -137,6 +137,7 @@ async fn every_fault_gives_502_or_504_in_time_and_the_next_request_succeeds() {
         (Fault::HugeLiteral, 2, StatusCode::BAD_GATEWAY, "upstream-disconnected"),
         (Fault::Garbage, 2, StatusCode::BAD_GATEWAY, "upstream-disconnected"),
     ];
+    let _memory = crate::helpers::MEMORY.lock().await;
     for (fault, times, status, slug) in cases {
         let server = fake(fault, times).await;
         let mut s = settings_for(dovecot());

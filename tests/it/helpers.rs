@@ -226,6 +226,10 @@ pub fn metric(text: &str, series: &str) -> Option<u64> {
     text.lines().find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' ')).and_then(|v| v.parse().ok()))
 }
 
+/// Held by the tests that measure this process's memory and by those that put tens of MB into it
+/// (a 50 MB attachment, a 30 MB upload), so that no measurement sees another test's buffers.
+pub static MEMORY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The resident set of process `pid` (`"self"`: this one, where in-process gateways run), in kB.
 pub fn vm_rss_kb(pid: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();

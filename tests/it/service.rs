@@ -164,6 +164,7 @@ fn noise(len: usize) -> Vec<u8> {
 
 #[test]
 fn a_50_mb_attachment_downloads_byte_identical_in_bounded_memory() {
+    let _memory = crate::helpers::MEMORY.blocking_lock();
     let d = crate::helpers::dovecot();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let mailbox = crate::helpers::unique("big");
@@ -295,6 +296,7 @@ async fn the_healthcheck_subcommand_follows_readiness() {
 /// the message (it would hold all 30 MB if it buffered).
 #[test]
 fn a_30_mb_upload_streams_in_bounded_memory() {
+    let _memory = crate::helpers::MEMORY.blocking_lock();
     let d = crate::helpers::dovecot();
     let mailbox = crate::helpers::unique("big-up");
     let line = "Streaming uploads keep the gateway's memory flat, line after line.\r\n";

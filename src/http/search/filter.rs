@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use super::filter_schema::kind_of;
+use super::filter_schema::{MAX_DEPTH, MAX_NODES, kind_of};
 use crate::{
     http::limits::FILTER_TEXT_MAX,
     imap::encode::{SearchKey, search::SetSpec},
@@ -12,11 +12,6 @@ use crate::{
 
 /// A filter field that cannot be used, and why.
 pub type FieldError = (String, String);
-
-/// Deepest nesting of operators accepted.
-pub const MAX_DEPTH: usize = 32;
-/// Most conditions in one filter.
-pub const MAX_NODES: usize = 256;
 
 fn err(path: &str, reason: impl Into<String>) -> FieldError {
     (path.to_string(), reason.into())
@@ -247,5 +242,56 @@ mod tests {
             deep = json!({"operator": "NOT", "conditions": [deep]});
         }
         assert!(parse(&deep, "filter").is_err());
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use serde_json::json;
+
+    use super::{
+        super::filter_schema::{CONDITIONS, KEYWORD, Kind, value_schema},
+        *,
+    };
+
+    fn sample(kind: Kind) -> Value {
+        match kind {
+            Kind::Flag | Kind::OnlyTrue => json!(true),
+            Kind::Text => json!("März".repeat(FILTER_TEXT_MAX / 4)),
+            Kind::Keyword => json!("$Junk"),
+            Kind::Header => json!({"name": "List-Id"}),
+            Kind::Date => json!("2024-02-29"),
+            Kind::Size => json!(u32::MAX),
+            Kind::Set => json!("1:10,0015,4294967295:*"),
+        }
+    }
+
+    /// Every property of the table has a parser, and takes what its schema allows (a text of
+    /// the full length in characters, though longer in bytes).
+    #[test]
+    fn every_listed_property_parses_its_kind() {
+        for (name, kind, _) in CONDITIONS {
+            let r = parse(&json!({ *name: sample(*kind) }), "filter");
+            assert!(r.is_ok(), "{name}: {r:?}");
+        }
+        assert!(parse(&json!({"colour": "red"}), "filter").is_err());
+        assert!(parse(&json!({"header": {"name": "X", "colour": "red"}}), "filter").is_err());
+    }
+
+    /// The patterns accept and refuse what the parser does at their edges.
+    #[test]
+    fn patterns_match_the_parser() {
+        let set = regex::Regex::new(value_schema(Kind::Set)["pattern"].as_str().unwrap_or_default()).expect("regex");
+        for (s, ok) in
+            [("1", true), ("1:*,5", true), ("4294967295", true), ("4294967296", false), ("0", false), ("1,", false)]
+        {
+            assert_eq!(set.is_match(s), ok, "{s}");
+            assert_eq!(parse(&json!({"uid": s}), "filter").is_ok(), ok, "{s}");
+        }
+        let keyword = regex::Regex::new(KEYWORD).expect("regex");
+        for (k, ok) in [("$Junk", true), ("a]b", false), ("a\\b", false), ("a b", false), ("[x", true), ("{", false)] {
+            assert_eq!(keyword.is_match(k), ok, "{k}");
+            assert_eq!(parse(&json!({"keyword": k}), "filter").is_ok(), ok, "{k}");
+        }
     }
 }
