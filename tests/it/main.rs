@@ -8,6 +8,7 @@ mod attack;
 mod auth;
 mod bounds;
 mod changes;
+mod clients;
 mod config_example;
 mod containers;
 mod corpus;

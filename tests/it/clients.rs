@@ -1,0 +1,96 @@
+//! The example clients in `clients/`, generated from `openapi/openapi.json` as a user would
+//! generate them, type-checked strictly, and run against a live gateway and Dovecot.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use crate::helpers::{Admin, TestApp, dovecot, message, unique};
+
+const USER: &str = "ned";
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// Runs `cmd`; its stdout, or a panic with everything it printed.
+fn run(cmd: &mut Command, what: &str) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{what} failed ({}):\n{stdout}\n{stderr}", out.status);
+    stdout.into_owned()
+}
+
+/// A mailbox of the test user with three messages, and a gateway in front of Dovecot.
+async fn setup() -> (TestApp, String) {
+    let mailbox = unique("client");
+    let mut admin = Admin::connect(dovecot(), USER).await;
+    admin.create(&mailbox).await;
+    for i in 1..=3 {
+        admin.append(&mailbox, None, &message(&format!("seeded {i}"))).await;
+    }
+    admin.logout().await;
+    (TestApp::spawn().await, mailbox)
+}
+
+/// The line of `out` that starts with `prefix`.
+fn line<'a>(out: &'a str, prefix: &str) -> &'a str {
+    out.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no `{prefix}` line in:\n{out}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_typescript_client_type_checks_strictly_and_works() {
+    let deps = std::env::var("IGW_TS_CLIENT_DEPS")
+        .expect("IGW_TS_CLIENT_DEPS (scripts/test installs clients/typescript's packages and sets it)");
+    let bin = Path::new(&deps).join("node_modules/.bin");
+    let (app, mailbox) = setup().await;
+    // A copy of the client beside the installed packages: generated types, strict check, build.
+    let work = std::env::temp_dir().join(format!("ts-client-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(work.join("src")).expect("work dir");
+    for file in ["package.json", "tsconfig.json", "src/example.ts"] {
+        std::fs::copy(repo(&format!("clients/typescript/{file}")), work.join(file)).expect("copy");
+    }
+    std::os::unix::fs::symlink(Path::new(&deps).join("node_modules"), work.join("node_modules")).expect("link");
+    run(
+        Command::new(bin.join("openapi-typescript"))
+            .arg(repo("openapi/openapi.json"))
+            .arg("-o")
+            .arg(work.join("src/schema.d.ts")),
+        "openapi-typescript",
+    );
+    let tsc = || {
+        let mut c = Command::new(bin.join("tsc"));
+        c.arg("-p").arg(work.join("tsconfig.json")).arg("--strict");
+        c
+    };
+    run(tsc().arg("--noEmit"), "tsc --strict --noEmit");
+    run(&mut tsc(), "tsc");
+    let out = run(
+        Command::new("node")
+            .arg(work.join("dist/example.js"))
+            .env("GATEWAY_URL", app.url(""))
+            .env("GATEWAY_USER", USER)
+            .env("GATEWAY_PASSWORD", format!("{USER}-pass"))
+            .env("GATEWAY_MAILBOX", &mailbox),
+        "the TypeScript example",
+    );
+    std::fs::remove_dir_all(&work).ok();
+    eprintln!("{out}");
+    let ttl = app.settings.auth.access_ttl_secs;
+    assert_eq!(line(&out, "login:"), format!("login: Bearer token, expires in {ttl} s"));
+    assert!(line(&out, "mailboxes:").contains(&mailbox) && line(&out, "mailboxes:").contains("INBOX (inbox)"));
+    assert_eq!(line(&out, "pages:"), "pages: 2 + 1 messages");
+    assert_eq!(line(&out, "append:"), "append: uid 4, retry answered uid 4, replayed true");
+    assert_eq!(
+        line(&out, "read:"),
+        "read: \"typed client example\", preview \"Sent by clients/typescript.\", again with If-None-Match: 304"
+    );
+    assert_eq!(line(&out, "search:"), "search: 1 match, uids [4]");
+    assert_eq!(line(&out, "flags:"), "flags: $flagged true, the old ETag again: 412");
+    let events: Vec<&str> = out.lines().filter(|l| l.starts_with("event:")).collect();
+    assert_eq!(
+        events,
+        ["event: ready {\"watching\":true}", "event: message.created uids [4]", "event: message.updated uids [4]"]
+    );
+}
