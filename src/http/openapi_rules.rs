@@ -85,16 +85,25 @@ fn bodies(s: &mut serde_json::Map<String, Value>) {
     refine(s, "BulkFlags", "uids", uids_schema());
     name["type"] = json!(["string", "null"]);
     refine(s, "CreateMailbox", "parent", name);
-    // Either exactly these UIDs, or `all: true` without `uids`.
-    let mut uids = uids_schema();
-    uids["type"] = json!(["array", "null"]);
-    refine(s, "ExpungeRequest", "uids", uids);
+    // Either exactly these UIDs, or `all: true` without `uids`: two named shapes, which
+    // generators turn into two types.
     if let Some(e) = s.get_mut("ExpungeRequest") {
-        e["oneOf"] = json!([
-            {"required": ["uids"], "properties": {"uids": {"type": "array", "items": u32_schema(1)}, "all": {"enum": [false, null]}}},
-            {"required": ["all"], "properties": {"all": {"const": true}, "uids": {"type": "null"}}},
-        ]);
+        let description = e["description"].clone();
+        *e = json!({"description": description, "oneOf": [
+            {"$ref": "#/components/schemas/ExpungeUids"}, {"$ref": "#/components/schemas/ExpungeAll"}]});
     }
+    s.insert(
+        "ExpungeUids".into(),
+        json!({"type": "object", "required": ["uids"], "additionalProperties": false,
+        "description": "Expunge exactly these UIDs (those among them that carry `\\Deleted`; needs UIDPLUS)",
+        "properties": {"uids": uids_schema(), "all": {"type": "boolean", "const": false}}}),
+    );
+    s.insert(
+        "ExpungeAll".into(),
+        json!({"type": "object", "required": ["all"], "additionalProperties": false,
+        "description": "Expunge every message that carries `\\Deleted`",
+        "properties": {"all": {"type": "boolean", "const": true}, "uids": {"type": "null"}}}),
+    );
     // keywords: a map of keyword to true (add) or false/null (remove).
     refine(
         s,

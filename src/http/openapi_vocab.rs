@@ -41,6 +41,28 @@ pub fn apply(schemas: &mut Map<String, Value>) {
     enumerate(schemas, "DeliveryView", "status", strings(DELIVERY_STATUSES));
     for schema in schemas.values_mut() {
         one_u32_type(schema);
+        nullable_enums(schema);
+    }
+}
+
+/// `{"type": [T, "null"], "enum": [a, b, null]}` becomes `anyOf` an enum of `T` and `null`: the
+/// same values, in the shape client generators turn into one enum type (not one per value).
+fn nullable_enums(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            let types = o.get("type").and_then(Value::as_array).cloned().unwrap_or_default();
+            let values = o.get("enum").and_then(Value::as_array).cloned().unwrap_or_default();
+            if types.len() == 2 && types.contains(&json!("null")) && values.contains(&Value::Null) {
+                let inner = types.into_iter().find(|t| t != "null").unwrap_or_default();
+                let values: Vec<Value> = values.into_iter().filter(|x| !x.is_null()).collect();
+                o.remove("type");
+                o.remove("enum");
+                o.insert("anyOf".into(), json!([{"type": inner, "enum": values}, {"type": "null"}]));
+            }
+            o.values_mut().for_each(nullable_enums);
+        }
+        Value::Array(a) => a.iter_mut().for_each(nullable_enums),
+        _ => {}
     }
 }
 

@@ -76,21 +76,61 @@ async fn the_typescript_client_type_checks_strictly_and_works() {
         "the TypeScript example",
     );
     std::fs::remove_dir_all(&work).ok();
+    check(&app, &out, "typed client example", "Sent by clients/typescript.");
+}
+
+/// What every example prints: the values of a run against a mailbox of three messages.
+fn check(app: &TestApp, out: &str, subject: &str, preview: &str) {
     eprintln!("{out}");
     let ttl = app.settings.auth.access_ttl_secs;
-    assert_eq!(line(&out, "login:"), format!("login: Bearer token, expires in {ttl} s"));
-    assert!(line(&out, "mailboxes:").contains(&mailbox) && line(&out, "mailboxes:").contains("INBOX (inbox)"));
-    assert_eq!(line(&out, "pages:"), "pages: 2 + 1 messages");
-    assert_eq!(line(&out, "append:"), "append: uid 4, retry answered uid 4, replayed true");
+    assert_eq!(line(out, "login:"), format!("login: Bearer token, expires in {ttl} s"));
+    let mailboxes = line(out, "mailboxes:");
+    assert!(mailboxes.contains("INBOX (inbox)") && mailboxes.contains("Sent (sent)"), "{mailboxes}");
+    assert_eq!(line(out, "pages:"), "pages: 2 + 1 messages");
+    assert_eq!(line(out, "append:"), "append: uid 4, retry answered uid 4, replayed true");
     assert_eq!(
-        line(&out, "read:"),
-        "read: \"typed client example\", preview \"Sent by clients/typescript.\", again with If-None-Match: 304"
+        line(out, "read:"),
+        format!("read: \"{subject}\", preview \"{preview}\", again with If-None-Match: 304")
     );
-    assert_eq!(line(&out, "search:"), "search: 1 match, uids [4]");
-    assert_eq!(line(&out, "flags:"), "flags: $flagged true, the old ETag again: 412");
+    assert_eq!(line(out, "search:"), "search: 1 match, uids [4]");
+    assert_eq!(line(out, "flags:"), "flags: $flagged true, the old ETag again: 412");
     let events: Vec<&str> = out.lines().filter(|l| l.starts_with("event:")).collect();
     assert_eq!(
         events,
         ["event: ready {\"watching\":true}", "event: message.created uids [4]", "event: message.updated uids [4]"]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_client_type_checks_strictly_and_works() {
+    let venv = std::env::var("IGW_PY_CLIENT_VENV")
+        .expect("IGW_PY_CLIENT_VENV (scripts/test installs clients/python/requirements.txt and sets it)");
+    let bin = Path::new(&venv).join("bin");
+    let (app, mailbox) = setup().await;
+    let work = std::env::temp_dir().join(format!("py-client-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&work).expect("work dir");
+    std::fs::copy(repo("clients/python/example.py"), work.join("example.py")).expect("copy");
+    run(
+        Command::new(bin.join("openapi-python-client"))
+            .args(["generate", "--meta", "none", "--path"])
+            .arg(repo("openapi/openapi.json"))
+            .arg("--output-path")
+            .arg(work.join("imap_gateway_client"))
+            .arg("--config")
+            .arg(repo("clients/python/generator.yaml")),
+        "openapi-python-client",
+    );
+    run(Command::new(bin.join("mypy")).arg("--strict").arg("example.py").current_dir(&work), "mypy --strict");
+    let out = run(
+        Command::new(bin.join("python"))
+            .arg("example.py")
+            .current_dir(&work)
+            .env("GATEWAY_URL", app.url(""))
+            .env("GATEWAY_USER", USER)
+            .env("GATEWAY_PASSWORD", format!("{USER}-pass"))
+            .env("GATEWAY_MAILBOX", &mailbox),
+        "the Python example",
+    );
+    std::fs::remove_dir_all(&work).ok();
+    check(&app, &out, "generated python client", "Sent by clients/python.");
 }
