@@ -113,7 +113,9 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
-/// `Json<T>` whose rejection is a 400 problem.
+/// `Json<T>` of a JSON object (`application/json` or `application/*+json`), whose rejection is
+/// a problem: 415 for another media type, 413 past the body limit, 422 for anything but an
+/// object of the expected shape (serde would also read a struct from an array).
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
@@ -121,7 +123,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
+        let media = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let essence = media.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let json = essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"));
+        if !json {
+            return Err(ApiError::invalid_body(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Expected request with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|r| ApiError::invalid_body(r.status(), r.body_text()))?;
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::invalid_body(StatusCode::UNPROCESSABLE_ENTITY, "the body must be a JSON object"));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Self(v)),
             Err(rejection) => Err(ApiError::invalid_body(rejection.status(), rejection.body_text())),
         }

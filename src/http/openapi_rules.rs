@@ -96,7 +96,7 @@ fn bodies(s: &mut serde_json::Map<String, Value>) {
         "ExpungeUids".into(),
         json!({"type": "object", "required": ["uids"], "additionalProperties": false,
         "description": "Expunge exactly these UIDs (those among them that carry `\\Deleted`; needs UIDPLUS)",
-        "properties": {"uids": uids_schema(), "all": {"type": "boolean", "const": false}}}),
+        "properties": {"uids": uids_schema(), "all": {"anyOf": [{"type": "boolean", "const": false}, {"type": "null"}]}}}),
     );
     s.insert(
         "ExpungeAll".into(),
@@ -129,6 +129,9 @@ fn bodies(s: &mut serde_json::Map<String, Value>) {
         json!({"type": ["array", "null"], "minItems": 1,
         "items": {"type": "string", "enum": crate::webhooks::EVENT_TYPES}}),
     );
+    let watched = crate::config::EventsSettings::default().max_mailboxes;
+    let names = json!({"type": ["array", "null"], "minItems": 1, "maxItems": watched, "items": name_schema()});
+    refine(s, "EventTicketRequest", "mailboxes", names);
     refine(s, "NewWebhook", "mailboxes", json!({"type": ["array", "null"], "minItems": 1, "items": name_schema()}));
     for schema in ["SearchRequest", "MultiSearchRequest", "FlagsPatch"] {
         if let Some(r) = s.get_mut(schema).and_then(|x| x.get_mut("required")).and_then(Value::as_array_mut) {

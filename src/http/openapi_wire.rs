@@ -45,9 +45,10 @@ fn operation(path: &str, op: &mut Value) {
     let mut list = op["parameters"].as_array_mut().map(std::mem::take).unwrap_or_default();
     list.push(json!({
         "name": "X-Request-Id", "in": "header", "required": false,
-        "description": "Your id for this request (1-128 of `A-Z a-z 0-9 . _ : -`), echoed in the answer, in \
-            problems (`requestId`) and in the gateway's log; otherwise the gateway makes one",
-        "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+        "description": "Your id for this request: kept if it is 1-128 of `A-Z a-z 0-9 . _ : -` (any other \
+            value is replaced by one the gateway makes), echoed in the answer, in problems (`requestId`) and in \
+            the gateway's log",
+        "schema": {"type": "string"},
     }));
     if conditional && !params.iter().any(|p| p["name"] == "If-None-Match") {
         list.push(json!({
@@ -98,7 +99,7 @@ fn operation(path: &str, op: &mut Value) {
     }
     if let Some(content) = op.pointer_mut("/requestBody/content").and_then(Value::as_object_mut) {
         if let Some(raw) = content.get_mut("message/rfc822") {
-            raw["schema"] = binary();
+            raw["schema"] = json!({"type": "string", "format": "binary", "minLength": 1});
         }
         let form = match path {
             "/v1/mailboxes/{mailbox}/messages" => Some((
@@ -189,7 +190,7 @@ fn forms(schemas: &mut Map<String, Value>) {
             "description": "APPEND as a form: the message, and optional metadata",
             "properties": {
                 "metadata": {"$ref": "#/components/schemas/AppendMetadata"},
-                "message": {"type": "string", "format": "binary", "description": "the message, as sent"},
+                "message": {"type": "string", "format": "binary", "minLength": 1, "description": "the message, as sent"},
             },
         }),
     );
@@ -197,10 +198,12 @@ fn forms(schemas: &mut Map<String, Value>) {
         "ComposeForm".into(),
         json!({
             "type": "object", "required": ["compose"],
-            "description": "A compose document with its files as parts: every other part must carry a filename \
-                and becomes an attachment (its Content-Type, else application/octet-stream)",
+            "description": "A compose document with its files as parts: every other part becomes an attachment, \
+                named by the part's filename (else by the part's name), of the part's Content-Type (else \
+                application/octet-stream)",
             "properties": {"compose": {"$ref": "#/components/schemas/Compose"}},
             "additionalProperties": binary(),
+            "propertyNames": {"pattern": "^[A-Za-z0-9._-]{1,100}$"},
         }),
     );
 }
