@@ -10,7 +10,10 @@ use crate::{
     webhooks::{EVENT_TYPES, deliver::DELIVERY_STATUSES},
 };
 
-use super::search::SORT_PROPERTIES;
+use super::{
+    error::{PROBLEM_BASE, types::PROBLEM_TYPES},
+    search::SORT_PROPERTIES,
+};
 
 /// Sets `enum` (keeping the rest) on property `prop` of schema `name`, or on its `items`.
 fn enumerate(schemas: &mut Map<String, Value>, name: &str, prop: &str, values: Vec<Value>) {
@@ -39,6 +42,8 @@ pub fn apply(schemas: &mut Map<String, Value>) {
     enumerate(schemas, "Webhook", "events", strings(EVENT_TYPES.iter().copied()));
     enumerate(schemas, "DeliveryView", "eventType", strings(EVENT_TYPES.iter().copied()));
     enumerate(schemas, "DeliveryView", "status", strings(DELIVERY_STATUSES));
+    let types = PROBLEM_TYPES.iter().map(|t| json!(format!("{PROBLEM_BASE}{t}"))).collect();
+    enumerate(schemas, "Problem", "type", types);
     for schema in schemas.values_mut() {
         one_u32_type(schema);
         nullable_enums(schema);

@@ -4,6 +4,7 @@
 
 mod from;
 mod send;
+pub(crate) mod types;
 
 use axum::{
     http::{HeaderValue, StatusCode, header},
@@ -60,6 +61,7 @@ pub struct SmtpAnswer {
 impl ApiError {
     /// A problem with the given status, slug and title.
     pub fn new(status: StatusCode, slug: &'static str, title: &'static str) -> Self {
+        debug_assert!(types::PROBLEM_TYPES.contains(&slug), "unlisted problem type {slug}");
         Self {
             status,
             slug,
