@@ -19,9 +19,17 @@ use crate::{
     },
 };
 
-/// Log in with IMAP credentials (a password, or an OAuth2 access token for XOAUTH2 or
-/// OAUTHBEARER, optionally with a refresh token the gateway renews it with); answers an access
-/// token and a refresh token.
+/// Log in with IMAP credentials or OAuth2 tokens.
+///
+/// Log in with IMAP credentials (a password, or an OAuth2 access token for XOAUTH2 or OAUTHBEARER,
+/// optionally with a refresh token the gateway renews it with); answers an access token and a
+/// refresh token.
+///
+/// With `password`, the gateway logs in to the IMAP server (AUTHENTICATE PLAIN, or LOGIN) to check
+/// it, stores it encrypted, and issues a short-lived access token and a rotating refresh token.
+/// With `accessToken` (and optionally `refreshToken` and `provider`), it authenticates with XOAUTH2
+/// or OAUTHBEARER instead. Failed logins are limited per user and per client address (429 with
+/// Retry-After).
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = TokenResponse),
     (status = 401, body = Problem, content_type = "application/problem+json", description = "IMAP login refused (for a token: `imap.oauth` carries the server's status and scope)"),
@@ -87,6 +95,10 @@ async fn login_with(state: &AppState, body: &LoginRequest) -> Result<TokenRespon
 }
 
 /// Exchange a refresh token for a new pair; the old refresh token is spent.
+///
+/// Each refresh token works once: the answer holds a new access token and a new refresh token.
+/// Presenting a spent refresh token again revokes its whole family (401 `refresh-token-reused`),
+/// since it means the token was stolen or replayed.
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshRequest, responses(
     (status = 200, body = TokenResponse),
     (status = 401, body = Problem, content_type = "application/problem+json", description = "invalid, expired or reused token"),
@@ -99,6 +111,10 @@ pub async fn refresh(
 }
 
 /// Revoke the access token and its refresh family, and close the account's IMAP connections.
+///
+/// The access token stops working at once on every instance that shares the database, and so does
+/// the refresh token family it was issued with (or the one of the refresh token in the body). The
+/// account's pooled IMAP connections are logged out.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body(content = Option<LogoutRequest>), security(("bearer" = [])), responses(
     (status = 204, description = "logged out"),
 ))]

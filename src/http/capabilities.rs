@@ -10,6 +10,10 @@ use crate::{
 };
 
 /// What the IMAP server advertises, and which extensions the gateway uses on it.
+///
+/// The CAPABILITY list as the server gave it after login, and for each extension the gateway can
+/// use (CONDSTORE, QRESYNC, UIDPLUS, MOVE, SORT, LITERAL+, SPECIAL-USE, …) whether it does, so that
+/// a client knows which routes answer 501 on this server.
 #[utoipa::path(get, path = "/v1/capabilities", tag = "server", security(("bearer" = [])), responses(
     (status = 200, body = Capabilities),
 ))]

@@ -22,6 +22,11 @@ use crate::{
 };
 
 /// Created, updated and destroyed UIDs since `since`, by QRESYNC, CONDSTORE or a scan.
+///
+/// What changed since a `state` token from this API: created and updated UIDs (with their flags)
+/// and destroyed UIDs, paged by `maxChanges`. QRESYNC and CONDSTORE servers answer from MODSEQ;
+/// others by comparing a scan with a snapshot. 410 when the mailbox was recreated (new
+/// UIDVALIDITY): start over.
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/changes", tag = "sync", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"), ChangesQuery),
     responses(

@@ -52,6 +52,10 @@ async fn created(acct: &Account, name: MailboxName, status: StatusCode) -> Resul
 }
 
 /// Create a mailbox (and any missing parents).
+///
+/// CREATE, with `(USE (\Role))` for a `role` where the server has CREATE-SPECIAL-USE; missing
+/// parents are created too, and the new mailbox is subscribed unless `subscribe=false`. 409
+/// `already-exists` if it exists.
 #[utoipa::path(post, path = "/v1/mailboxes", tag = "mailboxes", security(("bearer" = [])), request_body = CreateMailbox,
     responses(
         (status = 201, body = Mailbox, headers(("Location" = String, description = "the mailbox URL"))),
@@ -80,6 +84,9 @@ pub async fn create_mailbox(acct: Account, ApiJson(req): ApiJson<CreateMailbox>)
 }
 
 /// Rename a mailbox; its children move with it.
+///
+/// RENAME to the new full name; children move with it. Renaming INBOX
+/// moves its messages to the new mailbox and needs `allowInboxRename: true`.
 #[utoipa::path(patch, path = "/v1/mailboxes/{mailbox}", tag = "mailboxes", security(("bearer" = [])), request_body = RenameMailbox,
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
     responses(
@@ -102,7 +109,12 @@ pub async fn rename_mailbox(
     created(&acct, to, StatusCode::OK).await
 }
 
-/// Delete a mailbox: 409 if it has children, unless `recursive=true`. INBOX cannot be deleted.
+/// Delete a mailbox: 409 if it has children, unless `recursive=true`.
+///
+/// INBOX cannot be deleted.
+///
+/// DELETE of exactly this name; with `recursive=true` its children first, found by an exact prefix
+/// of the name (`*` and `%` are characters here, never wildcards). The mailbox is unsubscribed too.
 #[utoipa::path(delete, path = "/v1/mailboxes/{mailbox}", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"), DeleteQuery),
     responses(
@@ -139,6 +151,8 @@ async fn subscription(acct: Account, mailbox: MailboxName, on: bool) -> Result<S
 }
 
 /// Subscribe to a mailbox.
+///
+/// SUBSCRIBE: the mailbox is listed with `subscribed=true`. Answers 204.
 #[utoipa::path(put, path = "/v1/mailboxes/{mailbox}/subscription", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
     responses((status = 204, description = "subscribed")))]
@@ -147,6 +161,8 @@ pub async fn subscribe(acct: Account, MailboxPath(mailbox): MailboxPath) -> Resu
 }
 
 /// Unsubscribe from a mailbox.
+///
+/// UNSUBSCRIBE: the mailbox stays, it is only left out of `subscribed=true` lists. Answers 204.
 #[utoipa::path(delete, path = "/v1/mailboxes/{mailbox}/subscription", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
     responses((status = 204, description = "unsubscribed")))]

@@ -18,6 +18,9 @@ use crate::{
 };
 
 /// SELECT a mailbox read-write and return its full state.
+///
+/// SELECT read-write: the counts, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, the flags and permanent
+/// flags, and whether the server opened it read-only.
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/select", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
     responses((status = 200, body = MailboxState)))]
@@ -28,6 +31,9 @@ pub async fn select(acct: Account, MailboxPath(mailbox): MailboxPath) -> Result<
 }
 
 /// NOOP on the mailbox: what the server reports pending.
+///
+/// SELECT and NOOP: the counts after what the server reported pending (new messages, expunges, flag
+/// changes by other clients).
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/noop", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
     responses((status = 200, body = NoopResult)))]
@@ -37,6 +43,8 @@ pub async fn noop(acct: Account, MailboxPath(mailbox): MailboxPath) -> Result<Js
 }
 
 /// CHECK (NOOP on IMAP4rev2).
+///
+/// A checkpoint of the mailbox (CHECK; NOOP where IMAP4rev2 dropped CHECK). Answers 204.
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/check", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
     responses((status = 204, description = "done")))]
@@ -46,6 +54,9 @@ pub async fn check(acct: Account, MailboxPath(mailbox): MailboxPath) -> Result<S
 }
 
 /// CLOSE (expunges `\Deleted` messages), or UNSELECT with `expunge=false`.
+///
+/// SELECTs the mailbox and CLOSEs it, which expunges its `\Deleted` messages; with `expunge=false`
+/// it UNSELECTs instead, expunging nothing. Answers 204.
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/close", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"), CloseQuery),
     responses((status = 204, description = "done")))]
@@ -60,6 +71,10 @@ pub async fn close(
 }
 
 /// Expunge `{uids}` exactly (UID EXPUNGE), or every `\Deleted` message with `{all: true}`.
+///
+/// With `uids`, UID EXPUNGE removes exactly those of them that carry `\Deleted` (needs UIDPLUS,
+/// else 501), never a message another client marked. With `all: true`, EXPUNGE removes every
+/// `\Deleted` message. The answer lists the UIDs removed.
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/expunge", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
     request_body = ExpungeRequest,

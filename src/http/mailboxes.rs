@@ -23,6 +23,11 @@ use crate::{
 };
 
 /// List mailboxes with attributes, role, subscription and counts.
+///
+/// One LIST (with LIST-EXTENDED and LIST-STATUS where the server has them, else LIST and STATUS per
+/// mailbox) answers every mailbox of the account's own namespace, or of every namespace with
+/// `namespaces=all`. `pattern` is an IMAP LIST pattern (`*`, `%`). The answer has an ETag that
+/// changes with any name, attribute or count: send it as `If-None-Match` to get 304.
 #[utoipa::path(get, path = "/v1/mailboxes", tag = "mailboxes", params(ListQuery), security(("bearer" = [])), responses(
     (status = 200, body = MailboxList, headers(("ETag" = String, description = "changes whenever the list changes"))),
     (status = 304, description = "If-None-Match matched"),
@@ -77,6 +82,10 @@ fn with_etag(headers: &HeaderMap, etag: &str, body: impl IntoResponse) -> Result
 }
 
 /// Examine a mailbox read-only: exists, recent, unseen, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, flags.
+///
+/// STATUS and EXAMINE: the counts, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, the flags the mailbox
+/// allows, its `state` token for `/changes`, and `myRights` where the server has ACL. Never changes
+/// `\Recent` or `\Seen`. The ETag is the state: `If-None-Match` gives 304 while nothing changed.
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment (`Archive%2F2024`)")),
     responses(
@@ -106,6 +115,9 @@ pub async fn get_mailbox(
 }
 
 /// STATUS of a mailbox without selecting it.
+///
+/// One STATUS: messages, recent, unseen, UIDNEXT, UIDVALIDITY and HIGHESTMODSEQ where the server
+/// has it, without selecting the mailbox.
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/status", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
     responses(
@@ -120,8 +132,13 @@ pub async fn get_mailbox_status(
     Ok(Json(mailbox_views::mailbox_status(name.as_str(), &status)))
 }
 
-/// The account's namespaces (NAMESPACE, RFC 2342): its own, other users' and shared ones, each
-/// with its prefix and delimiter.
+/// The account's namespaces.
+///
+/// The account's namespaces (NAMESPACE, RFC 2342): its own, other users' and shared ones, each with
+/// its prefix and delimiter.
+///
+/// The personal, other users' and shared namespaces as the server reports them, each with its
+/// prefix and hierarchy delimiter; 501 where the server has no NAMESPACE.
 #[utoipa::path(get, path = "/v1/namespaces", tag = "mailboxes", security(("bearer" = [])), responses(
     (status = 200, body = Namespaces),
     (status = 501, body = Problem, content_type = "application/problem+json", description = "the server has no NAMESPACE"),

@@ -57,7 +57,8 @@ pub fn finish(api: utoipa::openapi::OpenApi) -> serde_json::Value {
     v
 }
 
-/// The complete document as pretty JSON with a trailing newline (what `openapi/openapi.json` holds).
+/// The complete document as pretty JSON with a trailing newline (what `openapi/openapi.json`
+/// holds).
 pub fn spec_json() -> String {
     let (_, api) = super::api_router().split_for_parts();
     let mut s = serde_json::to_string_pretty(&finish(api)).expect("JSON serializes");

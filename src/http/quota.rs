@@ -10,6 +10,9 @@ use crate::{
 };
 
 /// The account's quota: every quota root of INBOX (GETQUOTAROOT), with usage and limits.
+///
+/// GETQUOTAROOT INBOX: each quota root with its resources as the server names them (`STORAGE` in
+/// KiB, `MESSAGE` in messages), usage and limit; 501 without QUOTA.
 #[utoipa::path(get, path = "/v1/quota", tag = "server", security(("bearer" = [])), responses(
     (status = 200, body = Quota),
     (status = 501, body = Problem, content_type = "application/problem+json", description = "the server has no QUOTA"),

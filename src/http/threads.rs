@@ -81,9 +81,16 @@ async fn thread_in(
     .await
 }
 
-/// A conversation: every message with this thread id in the account's mailboxes (all but
-/// Trash and Junk unless `mailboxes` names them), oldest first. At most 500 messages per
-/// mailbox (the newest).
+/// A conversation: every message of one thread.
+///
+/// A conversation: every message with this thread id in the account's mailboxes (all but Trash and
+/// Junk unless `mailboxes` names them), oldest first.
+///
+/// At most 500 messages per mailbox (the newest).
+///
+/// The thread id of any message (`threadId` in its summary) names the conversation; the gateway
+/// finds its messages by their References, In-Reply-To and Message-ID headers in each mailbox
+/// searched.
 #[utoipa::path(get, path = "/v1/threads/{threadId}", tag = "messages", security(("bearer" = [])),
     params(("threadId" = String, Path, description = "A `threadId` of a message"), ThreadQuery),
     responses(

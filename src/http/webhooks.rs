@@ -45,6 +45,10 @@ fn too_many(max: usize) -> ApiError {
 }
 
 /// Registers a webhook. The secret that signs its deliveries is in this answer only.
+///
+/// The URL must be https and resolve to a public address (unless the gateway allows otherwise);
+/// deliveries are POSTed with the Standard Webhooks headers, signed with the secret, and retried
+/// with backoff.
 #[utoipa::path(post, path = "/v1/webhooks", tag = "sync", security(("bearer" = [])),
     request_body = NewWebhook,
     responses(
@@ -120,6 +124,9 @@ pub async fn create_webhook(
 }
 
 /// The account's webhooks (without secrets).
+///
+/// Each webhook with its URL, event types, mailboxes and creation time; secrets are never shown
+/// again.
 #[utoipa::path(get, path = "/v1/webhooks", tag = "sync", security(("bearer" = [])),
     responses((status = 200, body = WebhookList)))]
 pub async fn list_webhooks(State(st): State<AppState>, user: AuthUser) -> Result<Json<WebhookList>, ApiError> {
@@ -128,6 +135,8 @@ pub async fn list_webhooks(State(st): State<AppState>, user: AuthUser) -> Result
 }
 
 /// Deletes a webhook and its queued deliveries.
+///
+/// The webhook stops at once; its deliveries, queued or done, are deleted. Answers 204.
 #[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "sync", security(("bearer" = [])),
     params(("id" = String, Path, description = "Webhook id")),
     responses((status = 204, description = "deleted"), (status = 404, body = Problem, content_type = "application/problem+json", description = "no such webhook of this account")))]
@@ -166,6 +175,9 @@ fn delivery_view(d: Delivery) -> DeliveryView {
 }
 
 /// The webhook's 50 most recent deliveries with their attempts.
+///
+/// Each delivery with its event, status (`pending`, `delivered`, `failed`), attempts (time, HTTP
+/// status or error, duration) and the time of the next attempt.
 #[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "sync", security(("bearer" = [])),
     params(("id" = String, Path, description = "Webhook id")),
     responses((status = 200, body = DeliveryList), (status = 404, body = Problem, content_type = "application/problem+json", description = "no such webhook of this account")))]

@@ -51,6 +51,11 @@ pub struct Appended {
 }
 
 /// Store a message (raw `message/rfc822` body) in a mailbox.
+///
+/// APPEND of the bytes as sent (a raw `message/rfc822` body, or a form with `metadata` and
+/// `message` parts), with keywords and an INTERNALDATE if given. Answers the new UID from APPENDUID
+/// (201 with Location), or 202 without UIDPLUS. An `Idempotency-Key` makes a retry answer from the
+/// first request instead of storing the message twice.
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/messages", tag = "messages", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"), AppendQuery, IdempotencyKey),
     request_body(content = String, content_type = "message/rfc822",

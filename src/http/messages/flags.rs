@@ -98,8 +98,12 @@ fn if_match(headers: &HeaderMap) -> Result<Option<(u32, u64)>, ApiError> {
         .ok_or_else(|| ApiError::bad_request("If-Match must be an ETag of this API: \"uidValidity.modSeq\""))
 }
 
-/// Change keywords and `\Deleted` of one message. `If-Match` makes it conditional (412 if the
-/// message changed since).
+/// Change keywords and `\Deleted` of one message.
+///
+/// `If-Match` makes it conditional (412 if the message changed since).
+///
+/// A JSON merge patch of `keywords` and `deleted`, sent as UID STORE (with UNCHANGEDSINCE under
+/// `If-Match`). The answer gives the flags after the change and the new ETag.
 #[utoipa::path(patch, path = "/v1/mailboxes/{mailbox}/messages/{uid}", tag = "messages", security(("bearer" = [])),
     params(
         ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),
@@ -153,6 +157,10 @@ pub async fn patch_message(
 }
 
 /// Add, remove or set keywords on up to 1,000 messages.
+///
+/// UID STORE of keywords on up to 1,000 UIDs: `add` and `remove`, or `set` to replace them all.
+/// With `ifUnchangedSince` (CONDSTORE) a message changed since that MODSEQ is left alone and listed
+/// as `modified`.
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/messages/flags", tag = "messages", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
     request_body = BulkFlags,

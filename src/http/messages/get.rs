@@ -20,9 +20,14 @@ use crate::{
     views::message::{Message, MessageQuery},
 };
 
-/// The full message: envelope, keywords, part tree, text/HTML/attachment lists and decoded
-/// text. Never sets `\Seen`. `ETag` is `"uidValidity.modSeq"`, with `-b<maxBodyValueBytes>` for
-/// a limit other than the default and `-sanitized` with `sanitize=true` (each variant's own).
+/// The full message: envelope, keywords, part tree, text/HTML/attachment lists and decoded text.
+///
+/// Never sets `\Seen`. `ETag` is `"uidValidity.modSeq"`, with `-b<maxBodyValueBytes>` for a limit
+/// other than the default and `-sanitized` with `sanitize=true` (each variant's own).
+///
+/// One UID FETCH of ENVELOPE, FLAGS, BODYSTRUCTURE and the text parts' first bytes (up to
+/// `maxBodyValueBytes`), turned into JSON with RFC 8621 body selection and, with `sanitize=true`,
+/// HTML made safe to show.
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages/{uid}", tag = "messages", security(("bearer" = [])),
     params(
         ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),

@@ -26,7 +26,14 @@ use crate::{
     },
 };
 
-/// A page of message summaries, newest first. The cursor stays valid when new mail arrives.
+/// A page of message summaries, newest first.
+///
+/// The cursor stays valid when new mail arrives.
+///
+/// Messages by UID from the newest, with envelope, keywords, size, preview and attachment flag; the
+/// query filters (`from`, `seen`, `since`, …) narrow them with SEARCH. Pages follow a signed cursor
+/// (also in the `Link` header), which stays exact when mail arrives or goes. With
+/// `collapseThreads=true`, one item per conversation.
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages", tag = "messages", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"), PageQuery),
     responses(

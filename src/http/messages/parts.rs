@@ -84,8 +84,13 @@ pub struct PartQuery {
     pub uid_validity: Option<u32>,
 }
 
-/// The decoded bytes of one part, streamed. Sent with `nosniff` and
-/// `Content-Security-Policy: default-src 'none'; sandbox`.
+/// The decoded bytes of one part, streamed.
+///
+/// Sent with `nosniff` and `Content-Security-Policy: default-src 'none'; sandbox`.
+///
+/// The part's bytes decoded from base64, quoted-printable or uuencode, with its media type and a
+/// Content-Disposition (`disposition=inline` to show it), in chunks, whatever its size.
+/// `uidValidity` pins the URL to one incarnation of the mailbox.
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages/{uid}/parts/{section}", tag = "messages", security(("bearer" = [])),
     params(
         ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),
@@ -154,6 +159,10 @@ pub struct HeadersQuery {
 }
 
 /// The header fields of a message, in order, or the raw header block.
+///
+/// The header fields (BODY.PEEK[HEADER]) as JSON name/value pairs in their order; or with
+/// `form=raw` the header block as it is. A header longer than `imap.header_max_bytes` answers 422
+/// `header-too-large`.
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages/{uid}/headers", tag = "messages", security(("bearer" = [])),
     params(
         ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),
@@ -214,6 +223,9 @@ pub fn parse_header_block(raw: &[u8]) -> Vec<HeaderField> {
 }
 
 /// The body-part tree alone.
+///
+/// BODYSTRUCTURE as a JSON tree of parts, each with its section id (for `/parts/{section}`), media
+/// type, parameters, disposition, encoding and size.
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages/{uid}/bodystructure", tag = "messages", security(("bearer" = [])),
     params(
         ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),

@@ -49,6 +49,9 @@ pub struct RawQuery {
 }
 
 /// The raw message, streamed; never sets `\Seen`.
+///
+/// The message exactly as stored (BODY.PEEK[]), in chunks, whatever its size; `Range` gives 206
+/// with one byte range. Never sets `\Seen`.
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages/{uid}/raw", tag = "messages", security(("bearer" = [])),
     params(
         ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),

@@ -80,6 +80,9 @@ async fn transfer_work(
 }
 
 /// Copy messages to another mailbox; answers the UID mapping from COPYUID.
+///
+/// UID COPY of the UIDs to `destination`; the answer maps each source UID to its new UID where the
+/// server has UIDPLUS.
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/messages/copy", tag = "messages", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"), IdempotencyKey),
     request_body = TransferRequest,
@@ -97,7 +100,11 @@ pub async fn copy_messages(
     run_transfer(state, acct, source, req, false, headers).await
 }
 
-/// Move messages (MOVE, or COPY + `\Deleted` + UID EXPUNGE of exactly those UIDs with UIDPLUS; 501 otherwise).
+/// Move messages (MOVE, or COPY + `\Deleted` + UID EXPUNGE of exactly those UIDs with UIDPLUS; 501
+/// otherwise).
+///
+/// UID MOVE to `destination` where the server has MOVE; else COPY, `\Deleted` and UID EXPUNGE of
+/// exactly these UIDs (with UIDPLUS; 501 without). The answer maps each source UID to its new UID.
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/messages/move", tag = "messages", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"), IdempotencyKey),
     request_body = TransferRequest,
@@ -116,7 +123,12 @@ pub async fn move_messages(
     run_transfer(state, acct, source, req, true, headers).await
 }
 
-/// Delete a message: move it to Trash, or with `permanent=true` (or inside Trash) expunge exactly it.
+/// Delete a message: move it to Trash, or with `permanent=true` (or inside Trash) expunge exactly
+/// it.
+///
+/// Outside Trash the message is moved to the Trash mailbox (found by its `\Trash` role); with
+/// `permanent=true`, or inside Trash, it is marked `\Deleted` and expunged by UID EXPUNGE, never
+/// touching another message.
 #[utoipa::path(delete, path = "/v1/mailboxes/{mailbox}/messages/{uid}", tag = "messages", security(("bearer" = [])),
     params(
         ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),

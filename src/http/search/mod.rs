@@ -173,6 +173,10 @@ pub async fn run_search(state: &AppState, acct: &Account, plan: SearchPlan) -> R
 }
 
 /// Search one mailbox with a JSON filter tree; newest first unless sorted.
+///
+/// The filter tree becomes one UID SEARCH (or UID SORT with `sort`), with CHARSET UTF-8 where the
+/// text needs it. Pages follow a signed cursor; `return: "summaries"` adds a summary per UID;
+/// `collapseThreads` gives one result per conversation.
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/search", tag = "search", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
     request_body = SearchRequest,
@@ -228,6 +232,9 @@ async fn search_one(
 }
 
 /// Search several mailboxes (or all selectable ones) and merge the newest matches.
+///
+/// The filter runs in each mailbox (at most 100, a few at a time), and the newest matches over all
+/// of them come back, each naming its mailbox.
 #[utoipa::path(post, path = "/v1/search", tag = "search", security(("bearer" = [])),
     request_body = MultiSearchRequest,
     responses(

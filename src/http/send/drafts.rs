@@ -74,6 +74,9 @@ fn outcome(saved: &DraftSaved, status: StatusCode) -> Result<Outcome, ApiError> 
 }
 
 /// Save a draft.
+///
+/// The compose document (JSON, or a form with file parts) becomes a MIME message that is appended
+/// to the Drafts mailbox with `\Draft` and `\Seen`; the answer names its UID. Nothing is sent.
 #[utoipa::path(post, path = "/v1/drafts", tag = "sending", security(("bearer" = [])), params(IdempotencyKey),
     request_body(content = Compose, content_type = "application/json",
         description = "a compose document, or multipart/form-data with a JSON `compose` part and file parts; no recipient is required. An `Idempotency-Key` header makes a retry answer from the first request, never save twice"),
@@ -91,6 +94,9 @@ pub async fn create_draft(State(state): State<AppState>, acct: Account, req: Req
 }
 
 /// Replace a draft: the new one is saved first, then exactly the old UID is expunged.
+///
+/// The new version is appended first and the old UID is expunged only after that succeeded, so a
+/// failure never loses the draft; the answer names the new UID.
 #[utoipa::path(put, path = "/v1/drafts/{uid}", tag = "sending", security(("bearer" = [])),
     params(("uid" = u32, Path, description = "UID of the draft in the Drafts mailbox")),
     request_body(content = Compose, content_type = "application/json",
@@ -125,6 +131,9 @@ pub async fn replace_draft(
 }
 
 /// Send a stored draft, then remove it from Drafts.
+///
+/// The draft is submitted over SMTP as the account (as `POST /v1/messages/send` would), a copy is
+/// saved to Sent unless `saveToSent=false`, and only then is the draft expunged from Drafts.
 #[utoipa::path(post, path = "/v1/drafts/{uid}/send", tag = "sending", security(("bearer" = [])),
     params(("uid" = u32, Path, description = "UID of the draft in the Drafts mailbox"), super::SendQuery, IdempotencyKey),
     responses(

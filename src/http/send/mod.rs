@@ -48,8 +48,15 @@ pub fn sent(result: &SendResult) -> Result<Outcome, ApiError> {
     Ok(Outcome { status: StatusCode::CREATED, location: None, body })
 }
 
-/// Send a message: compose it from JSON (or take it whole), submit it over SMTP as the
-/// account, and save a copy to the Sent mailbox.
+/// Send a message over SMTP as the account.
+///
+/// Send a message: compose it from JSON (or take it whole), submit it over SMTP as the account, and
+/// save a copy to the Sent mailbox.
+///
+/// The compose document becomes a MIME message with the account's identity as From (or a whole
+/// `message/rfc822` message is taken as it is), is submitted to the configured SMTP server as the
+/// account, and, unless `saveToSent=false`, a copy is appended to Sent. Recipients the server
+/// refused are listed in `rejected`; a message is never submitted twice.
 #[utoipa::path(post, path = "/v1/messages/send", tag = "sending", security(("bearer" = [])),
     params(SendQuery, IdempotencyKey),
     request_body(content(
