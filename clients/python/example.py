@@ -35,8 +35,8 @@ from imap_gateway_client.models import (
     FilterOperatorOperator,
     FlagsPatch,
     FlagsPatchKeywordsType0,
-    LoginRequest,
     MailboxRoleType0,
+    PasswordLogin,
     Problem,
     SearchRequest,
     SearchRequestReturnType0,
@@ -85,7 +85,7 @@ def read_events(url: str, want: int, out: queue.Queue[str]) -> None:
 
 def main() -> None:
     # 1. Log in; the authenticated client sends the access token.
-    tokens = must(login.sync_detailed(client=Client(base_url=BASE), body=LoginRequest(username=USER, password=PASSWORD)), "login")
+    tokens = must(login.sync_detailed(client=Client(base_url=BASE), body=PasswordLogin(username=USER, password=PASSWORD)), "login")
     api = AuthenticatedClient(base_url=BASE, token=tokens.access_token)
     print(f"login: {tokens.token_type} token, expires in {tokens.expires_in} s")
 

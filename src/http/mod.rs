@@ -22,6 +22,7 @@ pub(crate) mod messages;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
 pub(crate) mod openapi_rules;
+pub(crate) mod openapi_shapes;
 pub(crate) mod openapi_vocab;
 pub(crate) mod openapi_wire;
 pub(crate) mod quota;

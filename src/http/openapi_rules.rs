@@ -49,7 +49,7 @@ pub fn apply(v: &mut Value) {
 }
 
 /// A list of 1 to [`UIDS_MAX`] UIDs (`limits::check_uids`).
-fn uids_schema() -> Value {
+pub(super) fn uids_schema() -> Value {
     json!({"type": "array", "items": u32_schema(1), "minItems": 1, "maxItems": UIDS_MAX})
 }
 
@@ -85,25 +85,7 @@ fn bodies(s: &mut serde_json::Map<String, Value>) {
     refine(s, "BulkFlags", "uids", uids_schema());
     name["type"] = json!(["string", "null"]);
     refine(s, "CreateMailbox", "parent", name);
-    // Either exactly these UIDs, or `all: true` without `uids`: two named shapes, which
-    // generators turn into two types.
-    if let Some(e) = s.get_mut("ExpungeRequest") {
-        let description = e["description"].clone();
-        *e = json!({"description": description, "oneOf": [
-            {"$ref": "#/components/schemas/ExpungeUids"}, {"$ref": "#/components/schemas/ExpungeAll"}]});
-    }
-    s.insert(
-        "ExpungeUids".into(),
-        json!({"type": "object", "required": ["uids"], "additionalProperties": false,
-        "description": "Expunge exactly these UIDs (those among them that carry `\\Deleted`; needs UIDPLUS)",
-        "properties": {"uids": uids_schema(), "all": {"anyOf": [{"type": "boolean", "const": false}, {"type": "null"}]}}}),
-    );
-    s.insert(
-        "ExpungeAll".into(),
-        json!({"type": "object", "required": ["all"], "additionalProperties": false,
-        "description": "Expunge every message that carries `\\Deleted`",
-        "properties": {"all": {"type": "boolean", "const": true}, "uids": {"type": "null"}}}),
-    );
+    super::openapi_shapes::apply(s, uids_schema());
     // keywords: a map of keyword to true (add) or false/null (remove).
     refine(
         s,
