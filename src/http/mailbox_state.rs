@@ -32,8 +32,8 @@ pub async fn select(acct: Account, MailboxPath(mailbox): MailboxPath) -> Result<
 
 /// NOOP on the mailbox: what the server reports pending.
 ///
-/// SELECT and NOOP: the counts after what the server reported pending (new messages, expunges, flag
-/// changes by other clients).
+/// EXAMINE (read-only) and NOOP: the message count after what the server reported pending (new
+/// messages, expunges, flag changes by other clients).
 #[utoipa::path(post, path = "/v1/mailboxes/{mailbox}/noop", tag = "mailboxes", security(("bearer" = [])),
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
     responses((status = 200, body = NoopResult)))]

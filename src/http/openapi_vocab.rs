@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 use crate::{
     convert::mailbox::ROLES,
     imap::changes::Method,
+    sync::watcher::{MAILBOX_GONE, UIDVALIDITY_CHANGED},
     webhooks::{EVENT_TYPES, deliver::DELIVERY_STATUSES},
 };
 
@@ -39,6 +40,7 @@ pub fn apply(schemas: &mut Map<String, Value>) {
     enumerate(schemas, "SortSpec", "property", strings(SORT_PROPERTIES.iter().map(|(p, _)| *p)));
     enumerate(schemas, "Changes", "syncMethod", strings(Method::ALL.iter().map(|m| m.as_str())));
     enumerate(schemas, "EventData", "type", strings(EVENT_TYPES.iter().copied()));
+    enumerate(schemas, "EventData", "reason", strings([MAILBOX_GONE, UIDVALIDITY_CHANGED]));
     enumerate(schemas, "Webhook", "events", strings(EVENT_TYPES.iter().copied()));
     enumerate(schemas, "DeliveryView", "eventType", strings(EVENT_TYPES.iter().copied()));
     enumerate(schemas, "DeliveryView", "status", strings(DELIVERY_STATUSES));

@@ -73,7 +73,8 @@ fn operation(path: &str, op: &mut Value) {
                 header("Seconds to wait before trying again", json!({"type": "integer", "minimum": 0})),
             );
         }
-        if idempotent && code.starts_with('2') {
+        // A replay answers the first request's answer, whatever its status.
+        if idempotent {
             headers.insert(
                 "Idempotency-Replayed".into(),
                 header(
@@ -198,12 +199,14 @@ fn forms(schemas: &mut Map<String, Value>) {
         "ComposeForm".into(),
         json!({
             "type": "object", "required": ["compose"],
-            "description": "A compose document with its files as parts: every other part becomes an attachment, \
-                named by the part's filename (else by the part's name), of the part's Content-Type (else \
-                application/octet-stream)",
-            "properties": {"compose": {"$ref": "#/components/schemas/Compose"}},
-            "additionalProperties": binary(),
-            "propertyNames": {"pattern": "^[A-Za-z0-9._-]{1,100}$"},
+            "description": "A compose document with its files as parts: each `files` part (any part with a \
+                filename, whatever its name) becomes an attachment named by its filename, of its Content-Type \
+                (else application/octet-stream)",
+            "properties": {
+                "compose": {"$ref": "#/components/schemas/Compose"},
+                "files": {"type": "array", "items": binary()},
+            },
+            "additionalProperties": false,
         }),
     );
 }

@@ -31,6 +31,11 @@ use crate::{
     views::events::EventData,
 };
 
+/// The `reason` of a `mailbox.changed` event when the mailbox was deleted or renamed away.
+pub const MAILBOX_GONE: &str = "mailbox-gone";
+/// The `reason` of a `mailbox.changed` event when the mailbox was recreated: resynchronise.
+pub const UIDVALIDITY_CHANGED: &str = "uidvalidity-changed";
+
 /// What the watcher knows of one mailbox.
 #[derive(Debug)]
 struct Tracked {
@@ -219,7 +224,7 @@ fn checked<T>(
         Ok(v) => Ok(Some(v)),
         Err(ImapError::No(_)) => {
             if let Some(t) = tracked.remove(name) {
-                publish(feed, "mailbox.changed", name, Vec::new(), &t.state, Some("mailbox-gone"));
+                publish(feed, "mailbox.changed", name, Vec::new(), &t.state, Some(MAILBOX_GONE));
             }
             feed.unwant(name);
             Ok(None)
@@ -315,7 +320,7 @@ async fn step_once(
         Outcome::Facts(f) => f,
         Outcome::Stale { .. } => {
             *t = baseline(conn, mailbox, None).await?;
-            publish(feed, "mailbox.changed", name, Vec::new(), &t.state, Some("uidvalidity-changed"));
+            publish(feed, "mailbox.changed", name, Vec::new(), &t.state, Some(UIDVALIDITY_CHANGED));
             return Ok(Look::Done);
         }
         Outcome::TooLarge { .. } => {

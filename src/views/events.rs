@@ -65,7 +65,8 @@ pub struct EventData {
     /// When the gateway noticed the change (RFC 3339).
     #[schema(format = DateTime)]
     pub time: String,
-    /// For `mailbox.changed`: `uidvalidity-changed` when the client must resync.
+    /// For `mailbox.changed`: `uidvalidity-changed` when the client must resync, `mailbox-gone`
+    /// when the mailbox no longer exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }

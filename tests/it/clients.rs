@@ -1,10 +1,9 @@
 //! The example clients in `clients/`, generated from `openapi/openapi.json` as a user would
 //! generate them, type-checked strictly, and run against a live gateway and Dovecot.
 
-use std::{
-    path::{Path, PathBuf},
-    process::Command,
-};
+use std::path::{Path, PathBuf};
+
+use tokio::process::Command;
 
 use crate::helpers::{Admin, TestApp, dovecot, message, unique};
 
@@ -14,9 +13,10 @@ fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// Runs `cmd`; its stdout, or a panic with everything it printed.
-fn run(cmd: &mut Command, what: &str) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+/// Runs `cmd` (without blocking the runtime the gateway runs on); its stdout, or a panic with
+/// everything it printed.
+async fn run(cmd: &mut Command, what: &str) -> String {
+    let out = cmd.output().await.unwrap_or_else(|e| panic!("{what}: {e}"));
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{what} failed ({}):\n{stdout}\n{stderr}", out.status);
     stdout.into_owned()
@@ -58,14 +58,15 @@ async fn the_typescript_client_type_checks_strictly_and_works() {
             .arg("-o")
             .arg(work.join("src/schema.d.ts")),
         "openapi-typescript",
-    );
+    )
+    .await;
     let tsc = || {
         let mut c = Command::new(bin.join("tsc"));
         c.arg("-p").arg(work.join("tsconfig.json")).arg("--strict");
         c
     };
-    run(tsc().arg("--noEmit"), "tsc --strict --noEmit");
-    run(&mut tsc(), "tsc");
+    run(tsc().arg("--noEmit"), "tsc --strict --noEmit").await;
+    run(&mut tsc(), "tsc").await;
     let out = run(
         Command::new("node")
             .arg(work.join("dist/example.js"))
@@ -74,7 +75,8 @@ async fn the_typescript_client_type_checks_strictly_and_works() {
             .env("GATEWAY_PASSWORD", format!("{USER}-pass"))
             .env("GATEWAY_MAILBOX", &mailbox),
         "the TypeScript example",
-    );
+    )
+    .await;
     std::fs::remove_dir_all(&work).ok();
     check(&app, &out, "typed client example", "Sent by clients/typescript.");
 }
@@ -119,8 +121,9 @@ async fn the_python_client_type_checks_strictly_and_works() {
             .arg("--config")
             .arg(repo("clients/python/generator.yaml")),
         "openapi-python-client",
-    );
-    run(Command::new(bin.join("mypy")).arg("--strict").arg("example.py").current_dir(&work), "mypy --strict");
+    )
+    .await;
+    run(Command::new(bin.join("mypy")).arg("--strict").arg("example.py").current_dir(&work), "mypy --strict").await;
     let out = run(
         Command::new(bin.join("python"))
             .arg("example.py")
@@ -130,7 +133,8 @@ async fn the_python_client_type_checks_strictly_and_works() {
             .env("GATEWAY_PASSWORD", format!("{USER}-pass"))
             .env("GATEWAY_MAILBOX", &mailbox),
         "the Python example",
-    );
+    )
+    .await;
     std::fs::remove_dir_all(&work).ok();
     check(&app, &out, "generated python client", "Sent by clients/python.");
 }

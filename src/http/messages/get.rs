@@ -25,7 +25,7 @@ use crate::{
 /// Never sets `\Seen`. `ETag` is `"uidValidity.modSeq"`, with `-b<maxBodyValueBytes>` for a limit
 /// other than the default and `-sanitized` with `sanitize=true` (each variant's own).
 ///
-/// One UID FETCH of ENVELOPE, FLAGS, BODYSTRUCTURE and the text parts' first bytes (up to
+/// EXAMINE and UID FETCH of ENVELOPE, FLAGS, BODYSTRUCTURE and the text parts' first bytes (up to
 /// `maxBodyValueBytes`), turned into JSON with RFC 8621 body selection and, with `sanitize=true`,
 /// HTML made safe to show.
 #[utoipa::path(get, path = "/v1/mailboxes/{mailbox}/messages/{uid}", tag = "messages", security(("bearer" = [])),

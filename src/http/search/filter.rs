@@ -278,6 +278,22 @@ mod schema_tests {
         assert!(parse(&json!({"header": {"name": "X", "colour": "red"}}), "filter").is_err());
     }
 
+    /// The schema's bounds are the parser's: a top operator takes `maxItems` conditions, not
+    /// one more; a set takes `maxLength` characters.
+    #[test]
+    fn bounds_match_the_parser() {
+        let conditions = |n: usize| json!({"operator": "OR", "conditions": vec![json!({"seen": true}); n]});
+        let max = super::super::filter_schema::schemas()["FilterOperator"]["properties"]["conditions"]["maxItems"]
+            .as_u64()
+            .unwrap_or_default() as usize;
+        assert!(parse(&conditions(max), "filter").is_ok());
+        assert!(parse(&conditions(max + 1), "filter").is_err());
+        let set_max = value_schema(Kind::Set)["maxLength"].as_u64().unwrap_or_default() as usize;
+        let set = |len: usize| format!("{}1", "1,".repeat((len - 1) / 2));
+        assert!(parse(&json!({"uid": set(set_max - 1)}), "filter").is_ok());
+        assert!(parse(&json!({"uid": set(set_max + 1)}), "filter").is_err());
+    }
+
     /// The patterns accept and refuse what the parser does at their edges.
     #[test]
     fn patterns_match_the_parser() {

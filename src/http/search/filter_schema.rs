@@ -28,7 +28,7 @@ pub enum Kind {
     Date,
     /// A size in bytes, 0 to 4294967295.
     Size,
-    /// A UID or sequence set such as `1:10,15,20:*`.
+    /// A UID or sequence set such as `1:10,15,20:*`, at most [`FILTER_TEXT_MAX`] characters.
     Set,
 }
 
@@ -106,7 +106,7 @@ pub(super) fn value_schema(kind: Kind) -> Value {
         Kind::Date => json!({"type": "string", "format": "date", "pattern": DATE}),
         Kind::Size => json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": u32::MAX}),
         Kind::Set => json!({
-            "type": "string", "maxLength": 4096,
+            "type": "string", "maxLength": FILTER_TEXT_MAX,
             "pattern": format!("^(?:{n}|\\*)(?::(?:{n}|\\*))?(?:,(?:{n}|\\*)(?::(?:{n}|\\*))?)*$", n = NONZERO_U32),
         }),
     }
@@ -125,7 +125,8 @@ pub fn schemas() -> Map<String, Value> {
         "Filter".into(),
         json!({
             "description": format!("A search filter: a condition, or an operator over nested filters \
-                (at most {MAX_DEPTH} levels deep and {MAX_NODES} nodes in all)."),
+                (operators nested at most {MAX_DEPTH} deep below the top one, and at most {MAX_NODES} \
+                operators and conditions in all)."),
             "oneOf": [{"$ref": "#/components/schemas/FilterOperator"}, {"$ref": "#/components/schemas/FilterCondition"}],
         }),
     );
@@ -136,7 +137,7 @@ pub fn schemas() -> Map<String, Value> {
             "description": "AND: all of the conditions; OR: any of them; NOT: none of them.",
             "properties": {
                 "operator": {"type": "string", "enum": ["AND", "OR", "NOT"]},
-                "conditions": {"type": "array", "minItems": 1, "maxItems": MAX_NODES,
+                "conditions": {"type": "array", "minItems": 1, "maxItems": MAX_NODES - 1,
                                "items": {"$ref": "#/components/schemas/Filter"}},
             },
         }),

@@ -81,8 +81,12 @@ async fn read_form(mut form: Multipart, route: &str) -> Result<(Input, String), 
             print.push(bytes.to_vec());
             continue;
         }
-        // A file part; without a filename, the part's name names the attachment.
-        let filename = field.file_name().map(str::to_string).unwrap_or_else(|| name.clone());
+        // Only a part with a filename is a file: a stray form field must not be mailed.
+        let Some(filename) = field.file_name().map(str::to_string) else {
+            return Err(ApiError::bad_request(format!(
+                "form part `{name}` is neither `compose` nor a file (a part with a filename)"
+            )));
+        };
         let field_name = format!("files[{}]", files.len());
         let content_type = field.content_type().unwrap_or("application/octet-stream").to_string();
         check::header_value(&format!("{field_name}.filename"), &filename)?;

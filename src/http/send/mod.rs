@@ -56,7 +56,8 @@ pub fn sent(result: &SendResult) -> Result<Outcome, ApiError> {
 /// The compose document becomes a MIME message with the account's identity as From (or a whole
 /// `message/rfc822` message is taken as it is), is submitted to the configured SMTP server as the
 /// account, and, unless `saveToSent=false`, a copy is appended to Sent. Recipients the server
-/// refused are listed in `rejected`; a message is never submitted twice.
+/// refused are listed in `rejected`. With an `Idempotency-Key`, a retry gets the first answer
+/// instead of a second submission.
 #[utoipa::path(post, path = "/v1/messages/send", tag = "sending", security(("bearer" = [])),
     params(SendQuery, IdempotencyKey),
     request_body(content(
