@@ -11,9 +11,14 @@ pub const PREFIX: &str = "igr_";
 
 /// A new random refresh token (256 bits).
 pub fn new_refresh_token() -> String {
+    new_token(PREFIX)
+}
+
+/// A new random token of 256 bits after `prefix`, base64url without padding (43 characters).
+pub fn new_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     SystemRandom::new().fill(&mut bytes).expect("system randomness");
-    format!("{PREFIX}{}", B64.encode(bytes))
+    format!("{prefix}{}", B64.encode(bytes))
 }
 
 /// The hash under which a refresh token is stored.

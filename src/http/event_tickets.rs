@@ -68,7 +68,7 @@ pub async fn create_ticket(
         return Err(ApiError::bad_request("lastEventId: 1 to 128 printable ASCII characters"));
     }
     let mailboxes = checked(&st, &account, &names).await?;
-    let ticket = format!("{PREFIX}{}", &tokens::new_refresh_token()[tokens::PREFIX.len()..]);
+    let ticket = tokens::new_token(PREFIX);
     let now = crate::store::now();
     let expires_at = (now + TICKET_TTL_SECS).min(account.claims().exp);
     let names: Vec<String> = mailboxes.iter().map(|m| m.as_str().to_string()).collect();
@@ -113,18 +113,15 @@ pub async fn caller(st: &AppState, q: &EventsQuery, headers: &HeaderMap) -> Resu
     if !ticket.starts_with(PREFIX) || ticket.len() > 100 {
         return Err(invalid());
     }
+    // A ticket lapses no later than its token (`create_ticket`): taken, the token is unexpired.
     let t = st.store.take_event_ticket(&tokens::hash(ticket), crate::store::now()).await?.ok_or_else(invalid)?;
     let claims: Claims = serde_json::from_str(&t.claims).map_err(ApiError::internal)?;
-    if claims.exp <= crate::store::now() {
-        return Err(ApiError::unauthorized("the access token that asked for the ticket has expired"));
-    }
     let names: Vec<String> = serde_json::from_str(&t.mailboxes).map_err(ApiError::internal)?;
     if q.mailboxes.as_deref().is_some_and(|m| m.split(',').ne(names.iter().map(String::as_str))) {
         return Err(ApiError::bad_request("mailboxes: a ticket's stream watches the mailboxes it was asked for"));
     }
-    let mailboxes = names.iter().map(|n| MailboxName::parse(n)).collect::<Result<Vec<_>, _>>()?;
     let account = Account::of(AuthUser::admit(claims, st).await?, st);
-    account.mailboxes_exist(&mailboxes).await?;
+    let mailboxes = checked(st, &account, &names).await?;
     Ok(Watch { account, mailboxes, last_event_id: header_id.or(t.last_event_id) })
 }
 

@@ -46,47 +46,50 @@ pub fn apply(schemas: &mut Map<String, Value>) {
     enumerate(schemas, "DeliveryView", "status", strings(DELIVERY_STATUSES));
     let types = PROBLEM_TYPES.iter().map(|t| json!(format!("{PROBLEM_BASE}{t}"))).collect();
     enumerate(schemas, "Problem", "type", types);
-    for schema in schemas.values_mut() {
-        one_u32_type(schema);
-        nullable_enums(schema);
+}
+
+/// Calls `f` on every object in `v`, outer ones first (after `f` changed an object, its new
+/// members are visited).
+fn each_object(v: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) {
+    match v {
+        Value::Object(o) => {
+            f(o);
+            o.values_mut().for_each(|x| each_object(x, f));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| each_object(x, f)),
+        _ => {}
     }
+}
+
+/// The number and enum rules below, on every schema of the document `v` (components and
+/// the parameters and bodies of the paths).
+pub fn normalise(v: &mut Value) {
+    each_object(v, &mut |o| {
+        one_u32_type(o);
+        nullable_enum(o);
+    });
 }
 
 /// `{"type": [T, "null"], "enum": [a, b, null]}` becomes `anyOf` an enum of `T` and `null`: the
 /// same values, in the shape client generators turn into one enum type (not one per value).
-fn nullable_enums(v: &mut Value) {
-    match v {
-        Value::Object(o) => {
-            let types = o.get("type").and_then(Value::as_array).cloned().unwrap_or_default();
-            let values = o.get("enum").and_then(Value::as_array).cloned().unwrap_or_default();
-            if types.len() == 2 && types.contains(&json!("null")) && values.contains(&Value::Null) {
-                let inner = types.into_iter().find(|t| t != "null").unwrap_or_default();
-                let values: Vec<Value> = values.into_iter().filter(|x| !x.is_null()).collect();
-                o.remove("type");
-                o.remove("enum");
-                o.insert("anyOf".into(), json!([{"type": inner, "enum": values}, {"type": "null"}]));
-            }
-            o.values_mut().for_each(nullable_enums);
-        }
-        Value::Array(a) => a.iter_mut().for_each(nullable_enums),
-        _ => {}
+fn nullable_enum(o: &mut Map<String, Value>) {
+    let types = o.get("type").and_then(Value::as_array).cloned().unwrap_or_default();
+    let values = o.get("enum").and_then(Value::as_array).cloned().unwrap_or_default();
+    if types.len() == 2 && types.contains(&json!("null")) && values.contains(&Value::Null) {
+        let inner = types.into_iter().find(|t| t != "null").unwrap_or_default();
+        let values: Vec<Value> = values.into_iter().filter(|x| !x.is_null()).collect();
+        o.remove("type");
+        o.remove("enum");
+        o.insert("anyOf".into(), json!([{"type": inner, "enum": values}, {"type": "null"}]));
     }
 }
 
 /// Every unsigned 32-bit integer (a Rust `u32`, which utoipa writes as `int32` from 0) becomes
 /// `int64` from 0 to 4294967295: UIDs and UIDVALIDITY need the full range, which an `int32`
 /// client type cannot hold. The bounds a schema already has are kept.
-pub fn one_u32_type(v: &mut Value) {
-    match v {
-        Value::Object(o) => {
-            let is_u32 = o.get("format") == Some(&json!("int32")) && o.get("minimum") == Some(&json!(0));
-            if is_u32 {
-                o.insert("format".into(), json!("int64"));
-                o.entry("maximum").or_insert(json!(u32::MAX));
-            }
-            o.values_mut().for_each(one_u32_type);
-        }
-        Value::Array(a) => a.iter_mut().for_each(one_u32_type),
-        _ => {}
+fn one_u32_type(o: &mut Map<String, Value>) {
+    if o.get("format") == Some(&json!("int32")) && o.get("minimum") == Some(&json!(0)) {
+        o.insert("format".into(), json!("int64"));
+        o.entry("maximum").or_insert(json!(u32::MAX));
     }
 }

@@ -23,15 +23,7 @@ pub fn apply(doc: &mut Value) {
         events(schemas);
         forms(schemas);
     }
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
-    for (path, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
-        for (method, op) in item.iter_mut() {
-            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
-                operation(path, op);
-            }
-        }
-    }
+    super::openapi_rules::each_operation(doc, operation);
 }
 
 fn operation(path: &str, op: &mut Value) {
@@ -39,10 +31,10 @@ fn operation(path: &str, op: &mut Value) {
     if op.get("security").is_none() {
         op["security"] = json!([]);
     }
-    let params = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
-    let idempotent = params.iter().any(|p| p["name"] == "Idempotency-Key");
-    let conditional = op.pointer("/responses/304").is_some();
     let mut list = op["parameters"].as_array_mut().map(std::mem::take).unwrap_or_default();
+    let named = |name: &str| list.iter().any(|p| p["name"] == name);
+    let (idempotent, has_if_none_match) = (named("Idempotency-Key"), named("If-None-Match"));
+    let conditional = op.pointer("/responses/304").is_some();
     list.push(json!({
         "name": "X-Request-Id", "in": "header", "required": false,
         "description": "Your id for this request: kept if it is 1-128 of `A-Z a-z 0-9 . _ : -` (any other \
@@ -50,7 +42,7 @@ fn operation(path: &str, op: &mut Value) {
             the gateway's log",
         "schema": {"type": "string"},
     }));
-    if conditional && !params.iter().any(|p| p["name"] == "If-None-Match") {
+    if conditional && !has_if_none_match {
         list.push(json!({
             "name": "If-None-Match", "in": "header", "required": false,
             "description": "An ETag of an earlier answer (or several, comma-separated, or `*`): 304 while it is current",

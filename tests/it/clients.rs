@@ -34,6 +34,16 @@ async fn setup() -> (TestApp, String) {
     (TestApp::spawn().await, mailbox)
 }
 
+/// What an example program reads to find the gateway, the account and the mailbox.
+fn gateway_env(app: &TestApp, mailbox: &str) -> [(&'static str, String); 4] {
+    [
+        ("GATEWAY_URL", app.url("")),
+        ("GATEWAY_USER", USER.to_string()),
+        ("GATEWAY_PASSWORD", format!("{USER}-pass")),
+        ("GATEWAY_MAILBOX", mailbox.to_string()),
+    ]
+}
+
 /// The line of `out` that starts with `prefix`.
 fn line<'a>(out: &'a str, prefix: &str) -> &'a str {
     out.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no `{prefix}` line in:\n{out}"))
@@ -68,12 +78,7 @@ async fn the_typescript_client_type_checks_strictly_and_works() {
     run(tsc().arg("--noEmit"), "tsc --strict --noEmit").await;
     run(&mut tsc(), "tsc").await;
     let out = run(
-        Command::new("node")
-            .arg(work.join("dist/example.js"))
-            .env("GATEWAY_URL", app.url(""))
-            .env("GATEWAY_USER", USER)
-            .env("GATEWAY_PASSWORD", format!("{USER}-pass"))
-            .env("GATEWAY_MAILBOX", &mailbox),
+        Command::new("node").arg(work.join("dist/example.js")).envs(gateway_env(&app, &mailbox)),
         "the TypeScript example",
     )
     .await;
@@ -125,13 +130,7 @@ async fn the_python_client_type_checks_strictly_and_works() {
     .await;
     run(Command::new(bin.join("mypy")).arg("--strict").arg("example.py").current_dir(&work), "mypy --strict").await;
     let out = run(
-        Command::new(bin.join("python"))
-            .arg("example.py")
-            .current_dir(&work)
-            .env("GATEWAY_URL", app.url(""))
-            .env("GATEWAY_USER", USER)
-            .env("GATEWAY_PASSWORD", format!("{USER}-pass"))
-            .env("GATEWAY_MAILBOX", &mailbox),
+        Command::new(bin.join("python")).arg("example.py").current_dir(&work).envs(gateway_env(&app, &mailbox)),
         "the Python example",
     )
     .await;
