@@ -24,6 +24,7 @@ pub(crate) mod openapi;
 pub(crate) mod openapi_rules;
 pub(crate) mod openapi_shapes;
 pub(crate) mod openapi_vocab;
+pub(crate) mod openapi_walk;
 pub(crate) mod openapi_wire;
 pub(crate) mod quota;
 pub(crate) mod request_id;

@@ -25,22 +25,9 @@ fn u32_schema(minimum: u64) -> Value {
     json!({"type": "integer", "format": "int64", "minimum": minimum, "maximum": u32::MAX})
 }
 
-/// Calls `f` with the path and the operation object of every operation of the document `v`.
-pub(super) fn each_operation(v: &mut Value, mut f: impl FnMut(&str, &mut Value)) {
-    let Some(paths) = v.get_mut("paths").and_then(Value::as_object_mut) else { return };
-    for (path, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
-        for (method, op) in item.iter_mut() {
-            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
-                f(path, op);
-            }
-        }
-    }
-}
-
 /// Applies the rules to the document `v` (utoipa's output as JSON).
 pub fn apply(v: &mut Value) {
-    each_operation(v, operation);
+    super::openapi_walk::each_operation(v, operation);
     if let Some(schemas) = v.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
         bodies(schemas);
         schemas.extend(super::search::filter_schema::schemas());

@@ -48,23 +48,10 @@ pub fn apply(schemas: &mut Map<String, Value>) {
     enumerate(schemas, "Problem", "type", types);
 }
 
-/// Calls `f` on every object in `v`, outer ones first (after `f` changed an object, its new
-/// members are visited).
-fn each_object(v: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) {
-    match v {
-        Value::Object(o) => {
-            f(o);
-            o.values_mut().for_each(|x| each_object(x, f));
-        }
-        Value::Array(a) => a.iter_mut().for_each(|x| each_object(x, f)),
-        _ => {}
-    }
-}
-
 /// The number and enum rules below, on every schema of the document `v` (components and
 /// the parameters and bodies of the paths).
 pub fn normalise(v: &mut Value) {
-    each_object(v, &mut |o| {
+    super::openapi_walk::each_object(v, &mut |o| {
         one_u32_type(o);
         nullable_enum(o);
     });

@@ -23,7 +23,7 @@ pub fn apply(doc: &mut Value) {
         events(schemas);
         forms(schemas);
     }
-    super::openapi_rules::each_operation(doc, operation);
+    super::openapi_walk::each_operation(doc, operation);
 }
 
 fn operation(path: &str, op: &mut Value) {

@@ -61,9 +61,11 @@ async fn append_stores_the_exact_bytes_with_keywords_and_date(server: &'static I
         "invalid-properties",
     )
     .await;
+    let memory = crate::helpers::MEMORY.lock().await;
     let huge = vec![b'a'; 33 * 1024 * 1024];
     let resp = send(url(""), huge, "message/rfc822").await.expect("append");
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    drop(memory);
     assert!(admin.list().await.contains(&victim), "victim survives");
 
     let mut no_uidplus = settings;
@@ -222,6 +224,7 @@ both_servers!(a_large_upload_streams_and_a_nul_half_way_stores_nothing, "carol")
 /// A raw upload streams into the literal: a large one is stored byte for byte, and a NUL byte
 /// half-way ends it with 422, stores nothing, and leaves no broken connection behind.
 async fn a_large_upload_streams_and_a_nul_half_way_stores_nothing(server: &'static ImapServer, user: &str) {
+    let _memory = crate::helpers::MEMORY.lock().await;
     let mailbox = unique("stream-up");
     let mut admin = Admin::connect(server, user).await;
     admin.create(&mailbox).await;

@@ -227,7 +227,8 @@ pub fn metric(text: &str, series: &str) -> Option<u64> {
 }
 
 /// Held by the tests that measure this process's memory and by those that put tens of MB into it
-/// (a 50 MB attachment, a 30 MB upload), so that no measurement sees another test's buffers.
+/// (a 50 MB attachment, 30 MB and 12 MB uploads, a 33 MiB upload refused), so that no measurement
+/// sees another test's buffers.
 pub static MEMORY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// The resident set of process `pid` (`"self"`: this one, where in-process gateways run), in kB.
