@@ -111,10 +111,13 @@ pub async fn create_webhook(
     if !st.store.insert_webhook(&row, cap).await? {
         return Err(too_many(cap));
     }
-    // The watcher follows the mailboxes before the 201, so that every later change is delivered.
+    // Before the 201 the watcher follows the mailboxes and the dispatcher serves the new
+    // webhook, so that every later change is delivered.
     let feed = st.follower.follow(&account, &row.mailboxes, &[]).await?;
-    st.webhooks.ensure(&account).await;
-    feed.wait_watching(&row.mailboxes, std::time::Duration::from_secs(10)).await;
+    let told = st.webhooks.ensure(&account).await;
+    let limit = std::time::Duration::from_secs(10);
+    feed.wait_watching(&row.mailboxes, limit).await;
+    told.served(limit).await;
     tracing::info!(account.id = %account, webhook.id = %id, "webhook registered");
     let mut resp = (StatusCode::CREATED, Json(view(&row, Some(secret)))).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/webhooks/{id}")) {
@@ -148,7 +151,8 @@ pub async fn delete_webhook(
     if !st.store.delete_webhook(&user.claims.sub, &id).await? {
         return Err(ApiError::not_found("no such webhook"));
     }
-    st.webhooks.ensure(&user.claims.sub).await;
+    // The webhook is gone from the store, so no delivery of it is made: nothing to wait for.
+    drop(st.webhooks.ensure(&user.claims.sub).await);
     Ok(StatusCode::NO_CONTENT)
 }
 

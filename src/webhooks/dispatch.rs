@@ -1,16 +1,18 @@
 //! One account's dispatcher: it holds a subscription on the account's feed (so the watcher
 //! runs while webhooks exist), queues a delivery per matching webhook for every event, and
 //! remembers the last state queued per mailbox so that a restart resumes from there.
+//! When the webhooks change it starts over with them, keeping its subscription, so that no
+//! event falls between the two.
 
 use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
-use tokio::sync::{Notify, broadcast::error::RecvError};
+use tokio::sync::broadcast::error::RecvError;
 
-use super::{Webhooks, deliver::now_ms};
+use super::{Control, Webhooks, deliver::now_ms};
 use crate::{
     store::webhooks::Webhook,
     sync::{
-        events::Stamped,
+        events::{Feed, Stamped, Subscription},
         token::{self, Since},
     },
 };
@@ -29,19 +31,30 @@ enum End {
     Standby,
 }
 
+/// The feed a dispatcher follows and its subscription, kept from one run to the next.
+type Held = Option<(Arc<Feed>, Subscription)>;
+
 /// Runs the dispatcher of `account` until it has no webhooks left.
-pub fn spawn(webhooks: Arc<Webhooks>, account: String, changed: Arc<Notify>) {
+pub fn spawn(webhooks: Arc<Webhooks>, account: String, control: Arc<Control>) {
     tokio::spawn(async move {
         let mut failures = 0u32;
+        let mut held: Held = None;
         loop {
             // Shutting down: take no lease and start no watcher that would outlive the drain.
             if !webhooks.ready() {
                 return;
             }
-            let pause = match run(&webhooks, &account, &changed).await {
+            let generation = control.requested();
+            let end = run(&webhooks, &account, &control, generation, &mut held).await;
+            if !matches!(end, Ok(End::Again)) {
+                // Nothing to serve here (done, another instance's, or failing): nobody waits.
+                held = None;
+                control.served(generation);
+            }
+            let pause = match end {
                 Ok(End::Done) => {
                     let _ = webhooks.store.release_webhooks(&account, &webhooks.instance).await;
-                    if webhooks.retire(&account, &changed).await {
+                    if webhooks.retire(&account, &control).await {
                         return;
                     }
                     None
@@ -58,7 +71,7 @@ pub fn spawn(webhooks: Arc<Webhooks>, account: String, changed: Arc<Notify>) {
                 let delay = Duration::from_millis(crate::random::random_id() % ceiling);
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
-                    _ = changed.notified() => {}
+                    _ = control.changed.notified() => {}
                 }
             } else {
                 failures = 0;
@@ -72,8 +85,15 @@ async fn lease(webhooks: &Webhooks, account: &str) -> Result<bool, String> {
     webhooks.store.lease_webhooks(account, &webhooks.instance, now, now + LEASE_MS).await.map_err(|e| e.to_string())
 }
 
-/// One subscription's life, while this instance holds the account's dispatch lease.
-async fn run(webhooks: &Webhooks, account: &str, changed: &Notify) -> Result<End, String> {
+/// One set of webhooks' life, while this instance holds the account's dispatch lease: it
+/// serves change `generation` once subscribed.
+async fn run(
+    webhooks: &Webhooks,
+    account: &str,
+    control: &Control,
+    generation: u64,
+    held: &mut Held,
+) -> Result<End, String> {
     let hooks = webhooks.store.webhooks(account).await.map_err(|e| e.to_string())?;
     if hooks.is_empty() {
         return Ok(End::Done);
@@ -95,7 +115,12 @@ async fn run(webhooks: &Webhooks, account: &str, changed: &Notify) -> Result<End
         crate::follow::log_internal(&e);
         e.to_string()
     })?;
-    let mut sub = feed.subscribe(None);
+    // The same feed: its subscription has kept every event since the last run.
+    if !held.as_ref().is_some_and(|(f, _)| Arc::ptr_eq(f, &feed)) {
+        *held = Some((feed.clone(), feed.subscribe(None)));
+    }
+    let Some((_, sub)) = held.as_mut() else { return Ok(End::Again) };
+    control.served(generation);
     let mut renew = tokio::time::interval(Duration::from_millis(RENEW_MS));
     renew.tick().await;
     loop {
@@ -114,7 +139,7 @@ async fn run(webhooks: &Webhooks, account: &str, changed: &Notify) -> Result<End
                     return Ok(End::Again);
                 }
             }
-            _ = changed.notified() => return Ok(End::Again),
+            _ = control.changed.notified() => return Ok(End::Again),
             _ = feed.until_stopped() => return Ok(End::Again),
         }
     }

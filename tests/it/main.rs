@@ -59,4 +59,5 @@ mod trusted;
 mod validation;
 mod vanished;
 mod webhook_fairness;
+mod webhook_registration;
 mod webhooks;
