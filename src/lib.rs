@@ -32,6 +32,7 @@ pub(crate) mod follow;
 pub(crate) mod http;
 pub(crate) mod imap;
 pub(crate) mod metrics;
+pub(crate) mod patterns;
 pub(crate) mod random;
 pub(crate) mod smtp;
 pub(crate) mod startup;

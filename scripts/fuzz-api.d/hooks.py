@@ -1,4 +1,7 @@
 # Hooks for scripts/fuzz-api (loaded with SCHEMATHESIS_HOOKS=hooks).
+import os
+import uuid
+
 import schemathesis
 
 
@@ -7,11 +10,15 @@ import schemathesis
 # Dovecot still stores. (A serializer returns the body's bytes.)
 # Its generator makes b"" for `format: binary` although the schema says `minLength: 1` (an
 # empty message, which IMAP servers refuse): in a positive case such a value is not the
-# schema's, so one byte is sent instead; a negative case keeps its empty body.
+# schema's, so one byte is sent instead; a negative case keeps its empty body. IMAP cannot
+# store a NUL byte (without BINARY), which no schema of bytes can say: a positive case goes
+# without them.
 @schemathesis.serializer("message/rfc822")
 def rfc822(ctx, value):
     data = value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogatepass")
-    return data or (b"" if _negative(ctx) else b"\n")
+    if _negative(ctx):
+        return data
+    return data.replace(b"\0", b"") or b"\n"
 
 
 def _negative(ctx):
@@ -37,9 +44,92 @@ def map_body(ctx, body):
     return _integral_floats_to_ints(body)
 
 
-# The stateful phase can fill a header from a value of an earlier answer that is a number (it
-# once put 375 into X-Request-Id, and requests refused to send it): headers go as text.
+# Rules a JSON Schema cannot state, told to the generator for schema-valid (positive) cases
+# only; a negative case goes as generated. Each rule is the API's, documented in the README:
+#
+# - A mailbox name component is at most `imap.mailbox_component_max_bytes` (255) bytes of
+#   modified UTF-7, between the server's hierarchy separators: a byte bound on an encoding, per
+#   component of a server-dependent separator, and configurable. Components are cut to 200
+#   bytes of UTF-7 (the same length as modified UTF-7 within a few bytes).
+# - The IMAP server's own rules, which the gateway passes on (422 `cannot`): this Dovecot takes
+#   no '.' in a name (its separator is '/'), no name starting with '~' or a separator or ending
+#   with one, no empty component, and keywords of at most 50 bytes (mail_max_keyword_length).
+#   IMAP stores no NUL byte: a positive APPEND form's message part goes without them too.
+# - An Idempotency-Key names one request: another request with the same key is refused (422).
+#   The generator repeats values, so every request gets its own key.
+# - `cursor` and `ticket` are issued by the gateway (signed): a random string is not one, so a
+#   positive case goes without them. `since` is required on /changes: it gets a real state token
+#   of INBOX (FUZZ_API_SINCE, from scripts/fuzz-api), which another mailbox answers with 410.
+#   The bearer token is sent on every request, and a ticket is its alternative, not an addition.
+# - Headers go as text: the stateful phase can fill one from a number of an earlier answer (it
+#   once put 375 into X-Request-Id, and requests refused to send it).
+_NAME_FIELDS = ("name", "parent", "destination")
+_LIST_FIELDS = ("mailboxes",)
+
+
+def _clip_component(c):
+    while len(c.encode("utf-7")) > 200:
+        c = c[:-1]
+    return c
+
+
+def _clip_name(name):
+    if not isinstance(name, str):
+        return name
+    parts = [_clip_component(p) for p in name.replace(".", "_").split("/") if p] or ["_"]
+    name = "/".join(parts)
+    return "_" + name[1:] if name.startswith("~") else name
+
+
+def _clip_keywords(value):
+    if isinstance(value, list):
+        return [k[:50] if isinstance(k, str) else k for k in value]
+    if isinstance(value, dict):
+        return {(k[:50] if isinstance(k, str) else k): v for k, v in value.items()}
+    if isinstance(value, str):
+        return ",".join(k[:50] for k in value.split(","))
+    return value
+
+
+def _case_negative(case):
+    mode = getattr(getattr(case.meta, "generation", None), "mode", None) if case.meta else None
+    return str(getattr(mode, "value", mode)).lower() == "negative"
+
+
 @schemathesis.hook
 def before_call(ctx, case, **kwargs):
     if case.headers:
         case.headers = {k: v if isinstance(v, (str, bytes)) else str(v) for k, v in case.headers.items()}
+    if _case_negative(case):
+        return
+    if case.path_parameters and "mailbox" in case.path_parameters:
+        case.path_parameters["mailbox"] = _clip_name(case.path_parameters["mailbox"])
+    if case.query:
+        case.query.pop("cursor", None)
+        case.query.pop("ticket", None)
+        if "pattern" in case.query:
+            case.query["pattern"] = _clip_name(case.query["pattern"])
+        if "keywords" in case.query:
+            case.query["keywords"] = _clip_keywords(case.query["keywords"])
+        if "since" in case.query and case.operation.path.endswith("/changes"):
+            case.query["since"] = os.environ.get("FUZZ_API_SINCE", "")
+    if isinstance(case.body, dict):
+        case.body.pop("cursor", None)
+        for f in ("add", "remove", "set", "keywords"):
+            if f in case.body:
+                case.body[f] = _clip_keywords(case.body[f])
+        if isinstance(case.body.get("message"), (bytes, str)) and case.operation.path.endswith("/messages"):
+            m = case.body["message"]
+            case.body["message"] = (m.replace(b"\0", b"") if isinstance(m, bytes) else m.replace("\0", "")) or "\n"
+        for part in ("compose", "metadata"):
+            if isinstance(case.body.get(part), dict) and "keywords" in case.body[part]:
+                case.body[part]["keywords"] = _clip_keywords(case.body[part]["keywords"])
+        for f in _NAME_FIELDS:
+            if f in case.body:
+                case.body[f] = _clip_name(case.body[f])
+        for f in _LIST_FIELDS:
+            if isinstance(case.body.get(f), list):
+                case.body[f] = [_clip_name(n) for n in case.body[f]]
+    if case.headers and any(k.lower() == "idempotency-key" for k in case.headers):
+        case.headers = {k: v for k, v in case.headers.items() if k.lower() != "idempotency-key"}
+        case.headers["Idempotency-Key"] = str(uuid.uuid4())

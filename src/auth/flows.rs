@@ -31,6 +31,9 @@ pub enum AuthError {
     /// No valid session or token (401).
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// A refresh token of a provider the gateway does not know (401: no login can succeed).
+    #[error("no such OAuth2 provider is configured")]
+    UnknownProvider,
     /// A spent refresh token came back; its family is revoked (401).
     #[error("refresh token was already used")]
     RefreshReused,

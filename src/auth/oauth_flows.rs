@@ -56,7 +56,7 @@ fn check(req: &OAuthLogin<'_>, sessions: Sessions<'_>) -> Result<(), AuthError> 
                 return Err(invalid("refreshToken", "must be 1-16384 characters without control characters"));
             }
             if !sessions.vault.oauth.has_provider(p) {
-                return Err(invalid("provider", "no such OAuth2 provider is configured"));
+                return Err(AuthError::UnknownProvider);
             }
         }
         (Some(_), None) => return Err(invalid("provider", "a refresh token needs its provider")),
@@ -77,7 +77,7 @@ fn refresh_error(e: RefreshError) -> AuthError {
     match e {
         RefreshError::Refused(_) => AuthError::AuthFailed(e.to_string()),
         RefreshError::Unavailable(_) => AuthError::TokenEndpoint(e.to_string()),
-        RefreshError::UnknownProvider(_) => invalid("provider", "no such OAuth2 provider is configured"),
+        RefreshError::UnknownProvider(_) => AuthError::UnknownProvider,
     }
 }
 

@@ -32,8 +32,8 @@ use crate::{
 /// Retry-After).
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = TokenResponse),
-    (status = 401, body = Problem, content_type = "application/problem+json", description = "IMAP login refused (for a token: `imap.oauth` carries the server's status and scope)"),
-    (status = 422, body = Problem, content_type = "application/problem+json", description = "fields that cannot be combined, or an unknown provider"),
+    (status = 401, body = Problem, content_type = "application/problem+json", description = "IMAP login refused (for a token: `imap.oauth` carries the server's status and scope), or `unknown-oauth-provider`: a refresh token of a provider the gateway is not configured with"),
+    (status = 422, body = Problem, content_type = "application/problem+json", description = "fields that cannot be combined"),
     (status = 429, body = Problem, content_type = "application/problem+json", description = "too many failed logins (Retry-After)"),
     (status = 502, body = Problem, content_type = "application/problem+json", description = "IMAP server unreachable"),
     (status = 503, body = Problem, content_type = "application/problem+json", description = "IMAP connection limit, or the OAuth2 token endpoint failed"),

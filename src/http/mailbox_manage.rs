@@ -29,9 +29,13 @@ use crate::{
 
 fn write_error(e: ImapError) -> ApiError {
     match e {
-        ImapError::Unsupported("CREATE-SPECIAL-USE") => {
-            ApiError::invalid_property("role", "the IMAP server cannot create mailboxes with a role")
-        }
+        // A well-formed request this server does not allow (like an ACL refusal): 403.
+        ImapError::Unsupported("CREATE-SPECIAL-USE") => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "role-not-supported",
+            "The IMAP server cannot give a new mailbox a role",
+        )
+        .detail("the server has no CREATE-SPECIAL-USE; create the mailbox without `role`"),
         other => other.into(),
     }
 }
@@ -59,8 +63,9 @@ async fn created(acct: &Account, name: MailboxName, status: StatusCode) -> Resul
 #[utoipa::path(post, path = "/v1/mailboxes", tag = "mailboxes", security(("bearer" = [])), request_body = CreateMailbox,
     responses(
         (status = 201, body = Mailbox, headers(("Location" = String, description = "the mailbox URL"))),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "`role-not-supported`: the server has no CREATE-SPECIAL-USE"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "already exists"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "role not possible"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "an unknown role"),
     ))]
 pub async fn create_mailbox(acct: Account, ApiJson(req): ApiJson<CreateMailbox>) -> Result<Response, ApiError> {
     let role = match req.role.as_deref() {
@@ -91,7 +96,7 @@ pub async fn create_mailbox(acct: Account, ApiJson(req): ApiJson<CreateMailbox>)
     params(("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment")),
     responses(
         (status = 200, body = Mailbox, headers(("Location" = String, description = "the new mailbox URL"))),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "the new name exists"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "the new name exists, or is below the mailbox (`rename-below-itself`)"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "INBOX rename without allowInboxRename"),
     ))]
 pub async fn rename_mailbox(
@@ -105,7 +110,10 @@ pub async fn rename_mailbox(
             .detail("renaming INBOX moves all its messages into the new mailbox and leaves INBOX empty; send allowInboxRename: true"));
     }
     let new = &to;
-    acct.write(|mut c| async move { manage::rename(&mut c, &from, new).await }).await?;
+    if !acct.write(|mut c| async move { manage::rename(&mut c, &from, new).await }).await? {
+        return Err(ApiError::new(StatusCode::CONFLICT, "rename-below-itself", "A mailbox cannot move below itself")
+            .detail("the new name is inside the mailbox being renamed"));
+    }
     created(&acct, to, StatusCode::OK).await
 }
 

@@ -23,6 +23,7 @@ pub(crate) mod metrics;
 pub(crate) mod openapi;
 pub(crate) mod openapi_rules;
 pub(crate) mod openapi_shapes;
+pub(crate) mod openapi_values;
 pub(crate) mod openapi_vocab;
 pub(crate) mod openapi_walk;
 pub(crate) mod openapi_wire;

@@ -4,6 +4,8 @@
 
 use serde_json::{Value, json};
 
+use super::openapi_walk::refine;
+
 use super::limits::{
     BODY_VALUE_MAX, CHANGES_MAX, FILTER_TEXT_MAX, MULTI_SEARCH_MAX, PAGE_MAX, SEARCH_MAILBOXES_MAX, UIDS_MAX,
 };
@@ -32,6 +34,7 @@ pub fn apply(v: &mut Value) {
         bodies(schemas);
         schemas.extend(super::search::filter_schema::schemas());
         super::openapi_vocab::apply(schemas);
+        super::openapi_values::apply(schemas);
     }
     super::openapi_vocab::normalise(v);
     super::openapi_wire::apply(v);
@@ -40,15 +43,6 @@ pub fn apply(v: &mut Value) {
 /// A list of 1 to [`UIDS_MAX`] UIDs (`limits::check_uids`).
 pub(super) fn uids_schema() -> Value {
     json!({"type": "array", "items": u32_schema(1), "minItems": 1, "maxItems": UIDS_MAX})
-}
-
-/// Merges `extra` into the property `prop` of the schema `name`.
-fn refine(schemas: &mut serde_json::Map<String, Value>, name: &str, prop: &str, extra: Value) {
-    let Some(slot) = schemas.get_mut(name).and_then(|s| s.pointer_mut(&format!("/properties/{prop}"))) else { return };
-    match (slot.as_object_mut(), extra) {
-        (Some(o), Value::Object(e)) => o.extend(e),
-        (_, e) => *slot = e,
-    }
 }
 
 /// What the handlers check in JSON bodies, as schema constraints.
@@ -72,6 +66,11 @@ fn bodies(s: &mut serde_json::Map<String, Value>) {
     refine(s, "TransferRequest", "destination", name.clone());
     refine(s, "TransferRequest", "uids", uids_schema());
     refine(s, "BulkFlags", "uids", uids_schema());
+    // Messages a compose document names: a mailbox and a UID, as the routes take them.
+    for schema in ["MessageRef", "ForwardRef", "StoredPart"] {
+        refine(s, schema, "mailbox", name.clone());
+        refine(s, schema, "uid", u32_schema(1));
+    }
     name["type"] = json!(["string", "null"]);
     refine(s, "CreateMailbox", "parent", name);
     super::openapi_shapes::apply(s, uids_schema());
@@ -120,6 +119,7 @@ fn query_schema(path: &str, name: &str) -> Option<Value> {
         ("messages", "from" | "to" | "subject" | "text") => text,
         ("messages", "larger" | "smaller") => u32_schema(0),
         ("messages", "receivedAt") => json!({"type": "string", "format": "date-time"}),
+        ("messages", "keywords") => super::openapi_values::keyword_list(),
         ("{uid}", "maxBodyValueBytes") => json!({"type": "integer", "minimum": 1, "maximum": BODY_VALUE_MAX}),
         // Comma-separated mailbox names (each checked by `MailboxName::parse`); empty: INBOX.
         ("events", "mailboxes") => {
@@ -131,6 +131,7 @@ fn query_schema(path: &str, name: &str) -> Option<Value> {
             json!({"type": "array", "items": name_schema(), "maxItems": SEARCH_MAILBOXES_MAX})
         }
         ("changes", "maxChanges") => json!({"type": "integer", "minimum": 1, "maximum": CHANGES_MAX}),
+        ("changes", "knownUids") => super::openapi_values::uid_set(),
         ("headers", "form") => json!({"type": "string", "enum": ["json", "raw"]}),
         (_, "disposition") => json!({"type": "string", "enum": ["attachment", "inline"]}),
         _ => return None,
@@ -190,7 +191,14 @@ fn operation(path: &str, op: &mut Value) {
     if takes_uid_validity {
         shared.push(("409", "uidValidity does not match the mailbox"));
     }
+    let query = params.iter().any(|p| p["in"] == "query");
     if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+        // The HTTP layer's own answer, without a body, to a query too long to read.
+        if query {
+            responses
+                .entry("414")
+                .or_insert_with(|| json!({"description": "the request line is too long to read (no body)"}));
+        }
         // One text per status: the shared meanings joined, after the route's own (if any).
         let mut texts: Vec<(&str, String)> = Vec::new();
         for (code, description) in shared {

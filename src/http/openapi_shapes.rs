@@ -1,7 +1,7 @@
 //! Request bodies whose valid forms are alternatives, named one schema each (`oneOf`), so that
 //! client generators make one type per form and a client cannot build a body the handler
 //! refuses for its combination of fields: a login (password, access token, or refresh token),
-//! and an expunge (these UIDs, or all).
+//! an expunge (these UIDs, or all), and a bulk flag change (`set`, or `add` and `remove`).
 
 use serde_json::{Map, Value, json};
 
@@ -78,4 +78,25 @@ pub fn apply(s: &mut Map<String, Value>, uids: Value) {
     all_form.insert("all".into(), json!({"type": "boolean", "const": true}));
     all_form.insert("uids".into(), json!({"type": "null"}));
     s.insert("ExpungeAll".into(), object("Expunge every message that carries `\\Deleted`", &["all"], all_form));
+
+    // `http::messages::flags::bulk_flags`: `set` replaces every flag, so it goes without
+    // `add` and `remove`.
+    let flags = |names: &[&str]| -> Map<String, Value> {
+        names.iter().map(|n| ((*n).to_string(), field(s, "BulkFlags", n))).collect()
+    };
+    let set =
+        object("Replace every keyword of the messages", &["uids", "set"], flags(&["uids", "set", "ifUnchangedSince"]));
+    let mut change = object(
+        "Add and remove keywords, leaving the others",
+        &["uids"],
+        flags(&["uids", "add", "remove", "ifUnchangedSince"]),
+    );
+    change["properties"]["set"] = json!({"type": "null"});
+    if let Some(b) = s.get_mut("BulkFlags") {
+        let description = b["description"].clone();
+        *b = json!({"description": description, "oneOf": [
+            {"$ref": "#/components/schemas/BulkFlagsSet"}, {"$ref": "#/components/schemas/BulkFlagsChange"}]});
+    }
+    s.insert("BulkFlagsSet".into(), set);
+    s.insert("BulkFlagsChange".into(), change);
 }

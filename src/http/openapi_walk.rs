@@ -1,5 +1,5 @@
 //! Walks over the OpenAPI document as JSON, shared by the rules that rewrite it: every
-//! operation, and every object.
+//! operation, every object, and one property of a schema.
 
 use serde_json::{Map, Value};
 
@@ -26,5 +26,14 @@ pub fn each_object(v: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) {
         }
         Value::Array(a) => a.iter_mut().for_each(|x| each_object(x, f)),
         _ => {}
+    }
+}
+
+/// Merges `extra` into the property `prop` of the schema `name`.
+pub fn refine(schemas: &mut serde_json::Map<String, Value>, name: &str, prop: &str, extra: Value) {
+    let Some(slot) = schemas.get_mut(name).and_then(|s| s.pointer_mut(&format!("/properties/{prop}"))) else { return };
+    match (slot.as_object_mut(), extra) {
+        (Some(o), Value::Object(e)) => o.extend(e),
+        (_, e) => *slot = e,
     }
 }

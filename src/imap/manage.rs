@@ -75,11 +75,18 @@ pub async fn create(
     Ok(())
 }
 
-/// Renames `from` to `to` (children move with it).
-pub async fn rename(conn: &mut ImapConn, from: &MailboxName, to: &MailboxName) -> Result<(), ImapError> {
+/// Renames `from` to `to` (children move with it); false, with nothing sent, if `to` is below
+/// `from`.
+pub async fn rename(conn: &mut ImapConn, from: &MailboxName, to: &MailboxName) -> Result<bool, ImapError> {
+    // A mailbox cannot move below itself: false, and nothing sent.
+    if let Some(d) = delimiter(conn).await?.filter(|d| !d.is_empty())
+        && to.as_str().starts_with(&format!("{}{d}", from.as_str()))
+    {
+        return Ok(false);
+    }
     unselect_if(conn, from).await?;
     conn.execute(&encode::rename(from, to), |_| ()).await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Full names of the mailboxes below `name`, deepest first: those whose real name starts with

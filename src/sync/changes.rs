@@ -146,18 +146,24 @@ pub fn answer(
     })
 }
 
+/// The longest `knownUids` (bytes): well inside the longest request line the server reads.
+pub const KNOWN_UIDS_MAX: usize = 16 * 1024;
+
 /// A UID set (`1:40,52`) as sorted UIDs below `uid_next`; ranges are clipped before they
 /// are expanded, and the total is capped at [`MAX_GONE`].
 fn parse_uids(set: &str, uid_next: u32) -> Result<Vec<u32>, ChangesError> {
     let bad = || ChangesError::KnownUids { too_many: false };
-    if set.len() > 65_536 {
+    if set.len() > KNOWN_UIDS_MAX {
         return Err(bad());
     }
     let top = uid_next.saturating_sub(1);
     let mut out = Vec::new();
     for item in set.split(',') {
         let (a, b) = item.split_once(':').unwrap_or((item, item));
-        let number = |s: &str| s.parse::<u32>().ok().filter(|&n| n > 0 && !s.starts_with('+'));
+        // An nz-number (RFC 3501): no sign, no leading zero.
+        let number = |s: &str| {
+            s.parse::<u32>().ok().filter(|&n| n > 0 && s.starts_with(|c: char| c.is_ascii_digit() && c != '0'))
+        };
         let (a, b) = (number(a).ok_or_else(bad)?, number(b).ok_or_else(bad)?);
         let (lo, hi) = (a.min(b), a.max(b).min(top));
         if lo <= hi {
@@ -181,7 +187,7 @@ mod tests {
         assert_eq!(parse_uids("5,1:3,3,40:38", 40).expect("valid"), [1, 2, 3, 5, 38, 39]);
         assert_eq!(parse_uids("1:4294967295", 4).expect("valid"), [1, 2, 3]);
         assert!(parse_uids("1:4294967295", u32::MAX).is_err(), "too many to expand");
-        for bad in ["", "0", "1:*", "a", "1,,2", "+1", "1:2:3"] {
+        for bad in ["", "0", "1:*", "a", "1,,2", "+1", "1:2:3", "01", "1:02", "4294967296"] {
             assert!(parse_uids(bad, 10).is_err(), "{bad}");
         }
     }

@@ -70,8 +70,10 @@ pub struct UploadedFile {
 }
 
 /// A part of a stored message, attached as it is (decoded from its transfer encoding).
+// `StoredPart` in the document: `PartRef` there is the message view's leaf part.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = StoredPart)]
 pub struct PartRef {
     /// Full mailbox name.
     pub mailbox: String,

@@ -56,6 +56,17 @@ pub fn parse(raw: &str, s: &WebhookSettings) -> Result<Url, Refused> {
     if raw.len() > 2048 || !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
         return Err(Refused::Malformed("no credentials or fragment, at most 2048 characters".into()));
     }
+    // As written, not as the parser would mend it: printable ASCII, and a host name of
+    // dot-separated labels (letters, digits, hyphens) unless it is an address.
+    let labels =
+        |d: &str| d.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    let domain_ok = match url.host() {
+        Some(Host::Domain(d)) => labels(d),
+        _ => true,
+    };
+    if !raw.bytes().all(|b| b.is_ascii_graphic()) || !domain_ok {
+        return Err(Refused::Malformed("printable ASCII, and a host name of letters, digits, hyphens and dots".into()));
+    }
     match url.scheme() {
         "https" => {}
         "http" if s.allow_http => {}
@@ -197,6 +208,12 @@ mod tests {
         assert_eq!(parse("ftp://example.com/", &s), Err(Refused::Scheme));
         assert!(matches!(parse("https://user:pw@example.com/", &s), Err(Refused::Malformed(_))));
         assert!(matches!(parse("not a url", &s), Err(Refused::Malformed(_))));
+        // As written: no IRI, no space the parser would escape, no host the document's pattern refuses.
+        for raw in ["https://bücher.example/", "https://a.example/x y", "https://a_b.example/", "https://a.example./"]
+        {
+            assert!(matches!(parse(raw, &s), Err(Refused::Malformed(_))), "{raw}");
+        }
+        assert!(parse("https://xn--bcher-kva.example:8443/hook?x=1", &s).is_ok());
         for raw in [
             "https://127.0.0.1/",
             "https://[::ffff:127.0.0.1]/",

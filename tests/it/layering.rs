@@ -13,7 +13,7 @@ type Module = Vec<String>;
 /// The top-level modules, lowest layer first. A module may import only modules before it;
 /// modules on one line (one layer) import none of each other.
 const LAYERS: &[&[&str]] = &[
-    &["random", "metrics", "telemetry"],
+    &["random", "metrics", "telemetry", "patterns"],
     &["config"],
     &["views"],
     &["convert", "compose"],

@@ -33,8 +33,9 @@ async fn create_rename_subscribe_and_delete_mailboxes() {
 
     let resp = app.create_mailbox(&token, json!({"name": "Entwürfe", "parent": format!("{tag}/Projekte")})).await;
     expect_problem(resp, StatusCode::CONFLICT, "already-exists").await;
+    // Dovecot has no CREATE-SPECIAL-USE: the request is fine, the server cannot do it.
     let resp = app.create_mailbox(&token, json!({"name": format!("{tag}/x"), "role": "archive"})).await;
-    expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "invalid-properties").await;
+    expect_problem(resp, StatusCode::FORBIDDEN, "role-not-supported").await;
     let resp = app.create_mailbox(&token, json!({"name": "a\r\nb"})).await;
     expect_problem(resp, StatusCode::BAD_REQUEST, "invalid-argument").await;
 
@@ -45,6 +46,11 @@ async fn create_rename_subscribe_and_delete_mailboxes() {
     assert_eq!(names(&list), [tag.clone(), format!("{tag}/Archiv"), format!("{tag}/Archiv/Entwürfe")]);
     let resp = app.rename_mailbox(&token, "INBOX", "Old").await;
     expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "inbox-rename").await;
+    // Not below itself; a sibling whose name merely starts alike is fine.
+    let resp = app.rename_mailbox(&token, &format!("{tag}/Archiv"), &format!("{tag}/Archiv/Neu")).await;
+    expect_problem(resp, StatusCode::CONFLICT, "rename-below-itself").await;
+    let list = app.get_json(&format!("/v1/mailboxes?pattern={}&counts=false", seg(&format!("{tag}*"))), &token).await;
+    assert_eq!(names(&list), [tag.clone(), format!("{tag}/Archiv"), format!("{tag}/Archiv/Entwürfe")], "unchanged");
 
     // Subscriptions.
     let archiv = format!("{tag}/Archiv");

@@ -85,10 +85,7 @@ async fn login_bodies_that_do_not_fit_together_are_refused_before_any_imap() {
         (json!({"username": "judy"}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"username": "judy", "password": "judy-pass", "accessToken": t}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"username": "judy", "refreshToken": "igwrt_abcdefgh"}), StatusCode::UNPROCESSABLE_ENTITY),
-        (
-            json!({"username": "judy", "refreshToken": "igwrt_abcdefgh", "provider": "nope"}),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        (json!({"username": "judy", "refreshToken": "igwrt_abcdefgh", "provider": "nope"}), StatusCode::UNAUTHORIZED),
         (json!({"username": "judy", "accessToken": "has space"}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"username": "judy", "accessToken": "a\u{1}auth=x"}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"username": "judy", "accessToken": t, "mechanism": "PLAIN"}), StatusCode::UNPROCESSABLE_ENTITY),

@@ -56,7 +56,8 @@ async fn copy_move_and_delete_with_uid_mappings(server: &'static ImapServer, use
     assert_eq!(subjects(&dest), ["t4", "t3", "t2", "t1"]);
 
     let resp = app.copy_messages(&token, &src, json!({"uids": [1], "destination": unique("missing")})).await;
-    expect_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "invalid-properties").await;
+    let body = expect_problem(resp, StatusCode::NOT_FOUND, "mailbox-not-found").await;
+    assert_eq!(body["detail"], "the destination mailbox does not exist");
 
     // Delete: to Trash first, for good with permanent=true.
     let del = |uid: u32, permanent: bool| app.delete_message(&token, &dst, uid, permanent);

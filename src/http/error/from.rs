@@ -69,6 +69,12 @@ impl From<crate::auth::flows::AuthError> for ApiError {
             E::InvalidProperty { field, reason } => Self::invalid_property(field, reason),
             E::AuthFailed(detail) => Self::auth_failed(detail),
             E::Unauthorized(detail) => Self::unauthorized(detail),
+            E::UnknownProvider => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "unknown-oauth-provider",
+                "No OAuth2 provider of this name is configured",
+            )
+            .detail("a refresh token needs a provider the gateway is configured with"),
             E::RefreshReused => Self::refresh_reused(),
             E::TokenEndpoint(detail) => Self::token_endpoint_unavailable(detail),
             E::Imap(e) => e.into(),

@@ -87,15 +87,21 @@ fn map_store_error(e: ImapError) -> ApiError {
 }
 
 /// Parses `If-Match: "uidValidity.modSeq"` (or a `-b<limit>`/`-sanitized` variant of `GET`).
+/// `*` matches any existing message (no condition). Any other value names no state of this
+/// message, so the condition is false (RFC 9110 §13.1.1): 412, like a stale ETag.
 fn if_match(headers: &HeaderMap) -> Result<Option<(u32, u64)>, ApiError> {
     let Some(v) = headers.get(header::IF_MATCH) else { return Ok(None) };
-    let v = v.to_str().unwrap_or("").trim().trim_start_matches("W/").trim_matches('"');
+    let v = v.to_str().unwrap_or("").trim();
+    if v == "*" {
+        return Ok(None);
+    }
+    let v = v.trim_start_matches("W/").trim_matches('"');
     // Every variant's ETag names the same message state.
     let v = v.split_once('-').map_or(v, |(state, _)| state);
     let parsed = v.split_once('.').and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
-    parsed
-        .map(Some)
-        .ok_or_else(|| ApiError::bad_request("If-Match must be an ETag of this API: \"uidValidity.modSeq\""))
+    parsed.map(Some).ok_or_else(|| {
+        precondition_failed("If-Match names no state of this message (its ETags are \"uidValidity.modSeq\")")
+    })
 }
 
 /// Change keywords and `\Deleted` of one message.
@@ -108,12 +114,12 @@ fn if_match(headers: &HeaderMap) -> Result<Option<(u32, u64)>, ApiError> {
     params(
         ("mailbox" = String, Path, description = "Full mailbox name, percent-encoded as one segment"),
         ("uid" = u32, Path, description = "Message UID"),
-        ("If-Match" = Option<String>, Header, description = "ETag `\"uidValidity.modSeq\"` (needs CONDSTORE)"),
+        ("If-Match" = Option<String>, Header, description = "ETag `\"uidValidity.modSeq\"` (needs CONDSTORE); `*` for no condition"),
     ),
     request_body(content = FlagsPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, body = MessageFlags, headers(("ETag" = String, description = "the new ETag"))),
-        (status = 412, body = Problem, content_type = "application/problem+json", description = "the message changed since the ETag in If-Match, or the mailbox's UIDVALIDITY is not the one in it"),
+        (status = 412, body = Problem, content_type = "application/problem+json", description = "the message changed since the ETag in If-Match, the mailbox's UIDVALIDITY is not the one in it, or If-Match is no ETag of this API"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "invalid or non-permanent keyword"),
     ))]
 pub async fn patch_message(

@@ -26,8 +26,10 @@ use crate::{
 
 fn map_error(e: ImapError) -> ApiError {
     match e {
+        // Like any mailbox that is not there: 404, saying which one.
         ImapError::No(r) if r.code.as_deref() == Some("TRYCREATE") => {
-            ApiError::invalid_property("destination", "the destination mailbox does not exist")
+            ApiError::new(StatusCode::NOT_FOUND, "mailbox-not-found", "The mailbox does not exist")
+                .detail("the destination mailbox does not exist")
         }
         other => other.into(),
     }
@@ -88,7 +90,7 @@ async fn transfer_work(
     request_body = TransferRequest,
     responses(
         (status = 200, body = TransferResult),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "destination does not exist"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "the mailbox or the destination does not exist (`mailbox-not-found`; the detail says which)"),
     ))]
 pub async fn copy_messages(
     State(state): State<AppState>,
@@ -110,7 +112,7 @@ pub async fn copy_messages(
     request_body = TransferRequest,
     responses(
         (status = 200, body = TransferResult),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "destination does not exist"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "the mailbox or the destination does not exist (`mailbox-not-found`; the detail says which)"),
         (status = 501, body = Problem, content_type = "application/problem+json", description = "neither MOVE nor UIDPLUS"),
     ))]
 pub async fn move_messages(

@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use crate::patterns::{byte_class, literal};
+
 /// Why caller data cannot be put on the wire.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EncodeError {
@@ -53,6 +55,18 @@ pub(super) fn quote_7bit(s: &str) -> String {
 /// True for ATOM-CHAR (RFC 3501 §9).
 pub(super) fn is_atom_char(b: u8) -> bool {
     (0x21..0x7f).contains(&b) && !b"(){%*\"\\]".contains(&b)
+}
+
+/// An ECMA regular expression matching what [`atom`] accepts (length aside): one or more
+/// ATOM-CHARs, the class built from [`is_atom_char`].
+pub fn atom_pattern() -> String {
+    format!("^{}+$", byte_class(is_atom_char))
+}
+
+/// An ECMA regular expression for atoms separated by `sep` (which the atoms then cannot hold).
+pub fn atom_list_pattern(sep: u8) -> String {
+    let class = byte_class(|b| is_atom_char(b) && b != sep);
+    format!("^{class}+({}{class}+)*$", literal(sep as char))
 }
 
 /// Validates an atom (keywords, capability names).

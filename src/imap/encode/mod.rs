@@ -10,7 +10,7 @@ pub(crate) mod sasl;
 pub(crate) mod search;
 mod values;
 
-pub use atoms::EncodeError;
+pub use atoms::{EncodeError, atom_list_pattern, atom_pattern};
 pub use command::*;
 pub use name::{ListPattern, MailboxName, set_name_limits};
 pub use search::{SearchKey, SortKey, uid_search, uid_sort};
