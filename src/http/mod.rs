@@ -21,6 +21,7 @@ pub(crate) mod mailboxes;
 pub(crate) mod messages;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
+pub(crate) mod openapi_examples;
 pub(crate) mod openapi_rules;
 pub(crate) mod openapi_shapes;
 pub(crate) mod openapi_values;

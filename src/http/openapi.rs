@@ -49,11 +49,13 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The complete document: what utoipa generated from the routes, with the rules applied. It
-/// stays JSON from here on: utoipa's types do not hold every JSON Schema keyword the rules use.
+/// The complete document: what utoipa generated from the routes, with the rules applied, then
+/// the examples made from the finished schemas. It stays JSON from here on: utoipa's types do
+/// not hold every JSON Schema keyword the rules use.
 pub fn finish(api: utoipa::openapi::OpenApi) -> serde_json::Value {
     let mut v = serde_json::to_value(&api).expect("OpenAPI serializes");
     super::openapi_rules::apply(&mut v);
+    super::openapi_examples::apply(&mut v);
     v
 }
 

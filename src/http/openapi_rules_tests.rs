@@ -57,3 +57,28 @@ fn described_limits_are_the_checked_ones() {
         }
     }
 }
+
+/// Every operation has an example (a parameter's, a body's or an answer's), and the examples
+/// say what the handlers take: a login with a password alone, a filter over nested operators.
+/// (scripts/lint-openapi checks every example against its schema, as errors.)
+#[test]
+fn every_operation_has_an_example() {
+    let doc: Value = serde_json::from_str(&crate::http::openapi::spec_json()).expect("JSON");
+    let mut missing = Vec::new();
+    for (path, ops) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in ops.as_object().expect("operations") {
+            let media = |v: &Value| v.as_object().is_some_and(|c| c.values().any(|m| m.get("example").is_some()));
+            let has = op["parameters"].as_array().is_some_and(|ps| ps.iter().any(|p| p.get("example").is_some()))
+                || media(&op["requestBody"]["content"])
+                || op["responses"].as_object().is_some_and(|r| r.values().any(|r| media(&r["content"])));
+            if !has {
+                missing.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no example: {missing:?}");
+    let login = &doc["paths"]["/v1/auth/login"]["post"]["requestBody"]["content"]["application/json"]["example"];
+    assert_eq!(login, &json!({"username": "alice", "password": "alice-pass"}));
+    let search = &doc["paths"]["/v1/mailboxes/{mailbox}/search"]["post"]["requestBody"]["content"]["application/json"];
+    assert_eq!(search["example"]["filter"]["conditions"][1]["operator"], "NOT");
+}

@@ -87,7 +87,8 @@ pub fn plan(
             (old, Some(snap))
         }
     };
-    let known = known_uids.map(|k| parse_uids(k, u32::MAX)).transpose()?;
+    // UIDs at or above the old UIDNEXT did not exist at `since`: clipped before expanding.
+    let known = known_uids.map(|k| parse_uids(k, old.uid_next)).transpose()?;
     let request = Request {
         mod_seq: old.mod_seq,
         after_uid: old.after_uid,
