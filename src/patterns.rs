@@ -4,10 +4,11 @@
 
 use std::fmt::Write as _;
 
-/// `c` as a regular expression matching itself, escaped where ECMA's unicode mode allows it to
-/// be (syntax characters, `/` and `-`), controls as `\uXXXX`.
+/// `c` as a regular expression matching itself outside a class, escaped where ECMA's unicode
+/// mode needs and allows it (syntax characters and `/`; `\-` is an error there), controls as
+/// `\uXXXX`.
 pub fn literal(c: char) -> String {
-    if "^$\\.*+?()[]{}|/-".contains(c) {
+    if "^$\\.*+?()[]{}|/".contains(c) {
         format!("\\{c}")
     } else if c.is_ascii_graphic() {
         c.to_string()
@@ -31,7 +32,9 @@ pub fn byte_class(accepts: impl Fn(u8) -> bool) -> String {
             let _ = write!(class, "{}-{}", bytes[i] as char, bytes[j] as char);
             i = j + 1;
         } else {
-            class.push_str(&literal(bytes[i] as char));
+            // In a class `-` is escaped too (it would make a range).
+            let c = bytes[i] as char;
+            class.push_str(&if c == '-' { "\\-".to_string() } else { literal(c) });
             i += 1;
         }
     }

@@ -5,8 +5,9 @@
 use super::ComposeError;
 use crate::views::compose::Recipient;
 
-/// Longest header value (subject, name, file name, extra field) accepted, in bytes.
-pub const MAX_HEADER_VALUE: usize = 4 * 1024;
+/// Longest header value (subject, name, file name, extra field) accepted, in characters (so
+/// at most 4,000 bytes of UTF-8), as JSON Schema's `maxLength` counts them.
+pub const MAX_HEADER_VALUE: usize = 1000;
 /// Most recipients (to, cc and bcc together).
 pub const MAX_RECIPIENTS: usize = 100;
 /// Most attachments.
@@ -28,13 +29,13 @@ pub const EXTRA_HEADERS: [&str; 8] = [
     "Organization",
 ];
 
-/// A header value: no CR, LF or NUL, at most [`MAX_HEADER_VALUE`] bytes.
+/// A header value: no CR, LF or NUL, at most [`MAX_HEADER_VALUE`] characters.
 pub fn header_value(field: &str, value: &str) -> Result<(), ComposeError> {
     if value.chars().any(|c| matches!(c, '\r' | '\n' | '\0')) {
         return Err(ComposeError::invalid(field, "CR, LF and NUL are not allowed in a header value"));
     }
-    if value.len() > MAX_HEADER_VALUE {
-        return Err(ComposeError::invalid(field, format!("at most {MAX_HEADER_VALUE} bytes")));
+    if value.chars().count() > MAX_HEADER_VALUE {
+        return Err(ComposeError::invalid(field, format!("at most {MAX_HEADER_VALUE} characters")));
     }
     Ok(())
 }
@@ -102,7 +103,7 @@ pub fn recipients(field: &str, list: &[Recipient]) -> Result<(), ComposeError> {
 /// An extra header field: a name from the allow-list (or `X-*`) and a safe value.
 pub fn extra_header(name: &str, value: &str) -> Result<(), ComposeError> {
     let field = format!("headers.{name}");
-    let token = !name.is_empty() && name.len() <= 76 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let token = !name.is_empty() && name.len() <= 76 && name.bytes().all(header_name_byte);
     let allowed = name.len() > 2 && name.as_bytes()[..2].eq_ignore_ascii_case(b"x-")
         || EXTRA_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name));
     if !token || !allowed {
@@ -117,11 +118,50 @@ pub fn extra_header(name: &str, value: &str) -> Result<(), ComposeError> {
     header_value(&field, value)
 }
 
+/// A byte of a media type's type or subtype.
+fn media_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b)
+}
+
+/// A byte of a Content-ID.
+fn cid_byte(b: u8) -> bool {
+    b.is_ascii_graphic() && b != b'<' && b != b'>'
+}
+
+/// A byte of an extra header's name.
+fn header_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-'
+}
+
+/// ECMA regular expressions of what the checks below accept, for the OpenAPI document: a
+/// media type, a Content-ID, an extra header's name (any case), a header value.
+pub fn patterns() -> [(&'static str, String); 4] {
+    use crate::patterns::byte_class;
+    let media = byte_class(media_byte);
+    let name = byte_class(header_name_byte);
+    let case_free = |h: &str| -> String {
+        h.chars()
+            .map(|c| {
+                if c.is_ascii_alphabetic() {
+                    format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase())
+                } else {
+                    crate::patterns::literal(c)
+                }
+            })
+            .collect()
+    };
+    let listed: Vec<String> = EXTRA_HEADERS.iter().map(|h| case_free(h)).collect();
+    [
+        ("media", format!("^{media}{{1,127}}/{media}{{1,127}}$")),
+        ("cid", format!("^{}{{1,250}}$", byte_class(cid_byte))),
+        ("header-name", format!("^([Xx]-{name}{{1,74}}|{})$", listed.join("|"))),
+        ("header-value", "^[^\\r\\n\\u0000]*$".to_string()),
+    ]
+}
+
 /// A media type `type/subtype` of token characters.
 pub fn media_type(field: &str, value: &str) -> Result<(), ComposeError> {
-    let token = |s: &str| {
-        !s.is_empty() && s.len() <= 127 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
-    };
+    let token = |s: &str| !s.is_empty() && s.len() <= 127 && s.bytes().all(media_byte);
     match value.split_once('/') {
         Some((t, s)) if token(t) && token(s) => Ok(()),
         _ => Err(ComposeError::invalid(field, "a media type is type/subtype")),
@@ -130,7 +170,7 @@ pub fn media_type(field: &str, value: &str) -> Result<(), ComposeError> {
 
 /// A Content-ID without angle brackets: visible ASCII, no brackets or spaces.
 pub fn content_id(field: &str, cid: &str) -> Result<(), ComposeError> {
-    if cid.is_empty() || cid.len() > 250 || !cid.bytes().all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>') {
+    if cid.is_empty() || cid.len() > 250 || !cid.bytes().all(cid_byte) {
         return Err(ComposeError::invalid(field, "a Content-ID is visible ASCII without <>"));
     }
     Ok(())

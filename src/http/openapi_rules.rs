@@ -38,6 +38,12 @@ pub fn apply(v: &mut Value) {
     }
     super::openapi_vocab::normalise(v);
     super::openapi_wire::apply(v);
+    super::openapi_values::send_bodies(v);
+}
+
+/// `Section::parse`: 1 to 64 dot-separated part numbers, 1 to 9 digits, no leading 0.
+fn section_schema() -> Value {
+    json!({"type": "string", "pattern": "^[1-9][0-9]{0,8}(\\.[1-9][0-9]{0,8}){0,63}$"})
 }
 
 /// A list of 1 to [`UIDS_MAX`] UIDs (`limits::check_uids`).
@@ -71,6 +77,7 @@ fn bodies(s: &mut serde_json::Map<String, Value>) {
         refine(s, schema, "mailbox", name.clone());
         refine(s, schema, "uid", u32_schema(1));
     }
+    refine(s, "StoredPart", "partId", section_schema());
     name["type"] = json!(["string", "null"]);
     refine(s, "CreateMailbox", "parent", name);
     super::openapi_shapes::apply(s, uids_schema());
@@ -233,9 +240,7 @@ fn operation(path: &str, op: &mut Value) {
                 (Some("path"), Some("mailbox")) | (Some("query"), Some("pattern")) => name_schema(),
                 (Some("path"), Some("uid")) => u32_schema(1),
                 // `Section::parse`: 1 to 64 dot-separated part numbers, 1 to 9 digits, no leading 0.
-                (Some("path"), Some("section")) => {
-                    json!({"type": "string", "pattern": "^[1-9][0-9]{0,8}(\\.[1-9][0-9]{0,8}){0,63}$"})
-                }
+                (Some("path"), Some("section")) => section_schema(),
                 (Some("query"), Some("uidValidity")) => u32_schema(0),
                 (Some("query"), Some(name)) => match query_schema(path, name) {
                     Some(schema) => schema,

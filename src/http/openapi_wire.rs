@@ -191,9 +191,8 @@ fn forms(schemas: &mut Map<String, Value>) {
         "ComposeForm".into(),
         json!({
             "type": "object", "required": ["compose"],
-            "description": "A compose document with its files as parts: each `files` part (any part with a \
-                filename, whatever its name) becomes an attachment named by its filename, of its Content-Type \
-                (else application/octet-stream)",
+            "description": "A compose document with its files as parts: each `files` part, with a filename, \
+                becomes an attachment named by its filename, of its Content-Type (else application/octet-stream)",
             "properties": {
                 "compose": {"$ref": "#/components/schemas/Compose"},
                 "files": {"type": "array", "items": binary()},

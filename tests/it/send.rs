@@ -245,6 +245,14 @@ async fn drafts_are_saved_replaced_exactly_and_sent() {
         .expect("put");
     expect_problem(missing, StatusCode::NOT_FOUND, "message-not-found").await;
 
+    // A draft without recipients is kept, but the stored draft cannot be sent: 409, not 422.
+    let resp = app.post_json("/v1/drafts", &lee, &json!({"subject": unique("nobody"), "text": "x"})).await;
+    let lonely: Value = resp.json().await.expect("json");
+    let lonely = lonely["uid"].as_u64().expect("uid");
+    let resp = app.post_empty(&format!("/v1/drafts/{lonely}/send"), &lee).await;
+    let problem = expect_problem(resp, StatusCode::CONFLICT, "draft-not-sendable").await;
+    assert!(problem["detail"].as_str().unwrap_or_default().contains("recipient"), "{problem}");
+
     let resp = app.post_empty(&format!("/v1/drafts/{uid2}/send?saveToSent=false"), &lee).await;
     let status = resp.status();
     let sent: Value = resp.json().await.expect("json");
@@ -373,7 +381,7 @@ async fn attachments_come_from_uploads_form_parts_and_stored_messages() {
     // a draft made of a form: the compose part names the stored PDF, a file part adds a note
     let compose = json!({"subject": subject, "attachments": [{"mailbox": "INBOX", "uid": in_tom, "partId": "2"}]});
     let form = reqwest::multipart::Form::new().text("compose", compose.to_string()).part(
-        "note",
+        "files",
         reqwest::multipart::Part::bytes(b"hello file\r\n".to_vec())
             .file_name("notes.txt")
             .mime_str("text/plain")

@@ -14,6 +14,7 @@ pub const PROBLEM_TYPES: &[&str] = &[
     "credentials-expired",
     "cursor-expired",
     "destination-not-found",
+    "draft-not-sendable",
     "forbidden",
     "header-too-large",
     "idempotency-key-in-use",

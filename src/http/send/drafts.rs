@@ -82,7 +82,7 @@ fn outcome(saved: &DraftSaved, status: StatusCode) -> Result<Outcome, ApiError> 
         description = "a compose document, or multipart/form-data with a JSON `compose` part and file parts; no recipient is required. An `Idempotency-Key` header makes a retry answer from the first request, never save twice"),
     responses(
         (status = 201, body = DraftSaved, headers(("Location" = String, description = "the draft's message URL"))),
-        (status = 404, body = Problem, content_type = "application/problem+json", description = "`no-drafts-mailbox`"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "`no-drafts-mailbox`, or a message or mailbox named by `inReplyTo`, `forward` or an attachment does not exist"),
         (status = 413, body = Problem, content_type = "application/problem+json", description = "larger than 32 MiB"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "an invalid field, or a sender that is not an identity"),
     ))]
@@ -103,7 +103,7 @@ pub async fn create_draft(State(state): State<AppState>, acct: Account, req: Req
         description = "a compose document, or multipart/form-data with a JSON `compose` part and file parts"),
     responses(
         (status = 200, body = DraftSaved, description = "the new draft (a new UID)"),
-        (status = 404, body = Problem, content_type = "application/problem+json", description = "no such draft, or `no-drafts-mailbox`"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "no such draft, `no-drafts-mailbox`, or a message or mailbox named by `inReplyTo`, `forward` or an attachment does not exist"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "an invalid field, or a sender that is not an identity"),
     ))]
 pub async fn replace_draft(
@@ -130,6 +130,20 @@ pub async fn replace_draft(
     Ok(outcome(&saved, StatusCode::OK)?.into_response())
 }
 
+/// The stored draft, not the request, is what cannot be sent (its headers, or recipients the
+/// submission server refused all of): 409, with the checks' words and the server's answer.
+fn not_sendable(e: ApiError) -> ApiError {
+    if e.status != StatusCode::UNPROCESSABLE_ENTITY || !["invalid-properties", "recipients-refused"].contains(&e.slug) {
+        return e;
+    }
+    let mut conflict = ApiError::new(StatusCode::CONFLICT, "draft-not-sendable", "The draft cannot be sent as it is");
+    conflict.detail = e.detail;
+    conflict.invalid_params = e.invalid_params;
+    conflict.smtp = e.smtp;
+    conflict.settles_key = e.settles_key;
+    conflict
+}
+
 /// Send a stored draft, then remove it from Drafts.
 ///
 /// The draft is submitted over SMTP as the account (as `POST /v1/messages/send` would), a copy is
@@ -139,7 +153,7 @@ pub async fn replace_draft(
     responses(
         (status = 201, body = SendResult),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "no such draft, or `no-drafts-mailbox`"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "the draft has no recipient, or its From is not an identity"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "`draft-not-sendable`: the stored draft has no recipient, no single From, or a From that is not an identity (`invalidParams` names the header), or the submission server refused every recipient (`smtp`, `rejected`)"),
     ))]
 pub async fn send_draft(
     State(state): State<AppState>,
@@ -154,8 +168,8 @@ pub async fn send_draft(
         let work = || async {
             let drafts = drafts_mailbox(&acct).await?;
             let bytes = letter::raw_message(&acct, &drafts, uid).await?;
-            let built = raw::built(&state, &acct, &bytes, true).await?;
-            let result: SendResult = deliver::send(&state, &acct, &built, save).await?;
+            let built = raw::built(&state, &acct, &bytes, true).await.map_err(not_sendable)?;
+            let result: SendResult = deliver::send(&state, &acct, &built, save).await.map_err(not_sendable)?;
             let mb = &drafts;
             if let Err(e) = acct.write(|mut c| async move { transfer::delete(&mut c, mb, uid, true).await }).await {
                 tracing::warn!(problem = ApiError::from(e).slug, "a sent draft could not be removed from Drafts");

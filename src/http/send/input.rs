@@ -81,10 +81,11 @@ async fn read_form(mut form: Multipart, route: &str) -> Result<(Input, String), 
             print.push(bytes.to_vec());
             continue;
         }
-        // Only a part with a filename is a file: a stray form field must not be mailed.
-        let Some(filename) = field.file_name().map(str::to_string) else {
+        // Only a `files` part with a filename is a file: a stray form field must not be mailed.
+        let filename = field.file_name().map(str::to_string);
+        let Some(filename) = filename.filter(|_| name == "files") else {
             return Err(ApiError::bad_request(format!(
-                "form part `{name}` is neither `compose` nor a file (a part with a filename)"
+                "form part `{name}` is neither `compose` nor a file (a `files` part with a filename)"
             )));
         };
         let field_name = format!("files[{}]", files.len());

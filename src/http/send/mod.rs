@@ -66,6 +66,7 @@ pub fn sent(result: &SendResult) -> Result<Outcome, ApiError> {
     ), description = "a compose document; or a whole message (its From must be an identity; Bcc is removed before sending); or multipart/form-data with a JSON `compose` part and file parts. An `Idempotency-Key` header makes a retry answer from the first request, never send twice"),
     responses(
         (status = 201, body = SendResult, description = "sent (to at least one recipient; the refused ones are in `rejected`)"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "a message or mailbox named by `inReplyTo`, `forward` or an attachment does not exist"),
         (status = 413, body = Problem, content_type = "application/problem+json", description = "larger than 32 MiB, or than the server's SIZE"),
         (status = 415, body = Problem, content_type = "application/problem+json", description = "not JSON, a form or message/rfc822"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "an invalid field (CR or LF in a header value, a bad address, a header not allowed), a sender that is not an identity (`not-an-identity`), every recipient refused (`recipients-refused`, see `rejected`), or the message refused (`smtp-refused`)"),

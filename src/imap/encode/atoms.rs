@@ -63,10 +63,12 @@ pub fn atom_pattern() -> String {
     format!("^{}+$", byte_class(is_atom_char))
 }
 
-/// An ECMA regular expression for atoms separated by `sep` (which the atoms then cannot hold).
+/// An ECMA regular expression for atoms separated by `sep` (which the atoms then cannot hold),
+/// each with optional whitespace around it, empty items allowed (they are skipped).
 pub fn atom_list_pattern(sep: u8) -> String {
     let class = byte_class(|b| is_atom_char(b) && b != sep);
-    format!("^{class}+({}{class}+)*$", literal(sep as char))
+    let item = format!("\\s*({class}+)?\\s*");
+    format!("^{item}({}{item})*$", literal(sep as char))
 }
 
 /// Validates an atom (keywords, capability names).
