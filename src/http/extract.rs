@@ -170,6 +170,13 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(v)) => Ok(Self(v)),
+            // A segment that is not UTF-8 names nothing: no mailbox, thread or webhook has such
+            // a name (mailbox names are Unicode), so it is not found, like any other name.
+            Err(axum::extract::rejection::PathRejection::FailedToDeserializePathParams(e))
+                if matches!(e.kind(), axum::extract::path::ErrorKind::InvalidUtf8InPathParam { .. }) =>
+            {
+                Err(ApiError::not_found("nothing has a name that is not UTF-8"))
+            }
             Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
         }
     }

@@ -266,3 +266,14 @@ async fn bad_search_filters_and_sorts_are_422() {
     let sort = app.post("/v1/mailboxes/INBOX/search", json!({"sort": [{"property": "color"}]})).await;
     sort.problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-filter");
 }
+
+/// A path segment that is not UTF-8 names nothing: 404, before any IMAP, on every kind of route.
+#[tokio::test]
+async fn a_path_that_is_not_utf8_is_not_found() {
+    let app = Offline::start().await;
+    for url in ["/v1/mailboxes/%FF", "/v1/mailboxes/Fine%E2%8B/messages", "/v1/mailboxes/a%F4/messages/1"] {
+        let answer = app.send(Method::GET, url, Some(&app.token), None).await;
+        answer.problem(StatusCode::NOT_FOUND, "not-found");
+    }
+    app.reaches_imap("/v1/mailboxes/INBOX").await;
+}
