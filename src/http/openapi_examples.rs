@@ -229,7 +229,6 @@ fn string(schema: &Value, name: &str) -> Value {
     let described = |word: &str| schema.get("description").and_then(Value::as_str).is_some_and(|d| d.contains(word));
     match name {
         "id" if described("Last-Event-ID") => json!("1a2b3c-17"),
-        "id" if described("webhook") || described("Webhook") => json!("wh_5f0c6a528d3e4c1b9a7e2b6d4f8e1c30"),
         "id" | "webhookId" => json!("wh_5f0c6a528d3e4c1b9a7e2b6d4f8e1c30"),
         "name" => json!("Bob Example"),
         "group" => json!("Team"),
