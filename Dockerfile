@@ -31,6 +31,8 @@ RUN mkdir src bench \
 COPY src/ src/
 COPY migrations/ migrations/
 COPY openapi/ openapi/
+# The web client, built and checked in (web/dist/), is embedded by include_bytes!.
+COPY web/dist/ web/dist/
 # COPY keeps the files' original mtimes, which can be older than the dummy build: touch the crate
 # roots so cargo rebuilds the crate instead of shipping the dummy binary.
 RUN touch src/main.rs src/lib.rs \

@@ -36,6 +36,7 @@ pub(crate) mod send;
 pub(crate) mod serve;
 pub(crate) mod threads;
 pub(crate) mod urls;
+pub(crate) mod web_app;
 pub(crate) mod webhooks;
 
 use std::time::Duration;
@@ -111,7 +112,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(search::search_all))
 }
 
-/// The full application router: API, `/openapi.json`, Swagger UI at `/docs`, middleware.
+/// The full application router: API, `/openapi.json`, Swagger UI at `/docs`, the web client at
+/// `/app/`, middleware.
 pub fn router(state: AppState) -> Router {
     let (api, spec) = api_router().split_for_parts();
     let spec = openapi::finish(spec);
@@ -120,6 +122,7 @@ pub fn router(state: AppState) -> Router {
     api.route_layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", spec))
         .layer(middleware::from_fn(docs_without_slash))
+        .merge(web_app::routes())
         .fallback(move || async move {
             counted.metrics.inc("http_requests_total", &[("method", "any"), ("route", "unmatched"), ("status", "404")]);
             ApiError::not_found("no such route")

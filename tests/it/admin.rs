@@ -122,3 +122,20 @@ impl Admin {
             .unwrap_or_else(|e| panic!("{command}: {e}"));
     }
 }
+
+impl Admin {
+    /// `STATUS (MESSAGES UNSEEN)` of a mailbox: (messages, unseen).
+    pub async fn status(&mut self, wire_name: &str) -> (u32, u32) {
+        let m = bounded("STATUS", self.session.status(wire_name, "(MESSAGES UNSEEN)")).await.expect("STATUS");
+        (m.exists, m.unseen.unwrap_or(0))
+    }
+
+    /// `UID SEARCH <criteria>` in `wire_name`, examined read-only: the UIDs, ascending.
+    pub async fn uid_search(&mut self, wire_name: &str, criteria: &str) -> Vec<u32> {
+        bounded("EXAMINE", self.session.examine(wire_name)).await.expect("EXAMINE");
+        let mut uids: Vec<u32> =
+            bounded("UID SEARCH", self.session.uid_search(criteria)).await.expect("UID SEARCH").into_iter().collect();
+        uids.sort_unstable();
+        uids
+    }
+}

@@ -58,6 +58,8 @@ mod transfer;
 mod trusted;
 mod validation;
 mod vanished;
+mod web;
+mod web_browser;
 mod webhook_fairness;
 mod webhook_registration;
 mod webhooks;
