@@ -93,13 +93,20 @@ async fn the_web_client_works_in_a_real_browser() {
     admin.append("INBOX", None, &hostile_message(&subject("Hostile HTML"))).await;
     admin.append("INBOX", None, &inline_message(&subject("Inline image and attachment"))).await;
 
-    let app = TestApp::spawn().await;
+    // Sending through scripts/test's Postfix; access tokens of the shortest lifetime allowed, so
+    // the page must refresh them during the run (at 80%, 48 s).
+    let app = TestApp::spawn_with(|s| {
+        crate::send::smtp_settings(s);
+        s.auth.access_ttl_secs = 60;
+    })
+    .await;
     let shots = repo("target/web-screenshots");
     let downloads = std::env::temp_dir().join(format!("web-downloads-{tag}"));
     let subjects = serde_json::json!({
         "inline": subject("Inline image and attachment"), "hostile": subject("Hostile HTML"),
         "live": subject("Live arrival"), "flag": subject("Flag me"), "move": subject("Move me"),
-        "moveTo": "Projects", "sender": "bob.chen@example.com",
+        "moveTo": "Projects", "sender": "bob.chen@example.com", "self": "web@example.org",
+        "sent": subject("Sent from the browser"),
     });
     let mut child = Command::new("node")
         .arg(repo("tests/web/browser.mjs"))
@@ -184,6 +191,15 @@ async fn the_web_client_works_in_a_real_browser() {
     // Compose: the reply saved as a draft, in IMAP's Drafts.
     assert_eq!(got("draft"), "Draft saved in Drafts");
     assert_eq!(admin.uid_search("Drafts", &format!("SUBJECT \"{}\"", got("draft-subject"))).await.len(), 1);
+    // Send: accepted by Postfix, and a copy in IMAP's Sent.
+    assert_eq!(got("sent"), "Sent to web@example.org");
+    let sent = format!("SUBJECT \"{}\"", subject("Sent from the browser"));
+    assert_eq!(admin.uid_search("Sent", &sent).await.len(), 1);
+    // Tokens in memory only, refreshed before they expired, never in a URL.
+    assert_eq!(got("storage"), "0 0 0");
+    assert!(got("refreshes").parse::<u32>().expect("count") >= 1);
+    assert_eq!(got("after-refresh"), subject("Flag me"));
+    assert_eq!(got("token-in-url"), "0");
     assert_eq!(got("console-errors"), "0");
     for shot in ["list.png", "reading.png", "compose.png"] {
         assert!(shots.join(shot).metadata().is_ok_and(|m| m.len() > 1000), "{shot}");

@@ -60,6 +60,13 @@ async function run() {
   // Everything the page asks the network for, and everything it logs.
   const requests = [];
   page.on("request", (r) => requests.push(r.url()));
+  // Every token the gateway hands the page, to prove none of them ever goes in a URL.
+  const tokens = [];
+  page.on("response", async (r) => {
+    if (!/\/v1\/auth\/(login|refresh)$/.test(r.url())) return;
+    const body = await r.json().catch(() => ({}));
+    for (const k of ["accessToken", "refreshToken"]) if (body[k]) tokens.push(body[k]);
+  });
   const consoleLines = [];
   page.on("console", (m) => consoleLines.push(m.text()));
   page.on("pageerror", (e) => consoleLines.push(`pageerror: ${e.message}`));
@@ -178,6 +185,27 @@ async function run() {
   await page.waitForFunction(() => /Draft saved/.test(document.querySelector("#status")?.textContent ?? ""));
   out("draft", await page.$eval("#status", (e) => e.textContent));
   out("draft-subject", `Re: ${subjects.hostile}`);
+
+  // Send: a new message to the account's own address (saved in Sent).
+  await page.click("#compose-open");
+  await page.waitForSelector("dialog#compose[open]");
+  await page.type("#compose-to", subjects.self);
+  await page.type("#compose-subject", subjects.sent);
+  await page.type("#compose-text", "Sent from the browser test.");
+  await page.click("#compose-send");
+  await page.waitForFunction(() => /^Sent to/.test(document.querySelector("#status")?.textContent ?? ""), { timeout: 20_000 });
+  out("sent", await page.$eval("#status", (e) => e.textContent));
+
+  // Tokens: in memory only, never in storage, a cookie or a URL; the refresh token is spent
+  // before the access token expires, and the page goes on working with the new pair.
+  out("storage", await page.evaluate(() => `${localStorage.length} ${sessionStorage.length} ${document.cookie.length}`));
+  const refreshes = () => requests.filter((u) => u.endsWith("/v1/auth/refresh")).length;
+  const until = Date.now() + 90_000;
+  while (!refreshes() && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
+  out("refreshes", refreshes());
+  await openBySubject(page, subjects.flag);
+  out("after-refresh", await page.$eval("#reader h2", (e) => e.textContent));
+  out("token-in-url", requests.filter((u) => tokens.some((t) => u.includes(t))).length);
 
   out("timings", JSON.stringify(await page.evaluate(() => window.igwTimings)));
   out("console-errors", consoleLines.filter((l) => /pageerror|Uncaught/.test(l)).length);
