@@ -60,7 +60,7 @@ pub async fn store(
     unchanged_since: Option<u64>,
     expect_uid_validity: Option<u32>,
 ) -> Result<Read<Stored>, ImapError> {
-    let state = selection::for_writing(conn, mailbox, uids).await?;
+    let state = selection::for_storing(conn, mailbox, uids).await?;
     let uid_validity = state.uid_validity.unwrap_or(0);
     if expect_uid_validity.is_some_and(|uv| uv != uid_validity) {
         return Ok(Read::Stale { current: uid_validity });

@@ -1,6 +1,7 @@
 //! Reusing a pooled connection's current selection instead of opening the mailbox again. A read
-//! or change by UID below the UIDNEXT the selection saw uses it as it is while its view is
-//! fresh (`ImapConn::needs_sync`), else after a NOOP; a page or search always NOOPs first.
+//! by UID below the UIDNEXT the selection saw uses it as it is while its view is fresh
+//! (`ImapConn::needs_sync`), else after a NOOP; a UID STORE uses it as it is; a page or search
+//! always NOOPs first.
 //! Opening a large mailbox costs the server milliseconds (Dovecot reloads its index); NOOP
 //! costs microseconds, and it reports what other clients expunged.
 
@@ -33,26 +34,22 @@ async fn resync(conn: &mut ImapConn, state: SelectState) -> Result<SelectState, 
 /// `mailbox` selected for reading `uids`: the current selection when it is reusable, else a
 /// fresh EXAMINE. Messages appended since have higher UIDs and so always get the fresh EXAMINE.
 pub async fn for_reading(conn: &mut ImapConn, mailbox: &MailboxName, uids: &[u32]) -> Result<SelectState, ImapError> {
-    reused_or_opened(conn, mailbox, uids, false).await
-}
-
-/// `mailbox` selected read-write for changing `uids`: the current read-write selection when
-/// it is reusable, else a fresh SELECT.
-pub async fn for_writing(conn: &mut ImapConn, mailbox: &MailboxName, uids: &[u32]) -> Result<SelectState, ImapError> {
-    reused_or_opened(conn, mailbox, uids, true).await
-}
-
-async fn reused_or_opened(
-    conn: &mut ImapConn,
-    mailbox: &MailboxName,
-    uids: &[u32],
-    write: bool,
-) -> Result<SelectState, ImapError> {
-    match reusable(conn, mailbox, uids, write) {
+    match reusable(conn, mailbox, uids, false) {
         Some(state) if !conn.needs_sync() => Ok(state),
         Some(state) => resync(conn, state).await,
-        None if write => select_read_write(conn, mailbox).await,
         None => select_read_only(conn, mailbox).await,
+    }
+}
+
+/// `mailbox` selected read-write for a UID STORE of `uids`: the current read-write selection
+/// as it is, without the NOOP a read would send after another connection's change. UIDs are
+/// stable, a STORE changes exactly the messages that still exist, and its own untagged FETCHes
+/// (or their absence for an expunged UID) say what it did; a UID at or above the selection's
+/// UIDNEXT (a message this view has not seen) still gets a fresh SELECT.
+pub async fn for_storing(conn: &mut ImapConn, mailbox: &MailboxName, uids: &[u32]) -> Result<SelectState, ImapError> {
+    match reusable(conn, mailbox, uids, true) {
+        Some(state) => Ok(state),
+        None => select_read_write(conn, mailbox).await,
     }
 }
 

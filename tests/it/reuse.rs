@@ -152,3 +152,50 @@ async fn reads_see_other_clients_within_the_resync_window_and_own_changes_at_onc
     admin.delete(&name).await;
     admin.logout().await;
 }
+
+/// A UID STORE reuses the read-write selection as it is: no NOOP first, even once the view is
+/// older than the resync window; a message another client expunged meanwhile is 404.
+#[tokio::test]
+async fn a_flag_change_reuses_the_selection_without_a_noop() {
+    let app = TestApp::spawn_with(|s| {
+        s.pool.per_account_max = 1;
+        s.imap.resync_after_ms = 1;
+    })
+    .await;
+    let token = app.login("peggy").await.access;
+    let name = unique("Store");
+    let mut admin = Admin::connect(dovecot(), "peggy").await;
+    admin.create(&name).await;
+    for i in 1..=3 {
+        admin.append(&name, None, &message(&format!("store {i}"))).await;
+    }
+    let http = reqwest::Client::new();
+    let flag = |uid: u32| {
+        http.patch(app.url(&format!("/v1/mailboxes/{name}/messages/{uid}")))
+            .bearer_auth(&token)
+            .header("content-type", "application/merge-patch+json")
+            .body(r#"{"keywords":{"$flagged":true}}"#)
+            .send()
+    };
+    let count = |text: &str, command: &str| {
+        metric(text, &format!("imap_commands_total{{command=\"{command}\",outcome=\"ok\"}}")).unwrap_or(0)
+    };
+    assert_eq!(flag(1).await.expect("PATCH").status(), StatusCode::OK);
+    let before = app.metrics().await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let second = flag(2).await.expect("PATCH");
+    assert_eq!(second.status(), StatusCode::OK);
+    let body: Value = second.json().await.expect("json");
+    assert_eq!(body["keywords"]["$flagged"], true, "{body}");
+    let after = app.metrics().await;
+    assert_eq!(count(&after, "NOOP"), count(&before, "NOOP"), "no NOOP before the STORE");
+    assert_eq!(count(&after, "SELECT"), count(&before, "SELECT"), "the selection was reused");
+    assert_eq!(count(&after, "UID STORE"), count(&before, "UID STORE") + 1);
+    assert!(admin.flags(&name, 2).await.iter().any(|f| f.contains("Flagged")));
+    // Expunged by another client behind the selection's back: not found, not an error.
+    admin.expunge_uid(&name, 3).await;
+    let gone = flag(3).await.expect("PATCH");
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND, "{}", gone.text().await.unwrap_or_default());
+    admin.delete(&name).await;
+    admin.logout().await;
+}
