@@ -31,6 +31,26 @@ pub fn uid_of(n: u64, count: u64) -> u64 {
     1 + n.wrapping_mul(7919) % count
 }
 
+/// Times each message of `k10` was given a flag change, by UID (shared by both sides).
+static FLAG_VISITS: [std::sync::atomic::AtomicU32; MESSAGES as usize + 1] =
+    [const { std::sync::atomic::AtomicU32::new(0) }; MESSAGES as usize + 1];
+
+/// The flag update for `n`: a message of `k10` picked at random (every worker reaches every
+/// message, as the requests of many users' clients do), and `\Flagged` set on its odd visits and
+/// cleared on its even ones, so that (but for two workers racing on one message) every STORE
+/// changes the message. (`uid_of` gives each of the 16 workers its own sixteenth of the
+/// mailbox, and a worker's `n` keeps its parity: every worker would set or clear the same flag on
+/// the same messages over and over, a STORE that changes nothing after the first pass.)
+pub fn flag_change(n: u64) -> (u64, bool) {
+    // splitmix64's finalizer: consecutive `n` spread over the whole mailbox.
+    let mut z = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    let uid = 1 + (z ^ (z >> 31)) % MESSAGES;
+    let visit = FLAG_VISITS[uid as usize].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    (uid, visit.is_multiple_of(2))
+}
+
 /// One logged-in session. Like a good client, it keeps its mailbox selected: EXAMINE or
 /// SELECT only when the mailbox (or the need to write) changes, and NOOP before a page or a
 /// search, the least a client must do to see new mail.
@@ -51,7 +71,10 @@ impl Direct {
         // one segment per command, as the gateway sends it.
         let mut client = async_imap::Client::new(BufWriter::new(tcp));
         client.read_response().await.map_err(|e| e.to_string())?.ok_or("no greeting")?;
-        let session = client.login(user, format!("{user}-pass")).await.map_err(|(e, _)| e.to_string())?;
+        let mut session = client.login(user, format!("{user}-pass")).await.map_err(|(e, _)| e.to_string())?;
+        if std::env::var("BENCH_DIRECT_QRESYNC").is_ok() {
+            session.run_command_and_check_ok("ENABLE QRESYNC").await.map_err(|e| e.to_string())?;
+        }
         Ok(Self { session, selected: None, exists: 0 })
     }
 
@@ -177,8 +200,9 @@ impl Worker for Direct {
             }
             Op::FlagUpdate => {
                 self.open("k10", true).await?;
-                let uid = uid_of(n, MESSAGES).to_string();
-                let query = if n.is_multiple_of(2) { "+FLAGS (\\Flagged)" } else { "-FLAGS (\\Flagged)" };
+                let (uid, on) = flag_change(n);
+                let uid = uid.to_string();
+                let query = if on { "+FLAGS (\\Flagged)" } else { "-FLAGS (\\Flagged)" };
                 let _: Vec<_> = self
                     .session
                     .uid_store(&uid, query)

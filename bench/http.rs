@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::{
-    direct::{LARGE, MESSAGES, first_read_uid, uid_of},
+    direct::{LARGE, MESSAGES, first_read_uid, flag_change, uid_of},
     load::{Op, Worker},
     servers::GATEWAY_ADDR,
 };
@@ -128,10 +128,11 @@ impl Worker for Http {
                 if r["uids"].as_array().is_some_and(|u| !u.is_empty()) { Ok(()) } else { Err(format!("found {r}")) }
             }
             Op::FlagUpdate => {
-                let patch = json!({"keywords": {"$flagged": n.is_multiple_of(2)}});
+                let (uid, on) = flag_change(n);
+                let patch = json!({"keywords": {"$flagged": on}});
                 let req = self
                     .client
-                    .patch(self.url(&format!("/v1/mailboxes/k10/messages/{}", uid_of(n, MESSAGES))))
+                    .patch(self.url(&format!("/v1/mailboxes/k10/messages/{uid}")))
                     .header("content-type", "application/merge-patch+json")
                     .body(patch.to_string());
                 self.send(req).await.map(drop)

@@ -99,6 +99,7 @@ async fn bench() -> Result<(), String> {
         ];
         // BENCH_OPS=list,listfirst,threads,get,first,raw,search,flag,send measures only those (and
         // nothing else), for profiling; `send` is the send row and the end-to-end delivery time.
+        // BENCH_DUMP=1 prints the gateway's IMAP command counts and latencies at the end.
         let only = std::env::var("BENCH_OPS").ok();
         let picked = |op: &Op| only.as_deref().is_none_or(|o| o.split(',').any(|n| op.short() == n));
         for op in ops.into_iter().filter(picked) {
@@ -217,6 +218,11 @@ async fn gauges<const N: usize>(client: &reqwest::Client, names: [&str; N]) -> R
         .text()
         .await
         .map_err(|e| e.to_string())?;
+    if std::env::var("BENCH_DUMP").is_ok() {
+        for l in text.lines().filter(|l| (l.contains("imap_command") || l.contains("PATCH")) && !l.starts_with('#')) {
+            eprintln!("metrics: {l}");
+        }
+    }
     Ok(names.map(|name| {
         text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse::<u64>().ok()).unwrap_or(0)
     }))

@@ -102,7 +102,7 @@ pub async fn store(
         let remaining: Vec<u32> = uids.iter().copied().filter(|u| !modified.contains(u)).collect();
         let Some(target) = UidSet::list(&remaining) else { break };
         let done = conn
-            .execute(&encode::uid_store(&target, *mode, flags, condition.take()), |r| {
+            .execute(&encode::uid_store_reporting(&target, *mode, flags, condition.take()), |r| {
                 if let Some(st) = flag_state(r, condstore)
                     && wanted.contains(&st.uid)
                 {

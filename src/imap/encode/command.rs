@@ -200,16 +200,30 @@ pub fn fetch_sequence(from: u32, to: u32, items: &[FetchItem]) -> Command {
     Command::new("FETCH").arg(&format!("{}:{}", from.max(1), to.max(1))).arg(&format!("({})", items.join(" ")))
 }
 
-/// `UID STORE set [(UNCHANGEDSINCE n)] ±FLAGS.SILENT (flags)`
+/// `UID STORE set [(UNCHANGEDSINCE n)] ±FLAGS.SILENT (flags)`: the server answers with no
+/// FETCH of the changed messages (a `\Deleted` before an expunge).
 pub fn uid_store(set: &UidSet, mode: StoreMode, flags: &[Flag], unchanged_since: Option<u64>) -> Command {
+    store_command(set, mode, flags, unchanged_since, true)
+}
+
+/// `UID STORE set [(UNCHANGEDSINCE n)] ±FLAGS (flags)`: the server answers with a FETCH of
+/// each changed message's new FLAGS (and MODSEQ under CONDSTORE), so none is needed after it.
+pub fn uid_store_reporting(set: &UidSet, mode: StoreMode, flags: &[Flag], unchanged_since: Option<u64>) -> Command {
+    store_command(set, mode, flags, unchanged_since, false)
+}
+
+fn store_command(set: &UidSet, mode: StoreMode, flags: &[Flag], unchanged_since: Option<u64>, silent: bool) -> Command {
     let mut cmd = Command::new("UID STORE").arg(set.as_text());
     if let Some(m) = unchanged_since {
         cmd = cmd.arg(&format!("(UNCHANGEDSINCE {m})"));
     }
-    let op = match mode {
-        StoreMode::Add => "+FLAGS.SILENT",
-        StoreMode::Remove => "-FLAGS.SILENT",
-        StoreMode::Replace => "FLAGS.SILENT",
+    let op = match (mode, silent) {
+        (StoreMode::Add, true) => "+FLAGS.SILENT",
+        (StoreMode::Remove, true) => "-FLAGS.SILENT",
+        (StoreMode::Replace, true) => "FLAGS.SILENT",
+        (StoreMode::Add, false) => "+FLAGS",
+        (StoreMode::Remove, false) => "-FLAGS",
+        (StoreMode::Replace, false) => "FLAGS",
     };
     let list: Vec<&str> = flags.iter().map(Flag::as_str).collect();
     cmd.arg(op).arg(&format!("({})", list.join(" ")))

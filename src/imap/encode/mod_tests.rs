@@ -315,6 +315,10 @@ fn store_commands_take_only_validated_flags() {
         "UID STORE 3,4 (UNCHANGEDSINCE 77) +FLAGS.SILENT (\\Seen $Work \\Deleted)"
     );
     assert_eq!(uid_store(&UidSet::one(1), StoreMode::Replace, &[], None).as_str(), "UID STORE 1 FLAGS.SILENT ()");
+    assert_eq!(
+        uid_store_reporting(&UidSet::one(9), StoreMode::Remove, &[Flag::deleted()], Some(5)).as_str(),
+        "UID STORE 9 (UNCHANGEDSINCE 5) -FLAGS (\\Deleted)"
+    );
     for bad in ["\\Deleted", "a b", "x)", "", "\\Seen"] {
         assert!(Flag::keyword(bad).is_err(), "{bad:?}");
     }
