@@ -150,7 +150,9 @@ impl Report {
              warm-up reads once: the row is of repeated reads (the gateway's message cache holds \
              their structure and text; flags and MODSEQ still come from the server on every read). \
              The first-read row reads messages of k100 that neither side read before (each side its own \
-             half), for 4 s without warm-up. The send row sends messages with a text body of {} bytes \
+             half), for 4 s without warm-up. The flag row sets `\\Flagged` on a message's odd visits and \
+             clears it on its even ones, on messages of k10 every worker picks at random, so every STORE \
+             changes a message (in this Maildir, by renaming its file). The send row sends messages with a text body of {} bytes \
              (7bit, about {:.1} KB on the wire) from alice to u0001 through the bench's own Postfix \
              (submission on 127.0.0.1:{}, STARTTLS, AUTH PLAIN checked by the Dovecot, delivery into the \
              Dovecot over LMTP): the gateway side with `POST /v1/messages/send` and `saveToSent: false` \
