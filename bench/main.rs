@@ -105,6 +105,8 @@ async fn bench() -> Result<(), String> {
         for op in ops.into_iter().filter(picked) {
             // Connections are warm from the operations before; a first read must not warm up.
             let (warmup, measure) = if op == Op::FirstRead { (Duration::ZERO, FIRST_READ) } else { (warmup, measure) };
+            let lookups = ["imap_message_cache_hits_total", "imap_message_cache_misses_total"];
+            let before = gauges(&client, lookups).await?;
             let (back, g) = match op {
                 // the gateway without a summary cache, on workers of its own
                 Op::ListFirstRead(_) => {
@@ -114,6 +116,11 @@ async fn bench() -> Result<(), String> {
                 _ => load::run(https, op, warmup, measure).await,
             };
             https = back;
+            if op == Op::GetMessage {
+                // The cache's share of the row's reads (warm-up included).
+                let after = gauges(&client, lookups).await?;
+                report.get_lookups = (after[0] - before[0], after[1] - before[1]);
+            }
             let (back, d) = load::run(directs, op, warmup, measure).await;
             directs = back;
             let tail = |s: &Stats| {

@@ -67,6 +67,8 @@ pub struct Report {
     pub accounts: Accounts,
     /// The message cache after the operations: entries and estimated bytes.
     pub cache: (u64, u64),
+    /// The message cache's hits and misses during the get message row (warm-up included).
+    pub get_lookups: (u64, u64),
     /// The send row's queues (with `Op::Send` in `ops`).
     pub sends: Option<Sends>,
     /// End-to-end delivery times (send request to the recipient's `message.created` event),
@@ -226,6 +228,21 @@ impl Report {
             self.cache.0,
             self.cache.1 as f64 / 1048576.0
         );
+        let (hits, misses) = self.get_lookups;
+        if hits + misses > 0 {
+            let bound = match (
+                std::env::var("IMAP_GATEWAY__POOL__MESSAGE_CACHE_ENTRIES"),
+                std::env::var("IMAP_GATEWAY__POOL__MESSAGE_CACHE_BYTES"),
+            ) {
+                (Err(_), Err(_)) => "the default bound, 20,000 messages and 64 MiB".to_string(),
+                (e, b) => format!("a bound of {} messages and {} bytes", e.unwrap_or_default(), b.unwrap_or_default()),
+            };
+            let _ = writeln!(
+                s,
+                "- The message cache during the get message row (warm-up included; {bound}): {hits} hits, {misses} misses, hit rate **{:.1}%**.",
+                100.0 * hits as f64 / (hits + misses) as f64
+            );
+        }
         let _ = writeln!(
             s,
             "- {} accounts logged in, {} pooled connections open: RSS **{:.1} MiB** (fresh gateway {:.1} MiB; logins took {:.1} s).",

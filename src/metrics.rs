@@ -91,8 +91,9 @@ impl Metrics {
         f.counters.iter().find(|((n, l), _)| *n == name && *l == label_text(labels)).map_or(0, |(_, v)| *v)
     }
 
-    /// The text exposition, with `gauges` (name, help, value) sampled by the caller.
-    pub fn render(&self, gauges: &[(&str, &str, u64)]) -> String {
+    /// The text exposition, with `sampled` (name, kind, help, value) read by the caller: gauges,
+    /// and counters kept elsewhere (the caches' hits and misses).
+    pub fn render(&self, sampled: &[(&str, &str, &str, u64)]) -> String {
         let f = self.inner.lock().unwrap_or_else(|e| e.into_inner()).clone_view();
         let mut out = String::new();
         for (name, kind, help) in HELP {
@@ -115,8 +116,8 @@ impl Metrics {
                 let _ = writeln!(out, "{name}_count{{{labels}}} {}", h.count);
             }
         }
-        for (name, help, value) in gauges {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+        for (name, kind, help, value) in sampled {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
         }
         out
     }
@@ -140,7 +141,10 @@ mod tests {
         m.inc("imap_logins_total", &[("outcome", "fail\"ed")]);
         m.inc("imap_logins_total", &[("outcome", "a\\b\nc")]);
         m.observe("http_request_duration_seconds", &[("method", "GET"), ("route", "/v1/x")], Duration::from_millis(3));
-        let text = m.render(&[("imap_pool_accounts", "Accounts with a pool", 2)]);
+        let text = m.render(&[
+            ("imap_pool_accounts", "gauge", "Accounts with a pool", 2),
+            ("imap_message_cache_hits_total", "counter", "Reads served from the message cache", 5),
+        ]);
         assert!(text.contains("http_requests_total{method=\"GET\",route=\"/v1/x\",status=\"200\"} 2\n"), "{text}");
         assert!(text.contains("imap_logins_total{outcome=\"fail\\\"ed\"} 1\n"));
         assert!(text.contains("imap_logins_total{outcome=\"a\\\\b\\nc\"} 1\n"), "{text}");
@@ -150,6 +154,7 @@ mod tests {
         assert!(text.contains("http_request_duration_seconds_bucket{method=\"GET\",route=\"/v1/x\",le=\"0.005\"} 1\n"));
         assert!(text.contains("http_request_duration_seconds_count{method=\"GET\",route=\"/v1/x\"} 1\n"));
         assert!(text.contains("# TYPE imap_pool_accounts gauge\nimap_pool_accounts 2\n"));
+        assert!(text.contains("# TYPE imap_message_cache_hits_total counter\nimap_message_cache_hits_total 5\n"));
         assert_eq!(m.counter("http_requests_total", &[("method", "GET"), ("route", "/v1/x"), ("status", "200")]), 2);
     }
 }

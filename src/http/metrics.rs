@@ -97,16 +97,37 @@ fn render(st: &AppState, headers: &HeaderMap) -> Result<Response, ApiError> {
         return Err(ApiError::unauthorized("/metrics needs the configured bearer token"));
     }
     let (open, in_use, waiting) = st.pools.totals();
+    let (summary_hits, summary_misses) = st.pools.summaries.lookups();
+    let (message_hits, message_misses) = st.pools.messages.lookups();
     let gauges = [
-        ("imap_pool_accounts", "Accounts with a connection pool", st.pools.account_count() as u64),
-        ("imap_connections_open", "Pooled IMAP connections open", open),
-        ("imap_connections_in_use", "Pooled IMAP connections checked out", in_use),
-        ("imap_pool_waiters", "Requests waiting for a pooled connection", waiting),
-        ("event_watchers", "Accounts with an IDLE watcher", st.events.len() as u64),
-        ("imap_summary_cache_entries", "Message summaries cached", st.pools.summaries.len() as u64),
-        ("imap_summary_cache_bytes", "Estimated bytes of the summary cache", st.pools.summaries.bytes() as u64),
-        ("imap_message_cache_entries", "Messages cached (structure, text)", st.pools.messages.len() as u64),
-        ("imap_message_cache_bytes", "Estimated bytes of the message cache", st.pools.messages.bytes() as u64),
+        ("imap_pool_accounts", "gauge", "Accounts with a connection pool", st.pools.account_count() as u64),
+        ("imap_connections_open", "gauge", "Pooled IMAP connections open", open),
+        ("imap_connections_in_use", "gauge", "Pooled IMAP connections checked out", in_use),
+        ("imap_pool_waiters", "gauge", "Requests waiting for a pooled connection", waiting),
+        ("event_watchers", "gauge", "Accounts with an IDLE watcher", st.events.len() as u64),
+        ("imap_summary_cache_entries", "gauge", "Message summaries cached", st.pools.summaries.len() as u64),
+        (
+            "imap_summary_cache_bytes",
+            "gauge",
+            "Estimated bytes of the summary cache",
+            st.pools.summaries.bytes() as u64,
+        ),
+        ("imap_summary_cache_hits_total", "counter", "Summaries found in the cache", summary_hits),
+        (
+            "imap_summary_cache_misses_total",
+            "counter",
+            "Summaries looked for in the cache and not found",
+            summary_misses,
+        ),
+        ("imap_message_cache_entries", "gauge", "Messages cached (structure, text)", st.pools.messages.len() as u64),
+        ("imap_message_cache_bytes", "gauge", "Estimated bytes of the message cache", st.pools.messages.bytes() as u64),
+        ("imap_message_cache_hits_total", "counter", "Message reads served from the cache", message_hits),
+        (
+            "imap_message_cache_misses_total",
+            "counter",
+            "Message reads looked for in the cache and not found",
+            message_misses,
+        ),
     ];
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], st.metrics.render(&gauges))
         .into_response())

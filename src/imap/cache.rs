@@ -2,7 +2,9 @@
 //! size, dates, body structure and content never change for that key (RFC 3501 §2.3.1.1), so
 //! a page that finds its messages here fetches only FLAGS and MODSEQ from the server, and so
 //! does a message read again with the same body value limit. Bounded by entry count and by
-//! estimated bytes; the oldest go first. Flags are never served from here.
+//! estimated bytes; eviction gives a second chance (CLOCK): the oldest entry goes first unless it
+//! was read since it last came round, then it goes to the back, so entries read again stay while
+//! those read once go. Hits and misses are counted. Flags are never served from here.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -96,15 +98,49 @@ impl Weight for CachedMessage {
     }
 }
 
+/// A cached value, its weight, and whether it was read since eviction last passed it.
+struct Entry<V> {
+    value: V,
+    weight: usize,
+    referenced: bool,
+}
+
 struct Inner<V> {
-    map: HashMap<Key, (V, usize)>,
+    map: HashMap<Key, Entry<V>>,
     order: VecDeque<Key>,
     bytes: usize,
+    hits: u64,
+    misses: u64,
 }
 
 impl<V> Default for Inner<V> {
     fn default() -> Self {
-        Self { map: HashMap::new(), order: VecDeque::new(), bytes: 0 }
+        Self { map: HashMap::new(), order: VecDeque::new(), bytes: 0, hits: 0, misses: 0 }
+    }
+}
+
+impl<V> Inner<V> {
+    /// Drops entries until both bounds hold: from the front of the queue, where an entry read
+    /// since it last came round loses its mark and goes to the back instead (each entry is
+    /// passed over at most once per call, so this ends).
+    fn evict(&mut self, capacity: usize, max_bytes: usize) {
+        let mut spared = 0;
+        while self.order.len() > capacity || self.bytes > max_bytes {
+            let Some(old) = self.order.pop_front() else { break };
+            match self.map.get_mut(&old) {
+                Some(e) if e.referenced && spared < self.order.len() + 1 => {
+                    e.referenced = false;
+                    spared += 1;
+                    self.order.push_back(old);
+                }
+                Some(_) => {
+                    if let Some(e) = self.map.remove(&old) {
+                        self.bytes -= e.weight;
+                    }
+                }
+                None => {}
+            }
+        }
     }
 }
 
@@ -155,36 +191,47 @@ impl<V: Clone + Weight> ImmutableCache<V> {
         value.weight() <= self.max_bytes / 16
     }
 
-    /// The cached value.
+    /// The cached value (marked as read, and counted as a hit or a miss).
     pub fn get(&self, key: &Key) -> Option<V> {
-        self.inner.lock().ok()?.map.get(key).map(|(v, _)| v.clone())
+        let mut inner = self.inner.lock().ok()?;
+        let found = inner.map.get_mut(key).map(|e| {
+            e.referenced = true;
+            e.value.clone()
+        });
+        if found.is_some() {
+            inner.hits += 1
+        } else {
+            inner.misses += 1
+        }
+        found
     }
 
-    /// Stores a value (replacing one under the same key); the oldest entries are dropped past
-    /// either bound. A value that does not [`fit`](Self::fits) is not stored.
+    /// Stores a value (replacing one under the same key); past either bound, entries are
+    /// dropped oldest first, but for those read since eviction last passed them. A value that
+    /// does not [`fit`](Self::fits) is not stored.
     pub fn put(&self, key: Key, value: V) {
         let weight = value.weight();
         if !self.enabled() || weight > self.max_bytes / 16 {
             return;
         }
         let Ok(mut inner) = self.inner.lock() else { return };
-        match inner.map.insert(key.clone(), (value, weight)) {
-            Some((_, old)) => inner.bytes -= old,
+        match inner.map.insert(key.clone(), Entry { value, weight, referenced: false }) {
+            Some(old) => inner.bytes -= old.weight,
             None => inner.order.push_back(key),
         }
         inner.bytes += weight;
-        while inner.order.len() > self.capacity || inner.bytes > self.max_bytes {
-            let Some(old) = inner.order.pop_front() else { break };
-            if let Some((_, w)) = inner.map.remove(&old) {
-                inner.bytes -= w;
-            }
-        }
+        inner.evict(self.capacity, self.max_bytes);
+    }
+
+    /// Lookups so far: (hits, misses).
+    pub fn lookups(&self) -> (u64, u64) {
+        self.inner.lock().map_or((0, 0), |i| (i.hits, i.misses))
     }
 
     /// Forgets everything of one account (its user logged out or changed credentials).
     pub fn forget_account(&self, account: &str) {
         if let Ok(mut inner) = self.inner.lock() {
-            let gone: usize = inner.map.iter().filter(|(k, _)| k.account == account).map(|(_, (_, w))| *w).sum();
+            let gone: usize = inner.map.iter().filter(|(k, _)| k.account == account).map(|(_, e)| e.weight).sum();
             inner.map.retain(|k, _| k.account != account);
             inner.order.retain(|k| k.account != account);
             inner.bytes -= gone;
@@ -249,6 +296,24 @@ mod tests {
         assert_eq!(c.len(), 3);
         assert!(c.get(&key("a", 1)).is_none() && c.get(&key("a", 2)).is_none());
         assert_eq!(c.get(&key("a", 5)).map(|s| s.size), Some(50));
+    }
+
+    #[test]
+    fn an_entry_read_again_outlives_older_entries_read_once() {
+        let c = SummaryCache::new(3);
+        for uid in 1..=3 {
+            c.put(key("a", uid), summary(uid));
+        }
+        // 1 is the oldest, but read since it was stored: 2 goes first, then 3.
+        assert!(c.get(&key("a", 1)).is_some());
+        c.put(key("a", 4), summary(4));
+        assert!(c.get(&key("a", 2)).is_none(), "the oldest entry not read again goes");
+        c.put(key("a", 5), summary(5));
+        assert!(c.get(&key("a", 3)).is_none());
+        assert_eq!(c.get(&key("a", 1)).map(|s| s.size), Some(10), "the entry read again stays");
+        assert_eq!(c.len(), 3);
+        // Lookups: hits 1 (1), 1 (1 again); misses 2, 3.
+        assert_eq!(c.lookups(), (2, 2));
     }
 
     #[test]
