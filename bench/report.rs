@@ -173,27 +173,31 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "| operation | gateway req/s | p50 ms | p99 ms | direct req/s | p50 ms | p99 ms | gateway / direct |"
+            "| operation | gateway req/s | p50 ms | p99 ms | p99.9 ms | max ms | direct req/s | p50 ms | p99 ms | p99.9 ms | max ms | gateway / direct |"
         );
-        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (op, g, d) in &self.ops {
             let _ = writeln!(
                 s,
-                "| {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} |",
+                "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {:.0} | {:.2} | {:.2} | {:.1} | {:.1} | {:.2} |",
                 op.label(),
                 g.rps(),
                 g.quantile_ms(0.5),
                 g.quantile_ms(0.99),
+                g.quantile_ms(0.999),
+                g.quantile_ms(1.0),
                 d.rps(),
                 d.quantile_ms(0.5),
                 d.quantile_ms(0.99),
+                d.quantile_ms(0.999),
+                d.quantile_ms(1.0),
                 g.rps() / d.rps()
             );
             for (side, st) in [("gateway", g), ("direct", d)] {
                 if st.errors > 0 {
                     let _ = writeln!(
                         s,
-                        "|  ↳ {side} errors: {} (first: {}) | | | | | | | |",
+                        "|  ↳ {side} errors: {} (first: {}) | | | | | | | | | | | |",
                         st.errors,
                         st.first_error.as_deref().unwrap_or("")
                     );
@@ -235,7 +239,11 @@ impl Report {
                 std::env::var("IMAP_GATEWAY__POOL__MESSAGE_CACHE_BYTES"),
             ) {
                 (Err(_), Err(_)) => "the default bound, 20,000 messages and 64 MiB".to_string(),
-                (e, b) => format!("a bound of {} messages and {} bytes", e.unwrap_or_default(), b.unwrap_or_default()),
+                (e, b) => format!(
+                    "a bound of {} messages and {} bytes",
+                    e.unwrap_or_else(|_| "20000".into()),
+                    b.unwrap_or_else(|_| "67108864".into())
+                ),
             };
             let _ = writeln!(
                 s,

@@ -4,13 +4,17 @@
 //! does a message read again with the same body value limit. Bounded by entry count and by
 //! estimated bytes; eviction gives a second chance (CLOCK): the oldest entry goes first unless it
 //! was read since it last came round, then it goes to the back, so entries read again stay while
-//! those read once go. Hits and misses are counted. Flags are never served from here.
+//! those read once go. When the cache is full, a new entry takes the place of the one eviction
+//! would drop only if it was asked for more often lately (`cache_sketch`), so a scan of more
+//! messages than fit does not wash out what is read again. Hits, misses and refused entries are
+//! counted. Flags are never served from here.
 
 use std::{
     collections::{HashMap, VecDeque},
     sync::Mutex,
 };
 
+use super::cache_sketch::Sketch;
 use crate::views::message::{BodyPart, EmailAddress, Envelope, Message, MessageSummary};
 
 /// Where a summary belongs.
@@ -111,15 +115,52 @@ struct Inner<V> {
     bytes: usize,
     hits: u64,
     misses: u64,
-}
-
-impl<V> Default for Inner<V> {
-    fn default() -> Self {
-        Self { map: HashMap::new(), order: VecDeque::new(), bytes: 0, hits: 0, misses: 0 }
-    }
+    refused: u64,
+    sketch: Sketch,
 }
 
 impl<V> Inner<V> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            map: HashMap::new(),
+            order: VecDeque::new(),
+            bytes: 0,
+            hits: 0,
+            misses: 0,
+            refused: 0,
+            sketch: Sketch::new(capacity.min(1 << 20)),
+        }
+    }
+
+    /// The entry eviction would drop next: entries at the front read since they last came
+    /// round lose their mark and go to the back first (at most one pass).
+    fn victim(&mut self) -> Option<&Key> {
+        for _ in 0..self.order.len() {
+            let front = self.order.front()?;
+            match self.map.get_mut(front) {
+                Some(e) if e.referenced => {
+                    e.referenced = false;
+                    self.order.rotate_left(1);
+                }
+                _ => break,
+            }
+        }
+        self.order.front()
+    }
+
+    /// Whether a new entry of `weight` may take the place of the one eviction would drop:
+    /// always while there is room, and when the cache is full only if the newcomer was asked
+    /// for more often lately than that entry (a victim never asked for gives way to anything).
+    fn admits(&mut self, key: &Key, weight: usize, capacity: usize, max_bytes: usize) -> bool {
+        if self.order.len() < capacity && self.bytes + weight <= max_bytes {
+            return true;
+        }
+        let newcomer = self.sketch.estimate(key);
+        let Some(victim) = self.victim().cloned() else { return true };
+        let incumbent = self.sketch.estimate(&victim);
+        incumbent == 0 || newcomer > incumbent
+    }
+
     /// Drops entries until both bounds hold: from the front of the queue, where an entry read
     /// since it last came round loses its mark and goes to the back instead (each entry is
     /// passed over at most once per call, so this ends).
@@ -177,7 +218,7 @@ impl<V: Clone + Weight> ImmutableCache<V> {
 
     /// A cache of at most `capacity` values weighing at most `max_bytes` in all.
     pub fn bounded(capacity: usize, max_bytes: usize) -> Self {
-        Self { inner: Mutex::default(), capacity, max_bytes }
+        Self { inner: Mutex::new(Inner::new(capacity)), capacity, max_bytes }
     }
 
     /// True when the cache keeps anything.
@@ -194,6 +235,7 @@ impl<V: Clone + Weight> ImmutableCache<V> {
     /// The cached value (marked as read, and counted as a hit or a miss).
     pub fn get(&self, key: &Key) -> Option<V> {
         let mut inner = self.inner.lock().ok()?;
+        inner.sketch.add(key);
         let found = inner.map.get_mut(key).map(|e| {
             e.referenced = true;
             e.value.clone()
@@ -215,6 +257,10 @@ impl<V: Clone + Weight> ImmutableCache<V> {
             return;
         }
         let Ok(mut inner) = self.inner.lock() else { return };
+        if !inner.map.contains_key(&key) && !inner.admits(&key, weight, self.capacity, self.max_bytes) {
+            inner.refused += 1;
+            return;
+        }
         match inner.map.insert(key.clone(), Entry { value, weight, referenced: false }) {
             Some(old) => inner.bytes -= old.weight,
             None => inner.order.push_back(key),
@@ -226,6 +272,11 @@ impl<V: Clone + Weight> ImmutableCache<V> {
     /// Lookups so far: (hits, misses).
     pub fn lookups(&self) -> (u64, u64) {
         self.inner.lock().map_or((0, 0), |i| (i.hits, i.misses))
+    }
+
+    /// New entries not kept so far because the cache was full of entries asked for as often.
+    pub fn refused(&self) -> u64 {
+        self.inner.lock().map_or(0, |i| i.refused)
     }
 
     /// Forgets everything of one account (its user logged out or changed credentials).
@@ -314,6 +365,25 @@ mod tests {
         assert_eq!(c.len(), 3);
         // Lookups: hits 1 (1), 1 (1 again); misses 2, 3.
         assert_eq!(c.lookups(), (2, 2));
+    }
+
+    #[test]
+    fn a_cyclic_scan_of_twice_the_capacity_keeps_half_of_it_cached() {
+        // Reads of 200 messages in turn, with room for 100: each read that misses stores the
+        // message. Oldest-out keeps none of them by the time they come round again.
+        let c = SummaryCache::new(100);
+        for _ in 0..10 {
+            for uid in 1..=200 {
+                if c.get(&key("a", uid)).is_none() {
+                    c.put(key("a", uid), summary(uid));
+                }
+            }
+        }
+        let (hits, misses) = c.lookups();
+        let rate = hits as f64 / (hits + misses) as f64;
+        assert!(rate > 0.35, "hit rate {rate:.2} ({hits} hits, {misses} misses)");
+        assert!(c.refused() > 0);
+        assert_eq!(c.len(), 100);
     }
 
     #[test]

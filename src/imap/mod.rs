@@ -3,6 +3,7 @@
 
 pub(crate) mod backoff;
 pub(crate) mod cache;
+pub(crate) mod cache_sketch;
 pub(crate) mod changes;
 pub(crate) mod collect;
 pub(crate) mod commands;
