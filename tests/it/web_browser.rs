@@ -88,6 +88,7 @@ async fn the_web_client_works_in_a_real_browser() {
             .append_at("INBOX", Some("(\\Seen)"), "01-Jun-2026 08:00:00 +0000", &message(&format!("Older note {i}")))
             .await;
     }
+    admin.append("INBOX", None, &message(&subject("Delete me"))).await;
     admin.append("INBOX", None, &message(&subject("Move me"))).await;
     admin.append("INBOX", None, &message(&subject("Flag me"))).await;
     admin.append("INBOX", None, &hostile_message(&subject("Hostile HTML"))).await;
@@ -105,6 +106,7 @@ async fn the_web_client_works_in_a_real_browser() {
     let subjects = serde_json::json!({
         "inline": subject("Inline image and attachment"), "hostile": subject("Hostile HTML"),
         "live": subject("Live arrival"), "flag": subject("Flag me"), "move": subject("Move me"),
+        "remove": subject("Delete me"),
         "moveTo": "Projects", "sender": "bob.chen@example.com", "self": "web@example.org",
         "sent": subject("Sent from the browser"),
     });
@@ -185,6 +187,10 @@ async fn the_web_client_works_in_a_real_browser() {
     let (moved, to) = got("moved").split_once(" to ").expect("moved");
     assert!(admin.uid_search("INBOX", &format!("UID {moved}")).await.is_empty());
     assert_eq!(admin.uid_search(to, &format!("SUBJECT \"{}\"", subject("Move me"))).await.len(), 1);
+    // Delete: out of INBOX, into Trash.
+    let deleted = got("deleted");
+    assert!(admin.uid_search("INBOX", &format!("UID {deleted}")).await.is_empty());
+    assert_eq!(admin.uid_search("Trash", &format!("SUBJECT \"{}\"", subject("Delete me"))).await.len(), 1);
     // 6. Hostile HTML: nothing ran, nothing remote was asked for; the text is there.
     assert_eq!(got("hostile"), "outside requests 0 [], executed 0");
     assert!(got("hostile-text").starts_with("Hostile body text"), "{}", got("hostile-text"));

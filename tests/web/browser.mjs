@@ -143,9 +143,11 @@ async function run() {
   await page.click("#search-clear");
   await page.waitForFunction(() => document.querySelectorAll("#messages li.row").length >= 50);
 
-  // Keyboard: j j then Enter opens the second message.
+  // Keyboard: j, j, k, then Enter opens the second message.
   await page.focus("#messages li.row button");
   await page.keyboard.press("j");
+  await page.keyboard.press("j");
+  await page.keyboard.press("k");
   await page.keyboard.press("Enter");
   await page.waitForSelector("#reader h2");
   out("keys", await page.evaluate(() => {
@@ -165,6 +167,11 @@ async function run() {
   await page.click("#move");
   await page.waitForFunction((uid) => !document.querySelector(`#messages li[data-uid="${uid}"]`), {}, movedUid);
   out("moved", `${movedUid} to ${subjects.moveTo}`);
+  await openBySubject(page, subjects.remove);
+  const deletedUid = await selectedUid(page);
+  await page.click("#delete");
+  await page.waitForFunction((uid) => !document.querySelector(`#messages li[data-uid="${uid}"]`), {}, deletedUid);
+  out("deleted", deletedUid);
 
   // 6. Hostile HTML: nothing runs, nothing remote loads.
   const before = requests.length;
