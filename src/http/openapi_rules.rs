@@ -239,7 +239,6 @@ fn operation(path: &str, op: &mut Value) {
             let schema = match (p["in"].as_str(), p["name"].as_str()) {
                 (Some("path"), Some("mailbox")) | (Some("query"), Some("pattern")) => name_schema(),
                 (Some("path"), Some("uid")) => u32_schema(1),
-                // `Section::parse`: 1 to 64 dot-separated part numbers, 1 to 9 digits, no leading 0.
                 (Some("path"), Some("section")) => section_schema(),
                 (Some("query"), Some("uidValidity")) => u32_schema(0),
                 (Some("query"), Some(name)) => match query_schema(path, name) {

@@ -128,7 +128,7 @@ impl<V> Inner<V> {
             hits: 0,
             misses: 0,
             refused: 0,
-            sketch: Sketch::new(capacity.min(1 << 20)),
+            sketch: Sketch::new(capacity),
         }
     }
 
@@ -161,25 +161,13 @@ impl<V> Inner<V> {
         incumbent == 0 || newcomer > incumbent
     }
 
-    /// Drops entries until both bounds hold: from the front of the queue, where an entry read
-    /// since it last came round loses its mark and goes to the back instead (each entry is
-    /// passed over at most once per call, so this ends).
+    /// Drops entries until both bounds hold, each the one [`victim`](Self::victim) names.
     fn evict(&mut self, capacity: usize, max_bytes: usize) {
-        let mut spared = 0;
         while self.order.len() > capacity || self.bytes > max_bytes {
-            let Some(old) = self.order.pop_front() else { break };
-            match self.map.get_mut(&old) {
-                Some(e) if e.referenced && spared < self.order.len() + 1 => {
-                    e.referenced = false;
-                    spared += 1;
-                    self.order.push_back(old);
-                }
-                Some(_) => {
-                    if let Some(e) = self.map.remove(&old) {
-                        self.bytes -= e.weight;
-                    }
-                }
-                None => {}
+            let Some(old) = self.victim().cloned() else { break };
+            self.order.pop_front();
+            if let Some(e) = self.map.remove(&old) {
+                self.bytes -= e.weight;
             }
         }
     }

@@ -9,13 +9,14 @@ use crate::helpers::{Admin, TestApp, dovecot, message, unique};
 
 const USER: &str = "ned";
 
-fn repo(path: &str) -> PathBuf {
+/// A path in the repository.
+pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
 /// Runs `cmd` (without blocking the runtime the gateway runs on); its stdout, or a panic with
 /// everything it printed.
-async fn run(cmd: &mut Command, what: &str) -> String {
+pub async fn run(cmd: &mut Command, what: &str) -> String {
     let out = cmd.output().await.unwrap_or_else(|e| panic!("{what}: {e}"));
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{what} failed ({}):\n{stdout}\n{stderr}", out.status);

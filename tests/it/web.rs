@@ -2,25 +2,15 @@
 //! under a strict CSP, and it works in Debian's chromium against the gateway and Dovecot, each
 //! step checked against IMAP (tests/web/browser.mjs drives the browser).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use tokio::process::Command;
 
+use crate::clients::{repo, run};
 use crate::helpers::TestApp;
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
 
 fn web_deps() -> PathBuf {
     std::env::var("IGW_WEB_DEPS").expect("IGW_WEB_DEPS (scripts/test installs web/'s packages and sets it)").into()
-}
-
-async fn run(cmd: &mut Command, what: &str) -> String {
-    let out = cmd.output().await.unwrap_or_else(|e| panic!("{what}: {e}"));
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{what} failed ({}):\n{stdout}\n{stderr}", out.status);
-    stdout.into_owned()
 }
 
 #[tokio::test]
@@ -66,14 +56,14 @@ async fn the_checked_in_bundle_is_what_the_sources_build() {
         }
     }
     std::os::unix::fs::symlink(deps.join("node_modules"), work.join("node_modules")).expect("link");
-    let generate = Command::new(bin.join("openapi-typescript"))
-        .arg(repo("openapi/openapi.json"))
-        .arg("-o")
-        .arg(work.join("src/schema.d.ts"))
-        .output()
-        .await
-        .expect("openapi-typescript");
-    assert!(generate.status.success(), "openapi-typescript: {}", String::from_utf8_lossy(&generate.stderr));
+    run(
+        Command::new(bin.join("openapi-typescript"))
+            .arg(repo("openapi/openapi.json"))
+            .arg("-o")
+            .arg(work.join("src/schema.d.ts")),
+        "openapi-typescript",
+    )
+    .await;
     run(Command::new(bin.join("tsc")).arg("-p").arg(work.join("tsconfig.json")), "tsc --strict --noEmit").await;
     run(Command::new("node").arg("build.mjs").arg("fresh").current_dir(&work), "node build.mjs").await;
     let mut gzipped = 0;

@@ -3,7 +3,6 @@
 //! script reports is checked here against IMAP.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -11,16 +10,13 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
 use crate::admin::Admin;
+use crate::clients::repo;
 use crate::helpers::{TestApp, dovecot, message};
 
 const USER: &str = "web";
 /// A 1×1 PNG.
 const PNG_B64: &str =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
 
 /// The attachment's bytes: every byte value once.
 fn attachment() -> Vec<u8> {
