@@ -78,7 +78,8 @@ impl Direct {
         Ok(Self { session, selected: None, exists: 0 })
     }
 
-    fn drain(&mut self) {
+    /// Takes in what the server told unasked (EXISTS, EXPUNGE).
+    pub fn drain(&mut self) {
         use async_imap::types::UnsolicitedResponse as U;
         while let Ok(r) = self.session.unsolicited_responses.try_recv() {
             match r {
@@ -154,6 +155,51 @@ impl Direct {
 const SUMMARY: &str = "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE PREVIEW \
                        BODY.PEEK[HEADER.FIELDS (REFERENCES)]<0.2048>)";
 
+impl Direct {
+    /// The newest 50 summaries of `mailbox`, after a NOOP (or its selection).
+    pub async fn page(&mut self, mailbox: &'static str) -> Result<(), String> {
+        self.sync(mailbox).await?;
+        let exists = self.exists;
+        let got = self.fetch_count(false, &format!("{}:{exists}", exists.saturating_sub(49).max(1)), SUMMARY).await?;
+        if got < 50 { Err(format!("page of {got}")) } else { Ok(()) }
+    }
+
+    /// One message of `mailbox` whole, with what a client shows with it.
+    pub async fn read(&mut self, mailbox: &'static str, uid: u64) -> Result<(), String> {
+        self.open(mailbox, false).await?;
+        let query = "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE BODY.PEEK[])";
+        (self.fetch_count(true, &uid.to_string(), query).await? == 1).then_some(()).ok_or("no message".into())
+    }
+
+    /// One message of `mailbox` as it is stored.
+    pub async fn raw(&mut self, mailbox: &'static str, uid: u64) -> Result<(), String> {
+        self.open(mailbox, false).await?;
+        (self.fetch_count(true, &uid.to_string(), "BODY.PEEK[]").await? == 1).then_some(()).ok_or("no message".into())
+    }
+
+    /// The benchmark's search in `mailbox`, after a NOOP (or its selection).
+    pub async fn search(&mut self, mailbox: &'static str) -> Result<(), String> {
+        self.sync(mailbox).await?;
+        let found = self.session.uid_search(SEARCH_IMAP).await.map_err(|e| e.to_string())?;
+        if found.is_empty() { Err("nothing found".into()) } else { Ok(()) }
+    }
+
+    /// Sets (`on`) or clears `\Flagged` on one message of `mailbox`, selected read-write.
+    pub async fn store(&mut self, mailbox: &'static str, uid: u64, on: bool) -> Result<(), String> {
+        self.open(mailbox, true).await?;
+        let query = if on { "+FLAGS (\\Flagged)" } else { "-FLAGS (\\Flagged)" };
+        let _: Vec<_> = self
+            .session
+            .uid_store(uid.to_string(), query)
+            .await
+            .map_err(|e| e.to_string())?
+            .try_collect()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
 impl Worker for Direct {
     async fn call(&mut self, op: Op, n: u64) -> Result<(), String> {
         let result = match op {
@@ -171,49 +217,17 @@ impl Worker for Direct {
                     self.fetch_count(false, &format!("{}:{exists}", exists.saturating_sub(49).max(1)), SUMMARY).await?;
                 if got < 50 { Err(format!("page of {got}")) } else { Ok(()) }
             }
-            Op::ListPage(mailbox) | Op::ListFirstRead(mailbox) => {
-                self.sync(mailbox).await?;
-                let exists = self.exists;
-                let got =
-                    self.fetch_count(false, &format!("{}:{exists}", exists.saturating_sub(49).max(1)), SUMMARY).await?;
-                if got < 50 { Err(format!("page of {got}")) } else { Ok(()) }
-            }
-            Op::GetMessage | Op::FirstRead => {
-                let (mailbox, uid) = match op {
-                    Op::GetMessage => ("k10", uid_of(n, MESSAGES)),
-                    _ => ("k100", first_read_uid(n, false)),
-                };
-                self.open(mailbox, false).await?;
-                let uid = uid.to_string();
-                let query = "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE BODY.PEEK[])";
-                (self.fetch_count(true, &uid, query).await? == 1).then_some(()).ok_or("no message".into())
-            }
-            Op::GetRaw => {
-                self.open("raw100k", false).await?;
-                let uid = uid_of(n, LARGE).to_string();
-                (self.fetch_count(true, &uid, "BODY.PEEK[]").await? == 1).then_some(()).ok_or("no message".into())
-            }
-            Op::Search => {
-                self.sync("k10").await?;
-                let found = self.session.uid_search(SEARCH_IMAP).await.map_err(|e| e.to_string())?;
-                if found.is_empty() { Err("nothing found".into()) } else { Ok(()) }
-            }
+            Op::ListPage(mailbox) | Op::ListFirstRead(mailbox) => self.page(mailbox).await,
+            Op::GetMessage => self.read("k10", uid_of(n, MESSAGES)).await,
+            Op::FirstRead => self.read("k100", first_read_uid(n, false)).await,
+            Op::GetRaw => self.raw("raw100k", uid_of(n, LARGE)).await,
+            Op::Search => self.search("k10").await,
             Op::FlagUpdate => {
-                self.open("k10", true).await?;
                 let (uid, on) = flag_change(n);
-                let uid = uid.to_string();
-                let query = if on { "+FLAGS (\\Flagged)" } else { "-FLAGS (\\Flagged)" };
-                let _: Vec<_> = self
-                    .session
-                    .uid_store(&uid, query)
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .try_collect()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok(())
+                self.store("k10", uid, on).await
             }
-            Op::Send => Err("sending is not IMAP: see smtp.rs".into()),
+            Op::Open(mailbox) => self.open(mailbox, false).await,
+            Op::Mixed | Op::Send => Err("not an operation of one session: see mixed.rs and smtp.rs".into()),
         };
         self.drain();
         result

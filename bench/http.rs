@@ -97,50 +97,73 @@ fn count(body: &[u8], needle: &[u8]) -> usize {
     body.windows(needle.len()).filter(|w| *w == needle).count()
 }
 
+impl Http {
+    /// The newest 50 summaries of `mailbox`, each with its preview.
+    pub async fn page(&self, mailbox: &str) -> Result<(), String> {
+        self.page_of(mailbox, 50).await
+    }
+
+    /// A page of 50 of `mailbox`, which must hold at least `min` summaries with previews.
+    pub async fn page_of(&self, mailbox: &str, min: usize) -> Result<(), String> {
+        let page = self.get(&format!("/v1/mailboxes/{mailbox}/messages?limit=50")).await?;
+        let got = count(&page, b"\"preview\":\"");
+        if got < min { Err(format!("page of {got} with previews")) } else { Ok(()) }
+    }
+
+    /// One message of `mailbox` as JSON.
+    pub async fn read(&self, mailbox: &str, uid: u64) -> Result<(), String> {
+        let m = self.get(&format!("/v1/mailboxes/{mailbox}/messages/{uid}")).await?;
+        if count(&m, b"\"bodyValues\":{\"") == 1 { Ok(()) } else { Err("no body value".into()) }
+    }
+
+    /// One message of `mailbox` as it is stored; at least `min` bytes.
+    pub async fn raw(&self, mailbox: &str, uid: u64, min: usize) -> Result<(), String> {
+        let body = self.get(&format!("/v1/mailboxes/{mailbox}/messages/{uid}/raw")).await?;
+        if body.len() >= min { Ok(()) } else { Err(format!("raw of {} bytes", body.len())) }
+    }
+
+    /// The benchmark's search in `mailbox`.
+    pub async fn search(&self, mailbox: &str) -> Result<(), String> {
+        let url = self.url(&format!("/v1/mailboxes/{mailbox}/search"));
+        let r = self.send(self.client.post(url).json(&search_filter())).await?;
+        if r["uids"].as_array().is_some_and(|u| !u.is_empty()) { Ok(()) } else { Err(format!("found {r}")) }
+    }
+
+    /// Sets (`on`) or clears `$flagged` on one message of `mailbox`.
+    pub async fn flag(&self, mailbox: &str, uid: u64, on: bool) -> Result<(), String> {
+        let patch = json!({"keywords": {"$flagged": on}});
+        let req = self
+            .client
+            .patch(self.url(&format!("/v1/mailboxes/{mailbox}/messages/{uid}")))
+            .header("content-type", "application/merge-patch+json")
+            .body(patch.to_string());
+        self.send(req).await.map(drop)
+    }
+}
+
 impl Worker for Http {
     async fn call(&mut self, op: Op, n: u64) -> Result<(), String> {
         match op {
-            Op::ListPage(mailbox) | Op::ListFirstRead(mailbox) => {
-                let page = self.get(&format!("/v1/mailboxes/{mailbox}/messages?limit=50")).await?;
-                let got = count(&page, b"\"preview\":\"");
-                if got < 50 { Err(format!("page of {got} with previews")) } else { Ok(()) }
-            }
+            Op::ListPage(mailbox) | Op::ListFirstRead(mailbox) => self.page(mailbox).await,
             Op::CollapsedPage(mailbox) => {
                 let page = self.get(&format!("/v1/mailboxes/{mailbox}/messages?limit=50&collapseThreads=true")).await?;
                 let got = count(&page, b"\"threadSize\":4");
                 if got < 50 { Err(format!("page of {got} threads of 4")) } else { Ok(()) }
             }
-            Op::GetMessage | Op::FirstRead => {
-                let (mailbox, uid) = match op {
-                    Op::GetMessage => ("k10", uid_of(n, MESSAGES)),
-                    _ => ("k100", first_read_uid(n, true)),
-                };
-                let m = self.get(&format!("/v1/mailboxes/{mailbox}/messages/{uid}")).await?;
-                if count(&m, b"\"bodyValues\":{\"") == 1 { Ok(()) } else { Err("no body value".into()) }
-            }
-            Op::GetRaw => {
-                let body = self.get(&format!("/v1/mailboxes/raw100k/messages/{}/raw", uid_of(n, LARGE))).await?;
-                if body.len() > 90_000 { Ok(()) } else { Err(format!("raw of {} bytes", body.len())) }
-            }
-            Op::Search => {
-                let r =
-                    self.send(self.client.post(self.url("/v1/mailboxes/k10/search")).json(&search_filter())).await?;
-                if r["uids"].as_array().is_some_and(|u| !u.is_empty()) { Ok(()) } else { Err(format!("found {r}")) }
-            }
+            Op::GetMessage => self.read("k10", uid_of(n, MESSAGES)).await,
+            Op::FirstRead => self.read("k100", first_read_uid(n, true)).await,
+            Op::GetRaw => self.raw("raw100k", uid_of(n, LARGE), 90_000).await,
+            Op::Search => self.search("k10").await,
             Op::FlagUpdate => {
                 let (uid, on) = flag_change(n);
-                let patch = json!({"keywords": {"$flagged": on}});
-                let req = self
-                    .client
-                    .patch(self.url(&format!("/v1/mailboxes/k10/messages/{uid}")))
-                    .header("content-type", "application/merge-patch+json")
-                    .body(patch.to_string());
-                self.send(req).await.map(drop)
+                self.flag("k10", uid, on).await
             }
             Op::Send => {
                 let r = self.post("/v1/messages/send", &crate::smtp::compose(n, crate::smtp::RECIPIENT)).await?;
                 if r["accepted"].as_array().is_some_and(|a| a.len() == 1) { Ok(()) } else { Err(format!("sent {r}")) }
             }
+            Op::Open(mailbox) => self.get(&format!("/v1/mailboxes/{mailbox}/messages?limit=1")).await.map(drop),
+            Op::Mixed => Err("the mixed row's workers are mixed::Mixed".into()),
         }
     }
 }

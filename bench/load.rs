@@ -30,6 +30,11 @@ pub enum Op {
     Search,
     /// Setting or clearing `\Flagged` on one message.
     FlagUpdate,
+    /// A mail client's mix on four accounts at once (see `mixed.rs`).
+    Mixed,
+    /// Opening a mailbox on every connection, not measured: before the first-read row, so that
+    /// its first requests do not carry the EXAMINE of a mailbox of 100,000 messages.
+    Open(&'static str),
     /// Sending a message of about 20 KB from `alice` to `u0001` through the bench's Postfix:
     /// `POST /v1/messages/send` with `saveToSent: false`, or one direct SMTP session (STARTTLS,
     /// AUTH PLAIN, MAIL, RCPT, DATA, QUIT) per message.
@@ -48,6 +53,8 @@ impl Op {
             Op::GetRaw => "raw",
             Op::Search => "search",
             Op::FlagUpdate => "flag",
+            Op::Mixed => "mixed",
+            Op::Open(_) => "open",
             Op::Send => "send",
         }
     }
@@ -63,7 +70,12 @@ impl Op {
             Op::GetRaw => "get raw (100 KB)".into(),
             Op::Search => "search (from + since)".into(),
             Op::FlagUpdate => "flag update".into(),
+            Op::Mixed => {
+                "mixed: per 100, 45 pages, 20 reads, 10 first reads, 15 flag changes, 5 raw, 5 searches (4 accounts)"
+                    .into()
+            }
             Op::Send => "send 20 KB message".into(),
+            Op::Open(m) => format!("open {m}"),
         }
     }
 }

@@ -3,13 +3,16 @@
 //! SMTP connection for sending) with the same number of connections, and writes
 //! `bench/RESULTS.md`. Not a test: it asserts nothing but that the work was done.
 
+mod accounts;
 mod direct;
 mod http;
 mod load;
+mod mixed;
 mod report;
 mod seed;
 mod servers;
 mod smtp;
+mod targets;
 
 use std::time::{Duration, Instant};
 
@@ -18,7 +21,7 @@ use load::{Op, Stats};
 /// Workers (and connections) on each side.
 const CONCURRENCY: usize = 16;
 /// Accounts for the memory measurement, each holding one pooled connection.
-const ACCOUNTS: usize = 1000;
+const ACCOUNTS: usize = 10_000;
 /// The seeded mailboxes.
 const MAILBOXES: [&str; 5] = ["k1", "k10", "k100", "raw100k", "att50m"];
 /// How long first reads are measured: each side has 50,000 unread messages of k100, and the
@@ -60,15 +63,34 @@ async fn bench() -> Result<(), String> {
     let warmup = seconds("BENCH_WARMUP_SECS", 2);
     let measure = seconds("BENCH_SECS", 10);
     let started = Instant::now();
-    let root = servers::start_dovecot(ACCOUNTS).map_err(|e| e.to_string())?;
+    servers::start_dovecot(ACCOUNTS).map_err(|e| e.to_string())?;
+    let root = servers::maildir("alice");
+    // BENCH_OPS=list,listfirst,threads,get,first,raw,search,flag,mixed,send,accounts measures
+    // only those (and nothing else), for profiling; `send` is the send row and the end-to-end
+    // delivery time, `accounts` the many-accounts phase. BENCH_DUMP=1 prints the gateway's IMAP
+    // command counts and latencies at the end.
+    let only = std::env::var("BENCH_OPS").ok();
+    let named = |name: &str| only.as_deref().is_none_or(|o| o.split(',').any(|n| n == name));
     seed::realistic(&root, "k1", 1_000).map_err(|e| e.to_string())?;
     seed::realistic(&root, "k10", direct::MESSAGES).map_err(|e| e.to_string())?;
     seed::realistic(&root, "k100", 100_000).map_err(|e| e.to_string())?;
     seed::large(&root, "raw100k", direct::LARGE).map_err(|e| e.to_string())?;
     seed::attachment(&root, "att50m", ATTACHMENT).map_err(|e| e.to_string())?;
+    if named("mixed") {
+        mixed::seed().map_err(|e| e.to_string())?;
+    }
+    if named("accounts") {
+        seed::accounts(&servers::account_names(ACCOUNTS)).map_err(|e| e.to_string())?;
+    }
     servers::chown_mail().map_err(|e| e.to_string())?;
+    if named("accounts") {
+        servers::index_inboxes().map_err(|e| e.to_string())?;
+    }
     servers::start_postfix().map_err(|e| e.to_string())?;
     direct::Direct::warm("alice", &MAILBOXES).await?;
+    if named("mixed") {
+        mixed::warm().await?;
+    }
     // The seeded files and Dovecot's new indexes (about 700 MB) go to disk now, not while
     // operations are measured: writeback under load stalled Dovecot on both sides for seconds.
     let _ = std::process::Command::new("sync").status();
@@ -97,14 +119,17 @@ async fn bench() -> Result<(), String> {
             Op::Search,
             Op::FlagUpdate,
         ];
-        // BENCH_OPS=list,listfirst,threads,get,first,raw,search,flag,send measures only those (and
-        // nothing else), for profiling; `send` is the send row and the end-to-end delivery time.
-        // BENCH_DUMP=1 prints the gateway's IMAP command counts and latencies at the end.
-        let only = std::env::var("BENCH_OPS").ok();
-        let picked = |op: &Op| only.as_deref().is_none_or(|o| o.split(',').any(|n| op.short() == n));
+        let picked = |op: &Op| named(op.short());
         for op in ops.into_iter().filter(picked) {
             // Connections are warm from the operations before; a first read must not warm up.
             let (warmup, measure) = if op == Op::FirstRead { (Duration::ZERO, FIRST_READ) } else { (warmup, measure) };
+            if op == Op::FirstRead {
+                // Every connection opens k100 first: the row measures reading messages, not
+                // opening a mailbox of 100,000 (both sides keep it open afterwards).
+                let open = Op::Open("k100");
+                https = load::run(https, open, Duration::ZERO, Duration::from_secs(1)).await.0;
+                directs = load::run(directs, open, Duration::ZERO, Duration::from_secs(1)).await.0;
+            }
             let lookups = ["imap_message_cache_hits_total", "imap_message_cache_misses_total"];
             let before = gauges(&client, lookups).await?;
             let (back, g) = match op {
@@ -144,6 +169,16 @@ async fn bench() -> Result<(), String> {
         for d in directs {
             d.logout().await;
         }
+        if picked(&Op::Mixed) {
+            let (mixed_https, mixed_directs) = mixed::workers(&client, CONCURRENCY).await?;
+            let (_, g) = load::run(mixed_https, Op::Mixed, warmup, measure).await;
+            let (back, d) = load::run(mixed_directs, Op::Mixed, warmup, measure).await;
+            mixed::logout(back).await;
+            eprintln!("bench: {}: gateway {:.0}/s, direct {:.0}/s", Op::Mixed.label(), g.rps(), d.rps());
+            report.mixed_made = mixed::made();
+            report.mixed_ms = mixed::mean_ms();
+            report.ops.push((Op::Mixed, g, d));
+        }
         if picked(&Op::Send) {
             let sends = send_phase(https, warmup, measure).await?;
             report.ops.push((Op::Send, sends.gateway.clone(), sends.direct.clone()));
@@ -166,14 +201,26 @@ async fn bench() -> Result<(), String> {
         let [entries, bytes] = gauges(&client, ["imap_message_cache_entries", "imap_message_cache_bytes"]).await?;
         report.cache = (entries, bytes);
         eprintln!("bench: message cache: {} entries, {} bytes estimated", report.cache.0, report.cache.1);
-        if only.is_some() {
-            println!("{}", report.render(warmup, measure));
-            return Ok(());
+        if only.is_none() {
+            report.scale = page_scale(&alice).await?;
+            report.stream = stream_attachment(&gw, &alice).await?;
         }
-        report.scale = page_scale(&alice).await?;
-        report.stream = stream_attachment(&gw, &alice).await?;
     }
-    report.accounts = many_accounts(&client_for_accounts()?).await?;
+    if named("accounts") {
+        report.accounts = accounts::measure(ACCOUNTS, CONCURRENCY, measure).await?;
+        eprintln!(
+            "bench: {} accounts: RSS {} KiB, {} open; random pages {:.0}/s p99 {:.1} ms",
+            ACCOUNTS,
+            report.accounts.rss_kb,
+            report.accounts.open,
+            report.accounts.page.rps(),
+            report.accounts.page.quantile_ms(0.99)
+        );
+    }
+    if only.is_some() {
+        println!("{}", report.render(warmup, measure));
+        return Ok(());
+    }
     report.total = started.elapsed();
     let text = report.render(warmup, measure);
     std::fs::write("bench/RESULTS.md", &text).map_err(|e| e.to_string())?;
@@ -262,28 +309,4 @@ async fn stream_attachment(gw: &servers::Gateway, alice: &http::Http) -> Result<
         return Err(format!("the attachment came as {bytes} bytes, not {ATTACHMENT}"));
     }
     Ok(report::Stream { bytes, before_kb: before, peak_kb: peak, elapsed })
-}
-
-fn client_for_accounts() -> Result<reqwest::Client, String> {
-    reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build().map_err(|e| e.to_string())
-}
-
-/// A fresh gateway, `ACCOUNTS` users logged in, each with one pooled connection: its RSS.
-async fn many_accounts(client: &reqwest::Client) -> Result<report::Accounts, String> {
-    let gw = servers::Gateway::start(3).await?;
-    let idle_kb = servers::rss_kb(gw.pid());
-    let names = servers::account_names(ACCOUNTS);
-    let t = Instant::now();
-    for chunk in names.chunks(CONCURRENCY) {
-        let logins = chunk.iter().map(|u| async move {
-            let user = http::Http::login(client, u).await?;
-            user.get("/v1/mailboxes").await.map(drop)
-        });
-        for r in futures_util::future::join_all(logins).await {
-            r?;
-        }
-    }
-    let elapsed = t.elapsed();
-    let [open] = gauges(client, ["imap_connections_open"]).await?;
-    Ok(report::Accounts { accounts: ACCOUNTS, open, idle_kb, rss_kb: servers::rss_kb(gw.pid()), elapsed })
 }

@@ -137,7 +137,40 @@ fn base64_lines(data: &[u8]) -> String {
 
 /// Writes `count` realistic messages into the folder `name` (70 % of them `\Seen`).
 pub fn realistic(root: &Path, name: &str, count: u64) -> std::io::Result<()> {
-    let dir = folder(root, name)?;
+    fill(&folder(root, name)?, count)
+}
+
+/// Messages in the INBOX of each of the many accounts.
+pub const ACCOUNT_INBOX: u64 = 20;
+
+/// Gives each of `users` an INBOX of the same [`ACCOUNT_INBOX`] realistic messages: the
+/// first one's files, hard-linked into the others' (Dovecot never changes a Maildir file, it
+/// renames it to change flags, which moves only that account's link), so that 10,000 INBOXes
+/// cost directory entries, not 200,000 files to write back to disk.
+pub fn accounts(users: &[String]) -> std::io::Result<()> {
+    let Some((first, others)) = users.split_first() else { return Ok(()) };
+    let inbox = |user: &str| -> std::io::Result<PathBuf> {
+        let root = crate::servers::maildir(user);
+        for sub in ["cur", "new", "tmp"] {
+            fs::create_dir_all(root.join(sub))?;
+        }
+        Ok(root)
+    };
+    let source = inbox(first)?;
+    fill(&source, ACCOUNT_INBOX)?;
+    let files: Vec<_> =
+        fs::read_dir(source.join("cur"))?.map(|e| e.map(|e| e.file_name())).collect::<Result<_, _>>()?;
+    for user in others {
+        let cur = inbox(user)?.join("cur");
+        for f in &files {
+            fs::hard_link(source.join("cur").join(f), cur.join(f))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `count` realistic messages into the Maildir folder `dir`.
+fn fill(dir: &Path, count: u64) -> std::io::Result<()> {
     let mut rng = Rng::new(count);
     for i in 0..count {
         let flags = match rng.below(10) {
@@ -145,7 +178,7 @@ pub fn realistic(root: &Path, name: &str, count: u64) -> std::io::Result<()> {
             6 => "FS",
             _ => "",
         };
-        write_file(&dir, i, flags, FIRST_DATE + i * STEP, &message(i, &mut rng))?;
+        write_file(dir, i, flags, FIRST_DATE + i * STEP, &message(i, &mut rng))?;
     }
     Ok(())
 }

@@ -46,7 +46,7 @@ fn output(path: &str, action: &str) -> std::io::Result<std::fs::File> {
     })
 }
 
-fn dovecot_script(action: &str, users: &str) -> std::io::Result<std::process::ExitStatus> {
+fn dovecot_script(action: &str, users: &str, sessions: usize) -> std::io::Result<std::process::ExitStatus> {
     let log = output("/tmp/igw-bench-dovecot.out", action)?;
     Command::new("bash")
         .arg("scripts/dovecot-test-server.sh")
@@ -55,7 +55,8 @@ fn dovecot_script(action: &str, users: &str) -> std::io::Result<std::process::Ex
         .env("DOVECOT_IMAP_PORT", IMAP_PORT.to_string())
         .env("DOVECOT_IMAPS_PORT", IMAPS_PORT.to_string())
         .env("DOVECOT_TEST_USERS", users)
-        .env("DOVECOT_PROCESS_LIMIT", "2048")
+        // each session is an imap process: every account's, and the rows' beside them
+        .env("DOVECOT_PROCESS_LIMIT", (sessions + 2048).to_string())
         .env("DOVECOT_MAX_USERIP_CONNECTIONS", "2000")
         .env("DOVECOT_POSTFIX_SOCKETS", "1")
         // the daemon inherits stdout: a file, never a pipe
@@ -64,15 +65,50 @@ fn dovecot_script(action: &str, users: &str) -> std::io::Result<std::process::Ex
         .status()
 }
 
-/// Starts a fresh Dovecot with `alice` and the `accounts` extra users; returns alice's Maildir.
-pub fn start_dovecot(accounts: usize) -> std::io::Result<PathBuf> {
-    let users = format!("alice {}", account_names(accounts).join(" "));
-    let _ = dovecot_script("stop", &users);
+fn users(accounts: usize) -> String {
+    format!("alice {} {}", crate::mixed::USERS.join(" "), account_names(accounts).join(" "))
+}
+
+/// Starts a fresh Dovecot with `alice`, the mixed row's users and the `accounts` extra users.
+pub fn start_dovecot(accounts: usize) -> std::io::Result<()> {
+    let users = users(accounts);
+    let _ = dovecot_script("stop", &users, accounts);
     let _ = std::fs::remove_dir_all(format!("{DOVECOT_DIR}/mail"));
-    if !dovecot_script("start", &users)?.success() {
+    if !dovecot_script("start", &users, accounts)?.success() {
         return Err(std::io::Error::other("Dovecot did not start: see /tmp/igw-bench-dovecot.out"));
     }
-    Ok(PathBuf::from(format!("{DOVECOT_DIR}/mail/alice/Maildir")))
+    Ok(())
+}
+
+/// The Maildir of `user`.
+pub fn maildir(user: &str) -> PathBuf {
+    PathBuf::from(format!("{DOVECOT_DIR}/mail/{user}/Maildir"))
+}
+
+/// Has Dovecot index the INBOX of every extra account (two `doveadm index` at once, one per
+/// core), as a long-lived server has the mailboxes it delivered to: the many-accounts phase
+/// measures pages of indexed mailboxes, not the creation of 10,000 indexes.
+pub fn index_inboxes() -> std::io::Result<()> {
+    let conf = format!("{DOVECOT_DIR}/dovecot.conf");
+    let run = |masks: &'static [&'static str]| {
+        let conf = conf.clone();
+        std::thread::spawn(move || -> std::io::Result<bool> {
+            for mask in masks {
+                let ok = Command::new("doveadm").args(["-c", &conf, "index", "-u", mask, "INBOX"]).status()?;
+                if !ok.success() {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        })
+    };
+    let halves = [run(&["u0*", "u1*", "u2*", "u3*", "u4*"]), run(&["u5*", "u6*", "u7*", "u8*", "u9*"])];
+    for h in halves {
+        if !h.join().map_err(|_| std::io::Error::other("doveadm thread panicked"))?? {
+            return Err(std::io::Error::other("doveadm index failed"));
+        }
+    }
+    Ok(())
 }
 
 /// Gives the seeded Maildir to the mail user, as Dovecot expects.
@@ -84,7 +120,7 @@ pub fn chown_mail() -> std::io::Result<()> {
 /// Stops the benchmark's Dovecot (stop Postfix first: Dovecot's auth processes stay alive
 /// while an smtpd holds their socket) and removes its folder.
 pub fn stop_dovecot() {
-    let _ = dovecot_script("stop", "alice");
+    let _ = dovecot_script("stop", "alice", 0);
     let _ = std::fs::remove_dir_all(DOVECOT_DIR);
 }
 
@@ -163,6 +199,16 @@ impl Gateway {
 
     /// Starts a gateway on `addr`, with its summary cache or without.
     pub async fn start_at(per_account: usize, addr: &str, summary_cache: bool) -> Result<Self, String> {
+        Self::start_with(per_account, addr, summary_cache, &[]).await
+    }
+
+    /// Starts a gateway on `addr` with more settings (`IMAP_GATEWAY__…` variables).
+    pub async fn start_with(
+        per_account: usize,
+        addr: &str,
+        summary_cache: bool,
+        settings: &[(&str, String)],
+    ) -> Result<Self, String> {
         let db = format!("/tmp/igw-bench-{}-{}.db", std::process::id(), addr.rsplit(':').next().unwrap_or("0"));
         let log = format!("/tmp/igw-bench-gateway-{}.log", addr.rsplit(':').next().unwrap_or("0"));
         let secret = |n: usize| {
@@ -192,6 +238,7 @@ impl Gateway {
             .env("IMAP_GATEWAY__SMTP__IDENTITIES", format!("[\"{{user}}@{DOMAIN}\"]"))
             .env("IMAP_GATEWAY__SMTP__PER_HOUR", "0")
             .env("RUST_LOG", "warn")
+            .envs(settings.iter().map(|(k, v)| (*k, v)))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).map_err(|e| e.to_string())?)
             .spawn()
@@ -245,4 +292,25 @@ pub fn peak_kb(pid: u32) -> u64 {
 /// Resets a process's peak resident memory to its current value (Linux `clear_refs` 5).
 pub fn reset_peak(pid: u32) {
     let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+}
+
+/// CPU time a process has used (user and system), in clock ticks (1/100 s).
+pub fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // the fields after the command name, which may hold spaces: state is the first, utime the 12th
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    tick(11) + tick(12)
+}
+
+/// The machine's busy and total CPU time so far, in clock ticks (all cores).
+pub fn machine_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let cpu: Vec<u64> =
+        stat.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    let total: u64 = cpu.iter().take(8).sum();
+    // idle and iowait are not busy
+    let idle = cpu.get(3).copied().unwrap_or(0) + cpu.get(4).copied().unwrap_or(0);
+    (total - idle, total)
 }
