@@ -117,7 +117,12 @@ pub async fn get_raw(
     if first.as_ref().is_some_and(Vec::is_empty) {
         return Err(ApiError::message_not_found(uid));
     }
-    let body = stream::body(conn, uid, Section::whole(), start, Some(len), StreamDecoder::new(None), first);
+    let body = match first {
+        // The whole range came with the first FETCH (most messages are under a chunk): the
+        // answer is those bytes, and the connection goes back to the pool now.
+        Some(bytes) if bytes.len() as u64 == len => axum::body::Body::from(bytes),
+        first => stream::body(conn, uid, Section::whole(), start, Some(len), StreamDecoder::new(None), first),
+    };
     let mut out = HeaderMap::new();
     out.insert(header::CONTENT_TYPE, header_value("message/rfc822"));
     out.insert(header::CONTENT_LENGTH, header_value(&len.to_string()));
