@@ -123,6 +123,33 @@ pub async fn run<W: Worker>(workers: Vec<W>, op: Op, warmup: Duration, measure: 
     timed(workers, op, measure, 1_000_003).await
 }
 
+/// Calls `op` once for every `n` below `count`, spread over the workers (not measured): a
+/// warm-up that reads every message of the row once, however fast the side is.
+pub async fn pass<W: Worker>(workers: Vec<W>, op: Op, count: u64) -> Vec<W> {
+    let step = workers.len() as u64;
+    let tasks: Vec<_> = workers
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut w)| {
+            tokio::spawn(async move {
+                let mut n = i as u64;
+                while n < count {
+                    let _ = w.call(op, n).await;
+                    n += step;
+                }
+                w
+            })
+        })
+        .collect();
+    let mut back = Vec::new();
+    for t in tasks {
+        if let Ok(w) = t.await {
+            back.push(w);
+        }
+    }
+    back
+}
+
 async fn timed<W: Worker>(workers: Vec<W>, op: Op, length: Duration, salt: u64) -> (Vec<W>, Stats) {
     let started = Instant::now();
     let deadline = started + length;

@@ -163,8 +163,8 @@ impl Report {
              UID and the unseen ones, and the thread index), then reads the page's summaries from \
              its cache; the direct client, which has no index, does the two searches and fetches \
              the newest 50 summaries. Neither row measures a mailbox that changes while it runs. \
-             Get message reads k10, whose 10,000 messages the \
-             warm-up reads once: the row is of repeated reads (the gateway's message cache holds \
+             Get message reads k10, whose 10,000 messages each \
+             side reads once before the row (a pass of every UID, not timed): the row is of repeated reads (the gateway's message cache holds \
              their structure and text; flags and MODSEQ still come from the server on every read). \
              The first-read row reads messages of k100 that neither side read before (each side its own \
              half), for 4 s without warm-up. The flag row sets `\\Flagged` on a message's odd visits and \
@@ -268,7 +268,7 @@ impl Report {
             };
             let _ = writeln!(
                 s,
-                "- The message cache during the get message row (warm-up included; {bound}): {hits} hits, {misses} misses, hit rate **{:.1}%**.",
+                "- The message cache during the get message row (after the pass over every message, the timed warm-up included; {bound}): {hits} hits, {misses} misses, hit rate **{:.1}%**.",
                 100.0 * hits as f64 / (hits + misses) as f64
             );
         }
