@@ -5,7 +5,8 @@
 #     -e IMAP_GATEWAY__AUTH__JWT_SECRET=... -e IMAP_GATEWAY__AUTH__ENCRYPTION_KEY=... \
 #     -e IMAP_GATEWAY__IMAP__HOST=imap.example.org imap-gateway
 #
-# The stack is pure Rust + ring + SQLite bundled by sqlx (libsqlite3-sys compiled with cc):
+# The stack is pure Rust + ring + SQLite bundled by sqlx (libsqlite3-sys compiled with cc) +
+# mimalloc (libmimalloc-sys, also compiled with cc):
 # the rust image's gcc is all the C toolchain needed; no pkg-config, no OpenSSL.
 
 ############################ build ############################

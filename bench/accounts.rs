@@ -52,10 +52,11 @@ pub async fn measure(accounts: usize, workers: usize, measure: Duration) -> Resu
                 Ok::<_, String>(user)
             }
         });
+        let before = users.len();
         for r in futures_util::future::join_all(logins).await {
             users.push(r?);
         }
-        if users.len() % 1000 == 0 {
+        if users.len() / 1000 > before / 1000 {
             eprintln!("bench: {} accounts logged in ({:.0} s)", users.len(), t.elapsed().as_secs_f64());
         }
     }
@@ -67,7 +68,7 @@ pub async fn measure(accounts: usize, workers: usize, measure: Duration) -> Resu
     let (gw_before, machine_before) = (servers::cpu_ticks(gw.pid()), servers::machine_ticks());
     let (_, page) = load::run(readers, Op::ListPage("INBOX"), Duration::from_secs(1), measure).await;
     let (gw_after, machine_after) = (servers::cpu_ticks(gw.pid()), servers::machine_ticks());
-    let busy = machine_after.0 - machine_before.0;
+    let busy = machine_after.0.saturating_sub(machine_before.0);
     let [open_after] = crate::gauges(&client, ["imap_connections_open"]).await?;
     Ok(report::Accounts {
         accounts,
@@ -79,7 +80,7 @@ pub async fn measure(accounts: usize, workers: usize, measure: Duration) -> Resu
         elapsed,
         page,
         // the gateway's share of the CPU time the machine used during the pages
-        gateway_share: (gw_after - gw_before) as f64 / busy.max(1) as f64,
-        busy: busy as f64 / (machine_after.1 - machine_before.1).max(1) as f64,
+        gateway_share: gw_after.saturating_sub(gw_before) as f64 / busy.max(1) as f64,
+        busy: busy as f64 / machine_after.1.saturating_sub(machine_before.1).max(1) as f64,
     })
 }

@@ -32,8 +32,9 @@ pub enum Op {
     FlagUpdate,
     /// A mail client's mix on four accounts at once (see `mixed.rs`).
     Mixed,
-    /// Opening a mailbox on every connection, not measured: before the first-read row, so that
-    /// its first requests do not carry the EXAMINE of a mailbox of 100,000 messages.
+    /// Opening a mailbox on every connection, once per worker and not measured: before the
+    /// first-read row, so that its first requests do not carry the EXAMINE of a mailbox of
+    /// 100,000 messages.
     Open(&'static str),
     /// Sending a message of about 20 KB from `alice` to `u0001` through the bench's Postfix:
     /// `POST /v1/messages/send` with `saveToSent: false`, or one direct SMTP session (STARTTLS,

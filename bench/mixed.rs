@@ -108,7 +108,8 @@ pub fn made() -> [[u64; KINDS.len()]; 2] {
     MADE.each_ref().map(|side| side.each_ref().map(|c| c.load(Ordering::Relaxed)))
 }
 
-/// The next message of `account`'s `mix` the side has not read (`None` when all are read).
+/// The next UID no worker of the side has read (in any account: the counter is the side's),
+/// or an error when the side has read all of its 5,000.
 fn first_read(gateway: bool) -> Result<u64, String> {
     let k = FIRST_READS[usize::from(!gateway)].fetch_add(1, Ordering::Relaxed);
     if k >= UNREAD / 2 {
@@ -137,7 +138,10 @@ impl Worker for Mixed<Http> {
         let result = match r {
             Request::Page => h.page(MAILBOX).await,
             Request::Read(uid) => h.read(MAILBOX, uid).await,
-            Request::FirstRead => h.read(MAILBOX, first_read(true)?).await,
+            Request::FirstRead => match first_read(true) {
+                Ok(uid) => h.read(MAILBOX, uid).await,
+                Err(e) => Err(e),
+            },
             Request::Flag(uid) => h.flag(MAILBOX, uid, sets(self.account, uid)).await,
             Request::Raw(uid) => h.raw(MAILBOX, uid, 500).await,
             Request::Search => h.search(MAILBOX).await,
@@ -155,7 +159,10 @@ impl Worker for Mixed<Direct> {
         let result = match r {
             Request::Page => d.page(MAILBOX).await,
             Request::Read(uid) => d.read(MAILBOX, uid).await,
-            Request::FirstRead => d.read(MAILBOX, first_read(false)?).await,
+            Request::FirstRead => match first_read(false) {
+                Ok(uid) => d.read(MAILBOX, uid).await,
+                Err(e) => Err(e),
+            },
             Request::Flag(uid) => d.store(MAILBOX, uid, sets(self.account, uid)).await,
             Request::Raw(uid) => d.raw(MAILBOX, uid).await,
             Request::Search => d.search(MAILBOX).await,

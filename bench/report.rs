@@ -148,8 +148,8 @@ impl Report {
         let _ = writeln!(
             s,
             "- Load: {} workers on each side, {} s warm-up then {} s measured per operation; the gateway \
-             holds up to {} pooled connections for the one account, the direct client (async-imap) \
-             opens as many sessions. Each direct session keeps its mailbox selected (EXAMINE or \
+             holds up to {} pooled connections for alice (and for each account of the mixed row), \
+             the direct client (async-imap) opens as many sessions. Each direct session keeps its mailbox selected (EXAMINE or \
              SELECT only when it changes) and sends NOOP before a page or a search, the least a \
              client must do to see new mail. The page rows have previews and thread ids: the \
              gateway makes each preview from the first bytes of the message's text part, the direct \
@@ -167,7 +167,7 @@ impl Report {
              side reads once before the row (a pass of every UID, not timed): the row is of repeated reads (the gateway's message cache holds \
              their structure and text; flags and MODSEQ still come from the server on every read). \
              The first-read row reads messages of k100 that neither side read before (each side its own \
-             half), for 4 s without warm-up. The flag row sets `\\Flagged` on a message's odd visits and \
+             half), for 4 s without warm-up, after every connection opened k100 (once each, not timed). The flag row sets `\\Flagged` on a message's odd visits and \
              clears it on its even ones, on messages of k10 every worker picks at random, so every STORE \
              changes a message (in this Maildir, by renaming its file). The mixed row runs the workers on four \
              accounts at once (four each; the direct client one session per worker, its mailbox selected \
@@ -275,11 +275,13 @@ impl Report {
         let _ = writeln!(
             s,
             "- {} accounts logged in, each with one request served, {} pooled connections open: RSS **{:.1} MiB** \
-             (fresh gateway {:.1} MiB; logins took {:.1} s). Then {} workers read the INBOX page ({} messages) \
+             (fresh gateway {:.1} MiB; logins took {:.1} s; the gateway pools at most 3 connections per \
+             account here). Then {} workers read the INBOX page ({} messages, the same files hard-linked into \
+             every INBOX, so they stay in the page cache; each INBOX indexed by `doveadm index` beforehand) \
              of a random account for {:.0} s while all stayed connected: {:.0} pages/s, p50 {:.2} ms, p99 **{:.2} ms**, \
              p99.9 {:.1} ms, max {:.1} ms ({} errors); afterwards {} connections open, RSS {:.1} MiB. The \
              cores were {:.0}% busy meanwhile, {:.0}% of it the gateway's (Dovecot runs one imap process \
-             per session: 10,000 of them, beside the gateway).",
+             per session: {} of them, beside the gateway).",
             a.accounts,
             a.open,
             a.rss_kb as f64 / 1024.0,
@@ -297,7 +299,8 @@ impl Report {
             a.open_after,
             a.rss_after_kb as f64 / 1024.0,
             100.0 * a.busy,
-            100.0 * a.gateway_share
+            100.0 * a.gateway_share,
+            a.accounts
         );
         let [g, d] = self.mixed_made;
         if g.iter().sum::<u64>() > 0 {

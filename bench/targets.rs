@@ -24,7 +24,7 @@ impl Report {
         };
         let list = Op::ListPage("k10");
         let threads = Op::CollapsedPage("k10");
-        let rows: [(&str, Op, (String, bool)); 13] = [
+        let rows: [(&str, Op, (String, bool)); 12] = [
             ("list page: ≥ 1.5× direct", list, ratio(list, 1.5)),
             ("list page: p99 < 50 ms", list, under(list, 0.99, 50.0)),
             ("collapsed-thread page: p99 < 50 ms", threads, under(threads, 0.99, 50.0)),
@@ -37,7 +37,6 @@ impl Report {
             ("flag update: p99 < 20 ms", Op::FlagUpdate, under(Op::FlagUpdate, 0.99, 20.0)),
             ("mixed: ≥ 0.8× direct", Op::Mixed, ratio(Op::Mixed, 0.8)),
             ("send 20 KB message: ≥ 0.7× direct", Op::Send, ratio(Op::Send, 0.7)),
-            ("list page: ≥ 0.7× direct (first round)", list, ratio(list, 0.7)),
         ];
         for (name, op, (value, ok)) in rows {
             if measured(op) {

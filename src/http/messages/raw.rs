@@ -76,8 +76,8 @@ pub async fn get_raw(
     MessagePath { mailbox, uid }: MessagePath,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    // The connection is held for the whole download: the chunks are read on the mailbox it
-    // selected. A client that goes away stops the loop between two complete commands.
+    // The connection is held for the whole download (unless the first FETCH brought all of it):
+    // the chunks are read on the mailbox it selected. A client that goes away stops the loop between two complete commands.
     let mut conn = acct.connection().await?;
     // Only byte ranges are served; any other unit is ignored (RFC 9110 §14.2).
     let range =
