@@ -221,12 +221,21 @@ async function run() {
 }
 
 async function openBySubject(page, subject) {
-  const button = await page.waitForFunction(
-    (s) => [...document.querySelectorAll("#messages li.row")].find((r) => r.querySelector(".subject")?.textContent === s)?.querySelector("button"),
-    { timeout: 10_000 },
-    subject,
-  );
-  await button.click();
+  // A live event may re-render the list between finding the row and clicking it: the button
+  // found is then detached, and the row is looked up again.
+  for (let attempt = 1; ; attempt++) {
+    const button = await page.waitForFunction(
+      (s) => [...document.querySelectorAll("#messages li.row")].find((r) => r.querySelector(".subject")?.textContent === s)?.querySelector("button"),
+      { timeout: 10_000 },
+      subject,
+    );
+    try {
+      await button.click();
+      break;
+    } catch (e) {
+      if (attempt >= 5 || !String(e).includes("detached")) throw e;
+    }
+  }
   await page.waitForFunction((s) => document.querySelector("#reader h2")?.textContent === s, { timeout: 10_000 }, subject);
 }
 
