@@ -23,7 +23,7 @@ struct RandomAccount {
 
 impl Worker for RandomAccount {
     async fn call(&mut self, _: Op, n: u64) -> Result<(), String> {
-        let user = &self.users[(crate::mixed::spread(n) % self.users.len() as u64) as usize];
+        let user = &self.users[(load::spread(n) % self.users.len() as u64) as usize];
         user.page_of("INBOX", seed::ACCOUNT_INBOX as usize).await
     }
 }

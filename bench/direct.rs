@@ -42,11 +42,8 @@ static FLAG_VISITS: [std::sync::atomic::AtomicU32; MESSAGES as usize + 1] =
 /// mailbox, and a worker's `n` keeps its parity: every worker would set or clear the same flag on
 /// the same messages over and over, a STORE that changes nothing after the first pass.)
 pub fn flag_change(n: u64) -> (u64, bool) {
-    // splitmix64's finalizer: consecutive `n` spread over the whole mailbox.
-    let mut z = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    let uid = 1 + (z ^ (z >> 31)) % MESSAGES;
+    // consecutive `n` spread over the whole mailbox
+    let uid = 1 + crate::load::spread(n) % MESSAGES;
     let visit = FLAG_VISITS[uid as usize].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     (uid, visit.is_multiple_of(2))
 }
@@ -113,14 +110,19 @@ impl Direct {
         self.open(mailbox, false).await
     }
 
-    async fn fetch_count(&mut self, uid: bool, set: &str, query: &str) -> Result<usize, String> {
-        let fetched: Vec<_> = if uid {
-            self.session.uid_fetch(set, query).await.map_err(|e| e.to_string())?.try_collect().await
-        } else {
-            self.session.fetch(set, query).await.map_err(|e| e.to_string())?.try_collect().await
-        }
-        .map_err(|e| e.to_string())?;
-        Ok(fetched.len())
+    /// The summaries of the newest 50 messages (by sequence number), or an error for fewer.
+    async fn newest_page(&mut self) -> Result<(), String> {
+        let exists = self.exists;
+        let set = format!("{}:{exists}", exists.saturating_sub(49).max(1));
+        let fetched: Vec<_> = self
+            .session
+            .fetch(set, SUMMARY)
+            .await
+            .map_err(|e| e.to_string())?
+            .try_collect()
+            .await
+            .map_err(|e| e.to_string())?;
+        if fetched.len() < 50 { Err(format!("page of {}", fetched.len())) } else { Ok(()) }
     }
 
     /// `UID FETCH uid query`: whether the message came. Other messages' FETCHes in the answer
@@ -174,9 +176,7 @@ impl Direct {
     /// The newest 50 summaries of `mailbox`, after a NOOP (or its selection).
     pub async fn page(&mut self, mailbox: &'static str) -> Result<(), String> {
         self.sync(mailbox).await?;
-        let exists = self.exists;
-        let got = self.fetch_count(false, &format!("{}:{exists}", exists.saturating_sub(49).max(1)), SUMMARY).await?;
-        if got < 50 { Err(format!("page of {got}")) } else { Ok(()) }
+        self.newest_page().await
     }
 
     /// One message of `mailbox` whole, with what a client shows with it.
@@ -226,10 +226,7 @@ impl Worker for Direct {
                 if all.len() < 200 || unseen.is_empty() {
                     return Err(format!("{} messages, {} unseen", all.len(), unseen.len()));
                 }
-                let exists = self.exists;
-                let got =
-                    self.fetch_count(false, &format!("{}:{exists}", exists.saturating_sub(49).max(1)), SUMMARY).await?;
-                if got < 50 { Err(format!("page of {got}")) } else { Ok(()) }
+                self.newest_page().await
             }
             Op::ListPage(mailbox) | Op::ListFirstRead(mailbox) => self.page(mailbox).await,
             Op::GetMessage => self.read("k10", uid_of(n, MESSAGES)).await,

@@ -124,6 +124,14 @@ pub async fn run<W: Worker>(workers: Vec<W>, op: Op, warmup: Duration, measure: 
     timed(workers, op, measure, 1_000_003).await
 }
 
+/// splitmix64's finalizer: consecutive `n` give unrelated numbers.
+pub fn spread(n: u64) -> u64 {
+    let mut z = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// Calls `op` once for every `n` below `count`, spread over the workers (not measured): a
 /// warm-up that reads every message of the row once, however fast the side is.
 pub async fn pass<W: Worker>(workers: Vec<W>, op: Op, count: u64) -> Vec<W> {

@@ -52,14 +52,6 @@ enum Request {
     Search,
 }
 
-/// splitmix64's finalizer: consecutive `n` give unrelated numbers.
-pub fn spread(n: u64) -> u64 {
-    let mut z = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 impl Request {
     fn kind(self) -> usize {
         match self {
@@ -76,7 +68,7 @@ impl Request {
 /// The request for `n` (counted for `gateway`'s side): its kind from one hundredth of the
 /// hash, its message from the rest.
 fn request(n: u64, gateway: bool) -> Request {
-    let h = spread(n);
+    let h = crate::load::spread(n);
     let (slot, pick) = (h % 100, h / 100);
     let r = match slot {
         0..45 => Request::Page,

@@ -272,36 +272,38 @@ impl Report {
                 100.0 * hits as f64 / (hits + misses) as f64
             );
         }
-        let _ = writeln!(
-            s,
-            "- {} accounts logged in, each with one request served, {} pooled connections open: RSS **{:.1} MiB** \
-             (fresh gateway {:.1} MiB; logins took {:.1} s; the gateway pools at most 3 connections per \
-             account here). Then {} workers read the INBOX page ({} messages, the same files hard-linked into \
-             every INBOX, so they stay in the page cache; each INBOX indexed by `doveadm index` beforehand) \
-             of a random account for {:.0} s while all stayed connected: {:.0} pages/s, p50 {:.2} ms, p99 **{:.2} ms**, \
-             p99.9 {:.1} ms, max {:.1} ms ({} errors); afterwards {} connections open, RSS {:.1} MiB. The \
-             cores were {:.0}% busy meanwhile, {:.0}% of it the gateway's (Dovecot runs one imap process \
-             per session: {} of them, beside the gateway).",
-            a.accounts,
-            a.open,
-            a.rss_kb as f64 / 1024.0,
-            a.idle_kb as f64 / 1024.0,
-            a.elapsed.as_secs_f64(),
-            crate::CONCURRENCY,
-            crate::seed::ACCOUNT_INBOX,
-            a.page.elapsed.as_secs_f64(),
-            a.page.rps(),
-            a.page.quantile_ms(0.5),
-            a.page.quantile_ms(0.99),
-            a.page.quantile_ms(0.999),
-            a.page.quantile_ms(1.0),
-            a.page.errors,
-            a.open_after,
-            a.rss_after_kb as f64 / 1024.0,
-            100.0 * a.busy,
-            100.0 * a.gateway_share,
-            a.accounts
-        );
+        if a.accounts > 0 {
+            let _ = writeln!(
+                s,
+                "- {} accounts logged in, each with one request served, {} pooled connections open: RSS **{:.1} MiB** \
+                 (fresh gateway {:.1} MiB; logins took {:.1} s; the gateway pools at most 3 connections per \
+                 account here). Then {} workers read the INBOX page ({} messages, the same files hard-linked into \
+                 every INBOX, so they stay in the page cache; each INBOX indexed by `doveadm index` beforehand) \
+                 of a random account for {:.0} s while all stayed connected: {:.0} pages/s, p50 {:.2} ms, p99 **{:.2} ms**, \
+                 p99.9 {:.1} ms, max {:.1} ms ({} errors); afterwards {} connections open, RSS {:.1} MiB. The \
+                 cores were {:.0}% busy meanwhile, {:.0}% of it the gateway's (Dovecot runs one imap process \
+                 per session: {} of them, beside the gateway).",
+                a.accounts,
+                a.open,
+                a.rss_kb as f64 / 1024.0,
+                a.idle_kb as f64 / 1024.0,
+                a.elapsed.as_secs_f64(),
+                crate::CONCURRENCY,
+                crate::seed::ACCOUNT_INBOX,
+                a.page.elapsed.as_secs_f64(),
+                a.page.rps(),
+                a.page.quantile_ms(0.5),
+                a.page.quantile_ms(0.99),
+                a.page.quantile_ms(0.999),
+                a.page.quantile_ms(1.0),
+                a.page.errors,
+                a.open_after,
+                a.rss_after_kb as f64 / 1024.0,
+                100.0 * a.busy,
+                100.0 * a.gateway_share,
+                a.accounts
+            );
+        }
         let [g, d] = self.mixed_made;
         if g.iter().sum::<u64>() > 0 {
             let share = |c: &[u64; 6], ms: &[f64; 6]| {

@@ -51,11 +51,15 @@ impl Rng {
 }
 
 fn folder(root: &Path, name: &str) -> std::io::Result<PathBuf> {
-    let base = root.join(format!(".{name}"));
+    maildir_dirs(root.join(format!(".{name}")))
+}
+
+/// `dir` with its `cur`, `new` and `tmp`.
+fn maildir_dirs(dir: PathBuf) -> std::io::Result<PathBuf> {
     for sub in ["cur", "new", "tmp"] {
-        fs::create_dir_all(base.join(sub))?;
+        fs::create_dir_all(dir.join(sub))?;
     }
-    Ok(base)
+    Ok(dir)
 }
 
 fn write_file(dir: &Path, i: u64, flags: &str, date: u64, body: &[u8]) -> std::io::Result<()> {
@@ -149,13 +153,7 @@ pub const ACCOUNT_INBOX: u64 = 20;
 /// cost directory entries, not 200,000 files to write back to disk.
 pub fn accounts(users: &[String]) -> std::io::Result<()> {
     let Some((first, others)) = users.split_first() else { return Ok(()) };
-    let inbox = |user: &str| -> std::io::Result<PathBuf> {
-        let root = crate::servers::maildir(user);
-        for sub in ["cur", "new", "tmp"] {
-            fs::create_dir_all(root.join(sub))?;
-        }
-        Ok(root)
-    };
+    let inbox = |user: &str| maildir_dirs(crate::servers::maildir(user));
     let source = inbox(first)?;
     fill(&source, ACCOUNT_INBOX)?;
     let files: Vec<_> =

@@ -65,13 +65,9 @@ fn dovecot_script(action: &str, users: &str, sessions: usize) -> std::io::Result
         .status()
 }
 
-fn users(accounts: usize) -> String {
-    format!("alice {} {}", crate::mixed::USERS.join(" "), account_names(accounts).join(" "))
-}
-
 /// Starts a fresh Dovecot with `alice`, the mixed row's users and the `accounts` extra users.
 pub fn start_dovecot(accounts: usize) -> std::io::Result<()> {
-    let users = users(accounts);
+    let users = format!("alice {} {}", crate::mixed::USERS.join(" "), account_names(accounts).join(" "));
     let _ = dovecot_script("stop", &users, accounts);
     let _ = std::fs::remove_dir_all(format!("{DOVECOT_DIR}/mail"));
     if !dovecot_script("start", &users, accounts)?.success() {
