@@ -2,7 +2,7 @@
 //! the mailboxes the account's watcher must follow, and the registry of feeds (the hub).
 
 use std::{
-    collections::{BTreeSet, HashMap, VecDeque},
+    collections::{BTreeMap, BTreeSet, HashMap, VecDeque},
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
@@ -45,7 +45,8 @@ pub struct Feed {
     last_left: Mutex<Option<Instant>>,
     wanted: Mutex<Wanted>,
     seeds: Mutex<HashMap<String, ModState>>,
-    watching: Mutex<BTreeSet<String>>,
+    /// The mailboxes the watcher follows, each with the state it started from.
+    watching: Mutex<BTreeMap<String, ModState>>,
     watching_changed: Notify,
     stopped: AtomicBool,
     closed: Notify,
@@ -187,9 +188,9 @@ impl Feed {
         self.wake.notify_one();
     }
 
-    /// Records that the watcher has a baseline for `mailbox`.
-    pub fn mark_watching(&self, mailbox: &str) {
-        lock(&self.watching).insert(mailbox.to_string());
+    /// Records that the watcher follows `mailbox` from `baseline`.
+    pub fn mark_watching(&self, mailbox: &str, baseline: ModState) {
+        lock(&self.watching).insert(mailbox.to_string(), baseline);
         self.watching_changed.notify_waiters();
     }
 
@@ -198,13 +199,19 @@ impl Feed {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             let notified = self.watching_changed.notified();
-            if mailboxes.iter().all(|m| lock(&self.watching).contains(m)) {
+            if mailboxes.iter().all(|m| lock(&self.watching).contains_key(m)) {
                 return true;
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
                 return false;
             }
         }
+    }
+
+    /// The state the watcher started following `mailbox` from, once it follows it: every
+    /// change after it is published.
+    pub fn baseline(&self, mailbox: &str) -> Option<ModState> {
+        lock(&self.watching).get(mailbox).copied()
     }
 
     /// True once the feed was stopped (logout, or the watcher gave up).

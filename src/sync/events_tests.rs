@@ -13,6 +13,8 @@ fn event(kind: &str, uid: u32) -> EventData {
     }
 }
 
+const STATE: ModState = ModState { uid_validity: 7, mod_seq: 9, uid_next: 3, exists: 2, after_uid: 0 };
+
 fn uids(events: &[Arc<Stamped>]) -> Vec<u32> {
     events.iter().map(|e| e.event.uids[0]).collect()
 }
@@ -70,8 +72,10 @@ async fn waiting_for_the_watcher_ends_when_it_follows_the_mailboxes() {
     let names = vec!["INBOX".to_string()];
     assert!(!feed.wait_watching(&names, Duration::from_millis(20)).await);
     let f = feed.clone();
-    tokio::spawn(async move { f.mark_watching("INBOX") });
+    tokio::spawn(async move { f.mark_watching("INBOX", STATE) });
     assert!(feed.wait_watching(&names, Duration::from_secs(2)).await);
+    assert_eq!(feed.baseline("INBOX"), Some(STATE));
+    assert_eq!(feed.baseline("Other"), None);
 }
 
 #[test]
@@ -86,12 +90,12 @@ fn a_stream_wants_its_mailboxes_while_it_lives_and_refusals_change_nothing() {
     assert_eq!(refused, Some(StreamRefused::TooManyMailboxes(3)));
     let (_, second) = hub.stream("a", &names(1..2), 10, limits, |_| ()).expect("m1 again");
     assert_eq!(hub.stream("a", &names(1..2), 10, limits, |_| ()).err(), Some(StreamRefused::TooManyStreams(2)));
-    feed.mark_watching("m0");
+    feed.mark_watching("m0", STATE);
     drop(first);
     assert_eq!(feed.wanted().len(), 3, "the ended stream's mailboxes linger");
     let (_, third) = hub.stream("a", &names(5..7), 10, limits, |_| ()).expect("room from the lingering");
     assert_eq!(feed.wanted().into_iter().collect::<Vec<_>>(), ["m1", "m5", "m6"]);
-    assert!(!lock(&feed.watching).contains("m0"), "m0 made room and is no longer watched");
+    assert!(!lock(&feed.watching).contains_key("m0"), "m0 made room and is no longer watched");
     let refused = hub.stream("b", &names(0..4), 10, limits, |_| spawned += 1).err();
     assert_eq!(refused, Some(StreamRefused::TooManyMailboxes(3)), "a new feed too");
     assert_eq!(spawned, 1, "and it starts no watcher");

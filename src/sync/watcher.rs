@@ -146,7 +146,10 @@ async fn watch(
         for name in &new {
             let mailbox = MailboxName::listed(name).map_err(|e| ImapError::Protocol(e.to_string()))?;
             match baseline(&mut conn, &mailbox, feed.take_seed(name)).await {
-                Ok(t) => drop(tracked.insert(name.clone(), t)),
+                Ok(t) => {
+                    feed.mark_watching(name, t.state);
+                    tracked.insert(name.clone(), t);
+                }
                 Err(ImapError::No(_)) => {
                     // Gone (deleted meanwhile): stop following it rather than retry forever.
                     feed.unwant(name);
@@ -154,7 +157,6 @@ async fn watch(
                 }
                 Err(e) => return Err(e),
             }
-            feed.mark_watching(name);
         }
         if tokio::time::Instant::now() >= next_poll {
             for name in wanted.iter().filter(|n| **n != idle_on) {

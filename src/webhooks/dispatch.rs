@@ -1,6 +1,7 @@
 //! One account's dispatcher: it holds a subscription on the account's feed (so the watcher
 //! runs while webhooks exist), queues a delivery per matching webhook for every event, and
-//! remembers the last state queued per mailbox so that a restart resumes from there.
+//! remembers the last state queued per mailbox (at first the state the watcher started from)
+//! so that a restart resumes from there.
 //! When the webhooks change it starts over with them, keeping its subscription, so that no
 //! event falls between the two.
 
@@ -20,6 +21,8 @@ use crate::{
 /// How long a dispatch lease lasts, and how often it is renewed (milliseconds).
 const LEASE_MS: i64 = 30_000;
 const RENEW_MS: u64 = 10_000;
+/// How long a run waits for the watcher's baselines of mailboxes without a cursor.
+const BASELINE_WAIT: Duration = Duration::from_secs(10);
 
 /// How one subscription ended.
 enum End {
@@ -119,6 +122,8 @@ async fn run(
     if !held.as_ref().is_some_and(|(f, _)| Arc::ptr_eq(f, &feed)) {
         *held = Some((feed.clone(), feed.subscribe(None)));
     }
+    let unseeded: Vec<String> = mailboxes.iter().filter(|m| !seeds.iter().any(|(s, _)| s == *m)).cloned().collect();
+    remember_baselines(webhooks, account, &feed, &unseeded).await?;
     let Some((_, sub)) = held.as_mut() else { return Ok(End::Again) };
     control.served(generation);
     let mut renew = tokio::time::interval(Duration::from_millis(RENEW_MS));
@@ -143,6 +148,28 @@ async fn run(
             _ = feed.until_stopped() => return Ok(End::Again),
         }
     }
+}
+
+/// Stores, as the cursor of each of `mailboxes` (none has one yet), the state the watcher
+/// follows it from, so that a restart before its first event (the gateway's, or the feed's
+/// at a password change) resumes from there instead of from the state at the restart: a
+/// message that arrived in between is still delivered.
+async fn remember_baselines(
+    webhooks: &Webhooks,
+    account: &str,
+    feed: &Feed,
+    mailboxes: &[String],
+) -> Result<(), String> {
+    if mailboxes.is_empty() || !feed.wait_watching(mailboxes, BASELINE_WAIT).await {
+        return Ok(());
+    }
+    for m in mailboxes {
+        if let Some(state) = feed.baseline(m) {
+            let token = token::mod_token(state);
+            webhooks.store.set_webhook_cursor(account, m, &token).await.map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
 }
 
 /// Queues `ev` for every webhook that wants it, then moves the mailbox's cursor past it.

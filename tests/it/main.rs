@@ -62,4 +62,5 @@ mod web;
 mod web_browser;
 mod webhook_fairness;
 mod webhook_registration;
+mod webhook_resume;
 mod webhooks;

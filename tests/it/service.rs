@@ -137,6 +137,11 @@ async fn ready_and_login(http: &reqwest::Client, base: &str, user: &str) -> Stri
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    login_at(http, base, user).await
+}
+
+/// Logs in as `user` (password `<user>-pass`) at the gateway at `base`: the access token.
+pub(crate) async fn login_at(http: &reqwest::Client, base: &str, user: &str) -> String {
     let login: serde_json::Value = http
         .post(format!("{base}/v1/auth/login"))
         .json(&serde_json::json!({"username": user, "password": format!("{user}-pass")}))

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Admin, ImapServer, TestApp, dovecot, expect_problem, message, random_b64, unique};
 
-const USER: &str = "grace";
+pub(crate) const USER: &str = "grace";
 
 #[derive(Default)]
 pub(crate) struct Receiver {
@@ -47,12 +47,12 @@ pub(crate) async fn receiver() -> (Arc<Receiver>, String) {
 }
 
 /// The real binary, so that a restart is a real restart; secrets and database survive it.
-struct Gateway {
+pub(crate) struct Gateway {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
-fn start(d: &ImapServer, db: &str, secrets: &(String, String)) -> Gateway {
+pub(crate) fn start(d: &ImapServer, db: &str, secrets: &(String, String)) -> Gateway {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_imap-gateway"));
     cmd.arg("serve")
@@ -78,7 +78,7 @@ fn start(d: &ImapServer, db: &str, secrets: &(String, String)) -> Gateway {
 }
 
 impl Gateway {
-    async fn ready(&self, http: &reqwest::Client) {
+    pub(crate) async fn ready(&self, http: &reqwest::Client) {
         for _ in 0..100 {
             if http.get(format!("{}/readyz", self.base)).send().await.is_ok_and(|r| r.status().is_success()) {
                 return;
@@ -88,7 +88,7 @@ impl Gateway {
         panic!("the gateway did not become ready");
     }
 
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill");
         assert!(self.child.wait().expect("wait").success());
     }
@@ -98,6 +98,17 @@ impl Drop for Gateway {
     fn drop(&mut self) {
         let _ = self.child.kill();
     }
+}
+
+/// Logs in as USER and registers the webhook `hook`: (access token, webhook id, secret).
+pub(crate) async fn register(http: &reqwest::Client, base: &str, hook: Value) -> (String, String, String) {
+    let token = crate::service::login_at(http, base, USER).await;
+    let created =
+        http.post(format!("{base}/v1/webhooks")).bearer_auth(&token).json(&hook).send().await.expect("register");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let hook: Value = created.json().await.expect("json");
+    let (id, secret) = (hook["id"].as_str().expect("id"), hook["secret"].as_str().expect("secret"));
+    (token, id.to_string(), secret.to_string())
 }
 
 /// Checks every delivery's signature with the official Standard Webhooks package (PyPI
@@ -129,7 +140,7 @@ pub(crate) fn verify_officially(secret: &str, deliveries: &[(String, i64, String
 }
 
 /// (type, uid) of every accepted message event, after checking each signature.
-fn accepted(r: &Receiver, secret: &str) -> Vec<(String, u64)> {
+pub(crate) fn accepted(r: &Receiver, secret: &str) -> Vec<(String, u64)> {
     let got = r.got.lock().expect("lock");
     verify_officially(secret, &got);
     let mut out = Vec::new();
@@ -156,27 +167,12 @@ async fn deliveries_are_signed_retried_and_survive_a_restart_exactly_once() {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
     let g1 = start(dovecot(), &db, &secrets);
     g1.ready(&http).await;
-    let login: Value = http
-        .post(format!("{}/v1/auth/login", g1.base))
-        .json(&json!({"username": USER, "password": format!("{USER}-pass")}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("json");
-    let token = login["accessToken"].as_str().expect("token").to_string();
-    let created = http
-        .post(format!("{}/v1/webhooks", g1.base))
-        .bearer_auth(&token)
-        .json(&json!({"url": url, "mailboxes": [mailbox], "events": ["message.created", "message.updated", "message.deleted"]}))
-        .send()
-        .await
-        .expect("register");
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let hook: Value = created.json().await.expect("json");
-    let (id, secret) =
-        (hook["id"].as_str().expect("id").to_string(), hook["secret"].as_str().expect("secret").to_string());
+    let (token, id, secret) = register(
+        &http,
+        &g1.base,
+        json!({"url": url, "mailboxes": [mailbox], "events": ["message.created", "message.updated", "message.deleted"]}),
+    )
+    .await;
     let listed: Value = http
         .get(format!("{}/v1/webhooks", g1.base))
         .bearer_auth(&token)
