@@ -34,8 +34,12 @@ pub(super) fn find<'a>(part: &'a BodyPart, id: &str) -> Option<&'a BodyPart> {
     part.sub_parts.iter().find_map(|p| find(p, id))
 }
 
-/// Bytes of part 1 fetched along with the structure of a message read for the first time.
-const SPECULATE: u32 = 64 * 1024;
+/// Bytes of parts fetched along with the structure of a message read for the first time, on
+/// speculation: part 1 is the text of most messages, part 2 the HTML of a text and HTML
+/// alternative (a second round trip for a third of typical mail without it). Part 2 takes
+/// less, as it is an attachment as often. A part the message does not have comes back empty
+/// (Dovecot, Cyrus); a server that refuses the FETCH for it is asked again for part 1 only.
+const SPECULATE: [(&str, u32); 2] = [("1", 64 * 1024), ("2", 16 * 1024)];
 
 /// One text part to show.
 #[derive(Clone, Debug)]
@@ -150,39 +154,29 @@ pub async fn message(
     Ok(read)
 }
 
-/// A message not cached: its summary, structure and the first bytes of part 1 in one FETCH,
-/// then the text parts those bytes do not cover.
+/// A message not cached: its summary, structure and the first bytes of parts 1 and 2 in one
+/// FETCH, then the text parts those bytes do not cover.
 async fn first_read(
     conn: &mut ImapConn,
     uid_validity: u32,
     uid: u32,
     max_value_bytes: u32,
 ) -> Result<Read<Message>, ImapError> {
-    let mut found = None;
-    // Part 1 is the text of most messages: its first bytes come along, on speculation.
-    let mut first_fetch = summary_items(conn);
-    first_fetch.push(FetchItem::BodyPeek(Section::parse("1")?, Some((0, SPECULATE))));
-    let mut speculated: Vec<(String, Vec<u8>)> = Vec::new();
-    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &first_fetch), |r| {
-        if let Response::Fetch(_, attrs) = r
-            && let Some(m) = convert::message::message(uid_validity, attrs)
-            && m.summary.uid == uid
-        {
-            sections_of(attrs, &mut speculated);
-            found = Some(m);
+    let (found, speculated) = match structure_and_parts(conn, uid_validity, uid, &SPECULATE).await {
+        Err(ImapError::Bad(_) | ImapError::No(_)) => {
+            structure_and_parts(conn, uid_validity, uid, &SPECULATE[..1]).await?
         }
-    })
-    .await?;
+        other => other?,
+    };
     let Some(mut msg) = found else { return Ok(Read::NotFound) };
     let wanted = wanted_parts(&msg, max_value_bytes);
-    // The speculative bytes serve part 1 if they hold all of what would have been fetched.
-    let part1 = speculated.iter().find(|(s, _)| s == "1").map(|(_, b)| b);
+    // Speculative bytes serve a part if they hold all of what would have been fetched.
     let mut raw: Vec<(String, Vec<u8>)> = Vec::new();
     let mut rest: Vec<Wanted> = Vec::new();
     for w in &wanted {
         let need = w.size.min(w.budget) as usize;
-        match part1.filter(|b| w.section == "1" && b.len() >= need) {
-            Some(bytes) => raw.push((w.section.clone(), bytes[..need].to_vec())),
+        match speculated.iter().find(|(s, b)| *s == w.section && b.len() >= need) {
+            Some((_, bytes)) => raw.push((w.section.clone(), bytes[..need].to_vec())),
             None => rest.push(w.clone()),
         }
     }
@@ -197,6 +191,31 @@ async fn first_read(
     }
     decode_values(&mut msg, wanted, &raw, max_value_bytes);
     Ok(Read::Found(msg))
+}
+
+/// One FETCH of a message's summary and structure with the first bytes of `parts`.
+async fn structure_and_parts(
+    conn: &mut ImapConn,
+    uid_validity: u32,
+    uid: u32,
+    parts: &[(&str, u32)],
+) -> Result<(Option<Message>, Vec<(String, Vec<u8>)>), ImapError> {
+    let mut items = summary_items(conn);
+    for (section, len) in parts {
+        items.push(FetchItem::BodyPeek(Section::parse(section)?, Some((0, *len))));
+    }
+    let (mut found, mut speculated) = (None, Vec::new());
+    conn.execute(&encode::uid_fetch(&UidSet::one(uid), &items), |r| {
+        if let Response::Fetch(_, attrs) = r
+            && let Some(m) = convert::message::message(uid_validity, attrs)
+            && m.summary.uid == uid
+        {
+            sections_of(attrs, &mut speculated);
+            found = Some(m);
+        }
+    })
+    .await?;
+    Ok((found, speculated))
 }
 
 /// A message cached whole, body values included: one FETCH of its flags and MODSEQ.
