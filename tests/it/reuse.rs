@@ -6,7 +6,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Admin, TestApp, dovecot, message, metric, unique};
+use crate::helpers::{Admin, ImapServer, TestApp, both_servers, dovecot, message, metric, seg, settings_for, unique};
 
 fn uids(page: &Value) -> Vec<u64> {
     page["items"].as_array().expect("items").iter().map(|m| m["uid"].as_u64().expect("uid")).collect()
@@ -196,6 +196,50 @@ async fn a_flag_change_reuses_the_selection_without_a_noop() {
     admin.expunge_uid(&name, 3).await;
     let gone = flag(3).await.expect("PATCH");
     assert_eq!(gone.status(), StatusCode::NOT_FOUND, "{}", gone.text().await.unwrap_or_default());
+    admin.delete(&name).await;
+    admin.logout().await;
+}
+
+both_servers!(a_flag_change_through_the_gateway_is_read_at_once_on_every_connection_without_a_noop, dovecot: "peggy", cyrus: "carol");
+
+/// The gateway's own flag change is seen at once by a read on any pooled connection, with no
+/// NOOP first (the window here is a minute): the read's UID FETCH answers with current flags.
+async fn a_flag_change_through_the_gateway_is_read_at_once_on_every_connection_without_a_noop(
+    server: &'static ImapServer,
+    user: &str,
+) {
+    let mut s = settings_for(server);
+    s.pool.per_account_max = 2;
+    s.imap.resync_after_ms = 60_000;
+    let app = TestApp::start(s).await;
+    let token = app.login(user).await.access;
+    let name = unique("OwnFlags");
+    let mut admin = Admin::connect(server, user).await;
+    admin.create(&name).await;
+    admin.append(&name, None, &message("own flags")).await;
+    let path = format!("/v1/mailboxes/{}/messages/1", seg(&name));
+    let (app, token, path) = (&app, &token, &path);
+    let read = || async move { app.get_json(path, token).await };
+    // Both connections select the mailbox and cache the message.
+    let (a, b) = tokio::join!(read(), read());
+    assert_eq!((&a["keywords"]["$flagged"], &b["keywords"]["$flagged"]), (&Value::Null, &Value::Null));
+    let noops = |text: &str| metric(text, "imap_commands_total{command=\"NOOP\",outcome=\"ok\"}").unwrap_or(0);
+    for on in [true, false] {
+        let resp = reqwest::Client::new()
+            .patch(app.url(path))
+            .bearer_auth(token)
+            .header("content-type", "application/merge-patch+json")
+            .body(format!(r#"{{"keywords":{{"$flagged":{on}}}}}"#))
+            .send()
+            .await
+            .expect("PATCH");
+        assert_eq!(resp.status(), StatusCode::OK);
+        let before = noops(&app.metrics().await);
+        let (a, b) = tokio::join!(read(), read());
+        let want = if on { Value::Bool(true) } else { Value::Null };
+        assert_eq!((&a["keywords"]["$flagged"], &b["keywords"]["$flagged"]), (&want, &want), "{a}\n{b}");
+        assert_eq!(noops(&app.metrics().await), before, "reads after the gateway's own flag change sent a NOOP");
+    }
     admin.delete(&name).await;
     admin.logout().await;
 }

@@ -108,7 +108,7 @@ pub struct Selected {
 /// [`ImapConn::needs_sync`] and [`ImapConn::selection_current`]).
 #[derive(Debug, Default)]
 pub struct AccountChanges {
-    /// Commands that changed a mailbox (STORE, EXPUNGE, MOVE, APPEND, ...).
+    /// Commands that removed messages from a mailbox (EXPUNGE, MOVE, CLOSE, DELETE, RENAME).
     pub writes: AtomicU64,
     /// RENAMEs and DELETEs of mailboxes.
     pub renames: AtomicU64,
@@ -283,7 +283,7 @@ impl ImapConn {
     }
 
     /// True if a reused selection must be synced (NOOP) before it serves a read: its view is
-    /// older than `resync_after`, or a connection of the same account changed something since.
+    /// older than `resync_after`, or a connection of the same account removed messages since.
     pub fn needs_sync(&self) -> bool {
         let now = self.account_writes.writes.load(Ordering::SeqCst);
         self.synced.is_none_or(|(seen, at)| seen != now || at.elapsed() >= self.resync_after)
@@ -401,28 +401,20 @@ impl ImapConn {
         outcome
     }
 
-    /// After a completed command: a change bumps the account's count (this connection saw its
-    /// own change); SELECT, EXAMINE and NOOP bring the view up to date.
+    /// After a completed command: a removal bumps the account's count (this connection saw its
+    /// own change); SELECT, EXAMINE and NOOP bring the view up to date. Other changes need no
+    /// sync of other connections' views: a UID FETCH answers with a message's current flags
+    /// (Dovecot and Cyrus, `tests/it/reuse.rs`), and a message added (APPEND, COPY, MOVE into
+    /// a mailbox) has a UID at or above the UIDNEXT a reused selection serves.
     pub(super) fn note_sync(&mut self, name: &str) {
-        const CHANGES: [&str; 10] = [
-            "APPEND",
-            "CLOSE",
-            "EXPUNGE",
-            "UID EXPUNGE",
-            "UID MOVE",
-            "UID STORE",
-            "UID COPY",
-            "DELETE",
-            "RENAME",
-            "CREATE",
-        ];
+        const REMOVALS: [&str; 6] = ["CLOSE", "EXPUNGE", "UID EXPUNGE", "UID MOVE", "DELETE", "RENAME"];
         if matches!(name, "RENAME" | "DELETE") {
             self.account_writes.renames.fetch_add(1, Ordering::SeqCst);
         }
         let writes = &self.account_writes.writes;
         if matches!(name, "SELECT" | "EXAMINE" | "NOOP") {
             self.synced = Some((writes.load(Ordering::SeqCst), std::time::Instant::now()));
-        } else if CHANGES.contains(&name) {
+        } else if REMOVALS.contains(&name) {
             let now = writes.fetch_add(1, Ordering::SeqCst) + 1;
             // Our own change keeps our view current if it was before, but no newer: it did not
             // bring in other clients' changes, so the resync window still runs from the last sync.
