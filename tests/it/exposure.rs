@@ -9,7 +9,10 @@ use tokio::{
     net::TcpListener,
 };
 
-use crate::helpers::{Admin, TestApp, dovecot, expect_problem, seg, settings_for, unique};
+use crate::{
+    fake_imap::plain,
+    helpers::{Admin, TestApp, dovecot, expect_problem, seg, settings_for, unique},
+};
 
 const CSP: &str = "default-src 'none'; sandbox";
 
@@ -175,15 +178,6 @@ async fn fake(greeting: &'static str, on_list: &'static str) -> u16 {
         }
     });
     port
-}
-
-/// Settings for a plain-text fake on `port`.
-fn plain(port: u16) -> imap_gateway::Settings {
-    let mut s = settings_for(dovecot());
-    s.imap.port = Some(port);
-    s.imap.tls = imap_gateway::TlsMode::Plain;
-    s.imap.ca_file = None;
-    s
 }
 
 #[tokio::test]

@@ -17,7 +17,10 @@ use tokio::{
     net::{TcpListener, TcpStream},
 };
 
-use crate::helpers::{TestApp, dovecot, settings_for, vm_rss_kb};
+use crate::{
+    fake_imap::plain,
+    helpers::{TestApp, vm_rss_kb},
+};
 
 /// How the server misbehaves, once.
 #[derive(Clone, Copy, Debug)]
@@ -140,10 +143,7 @@ async fn every_fault_gives_502_or_504_in_time_and_the_next_request_succeeds() {
     let _memory = crate::helpers::MEMORY.lock().await;
     for (fault, times, status, slug) in cases {
         let server = fake(fault, times).await;
-        let mut s = settings_for(dovecot());
-        s.imap.port = Some(server.port);
-        s.imap.tls = imap_gateway::TlsMode::Plain;
-        s.imap.ca_file = None;
+        let mut s = plain(server.port);
         s.imap.command_timeout_ms = 1_500;
         let app = TestApp::start(s).await;
         let token = app.login("alice").await.access;

@@ -18,6 +18,7 @@ mod decoding;
 mod event_tickets;
 mod events;
 mod exposure;
+mod fake_imap;
 mod faults;
 mod first_read;
 mod flags;

@@ -13,7 +13,10 @@ use tokio::{
     net::TcpListener,
 };
 
-use crate::helpers::{TestApp, dovecot, expect_problem, settings_for};
+use crate::{
+    fake_imap::plain,
+    helpers::{TestApp, expect_problem},
+};
 
 /// A server that offers AUTH=XOAUTH2 but no SASL-IR and accepts only the token `good-token`.
 async fn fake() -> u16 {
@@ -62,10 +65,7 @@ async fn fake() -> u16 {
 #[tokio::test]
 async fn xoauth2_without_sasl_ir_logs_in_and_a_refused_token_is_401_not_a_hang() {
     let port = fake().await;
-    let mut s = settings_for(dovecot());
-    s.imap.port = Some(port);
-    s.imap.tls = imap_gateway::TlsMode::Plain;
-    s.imap.ca_file = None;
+    let mut s = plain(port);
     s.imap.login_timeout_ms = 5_000;
     let app = TestApp::start(s).await;
     let login = |token: &str| json!({"username": "alice", "accessToken": token, "expiresIn": 600});

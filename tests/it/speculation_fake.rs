@@ -5,73 +5,47 @@
 use std::sync::{Arc, Mutex};
 
 use reqwest::StatusCode;
-use tokio::{
-    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
-    net::TcpListener,
-};
 
-use crate::helpers::{TestApp, dovecot, settings_for};
+use crate::{
+    fake_imap::{plain, scripted},
+    helpers::TestApp,
+};
 
 const STRUCTURE: &str = "((\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 9 1 NIL NIL NIL NIL)\
      (\"text\" \"html\" (\"charset\" \"utf-8\") NIL NIL \"7bit\" 11 1 NIL NIL NIL NIL) \"alternative\" \
      (\"boundary\" \"b\") NIL NIL NIL)";
 
 /// One message in INBOX; a UID FETCH naming `BODY.PEEK[2]<` (a partial part 2) is BAD.
-async fn strict_server(commands: Arc<Mutex<Vec<String>>>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
-            let commands = commands.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = sock.into_split();
-                let mut lines = BufReader::new(read).lines();
-                let _ = write.write_all(b"* OK [CAPABILITY IMAP4rev1] strict\r\n").await;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let (tag, rest) = line.split_once(' ').unwrap_or((line.as_str(), ""));
-                    let upper = rest.to_ascii_uppercase();
-                    commands.lock().expect("lock").push(rest.to_string());
-                    let reply = if upper.starts_with("CAPABILITY") {
-                        format!("* CAPABILITY IMAP4rev1\r\n{tag} OK done\r\n")
-                    } else if upper.starts_with("LOGOUT") {
-                        format!("* BYE bye\r\n{tag} OK done\r\n")
-                    } else if upper.starts_with("LIST") {
-                        format!("* LIST () \"/\" INBOX\r\n{tag} OK done\r\n")
-                    } else if upper.starts_with("EXAMINE") || upper.starts_with("SELECT") {
-                        format!(
-                            "* 1 EXISTS\r\n* OK [UIDVALIDITY 7] v\r\n* OK [UIDNEXT 2] n\r\n{tag} OK [READ-ONLY] done\r\n"
-                        )
-                    } else if upper.starts_with("UID FETCH") && upper.contains("BODY.PEEK[2]<") {
-                        format!("{tag} BAD no such part\r\n")
-                    } else if upper.starts_with("UID FETCH") && upper.contains("BODYSTRUCTURE") {
-                        format!(
-                            "* 1 FETCH (UID 1 FLAGS () INTERNALDATE \"01-Jan-2024 00:00:00 +0000\" RFC822.SIZE 200 \
-                             ENVELOPE (NIL \"strict\" NIL NIL NIL NIL NIL NIL NIL NIL) BODYSTRUCTURE {STRUCTURE} \
-                             BODY[HEADER.FIELDS (REFERENCES)] {{2}}\r\n\r\n BODY[1] {{9}}\r\nthe text.)\r\n{tag} OK done\r\n"
-                        )
-                    } else if upper.starts_with("UID FETCH") {
-                        format!("* 1 FETCH (UID 1 BODY[2] {{11}}\r\n<p>html</p>)\r\n{tag} OK done\r\n")
-                    } else {
-                        format!("{tag} OK done\r\n")
-                    };
-                    if write.write_all(reply.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    port
+fn reply(tag: &str, rest: &str) -> String {
+    let upper = rest.to_ascii_uppercase();
+    if upper.starts_with("LIST") {
+        format!("* LIST () \"/\" INBOX\r\n{tag} OK done\r\n")
+    } else if upper.starts_with("EXAMINE") || upper.starts_with("SELECT") {
+        format!("* 1 EXISTS\r\n* OK [UIDVALIDITY 7] v\r\n* OK [UIDNEXT 2] n\r\n{tag} OK [READ-ONLY] done\r\n")
+    } else if upper.starts_with("UID FETCH") && upper.contains("BODY.PEEK[2]<") {
+        format!("{tag} BAD no such part\r\n")
+    } else if upper.starts_with("UID FETCH") && upper.contains("BODYSTRUCTURE") {
+        format!(
+            "* 1 FETCH (UID 1 FLAGS () INTERNALDATE \"01-Jan-2024 00:00:00 +0000\" RFC822.SIZE 200 \
+             ENVELOPE (NIL \"strict\" NIL NIL NIL NIL NIL NIL NIL NIL) BODYSTRUCTURE {STRUCTURE} \
+             BODY[HEADER.FIELDS (REFERENCES)] {{2}}\r\n\r\n BODY[1] {{9}}\r\nthe text.)\r\n{tag} OK done\r\n"
+        )
+    } else if upper.starts_with("UID FETCH") {
+        format!("* 1 FETCH (UID 1 BODY[2] {{11}}\r\n<p>html</p>)\r\n{tag} OK done\r\n")
+    } else {
+        format!("{tag} OK done\r\n")
+    }
 }
 
 #[tokio::test]
 async fn a_server_refusing_a_missing_part_is_asked_again_without_it() {
-    let commands = Arc::new(Mutex::new(Vec::new()));
-    let mut s = settings_for(dovecot());
-    s.imap.port = Some(strict_server(commands.clone()).await);
-    s.imap.tls = imap_gateway::TlsMode::Plain;
-    s.imap.ca_file = None;
-    let app = TestApp::start(s).await;
+    let commands = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = commands.clone();
+    let script = move |tag: &str, rest: &str| {
+        seen.lock().expect("lock").push(rest.to_string());
+        reply(tag, rest)
+    };
+    let app = TestApp::start(plain(scripted(Arc::new(script)).await)).await;
     let token = app.login("alice").await.access;
     let resp = app.get("/v1/mailboxes/INBOX/messages/1", &token).await;
     assert_eq!(resp.status(), StatusCode::OK);
