@@ -11,10 +11,13 @@ of messages never read before, such as a throwaway one from scripts/dovecot-test
     chown -R nobody:nogroup /tmp/igw-cost/mail
     bench/fetch-cost.py cost --port 11143 --first-uid 1 direct,gateway,spec2,direct,gateway,spec2
     bench/fetch-cost.py stall --port 11143 --first-uid 60001 --index-dir /tmp/igw-cost/mail/alice/Maildir
+    bench/fetch-cost.py stall --port 11143 --first-uid 70001 --sequence spec2 --index-dir /tmp/igw-cost/mail/alice/Maildir
     scripts/dovecot-test-server.sh stop; rm -rf /tmp/igw-cost
 
 Each name in `cost` reads the next 1,000 UIDs, one UID FETCH (or two) per message, in one
-session, and prints the imap process's CPU time per message. Nothing is written to the mailbox.
+session, and prints the imap process's CPU time per message. `stall` reads with 16 sessions at
+once (`--sequence`, the direct client's FETCH by default; run 13 compares them) and prints
+Dovecot's CPU per read over every imap process. Nothing is written to the mailbox.
 """
 import argparse, imaplib, os, subprocess, threading, time
 
@@ -26,6 +29,9 @@ SEQUENCES = {
     "gateway": (f"({SUMMARY} BODY.PEEK[1]<0.65536>)", "(BODY.PEEK[2])"),
     "spec2": (f"({SUMMARY} BODY.PEEK[1]<0.65536> BODY.PEEK[2]<0.16384>)", None),
     "whole": (f"({SUMMARY} BODY.PEEK[])", None),
+    "spec2-norefs": ("(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE MODSEQ "
+                     "BODY.PEEK[1]<0.65536> BODY.PEEK[2]<0.16384>)", None),
+    "whole-norefs": ("(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE MODSEQ BODY.PEEK[])", None),
 }
 
 
@@ -71,7 +77,10 @@ def imap_pids():
 
 
 def cpu_seconds(pid):
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:  # a session that ended meanwhile
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -105,8 +114,13 @@ def cost(a):
 
 
 def stall(a):
+    """16 sessions (all logged in and with the mailbox open first) read never-read messages with
+    one FETCH sequence; prints the latencies, Dovecot's CPU per read (all imap processes) and
+    the slow reads next to rewrites of dovecot.index."""
     index = os.path.join(a.index_dir, "dovecot.index")
     rewrites, latencies, lock, done = [], [], threading.Lock(), threading.Event()
+    ready = threading.Barrier(a.sessions + 1)
+    finished = threading.Barrier(a.sessions + 1)
 
     def watch():
         last = os.stat(index).st_ino
@@ -119,32 +133,39 @@ def stall(a):
 
     def worker(i):
         c = session(a)
+        ready.wait()
         for k in range(a.count):
             t0 = time.perf_counter()
-            c.uid("FETCH", str(a.first_uid + k * a.sessions + i), SEQUENCES["direct"][0])
+            c.uid("FETCH", str(a.first_uid + k * a.sessions + i), SEQUENCES[a.sequence][0])
             with lock:
                 latencies.append((time.perf_counter() - t0, t0))
+        finished.wait()
         c.logout()
 
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    start = time.perf_counter()
     workers = [threading.Thread(target=worker, args=(i,)) for i in range(a.sessions)]
     for w in workers:
         w.start()
-    for w in workers:
-        w.join()
+    ready.wait()
+    pids = imap_pids()
+    cpu0 = sum(cpu_seconds(p) for p in pids)
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    start = time.perf_counter()
+    finished.wait()
+    total = time.perf_counter() - start
+    cpu = sum(cpu_seconds(p) for p in pids) - cpu0
     done.set()
     watcher.join()
-    total = time.perf_counter() - start
+    for w in workers:
+        w.join()
     ordered = sorted(d for d, _ in latencies)
     q = lambda p: 1000 * ordered[min(len(ordered) - 1, int(p * len(ordered)))]
-    print(f"{len(ordered)} reads in {total:.1f} s: p50 {q(.5):.1f}, p99 {q(.99):.1f}, p99.9 {q(.999):.1f}, "
-          f"max {1000 * ordered[-1]:.1f} ms")
+    print(f"{a.sequence}: {len(ordered)} reads in {total:.1f} s ({len(ordered) / total:.0f}/s), Dovecot "
+          f"{1e6 * cpu / len(ordered):.0f} µs CPU per read; p50 {q(.5):.1f}, p99 {q(.99):.1f}, "
+          f"p99.9 {q(.999):.1f}, max {1000 * ordered[-1]:.1f} ms; {len(rewrites)} rewrites of dovecot.index")
     slow = [(d, t) for d, t in latencies if d > 0.2 and t - start > 1.0]
     spanning = sum(any(t - 0.05 <= r <= t + d + 0.05 for r in rewrites) for d, t in slow)
-    print(f"after the first second: {len(slow)} reads over 200 ms, {spanning} of them spanning one of "
-          f"{len(rewrites)} rewrites of dovecot.index")
+    print(f"after the first second: {len(slow)} reads over 200 ms, {spanning} of them spanning a rewrite")
 
 
 if __name__ == "__main__":
@@ -159,6 +180,7 @@ if __name__ == "__main__":
     p.add_argument("--first-uid", type=int, default=1)
     p.add_argument("--count", type=int, default=1000, help="messages per sequence (cost) or per session (stall)")
     p.add_argument("--sessions", type=int, default=16)
+    p.add_argument("--sequence", default="direct", choices=sorted(SEQUENCES), help="the FETCH of each read (stall)")
     p.add_argument("--index-dir", help="the mailbox's index directory (stall)")
     p.add_argument("--maildir", help="the Maildir to write messages into (seed)")
     args = p.parse_args()

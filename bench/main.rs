@@ -156,10 +156,11 @@ async fn bench() -> Result<(), String> {
             directs = back;
             let tail = |s: &Stats| {
                 format!(
-                    "p90 {:.1} p99.9 {:.1} max {:.1} ms",
+                    "p90 {:.1} p99.9 {:.1} max {:.1} ms; {:.0}/s until the last call ended",
                     s.quantile_ms(0.9),
                     s.quantile_ms(0.999),
-                    s.quantile_ms(1.0)
+                    s.quantile_ms(1.0),
+                    s.drained_rps()
                 )
             };
             eprintln!(
