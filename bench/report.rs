@@ -147,7 +147,9 @@ impl Report {
         let _ = writeln!(s, "- Command: `cargo bench --bench gateway` (from the project root; needs root for Dovecot)");
         let _ = writeln!(
             s,
-            "- Load: {} workers on each side, {} s warm-up then {} s measured per operation; the gateway \
+            "- Load: {} workers on each side, {} s warm-up then {} s measured per operation (req/s: the \
+             calls that ended within the measured time, over its length; the calls still running at its \
+             end count in the latencies, not in the rate); the gateway \
              holds up to {} pooled connections for alice (and for each account of the mixed row), \
              the direct client (async-imap) opens as many sessions. Each direct session keeps its mailbox selected (EXAMINE or \
              SELECT only when it changes) and sends NOOP before a page or a search, the least a \
