@@ -21,17 +21,19 @@ Dovecot's CPU per read over every imap process. Nothing is written to the mailbo
 """
 import argparse, imaplib, os, subprocess, threading, time
 
-SUMMARY = ("UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE "
-           "BODY.PEEK[HEADER.FIELDS (REFERENCES)]<0.2048> MODSEQ")
+# what the direct client and the gateway's summary both ask for
+ITEMS = "UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE"
+NOREFS = f"{ITEMS} MODSEQ"
+SUMMARY = f"{ITEMS} BODY.PEEK[HEADER.FIELDS (REFERENCES)]<0.2048> MODSEQ"
+SPEC2 = "BODY.PEEK[1]<0.65536> BODY.PEEK[2]<0.16384>"
 # name: (first FETCH, what follows for a text and HTML alternative)
 SEQUENCES = {
-    "direct": ("(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE BODY.PEEK[])", None),
+    "direct": (f"({ITEMS} BODY.PEEK[])", None),
     "gateway": (f"({SUMMARY} BODY.PEEK[1]<0.65536>)", "(BODY.PEEK[2])"),
-    "spec2": (f"({SUMMARY} BODY.PEEK[1]<0.65536> BODY.PEEK[2]<0.16384>)", None),
+    "spec2": (f"({SUMMARY} {SPEC2})", None),
     "whole": (f"({SUMMARY} BODY.PEEK[])", None),
-    "spec2-norefs": ("(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE MODSEQ "
-                     "BODY.PEEK[1]<0.65536> BODY.PEEK[2]<0.16384>)", None),
-    "whole-norefs": ("(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE MODSEQ BODY.PEEK[])", None),
+    "spec2-norefs": (f"({NOREFS} {SPEC2})", None),
+    "whole-norefs": (f"({NOREFS} BODY.PEEK[])", None),
 }
 
 
